@@ -1,0 +1,12 @@
+//! `vixens doctor`.
+
+use std::process::ExitCode;
+
+/// Placeholder until this subcommand lands.
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("vixens doctor: not implemented yet");
+    ExitCode::from(2)
+}

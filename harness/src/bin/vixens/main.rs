@@ -1,0 +1,55 @@
+//! `vixens`: the command-line face of the harness.
+//!
+//! Parse (clap) → resolve the environment → run a check → render its verdict → exit code.
+//! Checks live in the `harness` library; this binary owns output, diagnostics and exit codes.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod adr;
+mod check_plan;
+mod commands;
+mod destroy;
+mod doctor;
+mod logs;
+mod promote;
+mod report;
+
+/// Executable checks for a Talos + Terraform + Argo CD homelab: ADRs, safe destroy/recreate
+/// cycles, documented commands, and the promotion verdict over them.
+#[derive(Parser)]
+#[command(name = "vixens", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Doctor(doctor::Args),
+    Destroy(destroy::Args),
+    CheckPlan(check_plan::Args),
+    #[command(subcommand)]
+    Adr(adr::Command),
+    #[command(subcommand)]
+    Commands(commands::Command),
+    #[command(subcommand)]
+    Logs(logs::Command),
+    Promote(promote::Args),
+    Report(report::Args),
+}
+
+fn main() -> ExitCode {
+    harness::report::init_tracing();
+    match Cli::parse().command {
+        Command::Doctor(args) => doctor::run(args),
+        Command::Destroy(args) => destroy::run(args),
+        Command::CheckPlan(args) => check_plan::run(args),
+        Command::Adr(cmd) => adr::run(cmd),
+        Command::Commands(cmd) => commands::run(cmd),
+        Command::Logs(cmd) => logs::run(cmd),
+        Command::Promote(args) => promote::run(args),
+        Command::Report(args) => report::run(args),
+    }
+}

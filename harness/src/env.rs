@@ -1,0 +1,289 @@
+//! The environment registry: `environments/<env>/env.yaml`, loaded and validated before anything
+//! touches a cluster.
+//!
+//! Loading happens in two stages, like nextest's config: the YAML is read into serde structs
+//! (`file` submodule, every unknown key collected with its line and column), then validated into an
+//! [`Environment`] (`${VAR}` expanded, relative paths resolved against the env.yaml's folder,
+//! budgets and patterns checked). Loading never contacts a host.
+
+use std::collections::BTreeMap;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod error;
+mod file;
+mod vars;
+
+pub use error::{EnvConfigError, Problem, ProblemKind};
+pub use vars::{ProcessVars, VarSource};
+
+/// A validated environment: everything the harness needs to check one environment.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The environment's name (`lab`, `dev`, `prod`, ...). Used in confirmations and evidence.
+    pub name: String,
+    /// Disposable environments may be destroyed; protected ones never are, whatever the flags.
+    pub kind: EnvKind,
+    /// One line saying what this environment is.
+    pub description: String,
+    /// The env.yaml this was loaded from.
+    pub file: PathBuf,
+    /// The infrastructure repository: where `docs/adr/` and `docs/commands.md` live, and whose git
+    /// revision is recorded as evidence.
+    pub infra_repo: PathBuf,
+    /// Where the harness keeps this environment's runtime data (terraform data dir, plans,
+    /// artifacts) unless told otherwise.
+    pub work_dir: PathBuf,
+    /// How to drive terraform (or OpenTofu).
+    pub terraform: TerraformConfig,
+    /// The kubeconfig with the identity used by the destructive suites.
+    pub kubeconfig: PathBuf,
+    /// A kubeconfig whose identity may only get/list/watch; read-only suites use it when set.
+    pub kubeconfig_readonly: Option<PathBuf>,
+    /// The talosconfig for `talosctl`.
+    pub talosconfig: PathBuf,
+    /// Folders put first on PATH for every tool the harness runs (the lab's talosctl stand-in).
+    pub tools_path: Vec<PathBuf>,
+    /// The cluster's nodes, as `talosctl -n` addresses them.
+    pub nodes: Vec<Node>,
+    /// Argo CD: where it runs and which Applications are the system apps.
+    pub argocd: ArgoCdConfig,
+    /// Time budgets for a recreate cycle and each of its phases.
+    pub budgets: Budgets,
+    /// Consecutive successful cycles required before promotion (the specification says 5).
+    pub cycles_required: NonZeroU32,
+    /// Which Talos logs are scanned, and the reviewed allow-list of benign lines.
+    pub talos_logs: TalosLogsConfig,
+    /// What destroy must never touch.
+    pub protected: ProtectedConfig,
+    /// Where state backups go and how many are kept.
+    pub state_backup: StateBackupConfig,
+    /// Where cycle evidence and failure artifacts go.
+    pub evidence: EvidenceConfig,
+    /// Documented commands: the document and this environment's placeholder values.
+    pub commands: CommandsConfig,
+    /// Set when the harness itself brings the environment up before the suites and tears it
+    /// down after them (the lab); unset for a real cluster, which is expected to be running.
+    pub provisioning: Option<Provisioning>,
+}
+
+/// Whether an environment may be destroyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvKind {
+    /// Destroy/recreate is routine (dev, the lab).
+    Disposable,
+    /// Never destroyed; read-only suites only (prod).
+    Protected,
+}
+
+/// The terraform (or OpenTofu) binary and root module of an environment.
+#[derive(Debug, Clone)]
+pub struct TerraformConfig {
+    /// `terraform` or `tofu`, or a path to either.
+    pub binary: String,
+    /// The root module folder (`terraform -chdir=ROOT`).
+    pub root: PathBuf,
+    /// `-var NAME=VALUE` pairs passed to plan, apply and destroy.
+    pub vars: BTreeMap<String, String>,
+    /// `-backend-config KEY=VALUE` pairs passed to init.
+    pub backend_config: BTreeMap<String, String>,
+    /// Extra environment variables for every terraform run (never printed: they may be secrets).
+    pub env: BTreeMap<String, String>,
+}
+
+/// One cluster node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// The node's hostname.
+    pub name: String,
+    /// The address `talosctl -n` uses (an IP on the management VLAN).
+    pub address: String,
+    /// Control plane or worker.
+    pub role: NodeRole,
+}
+
+/// A node's role in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeRole {
+    /// Runs etcd and the Kubernetes control plane.
+    Controlplane,
+    /// Runs workloads only.
+    Worker,
+}
+
+/// Where Argo CD runs and what counts as a system app.
+#[derive(Debug, Clone)]
+pub struct ArgoCdConfig {
+    /// The namespace holding the Application objects (`argocd`).
+    pub namespace: String,
+    /// The root app-of-apps (`vixens-app-of-apps`). Its own health is never taken as evidence.
+    pub root_app: String,
+    /// Which child Applications are system apps.
+    pub system_apps: SystemApps,
+    /// How long an app may stay Degraded before the wait fails fast.
+    pub degraded_grace: Duration,
+}
+
+/// The definition of "system app": an app is one if it matches any of the given rules.
+#[derive(Debug, Clone, Default)]
+pub struct SystemApps {
+    /// Explicit Application names.
+    pub names: Vec<String>,
+    /// A Kubernetes label selector (`tier=system`).
+    pub selector: Option<String>,
+    /// Apps whose `argocd.argoproj.io/sync-wave` annotation is at most this value.
+    pub max_sync_wave: Option<i32>,
+}
+
+/// Time budgets. The total recreate budget must exceed the sum of nothing; each phase budget must
+/// fit inside the total (checked at load time, so an inner limit never outlives its outer one).
+#[derive(Debug, Clone)]
+pub struct Budgets {
+    /// A whole recreate cycle (the specification says under 30 minutes).
+    pub recreate: Duration,
+    /// Each phase of the cycle.
+    pub phases: PhaseBudgets,
+}
+
+/// The budget of each phase of a recreate cycle.
+#[derive(Debug, Clone)]
+pub struct PhaseBudgets {
+    /// Safe destroy: backup, plan, guard, destroy.
+    pub destroy: Duration,
+    /// `terraform apply`.
+    pub apply: Duration,
+    /// Kubernetes API reachable after apply.
+    pub kubernetes_api: Duration,
+    /// `talosctl health`.
+    pub talos_health: Duration,
+    /// Every system app converged.
+    pub argocd: Duration,
+    /// Talos logs fetched and scanned.
+    pub logs: Duration,
+}
+
+/// Which Talos logs are scanned and which lines are known to be benign.
+#[derive(Debug, Clone)]
+pub struct TalosLogsConfig {
+    /// Services whose logs are read (`talosctl logs <service>`), besides dmesg.
+    pub services: Vec<String>,
+    /// Reviewed patterns of benign lines, each with its reason.
+    pub allow: Vec<AllowRule>,
+}
+
+/// One reviewed allow-list entry.
+#[derive(Debug, Clone)]
+pub struct AllowRule {
+    /// A regular expression matched against the line (ANSI colour already stripped).
+    pub pattern: String,
+    /// Why this line is benign; shown when a line is allowed.
+    pub reason: String,
+    /// Where the rule is written, for messages (`env.yaml:42`).
+    pub origin: Origin,
+}
+
+/// A place in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// What destroy must never touch, and how to prove it afterwards.
+#[derive(Debug, Clone)]
+pub struct ProtectedConfig {
+    /// Resource type globs (`synology_*`, `minio_s3_bucket`); defaults are always included.
+    pub resource_types: Vec<String>,
+    /// Resource address globs (`module.storage.*`).
+    pub addresses: Vec<String>,
+    /// Checks run before and after destroy; anything present before and missing after fails.
+    pub inventory: Vec<InventoryCheck>,
+}
+
+/// One protected-inventory check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InventoryCheck {
+    /// The bucket answers at its S3 endpoint.
+    S3Bucket {
+        /// A name for messages.
+        name: String,
+        /// The S3 endpoint URL (MinIO on the NAS).
+        endpoint: String,
+        /// The bucket.
+        bucket: String,
+    },
+    /// A command whose output lists items, one per line (iSCSI LUNs).
+    Command {
+        /// A name for messages.
+        name: String,
+        /// Run through `bash -c`.
+        run: String,
+    },
+}
+
+/// Where state backups go.
+#[derive(Debug, Clone)]
+pub struct StateBackupConfig {
+    /// Backups are written to `<dir>/<env>/<UTC time>-serial<N>.tfstate`.
+    pub dir: PathBuf,
+    /// How many backups to keep.
+    pub keep: NonZeroUsize,
+}
+
+/// Where evidence goes.
+#[derive(Debug, Clone)]
+pub struct EvidenceConfig {
+    /// The ledger: one JSON line per cycle.
+    pub ledger: PathBuf,
+    /// Per-cycle failure artifacts are written under this folder.
+    pub artifacts: PathBuf,
+}
+
+/// Documented commands for this environment.
+#[derive(Debug, Clone)]
+pub struct CommandsConfig {
+    /// The commands document (`<infra repo>/docs/commands.md` by default).
+    pub doc: PathBuf,
+    /// Values of the document's placeholders in this environment (`NODE` → `10.5.0.2`).
+    pub values: BTreeMap<String, String>,
+    /// Per-command timeout.
+    pub timeout: Duration,
+}
+
+/// How the harness brings an on-demand environment up and down around the suites.
+#[derive(Debug, Clone)]
+pub struct Provisioning {
+    /// Environment variables given to terraform when the harness provisions (for the lab, where
+    /// its state lives and which faults to inject).
+    pub env: BTreeMap<String, String>,
+}
+
+impl Environment {
+    /// Loads and validates `path`, expanding `${VAR}` from the process environment.
+    ///
+    /// # Errors
+    /// Every problem in the file at once (unknown keys, wrong types, bad durations, missing
+    /// variables), each with its file, line and column.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, EnvConfigError> {
+        Self::load_with(path, &ProcessVars)
+    }
+
+    /// Like [`Environment::load`], with variables from `vars` instead of the process environment.
+    ///
+    /// # Errors
+    /// See [`Environment::load`].
+    pub fn load_with(path: impl AsRef<Path>, vars: &dyn VarSource) -> Result<Self, EnvConfigError> {
+        file::load(path.as_ref(), vars)
+    }
+
+    /// True when the environment may never be destroyed.
+    #[must_use]
+    pub fn is_protected(&self) -> bool {
+        self.kind == EnvKind::Protected
+    }
+}

@@ -1,0 +1,39 @@
+//! Executable checks for the Vixens operations specification.
+//!
+//! The specification asks for three things, and each has its modules here:
+//! 1. **ADRs** in `docs/adr/`: [`adr`].
+//! 2. **Destroy/recreate cycles** before promotion: [`destroy`] (the one safe destroy path),
+//!    [`cycle`] (one recreate cycle, phase by phase), [`argocd`] and [`wait`] (convergence),
+//!    [`logscan`] (Talos logs), [`budget`], [`evidence`], [`lease`].
+//! 3. **Documented commands** in `docs/commands.md`: [`commands`].
+//!
+//! Around them: [`env`] loads and validates `environments/<env>/env.yaml`; [`terraform`],
+//! [`talosctl`] and [`kube`] drive the real tools; [`process`] runs every child process under a
+//! deadline; [`redact`] keeps secrets out of every output; [`suites`] turns all of it into the
+//! nextest suites each environment package instantiates; [`promote`] and [`report`] give release
+//! managers one verdict; [`doctor`] is the preflight.
+//!
+//! Checks never print or exit: they return typed verdicts and errors. Output belongs to the
+//! reporters and to the `vixens` binary.
+
+pub mod adr;
+pub mod argocd;
+pub mod budget;
+pub mod commands;
+pub mod cycle;
+pub mod destroy;
+pub mod doctor;
+pub mod env;
+pub mod evidence;
+pub mod kube;
+pub mod lease;
+pub mod logscan;
+pub mod process;
+pub mod promote;
+pub mod redact;
+pub mod report;
+pub mod suites;
+pub mod talosctl;
+pub mod terraform;
+pub mod testkit;
+pub mod wait;

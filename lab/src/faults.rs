@@ -1,0 +1,167 @@
+//! Faults on demand, from `VIXENS_LAB_FAULTS` (comma-separated, read by `vixens-lab up`, so it
+//! passes through terraform's environment to the local-exec provisioner).
+//!
+//! Each fault makes one check of the harness fail the way the real homelab would make it fail.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The environment variable holding the faults.
+pub const FAULTS_VAR: &str = "VIXENS_LAB_FAULTS";
+
+/// The faults injected into one lab.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// `app-degraded=APP`: the app's health goes Degraded after its sync and stays there.
+    pub app_degraded: Vec<String>,
+    /// `app-stuck=APP`: the app's sync operation stays Running forever (Progressing, OutOfSync).
+    pub app_stuck: Vec<String>,
+    /// `manual-sync=APP`: the app's sync was initiated by a user, not automatically.
+    pub manual_sync: Vec<String>,
+    /// `talos-error=NODE`: an error-level line appears in that node's logs.
+    pub talos_error: Vec<String>,
+    /// `node-not-ready=NODE`: the node never reports Ready (Kubernetes and `talosctl health`).
+    pub node_not_ready: Vec<String>,
+    /// `slow-bootstrap=SECONDS`: the Argo CD bootstrap takes this much longer.
+    pub slow_bootstrap: Option<Duration>,
+    /// `api-restart=SECONDS`: after this delay the API drops every connection and watch once,
+    /// then serves again.
+    pub api_restart: Option<Duration>,
+    /// `apply-fail`: `vixens-lab up` fails, so `terraform apply` fails.
+    pub apply_fail: bool,
+    /// `protected-delete`: a protected storage resource is put into the destroy plan.
+    pub protected_delete: bool,
+}
+
+/// A fault list that cannot be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{FAULTS_VAR}: {message}; known faults: {KNOWN}")]
+pub struct FaultError {
+    /// What is wrong.
+    pub message: String,
+}
+
+const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, talos-error=NODE, \
+node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete";
+
+impl Faults {
+    /// Reads [`FAULTS_VAR`] from the process environment; unset or empty means no faults.
+    ///
+    /// # Errors
+    /// An unknown fault, or a fault missing its value.
+    pub fn from_env() -> Result<Self, FaultError> {
+        Self::parse(&std::env::var(FAULTS_VAR).unwrap_or_default())
+    }
+
+    /// Parses `app-degraded=traefik,slow-bootstrap=20,apply-fail`.
+    ///
+    /// # Errors
+    /// An unknown fault, or a fault missing its value.
+    pub fn parse(text: &str) -> Result<Self, FaultError> {
+        let mut faults = Self::default();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (name, value) = match item.split_once('=') {
+                Some((n, v)) => (n.trim(), Some(v.trim())),
+                None => (item, None),
+            };
+            let need = |what: &str| -> Result<String, FaultError> {
+                value.filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| FaultError {
+                    message: format!("`{name}` needs a value: {name}={what}"),
+                })
+            };
+            let seconds = |v: String| -> Result<Duration, FaultError> {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| FaultError { message: format!("`{name}={v}`: expected a number of seconds") })
+            };
+            match name {
+                "app-degraded" => faults.app_degraded.push(need("APP")?),
+                "app-stuck" => faults.app_stuck.push(need("APP")?),
+                "manual-sync" => faults.manual_sync.push(need("APP")?),
+                "talos-error" => faults.talos_error.push(need("NODE")?),
+                "node-not-ready" => faults.node_not_ready.push(need("NODE")?),
+                "slow-bootstrap" => faults.slow_bootstrap = Some(seconds(need("SECONDS")?)?),
+                "api-restart" => faults.api_restart = Some(seconds(need("SECONDS")?)?),
+                "apply-fail" => faults.apply_fail = true,
+                "protected-delete" => faults.protected_delete = true,
+                other => return Err(FaultError { message: format!("unknown fault `{other}`") }),
+            }
+        }
+        Ok(faults)
+    }
+
+    /// True when no fault is injected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl fmt::Display for Faults {
+    /// Writes the faults back in the `VIXENS_LAB_FAULTS` syntax.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items = Vec::new();
+        for (name, values) in [
+            ("app-degraded", &self.app_degraded),
+            ("app-stuck", &self.app_stuck),
+            ("manual-sync", &self.manual_sync),
+            ("talos-error", &self.talos_error),
+            ("node-not-ready", &self.node_not_ready),
+        ] {
+            items.extend(values.iter().map(|v| format!("{name}={v}")));
+        }
+        for (name, value) in [("slow-bootstrap", self.slow_bootstrap), ("api-restart", self.api_restart)] {
+            if let Some(d) = value {
+                items.push(format!("{name}={}", d.as_secs_f64()));
+            }
+        }
+        if self.apply_fail {
+            items.push("apply-fail".into());
+        }
+        if self.protected_delete {
+            items.push("protected-delete".into());
+        }
+        f.write_str(&items.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_fault_and_writes_it_back() {
+        let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,talos-error=lab-cp-2,\
+                    node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete";
+        let faults = Faults::parse(text).unwrap();
+        assert_eq!(faults.app_degraded, ["traefik"]);
+        assert_eq!(faults.slow_bootstrap, Some(Duration::from_secs(20)));
+        assert_eq!(faults.api_restart, Some(Duration::from_millis(1500)));
+        assert!(faults.apply_fail && faults.protected_delete);
+        assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
+    }
+
+    #[test]
+    fn empty_means_no_fault() {
+        assert!(Faults::parse("").unwrap().is_empty());
+        assert!(Faults::parse(" , ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_fault_is_a_clear_error() {
+        let err = Faults::parse("app-degraded=traefik,disk-full").unwrap_err();
+        assert_eq!(err.message, "unknown fault `disk-full`");
+        assert!(err.to_string().starts_with("VIXENS_LAB_FAULTS: unknown fault `disk-full`; known faults: app-degraded=APP"));
+    }
+
+    #[test]
+    fn a_fault_without_its_value_is_a_clear_error() {
+        assert_eq!(Faults::parse("app-stuck").unwrap_err().message, "`app-stuck` needs a value: app-stuck=APP");
+        assert_eq!(
+            Faults::parse("slow-bootstrap=soon").unwrap_err().message,
+            "`slow-bootstrap=soon`: expected a number of seconds"
+        );
+    }
+}
