@@ -1,7 +1,12 @@
-//! Repository-wide suites that need no environment: this project's own ADRs and
-//! docs/commands.md, checked as the specification asks.
+//! Repository-wide suites that need no environment: this project's own ADRs (`adr::*`) and
+//! docs/commands.md lint (`commands::lint`), checked as the specification asks.
+
+use std::path::Path;
 
 fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
-    libtest_mimic::run(&args, Vec::new()).exit_code()
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut trials = harness::adr::trials(repo);
+    trials.extend(harness::commands::lint_trials(repo));
+    libtest_mimic::run(&args, trials).exit_code()
 }

@@ -3,6 +3,8 @@
 //!
 //! Test names follow the specification so that JUnit reads like it:
 //! `fresh_cluster_validation::*`, `destroy_safety::*`, `commands::<env>::<entry-id>`.
+//! Each suite lives in its own module and only lists its trials; the checks themselves are in
+//! the library modules named after their concern.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,6 +12,10 @@ use std::process::ExitCode;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::env::Environment;
+
+pub mod commands;
+pub mod destroy_safety;
+pub mod fresh_cluster_validation;
 
 /// Runs the suites for the environment whose `env.yaml` sits in `package_dir`.
 ///
@@ -28,8 +34,10 @@ pub fn main(package_dir: &str) -> ExitCode {
 }
 
 fn trials(env: &Environment) -> Vec<Trial> {
-    let _ = env;
-    Vec::new()
+    let mut trials = fresh_cluster_validation::trials(env);
+    trials.extend(destroy_safety::trials(env));
+    trials.extend(commands::trials(env));
+    trials
 }
 
 fn configuration_failed(message: String) -> Trial {
