@@ -1,1 +1,4 @@
 //! Tests of the `vixens` command line.
+
+mod promote;
+mod report;
