@@ -10,8 +10,9 @@
 //! - a NAS folder ([`nas`]) holding the iSCSI LUNs and the state bucket that must survive destroy;
 //! - [`faults`] on demand, so every check can be shown to fail.
 //!
-//! [`daemon`] puts them together in one detached process per state folder; [`cli`] is
-//! `vixens-lab up|down|status`.
+//! [`daemon`] puts them together in one detached process per state folder, served by [`server`]
+//! over TLS ([`tls`]), with its client files in a [`state_dir`]; [`cli`] is
+//! `vixens-lab up|down|status|talosctl`.
 
 pub mod api;
 pub mod argocd;
@@ -19,7 +20,10 @@ pub mod cli;
 pub mod daemon;
 pub mod faults;
 pub mod nas;
+pub mod server;
 pub mod spec;
+pub mod state_dir;
 pub mod store;
 pub mod talos;
 pub mod talosctl;
+pub mod tls;

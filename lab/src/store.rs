@@ -142,6 +142,21 @@ pub struct Watch {
     /// Live events. A lagging receiver has missed events: end the watch so the client
     /// resumes (and relists after a 410) rather than silently skipping changes.
     pub live: broadcast::Receiver<Arc<Event>>,
+    /// The store's version when the watch opened: every change up to it is in the backlog (if it
+    /// matches), every later one comes through `live`.
+    pub revision: u64,
+}
+
+/// One page of a list (see [`Store::list_page`]).
+#[derive(Debug)]
+pub struct Page {
+    /// The objects, sorted by namespace and name.
+    pub items: Vec<Value>,
+    /// The store's version at the time of the list.
+    pub revision: u64,
+    /// The (namespace, name) of the last item when more items follow: the next page starts
+    /// after it.
+    pub next: Option<(Option<String>, String)>,
 }
 
 impl Default for Store {
@@ -211,11 +226,7 @@ impl Store {
         let mut inner = self.lock();
         let key = (resource.clone(), namespace.map(str::to_owned), name.to_owned());
         let current = inner.objects.get(&key).ok_or_else(|| not_found(resource, name))?;
-        if let Some(expected) = object.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            if Some(expected) != current.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
-                return Err(StoreError::Conflict { resource: resource.plural.clone(), name: name.to_owned() });
-            }
-        }
+        check_precondition(current, &object, resource, name)?;
         let preserved = preserved_metadata(current);
         let mut object = object;
         let meta = metadata_mut(&mut object)?;
@@ -225,14 +236,17 @@ impl Store {
         Ok(self.commit(&mut inner, key, object, EventType::Modified))
     }
 
-    /// Applies a JSON merge patch (RFC 7386) to an existing object.
+    /// Applies a JSON merge patch (RFC 7386) to an existing object. A patch carrying a
+    /// `metadata.resourceVersion` applies only to that version, as on the real API server.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Invalid`] if the result is not an object.
+    /// [`StoreError::NotFound`], [`StoreError::Conflict`], [`StoreError::Invalid`] if the result is
+    /// not an object.
     pub fn merge_patch(&self, resource: &ResourceId, namespace: Option<&str>, name: &str, patch: &Value) -> Result<Value, StoreError> {
         let mut inner = self.lock();
         let key = (resource.clone(), namespace.map(str::to_owned), name.to_owned());
         let current = inner.objects.get(&key).ok_or_else(|| not_found(resource, name))?;
+        check_precondition(current, patch, resource, name)?;
         let preserved = preserved_metadata(current);
         let mut object = current.clone();
         merge(&mut object, patch);
@@ -260,6 +274,11 @@ impl Store {
     /// [`StoreError::Invalid`] when `object` has no `metadata.name`.
     pub fn upsert(&self, resource: &ResourceId, namespace: Option<&str>, object: Value) -> Result<Value, StoreError> {
         let name = object_name(&object)?;
+        let mut object = object;
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            // The simulators write what they mean, never against a version.
+            meta.remove("resourceVersion");
+        }
         match self.merge_patch(resource, namespace, &name, &object) {
             Err(StoreError::NotFound { .. }) => self.create(resource, namespace, object),
             other => other,
@@ -277,14 +296,49 @@ impl Store {
     /// namespace and name, with the store's version at the time of the list.
     #[must_use]
     pub fn list(&self, resource: &ResourceId, namespace: Option<&str>) -> (Vec<Value>, u64) {
+        let page = self.list_page(resource, namespace, None, 0, |_| true);
+        (page.items, page.revision)
+    }
+
+    /// Up to `limit` objects (0 = all) of `resource` in `namespace` (all when `None`) that `keep`
+    /// selects, sorted by namespace and name, starting after the key `after`; all read at one
+    /// version. `next` is set when more selected objects follow.
+    pub fn list_page(
+        &self,
+        resource: &ResourceId,
+        namespace: Option<&str>,
+        after: Option<&(Option<String>, String)>,
+        limit: usize,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Page {
+        use std::ops::Bound;
         let inner = self.lock();
-        let items = inner
+        let start = match (after, namespace) {
+            (Some((ns, name)), _) => Bound::Excluded((resource.clone(), ns.clone(), name.clone())),
+            (None, ns) => Bound::Included((resource.clone(), ns.map(str::to_owned), String::new())),
+        };
+        let selected = inner
             .objects
-            .iter()
-            .filter(|((r, ns, _), _)| r == resource && (namespace.is_none() || ns.as_deref() == namespace))
-            .map(|(_, v)| v.clone())
-            .collect();
-        (items, inner.revision)
+            .range((start, Bound::Unbounded))
+            .take_while(|((r, ns, _), _)| r == resource && (namespace.is_none() || ns.as_deref() == namespace))
+            .filter(|(_, v)| keep(v));
+        let (mut items, mut last, mut more) = (Vec::new(), None, false);
+        for ((_, ns, name), v) in selected {
+            if limit > 0 && items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(v.clone());
+            last = Some((ns.clone(), name.clone()));
+        }
+        let next = if more { last } else { None };
+        Page { items, revision: inner.revision, next }
+    }
+
+    /// True when a watch or list continuation from `version` is no longer possible (410).
+    #[must_use]
+    pub fn is_expired(&self, version: u64) -> bool {
+        version < self.lock().compacted
     }
 
     /// Opens a watch on `resource` from version `since` (exclusive).
@@ -304,7 +358,7 @@ impl Store {
             .collect();
         // Subscribing under the lock: no event can fall between the backlog and the live feed.
         let live = self.events.subscribe();
-        Ok(Watch { backlog, live })
+        Ok(Watch { backlog, live, revision: inner.revision })
     }
 
     fn commit(&self, inner: &mut Inner, key: Key, object: Value, kind: EventType) -> Value {
@@ -337,6 +391,16 @@ impl Store {
 #[must_use]
 pub fn matches(event: &Event, resource: &ResourceId, namespace: Option<&str>) -> bool {
     &event.resource == resource && (namespace.is_none() || event.namespace.as_deref() == namespace)
+}
+
+/// A write carrying a `metadata.resourceVersion` applies only to that version.
+fn check_precondition(current: &Value, write: &Value, resource: &ResourceId, name: &str) -> Result<(), StoreError> {
+    match write.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        Some(expected) if Some(expected) != current.pointer("/metadata/resourceVersion").and_then(Value::as_str) => {
+            Err(StoreError::Conflict { resource: resource.plural.clone(), name: name.to_owned() })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn not_found(resource: &ResourceId, name: &str) -> StoreError {
@@ -442,6 +506,34 @@ mod tests {
         store.delete(&nodes(), None, "a").unwrap();
         assert_eq!(watch.live.try_recv().unwrap().kind, EventType::Added);
         assert_eq!(watch.live.try_recv().unwrap().kind, EventType::Deleted);
+    }
+
+    #[test]
+    fn a_merge_patch_with_a_stale_version_conflicts() {
+        let store = Store::default();
+        let a = store.create(&nodes(), None, json!({"metadata": {"name": "a"}})).unwrap();
+        store.merge_patch(&nodes(), None, "a", &json!({"spec": {"x": 1}})).unwrap();
+        let stale = json!({"metadata": {"resourceVersion": a["metadata"]["resourceVersion"]}, "spec": {"x": 2}});
+        assert!(matches!(store.merge_patch(&nodes(), None, "a", &stale), Err(StoreError::Conflict { .. })));
+        assert!(store.upsert(&nodes(), None, json!({"metadata": {"name": "a", "resourceVersion": "1"}})).is_ok(), "upsert never conflicts");
+    }
+
+    #[test]
+    fn pages_cover_the_selected_objects_once_in_order() {
+        let store = Store::default();
+        let pods = ResourceId::new("", "pods");
+        for (ns, name) in [("b", "x"), ("a", "y"), ("a", "x"), ("c", "z")] {
+            store.create(&pods, Some(ns), json!({"metadata": {"name": name}})).unwrap();
+        }
+        store.create(&nodes(), None, json!({"metadata": {"name": "n"}})).unwrap();
+        let keep = |o: &Value| o["metadata"]["name"] != "z";
+        let first = store.list_page(&pods, None, None, 2, keep);
+        let second = store.list_page(&pods, None, first.next.as_ref(), 2, keep);
+        let names = |p: &Page| p.items.iter().map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).collect::<Vec<_>>();
+        assert_eq!(names(&first), ["a/x", "a/y"]);
+        assert_eq!(names(&second), ["b/x"]);
+        assert!(second.next.is_none(), "the filtered-out last object makes no extra page");
+        assert_eq!(store.list(&pods, Some("a")).0.len(), 2);
     }
 
     #[test]

@@ -1,0 +1,114 @@
+//! The lab's Kubernetes API: enough of the real API server for kube-rs's watcher and the real
+//! `kubectl` (discovery, get, list with selectors and pages, watch, create, update, patch, delete,
+//! Table output), over the shared [`Store`].
+//!
+//! Authentication is by bearer token: the admin token may do everything, the read-only token only
+//! get, list and watch (403 otherwise, as RBAC would answer); no token or an unknown one is 401.
+//! `/version`, `/healthz`, `/livez` and `/readyz` are public, as on a real cluster.
+
+mod discovery;
+mod handlers;
+mod query;
+mod resources;
+mod selector;
+mod status;
+mod table;
+mod watch;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::Value;
+
+pub use self::resources::{KINDS, Kind};
+pub use self::status::ApiError;
+use crate::store::Store;
+
+/// The Kubernetes version the lab's API reports (`/version`, kubelet versions).
+pub const KUBERNETES_VERSION: &str = "v1.34.1";
+
+/// The two bearer tokens of the API.
+#[derive(Clone)]
+pub struct Tokens {
+    /// Every right.
+    pub admin: String,
+    /// Only get, list and watch.
+    pub readonly: String,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    Admin,
+    ReadOnly,
+}
+
+impl Identity {
+    fn user(self) -> &'static str {
+        match self {
+            Self::Admin => "lab-admin",
+            Self::ReadOnly => "lab-readonly",
+        }
+    }
+}
+
+struct Api {
+    store: Store,
+    tokens: Tokens,
+}
+
+impl Api {
+    /// The caller's identity from its `Authorization: Bearer` header.
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(ApiError::unauthorized)?;
+        if constant_time_eq(token, &self.tokens.admin) {
+            Ok(Identity::Admin)
+        } else if constant_time_eq(token, &self.tokens.readonly) {
+            Ok(Identity::ReadOnly)
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+}
+
+/// Compares secrets without leaking where they differ through timing.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The API's routes over `store`. The daemon merges the Talos routes into it and adds
+/// [`not_found`] as the fallback.
+pub fn router(store: Store, tokens: Tokens) -> Router {
+    let api = Arc::new(Api { store, tokens });
+    Router::new()
+        .route("/version", get(discovery::version))
+        .route("/healthz", get(discovery::ok))
+        .route("/livez", get(discovery::ok))
+        .route("/readyz", get(discovery::ok))
+        .route("/api", get(discovery::core_versions))
+        .route("/apis", get(discovery::groups))
+        .route("/openapi/v2", get(discovery::openapi_v2))
+        .route("/api/{*rest}", any(handlers::core))
+        .route("/apis/{*rest}", any(handlers::grouped))
+        .with_state(api)
+}
+
+/// The answer to a path nothing serves: a 404 `Status`, as the real server.
+pub async fn not_found() -> Response {
+    ApiError::no_route().into_response()
+}
+
+/// A JSON response with `code`.
+fn json_response(code: StatusCode, body: &Value) -> Response {
+    let mut response = (code, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
