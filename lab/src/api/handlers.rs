@@ -277,10 +277,10 @@ fn create(api: &Api, target: &Target, request: &Request) -> Result<Response, Api
     let kind = target.kind;
     let mut object = body_object(request)?;
     admit(target, &mut object)?;
-    if let Some(ns) = &target.namespace {
-        if api.store.get(&namespaces().id(), None, ns).is_none() {
-            return Err(ApiError::not_found(namespaces(), ns));
-        }
+    if let Some(ns) = &target.namespace
+        && api.store.get(&namespaces().id(), None, ns).is_none()
+    {
+        return Err(ApiError::not_found(namespaces(), ns));
     }
     let meta = &mut object["metadata"];
     if meta["name"].as_str().is_none_or(str::is_empty) {
