@@ -475,4 +475,6 @@ impl FailingClock {
 }
 
 #[cfg(test)]
+pub(crate) mod stand_in;
+#[cfg(test)]
 mod tests;

@@ -285,3 +285,94 @@ fn wait_config_defaults_cite_their_sources_and_setters_chain() {
     let config = config.timeout(secs(60)).failing_grace(secs(1)).progress_interval(Duration::ZERO);
     assert_eq!((config.timeout, config.failing_grace, config.progress_interval), (secs(60), secs(1), Duration::from_millis(1)));
 }
+
+/// The real kube-runtime watcher, over HTTP, against the list/watch stand-in.
+mod over_http {
+    use super::*;
+    use crate::argocd::fixtures::{fixture, named};
+    use crate::argocd::{Application, SystemAppRules, wait_converged};
+    use crate::env::{ArgoCdConfig, SystemApps};
+    use crate::kube::Cluster;
+    use crate::wait::stand_in::StandIn;
+
+    const APPLICATIONS: &str = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications";
+
+    fn json(app: &Application) -> serde_json::Value {
+        serde_json::to_value(app).unwrap()
+    }
+
+    async fn lab() -> (StandIn, Cluster) {
+        let api = StandIn::start(APPLICATIONS).await;
+        api.put(json(&fixture("root.yaml")));
+        api.put(json(&named(fixture("converged.yaml"), "cert-manager", -1)));
+        api.put(json(&fixture("sync-running.yaml")));
+        let config = kube::Config::new(api.url().parse().unwrap());
+        let endpoint = Endpoint { server: api.url().to_owned(), identity: "test".into(), kubeconfig: "/dev/null".into() };
+        let cluster = Cluster::new(kube::Client::try_from(config).unwrap(), endpoint);
+        (api, cluster)
+    }
+
+    fn rules() -> SystemAppRules {
+        SystemAppRules::new(&ArgoCdConfig {
+            namespace: "argocd".into(),
+            root_app: "vixens-app-of-apps".into(),
+            system_apps: SystemApps { max_sync_wave: Some(2), ..SystemApps::default() },
+            degraded_grace: Duration::from_secs(180),
+        })
+        .unwrap()
+    }
+
+    async fn wait(cluster: &Cluster) -> (Result<Vec<String>, Error>, Vec<WaitEvent>) {
+        let mut events = Vec::new();
+        let config = WaitConfig::default().timeout(Duration::from_secs(20)).progress_interval(Duration::from_millis(250));
+        let result = wait_converged(cluster, "argocd", &rules(), &config, |e| events.push(e)).await;
+        let names = result.map(|c| c.system_apps.iter().map(|a| a.name().to_owned()).collect());
+        (names, events)
+    }
+
+    fn later(after: Duration, change: impl FnOnce() + Send + 'static) {
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            change();
+        });
+    }
+
+    #[tokio::test]
+    async fn the_wait_converges_over_http_when_the_last_app_becomes_ready() {
+        let (api, cluster) = lab().await;
+        let api = Arc::new(api);
+        let flip = api.clone();
+        later(Duration::from_millis(300), move || flip.put(json(&fixture("converged.yaml"))));
+        let (result, events) = wait(&cluster).await;
+        assert_eq!(result.unwrap(), ["cert-manager", "traefik"]);
+        assert!(events.contains(&WaitEvent::Listed { objects: 3, relist: false }), "{events:?}");
+    }
+
+    #[tokio::test]
+    async fn an_api_restart_during_the_wait_does_not_fail_it() {
+        let (api, cluster) = lab().await;
+        let api = Arc::new(api);
+        let (restart, flip) = (api.clone(), api.clone());
+        later(Duration::from_millis(200), move || restart.restart(Duration::from_secs(1)));
+        later(Duration::from_millis(600), move || flip.put(json(&fixture("converged.yaml"))));
+        let (result, events) = wait(&cluster).await;
+        assert_eq!(result.unwrap(), ["cert-manager", "traefik"]);
+        assert!(
+            events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { .. })),
+            "the outage was seen and survived: {events:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_410_gone_makes_the_watcher_relist_and_the_wait_goes_on() {
+        let (api, cluster) = lab().await;
+        let api = Arc::new(api);
+        let (compact, flip) = (api.clone(), api.clone());
+        later(Duration::from_millis(200), move || compact.compact());
+        later(Duration::from_millis(400), move || flip.put(json(&fixture("converged.yaml"))));
+        let (result, events) = wait(&cluster).await;
+        assert_eq!(result.unwrap(), ["cert-manager", "traefik"]);
+        assert!(events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { error } if error.contains("Expired") || error.contains("410"))), "{events:?}");
+        assert!(events.iter().any(|e| matches!(e, WaitEvent::Listed { relist: true, .. })), "{events:?}");
+    }
+}
