@@ -336,7 +336,7 @@ mod tests {
         let mut text = error.to_string();
         let mut source = error.source();
         while let Some(cause) = source {
-            text.push_str(&format!("\ncaused by: {cause}"));
+            text = format!("{text}\ncaused by: {cause}");
             source = cause.source();
         }
         text

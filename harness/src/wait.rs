@@ -20,7 +20,7 @@
 //! change (see the "Readiness" section of docs/performance.md), not at the next poll.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::pin::pin;
 use std::time::Duration;
 
@@ -120,14 +120,14 @@ pub enum Error {
 }
 
 fn timed_out_detail(progress: Option<&Progress>, last_watch_error: Option<&str>) -> String {
-    let mut text = match progress {
+    let detail = match progress {
         Some(p) => format!("with {}/{} {} ready; not ready:{}", p.ready, p.total, p.noun, p.details()),
         None => "before the objects could be listed".to_owned(),
     };
-    if let Some(error) = last_watch_error {
-        text.push_str(&format!("\nlast watch error: {error}"));
+    match last_watch_error {
+        Some(error) => format!("{detail}\nlast watch error: {error}"),
+        None => detail,
     }
-    text
 }
 
 /// What a judge sees: every watched object, as of the last complete list plus later changes.
@@ -239,7 +239,10 @@ impl Progress {
     /// One line per waiting object: `\n  traefik: Progressing: health is Progressing: ...`.
     #[must_use]
     pub fn details(&self) -> String {
-        self.waiting.iter().map(|w| format!("\n  {}: {}: {}", w.name, w.state, w.reason)).collect()
+        self.waiting.iter().fold(String::new(), |mut text, w| {
+            let _ = write!(text, "\n  {}: {}: {}", w.name, w.state, w.reason);
+            text
+        })
     }
 }
 
@@ -294,6 +297,7 @@ pub enum WaitEvent {
 /// The watch stream [`until`] expects for `api`: a kube-runtime `watcher` with the default
 /// watcher config (list then watch, page size 500, bookmarks) and the default backoff
 /// (800 ms doubling to 30 s with jitter, reset after 120 s), so a dead API is not spun against.
+#[must_use]
 pub fn watch<K>(api: kube::Api<K>) -> StreamBackoff<impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send, DefaultBackoff>
 where
     K: Resource + Clone + DeserializeOwned + fmt::Debug + Send + 'static,
