@@ -1,15 +1,130 @@
-//! `vixens adr`.
+//! `vixens adr`: lint the ADRs of a repository, or check that a change kept them up to date.
+//!
+//! Exit codes: 0 when no rule at error severity is broken (warnings are printed), 1 when one
+//! is, 2 when the check could not run (bad configuration, no ADR folder, git failure).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Placeholder until this subcommand lands.
+use harness::adr::{self, Config, output};
+
+/// ADR checks: structure, status, supersession both ways, references that resolve.
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Not implemented yet.
-    Todo,
+    /// Check every ADR of the repository: title, status, Context/Decision/Consequences with a
+    /// positive and a negative part, spec and implementation references, links and paths that
+    /// exist, unique numbers, supersession both ways, and the index.
+    Lint(LintArgs),
+    /// Fail when the change since REV touches architecture paths without adding or changing an
+    /// ADR, or turns an ADR Superseded without its successor.
+    CheckChange(ChangeArgs),
 }
 
-pub fn run(_cmd: Command) -> ExitCode {
-    eprintln!("vixens adr: not implemented yet");
-    ExitCode::from(2)
+/// Options of every `vixens adr` command.
+#[derive(clap::Args)]
+pub struct Common {
+    /// The repository root (its ADRs are in `docs/adr/` unless its configuration says otherwise).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    repo: PathBuf,
+    /// The ADR configuration [default: DIR/.config/adr.yaml when present, else built-in defaults].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// `text`: one `file:line: rule: message` line per problem; `json`: one JSON document.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+}
+
+/// `vixens adr lint`.
+#[derive(clap::Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `vixens adr check-change`.
+#[derive(clap::Args)]
+pub struct ChangeArgs {
+    /// The revision the change starts from (compared at its merge base with HEAD), e.g. `origin/main`.
+    #[arg(long, value_name = "REV")]
+    base: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+/// Exit code when the check could not run at all.
+const CANNOT_CHECK: u8 = 2;
+
+pub fn run(cmd: Command) -> ExitCode {
+    match cmd {
+        Command::Lint(args) => lint(&args.common),
+        Command::CheckChange(args) => check_change(&args.base, &args.common),
+    }
+}
+
+fn lint(common: &Common) -> ExitCode {
+    let Some(config) = load_config(common) else { return ExitCode::from(CANNOT_CHECK) };
+    let lint = match adr::lint(&common.repo, &config) {
+        Ok(lint) => lint,
+        Err(e) => return cannot_check(&e),
+    };
+    match common.format {
+        FormatArg::Text => {
+            print!("{}", output::lines(&lint.diagnostics));
+            eprintln!("{}", output::lint_summary(&lint));
+        }
+        FormatArg::Json => println!("{}", output::lint_json(&lint)),
+    }
+    verdict(lint.errors())
+}
+
+fn check_change(base: &str, common: &Common) -> ExitCode {
+    let Some(config) = load_config(common) else { return ExitCode::from(CANNOT_CHECK) };
+    let change = match adr::check_change(&common.repo, base, &config) {
+        Ok(change) => change,
+        Err(e) => return cannot_check(&e),
+    };
+    match common.format {
+        FormatArg::Text => {
+            print!("{}", output::lines(&change.diagnostics));
+            eprintln!("{}", output::change_summary(&change));
+        }
+        FormatArg::Json => println!("{}", output::change_json(&change)),
+    }
+    verdict(change.errors())
+}
+
+fn load_config(common: &Common) -> Option<Config> {
+    let loaded = match &common.config {
+        Some(path) => Config::load(path),
+        None => Config::for_repo(&common.repo),
+    };
+    match loaded {
+        Ok(config) => Some(config),
+        Err(e) => {
+            // Every problem of the file, each labelled on its line.
+            eprintln!("{:?}", miette::Report::new(e));
+            None
+        }
+    }
+}
+
+fn cannot_check(error: &dyn std::error::Error) -> ExitCode {
+    eprint!("vixens adr: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        eprint!(": {cause}");
+        source = cause.source();
+    }
+    eprintln!();
+    ExitCode::from(CANNOT_CHECK)
+}
+
+fn verdict(errors: usize) -> ExitCode {
+    if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -1,0 +1,527 @@
+//! One ADR file, read: its number, title, statuses (from every place a status is written),
+//! sections, and the ADRs it says it supersedes or is superseded by.
+//!
+//! Reading never fails: an odd file (not UTF-8, empty, too large, broken front matter) becomes
+//! findings, and whatever could be read is kept for the other rules.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::diagnostic::Rule;
+use super::markdown::{BlockKind, Markdown, TextLine};
+use super::vocabulary::{Field, SectionKind, Status, Vocabulary, fold, predecessor_verb_end};
+
+/// ADR files larger than this are reported, not parsed: no decision record is 8 MiB long, and
+/// a generated or binary file dropped in the folder should not stall the lint.
+pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// `ADR-017`, `ADR 17`, `adr_0017`.
+static ADR_MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\badr[\s_-]?0*(\d{1,9})\b").expect("valid regex"));
+/// A bare number right after `by`/`par`: `Superseded by 17`.
+static BY_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?:by|par)\s+#?0*(\d{1,9})\b").expect("valid regex"));
+/// The number a title starts with: `ADR-003: ...`, `3. ...` (adr-tools), `003 - ...`.
+static TITLE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*\[?(?:adr[\s_-]*0*(\d{1,9})\b|0*(\d{1,9})\s*[.:)\-–—])").expect("valid regex")
+});
+/// The number a file name starts with: `003-x.md`, `ADR-0003-x.md`, `0003_x.md`.
+static FILE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?:adr[-_]?)?0*(\d{1,9})(?:[-_.\s]|$)").expect("valid regex"));
+
+/// The number a file name starts with, if any.
+#[must_use]
+pub fn file_number(file_name: &str) -> Option<u32> {
+    FILE_NUMBER.captures(file_name).and_then(|c| c[1].parse().ok())
+}
+
+/// Where one declaration of the status was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusDecl {
+    /// Its line.
+    pub line: usize,
+    /// The value as written.
+    pub raw: String,
+    /// The value, normalised; `None` when no known word starts it.
+    pub status: Option<Status>,
+}
+
+/// A reference to another ADR, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefTarget {
+    /// By number (`ADR-017`).
+    Number(u32),
+    /// By link destination, relative to the ADR's folder.
+    Link(String),
+}
+
+/// A reference to another ADR, with the line it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdrRef {
+    /// Its line.
+    pub line: usize,
+    /// What it names.
+    pub target: RefTarget,
+}
+
+/// A section found, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Which section.
+    pub kind: SectionKind,
+    /// Its heading's level.
+    pub level: u8,
+    /// Its heading's line.
+    pub line: usize,
+    /// Its body's byte range.
+    pub body: Range<usize>,
+}
+
+/// A problem found while reading, before any rule ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadProblem {
+    /// Its line.
+    pub line: usize,
+    /// The rule (encoding, unreadable, empty, front-matter).
+    pub rule: Rule,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One ADR file, read.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// The file, relative to the repository, `/`-separated.
+    pub path: String,
+    /// The file name without `.md`: the trial is `adr::<stem>`.
+    pub stem: String,
+    /// The number its file name starts with.
+    pub file_number: Option<u32>,
+    /// Problems found while reading.
+    pub problems: Vec<ReadProblem>,
+    /// False when the file could not be read at all (too large, empty): no rule looks further.
+    pub readable: bool,
+    /// The Markdown, reduced.
+    pub markdown: Markdown,
+    /// The title and its line.
+    pub title: Option<(String, usize)>,
+    /// The number the title starts with.
+    pub title_number: Option<u32>,
+    /// Every status declaration, in file order.
+    pub statuses: Vec<StatusDecl>,
+    /// Sections found, in file order.
+    pub sections: Vec<Section>,
+    /// The ADRs it names as its successors.
+    pub successors: Vec<AdrRef>,
+    /// The ADRs it says it supersedes.
+    pub predecessors: Vec<AdrRef>,
+    /// Links that name an ADR in a supersession statement: the supersession rules judge them,
+    /// so the broken-link rule leaves them alone.
+    pub relation_links: Vec<(usize, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct FrontMatter {
+    #[serde(default)]
+    status: Option<Spanned<String>>,
+    #[serde(default)]
+    title: Option<Spanned<String>>,
+    #[serde(default)]
+    supersedes: Option<Spanned<serde_json::Value>>,
+    #[serde(default, alias = "superseded_by", rename = "superseded-by")]
+    superseded_by: Option<Spanned<serde_json::Value>>,
+}
+
+impl Record {
+    /// Reads an ADR from its bytes; `path` is repository-relative.
+    #[must_use]
+    pub fn read(path: &str, bytes: &[u8], words: &Vocabulary) -> Self {
+        let mut record = Self::named(path);
+        if bytes.len() > MAX_BYTES {
+            record.problem(1, Rule::Unreadable, format!("is {} MiB; an ADR over {} MiB is not read", bytes.len() >> 20, MAX_BYTES >> 20));
+            return record;
+        }
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(e) => {
+                let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+                record.problem(line, Rule::Encoding, "is not valid UTF-8 (checked with the bad bytes replaced)");
+                String::from_utf8_lossy(bytes)
+            }
+        };
+        if text.trim().is_empty() {
+            record.problem(1, Rule::Empty, "is empty");
+            return record;
+        }
+        record.readable = true;
+        record.markdown = Markdown::parse(&text);
+        let front = record.front_matter();
+        record.title = record.markdown.headings.iter().find(|h| h.level == 1).map(|h| (h.text.clone(), h.line));
+        if record.title.is_none() {
+            record.title = front.title.as_ref().map(|t| (t.value.clone(), t.referenced.line() as usize + record.front_line() - 1));
+        }
+        record.title_number = record.title.as_ref().and_then(|(t, _)| title_number(t));
+        record.sections = record
+            .markdown
+            .headings
+            .iter()
+            .filter(|h| h.level > 1 || Some(h.line) != record.title.as_ref().map(|t| t.1))
+            .filter_map(|h| words.section(&h.text).map(|kind| Section { kind, level: h.level, line: h.line, body: h.body.clone() }))
+            .collect();
+        record.read_front_matter_relations(&front, words);
+        record.read_fields_and_status_section(words);
+        record.read_predecessors_in_prose();
+        record
+    }
+
+    /// A file that could not be read at all.
+    #[must_use]
+    pub fn unreadable(path: &str, error: &std::io::Error) -> Self {
+        let mut record = Self::named(path);
+        record.problem(1, Rule::Unreadable, format!("cannot be read: {error}"));
+        record
+    }
+
+    fn named(path: &str) -> Self {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let stem = name.strip_suffix(".md").or_else(|| name.strip_suffix(".markdown")).unwrap_or(name).to_owned();
+        Self { path: path.to_owned(), file_number: file_number(name), stem, ..Self::default() }
+    }
+
+    fn problem(&mut self, line: usize, rule: Rule, message: impl Into<String>) {
+        self.problems.push(ReadProblem { line, rule, message: message.into() });
+    }
+
+    /// The line the front matter's YAML starts on.
+    fn front_line(&self) -> usize {
+        self.markdown.front_matter.as_ref().map_or(1, |(_, line)| *line)
+    }
+
+    fn front_matter(&mut self) -> FrontMatter {
+        let Some((yaml, first)) = self.markdown.front_matter.clone() else { return FrontMatter::default() };
+        if yaml.trim().is_empty() {
+            return FrontMatter::default();
+        }
+        match serde_saphyr::from_str::<FrontMatter>(&yaml) {
+            Ok(front) => front,
+            Err(e) => {
+                let line = e.location().map_or(first, |l| first + (l.line() as usize).saturating_sub(1));
+                let message = e.to_string().lines().next().unwrap_or_default().to_owned();
+                self.problem(line, Rule::FrontMatter, format!("the front matter is not valid YAML: {message}"));
+                FrontMatter::default()
+            }
+        }
+    }
+
+    /// The current status: Superseded when any declaration says so, else the first known value.
+    #[must_use]
+    pub fn status(&self) -> Option<Status> {
+        // adr-tools keeps "Accepted" above the "Superceded by" line it adds: Superseded wins.
+        if self.statuses.iter().any(|d| d.status == Some(Status::Superseded)) {
+            return Some(Status::Superseded);
+        }
+        self.statuses.iter().find_map(|d| d.status)
+    }
+
+    /// The line of the first status declaration, else of the title, else 1.
+    #[must_use]
+    pub fn status_line(&self) -> usize {
+        self.statuses.first().map_or_else(|| self.title_line(), |d| d.line)
+    }
+
+    /// The line of the title, else 1.
+    #[must_use]
+    pub fn title_line(&self) -> usize {
+        self.title.as_ref().map_or(1, |t| t.1)
+    }
+
+    /// The first section of `kind`.
+    #[must_use]
+    pub fn section(&self, kind: SectionKind) -> Option<&Section> {
+        self.sections.iter().find(|s| s.kind == kind)
+    }
+
+    fn read_front_matter_relations(&mut self, front: &FrontMatter, words: &Vocabulary) {
+        let first = self.front_line();
+        let line_of = |at: &serde_saphyr::Location| first + (at.line() as usize).saturating_sub(1);
+        if let Some(status) = &front.status {
+            let line = line_of(&status.referenced);
+            self.statuses.push(StatusDecl { line, raw: status.value.clone(), status: words.status(&status.value) });
+            if words.status(&status.value) == Some(Status::Superseded) {
+                self.successors.extend(refs_in_text(&status.value, line, true));
+            }
+        }
+        for (value, successor) in [(&front.superseded_by, true), (&front.supersedes, false)] {
+            let Some(value) = value else { continue };
+            let line = line_of(&value.referenced);
+            let texts: Vec<String> = match &value.value {
+                serde_json::Value::Array(items) => items.iter().map(json_text).collect(),
+                other => vec![json_text(other)],
+            };
+            for text in texts {
+                let refs = refs_in_text(&text, line, true);
+                if successor { self.successors.extend(refs) } else { self.predecessors.extend(refs) }
+            }
+        }
+    }
+
+    /// `**Status:** X` fields (and `Superseded by:`), table rows `| Status | X |`, and the
+    /// first line of a `## Status` section.
+    fn read_fields_and_status_section(&mut self, words: &Vocabulary) {
+        let first_section = self.markdown.headings.iter().find(|h| h.level > 1).map_or(usize::MAX, |h| h.body.start);
+        let status_bodies: Vec<Range<usize>> =
+            self.sections.iter().filter(|s| s.kind == SectionKind::Status).map(|s| s.body.clone()).collect();
+        let lines = std::mem::take(&mut self.markdown.lines);
+        let mut section_seen = vec![false; status_bodies.len()];
+        for line in &lines {
+            if line.kind == BlockKind::Heading {
+                continue;
+            }
+            let in_status_section = status_bodies.iter().position(|b| b.contains(&line.offset));
+            let qualifies = line.starts_emphasised || line.offset < first_section || in_status_section.is_some();
+            if let Some((field, value_at)) = field_of(line, words).filter(|_| qualifies) {
+                let value = line.text[value_at..].trim();
+                match field {
+                    Field::Status => self.status_decl(line, value, value_at, words),
+                    Field::SupersededBy => self.successors_on(line, value_at),
+                    Field::Supersedes => {}
+                }
+                if let Some(i) = in_status_section {
+                    section_seen[i] = true;
+                }
+                continue;
+            }
+            let Some(i) = in_status_section else { continue };
+            if line.text.trim().is_empty() {
+                continue;
+            }
+            if !section_seen[i] {
+                section_seen[i] = true;
+                self.status_decl(line, line.text.trim(), 0, words);
+            } else if words.status(&line.text) == Some(Status::Superseded) {
+                // adr-tools adds "Superceded by [...]" under the old status line.
+                self.status_decl(line, line.text.trim(), 0, words);
+            }
+        }
+        self.markdown.lines = lines;
+        for (i, seen) in section_seen.iter().enumerate() {
+            if !seen {
+                let line = self.sections.iter().filter(|s| s.kind == SectionKind::Status).nth(i).map_or(1, |s| s.line);
+                self.problem_status_section_empty(line);
+            }
+        }
+    }
+
+    fn problem_status_section_empty(&mut self, line: usize) {
+        self.statuses.push(StatusDecl { line, raw: String::new(), status: None });
+    }
+
+    fn status_decl(&mut self, line: &TextLine, value: &str, value_at: usize, words: &Vocabulary) {
+        let status = words.status(value);
+        self.statuses.push(StatusDecl { line: line.line, raw: value.to_owned(), status });
+        if status == Some(Status::Superseded) {
+            self.successors_on(line, value_at);
+        }
+    }
+
+    /// ADR references from byte `from` of `line` on, as successors.
+    fn successors_on(&mut self, line: &TextLine, from: usize) {
+        let refs = refs_on_line(line, from, line.text.len());
+        self.relation_links.extend(relation_links(line, from, line.text.len()));
+        self.successors.extend(refs);
+    }
+
+    /// `Supersedes [ADR-3](003-x.md)`, `Cet ADR remplace l'ADR-003`, `**Supersedes:** ADR-3`:
+    /// the ADRs named after the verb, up to the end of the sentence.
+    fn read_predecessors_in_prose(&mut self) {
+        let lines = std::mem::take(&mut self.markdown.lines);
+        for line in &lines {
+            let folded = fold(&line.text);
+            let Some(end) = predecessor_verb_end(&folded) else { continue };
+            let chars = folded[..end].chars().count();
+            let from = line.text.char_indices().nth(chars).map_or(line.text.len(), |(i, _)| i);
+            let to = sentence_end(&line.text, from);
+            self.predecessors.extend(refs_on_line(line, from, to));
+            self.relation_links.extend(relation_links(line, from, to));
+        }
+        self.markdown.lines = lines;
+    }
+}
+
+/// The field a line declares, and where its value starts: `Status: X` (the key may be bold),
+/// or a table row whose first cell is the key.
+fn field_of(line: &TextLine, words: &Vocabulary) -> Option<(Field, usize)> {
+    if line.kind == BlockKind::TableRow {
+        let key = line.cells.first()?;
+        let field = words.field(key)?;
+        return Some((field, line.text.find(" | ").map_or(line.text.len(), |i| i + 3)));
+    }
+    let colon = line.text.find(':')?;
+    let key = &line.text[..colon];
+    if key.chars().count() > 40 {
+        return None;
+    }
+    words.field(key).map(|field| (field, colon + 1))
+}
+
+/// Where the sentence that starts at `from` ends: the first `. ` or `;` after it.
+fn sentence_end(text: &str, from: usize) -> usize {
+    let rest = &text[from..];
+    let stops = [rest.find(". "), rest.find(';')];
+    from + stops.into_iter().flatten().min().unwrap_or(rest.len())
+}
+
+/// ADR references in `line.text[from..to]`: its links if it has any, else `ADR-N` mentions,
+/// else a bare number right after `by`.
+fn refs_on_line(line: &TextLine, from: usize, to: usize) -> Vec<AdrRef> {
+    let links: Vec<AdrRef> = line
+        .links
+        .iter()
+        .filter(|l| l.text.start >= from && l.text.start < to.max(from + 1) && is_relative(&l.dest))
+        .map(|l| AdrRef { line: line.line, target: RefTarget::Link(l.dest.clone()) })
+        .collect();
+    if !links.is_empty() {
+        return links;
+    }
+    refs_in_text(&line.text[from..to], line.line, from == 0 || line.text[..from].trim_end().ends_with(':'))
+}
+
+fn relation_links(line: &TextLine, from: usize, to: usize) -> Vec<(usize, String)> {
+    line.links
+        .iter()
+        .filter(|l| l.text.start >= from && l.text.start < to.max(from + 1) && is_relative(&l.dest))
+        .map(|l| (line.line, l.dest.clone()))
+        .collect()
+}
+
+/// ADR references in plain text: `ADR-N` mentions, else a bare number after `by`/`par` (or a
+/// bare number alone, for a value that is only a reference, such as front matter `supersedes: 3`).
+fn refs_in_text(text: &str, line: usize, bare_value: bool) -> Vec<AdrRef> {
+    let mut numbers: Vec<u32> = ADR_MENTION.captures_iter(text).filter_map(|c| c[1].parse().ok()).collect();
+    if numbers.is_empty() {
+        numbers = BY_NUMBER.captures_iter(text).filter_map(|c| c[1].parse().ok()).collect();
+    }
+    if numbers.is_empty() && bare_value {
+        let trimmed = text.trim().trim_start_matches('#');
+        if let Ok(n) = trimmed.trim_start_matches('0').parse::<u32>() {
+            numbers.push(n);
+        } else if trimmed.ends_with(".md") && !trimmed.contains(char::is_whitespace) {
+            return vec![AdrRef { line, target: RefTarget::Link(trimmed.to_owned()) }];
+        }
+    }
+    numbers.dedup();
+    numbers.into_iter().map(|n| AdrRef { line, target: RefTarget::Number(n) }).collect()
+}
+
+fn json_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// True for a link into the repository (not a URL, not an anchor).
+#[must_use]
+pub fn is_relative(dest: &str) -> bool {
+    !dest.is_empty() && !dest.starts_with('#') && !has_scheme(dest)
+}
+
+/// True for `https:`, `mailto:` and the like.
+#[must_use]
+pub fn has_scheme(dest: &str) -> bool {
+    let Some(colon) = dest.find(':') else { return false };
+    let scheme = &dest[..colon];
+    scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+fn title_number(title: &str) -> Option<u32> {
+    let captures = TITLE_NUMBER.captures(title)?;
+    captures.get(1).or_else(|| captures.get(2)).and_then(|m| m.as_str().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Record {
+        Record::read("docs/adr/003-cache.md", text.as_bytes(), &Vocabulary::default())
+    }
+
+    fn statuses(record: &Record) -> Vec<(usize, Option<Status>)> {
+        record.statuses.iter().map(|d| (d.line, d.status)).collect()
+    }
+
+    #[test]
+    fn file_and_title_numbers_in_every_usual_form() {
+        assert_eq!(file_number("003-cache.md"), Some(3));
+        assert_eq!(file_number("ADR-0003-cache.md"), Some(3));
+        assert_eq!(file_number("0003_cache.md"), Some(3));
+        assert_eq!(file_number("cache.md"), None);
+        assert_eq!(title_number("ADR-003: Cache"), Some(3));
+        assert_eq!(title_number("3. Cache"), Some(3));
+        assert_eq!(title_number("[ADR 12] Cache"), Some(12));
+        assert_eq!(title_number("003 - Cache"), Some(3));
+        assert_eq!(title_number("Cache everything"), None);
+        assert_eq!(title_number("3D printing"), None);
+    }
+
+    #[test]
+    fn bold_status_fields_in_both_spellings() {
+        let r = read("# ADR-003: Cache\n\n**Date:** 2024-01-01\n**Status:** Accepted\n\n## Context\n");
+        assert_eq!(statuses(&r), [(4, Some(Status::Accepted))]);
+        let r = read("# ADR-003: Cache\n\n**Status**: Active\n");
+        assert_eq!(statuses(&r), [(3, Some(Status::Accepted))]);
+    }
+
+    #[test]
+    fn a_french_status_section() {
+        let r = read("# 003 Cache\n\n## Statut\n\nAccepté\n\n## Contexte\n\nPourquoi.\n");
+        assert_eq!(statuses(&r), [(5, Some(Status::Accepted))]);
+    }
+
+    #[test]
+    fn madr_front_matter_with_its_successor() {
+        let r = read("---\nstatus: superseded by ADR-0005\ndate: 2024-01-01\n---\n# Cache\n");
+        assert_eq!(statuses(&r), [(2, Some(Status::Superseded))]);
+        assert_eq!(r.successors, [AdrRef { line: 2, target: RefTarget::Number(5) }]);
+    }
+
+    #[test]
+    fn adr_tools_status_section_with_superceded_by() {
+        let r = read("# 3. Cache\n\n## Status\n\nAccepted\n\nSuperceded by [5. Redis](0005-redis.md)\n");
+        assert_eq!(statuses(&r), [(5, Some(Status::Accepted)), (7, Some(Status::Superseded))]);
+        assert_eq!(r.successors, [AdrRef { line: 7, target: RefTarget::Link("0005-redis.md".into()) }]);
+        assert_eq!(r.relation_links, [(7, "0005-redis.md".to_owned())]);
+    }
+
+    #[test]
+    fn supersedes_in_a_field_in_prose_and_in_french() {
+        let r = read("# ADR-007: Redis\n\n**Supersedes:** [ADR-003](003-cache.md)\n\n## Context\n\nThis ADR supersedes ADR-2 and ADR-1. It is not about ADR-9.\n\nCet ADR remplace l'ADR-004.\n");
+        let targets: Vec<RefTarget> = r.predecessors.iter().map(|p| p.target.clone()).collect();
+        assert_eq!(
+            targets,
+            [RefTarget::Link("003-cache.md".into()), RefTarget::Number(2), RefTarget::Number(1), RefTarget::Number(4)]
+        );
+    }
+
+    #[test]
+    fn a_status_word_in_prose_is_not_a_status() {
+        let r = read("# ADR-003: Cache\n\n**Status:** Accepted\n\n## Context\n\nStatus: the cluster is flaky.\n");
+        assert_eq!(statuses(&r), [(3, Some(Status::Accepted))]);
+    }
+
+    #[test]
+    fn odd_files_become_problems_not_panics() {
+        let r = Record::read("docs/adr/003-x.md", b"# T\n\n\xff\xfe", &Vocabulary::default());
+        assert_eq!(r.problems[0].rule, Rule::Encoding);
+        assert_eq!(r.problems[0].line, 3);
+        let r = read("  \n\n");
+        assert_eq!((r.problems[0].rule, r.readable), (Rule::Empty, false));
+        let r = read("---\nstatus: [unclosed\n---\n# T\n");
+        assert_eq!(r.problems[0].rule, Rule::FrontMatter);
+    }
+}
