@@ -83,3 +83,60 @@ fn trial<'a>(name: String, diagnostics: impl Iterator<Item = &'a Diagnostic>) ->
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/adr").join(name)
+    }
+
+    fn run(trials: Vec<Trial>) -> libtest_mimic::Conclusion {
+        let args = libtest_mimic::Arguments { test_threads: Some(1), quiet: true, ..Default::default() };
+        libtest_mimic::run(&args, trials)
+    }
+
+    #[test]
+    fn one_trial_per_adr_plus_the_repository_wide_ones() {
+        let trials = trials(&fixture("messy"));
+        let names: Vec<&str> = trials.iter().map(Trial::name).collect();
+        assert_eq!(names.len(), 12 + 3);
+        assert_eq!(names[0], "adr::001-talos-linux");
+        assert_eq!(&names[12..], ["adr::numbering", "adr::supersession", "adr::index"]);
+        // 003, 005, 006 and 008 fail on their own, then numbering (004's title) and the index.
+        let conclusion = run(trials);
+        assert_eq!((conclusion.num_failed, conclusion.num_passed), (6, 9));
+    }
+
+    #[test]
+    fn this_repositorys_adrs_pass_as_trials() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let conclusion = run(trials(repo));
+        assert_eq!(conclusion.num_failed, 0);
+        assert!(conclusion.num_passed >= 6 + 3);
+    }
+
+    #[test]
+    fn a_bad_configuration_or_folder_is_one_failing_trial() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = trials(dir.path()).iter().map(|t| t.name().to_owned()).collect();
+        assert_eq!(names, ["adr::directory"]);
+        std::fs::create_dir_all(dir.path().join(".config")).unwrap();
+        std::fs::write(dir.path().join(".config/adr.yaml"), "directroy: x\n").unwrap();
+        let trials = trials(dir.path());
+        assert_eq!(trials[0].name(), "adr::config");
+        assert_eq!(run(trials).num_failed, 1);
+    }
+
+    #[test]
+    fn a_failing_trial_lists_its_diagnostics_as_file_line_rule_message() {
+        let lint = lint(&fixture("en"), &Config::default()).unwrap();
+        let text = output::lines(&repository::in_scope(&lint, Scope::Supersession, None).cloned().collect::<Vec<_>>());
+        assert_eq!(
+            text.lines().map(|l| l.split(": ").nth(1).unwrap()).collect::<Vec<_>>(),
+            ["successor", "supersession-cycle", "supersession-chain", "supersedes-backlink", "supersedes-target"]
+        );
+        assert!(text.starts_with("docs/adr/017-no-successor.md:4: successor: is Superseded but names no successor"), "{text}");
+    }
+}

@@ -81,8 +81,8 @@ pub fn check_change(root: &Path, base: &str, config: &Config) -> Result<Change, 
         return Err(ChangeError::UnknownRevision(base.to_owned()));
     }
     let merge_base = checked(root, &["merge-base", base, "HEAD"])?.trim().to_owned();
-    let mut changed = split_z(&checked(root, &["diff", "--name-only", "--no-renames", "--relative", "-z", &merge_base])?);
-    changed.extend(split_z(&checked(root, &["ls-files", "--others", "--exclude-standard", "-z"])?));
+    let mut changed = paths(&checked(root, &["diff", "--name-only", "--no-renames", "--relative", &merge_base])?);
+    changed.extend(paths(&checked(root, &["ls-files", "--others", "--exclude-standard"])?));
     changed.sort();
     changed.dedup();
 
@@ -158,7 +158,7 @@ fn is_adr_path(path: &str, repo: &Repo, config: &Config) -> bool {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<crate::process::Finished, ChangeError> {
-    Ok(Command::new("git").arg("-C").arg(root).args(args).env("GIT_OPTIONAL_LOCKS", "0").timeout(GIT_TIMEOUT).run()?)
+    Ok(Command::new("git").arg("-C").arg(root).args(["-c", "core.quotePath=false"]).args(args).env("GIT_OPTIONAL_LOCKS", "0").timeout(GIT_TIMEOUT).run()?)
 }
 
 fn checked(root: &Path, args: &[&str]) -> Result<String, ChangeError> {
@@ -170,6 +170,7 @@ fn checked(root: &Path, args: &[&str]) -> Result<String, ChangeError> {
     }
 }
 
-fn split_z(text: &str) -> Vec<String> {
-    text.split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect()
+/// One path a line (`core.quotePath=false` keeps non-ASCII names as they are).
+fn paths(text: &str) -> Vec<String> {
+    text.lines().filter(|p| !p.is_empty()).map(str::to_owned).collect()
 }

@@ -214,7 +214,7 @@ impl Config {
                 let location = e.location();
                 let (line, column) = location.map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
                 let span = location.map_or(0..0, |l| span_of(&l));
-                let message = e.to_string().lines().next().unwrap_or_default().to_owned();
+                let message = yaml_message(&e);
                 ConfigError::new(path, text.to_owned(), vec![ConfigProblem { line, column, span, message }])
             })?
         };
@@ -246,6 +246,18 @@ impl Config {
     #[must_use]
     pub fn describe_source(&self) -> String {
         self.source.as_ref().map_or_else(|| format!("built-in defaults (no {CONFIG_PATH})"), |p| p.display().to_string())
+    }
+}
+
+/// A YAML error's own message: its first line, without the location serde-saphyr prefixes
+/// (the caller reports the location in the file's own terms).
+pub(crate) fn yaml_message(error: &serde_saphyr::Error) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let rest = first.strip_prefix("error: ").unwrap_or(first);
+    match rest.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((location, message)) if location.contains("column") => message.to_owned(),
+        _ => rest.to_owned(),
     }
 }
 

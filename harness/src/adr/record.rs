@@ -208,7 +208,7 @@ impl Record {
             Ok(front) => front,
             Err(e) => {
                 let line = e.location().map_or(first, |l| first + (l.line() as usize).saturating_sub(1));
-                let message = e.to_string().lines().next().unwrap_or_default().to_owned();
+                let message = super::config::yaml_message(&e);
                 self.problem(line, Rule::FrontMatter, format!("the front matter is not valid YAML: {message}"));
                 FrontMatter::default()
             }
@@ -512,6 +512,52 @@ mod tests {
     fn a_status_word_in_prose_is_not_a_status() {
         let r = read("# ADR-003: Cache\n\n**Status:** Accepted\n\n## Context\n\nStatus: the cluster is flaky.\n");
         assert_eq!(statuses(&r), [(3, Some(Status::Accepted))]);
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_reported_not_parsed() {
+        let huge = vec![b'a'; MAX_BYTES + 1];
+        let r = Record::read("docs/adr/003-x.md", &huge, &Vocabulary::default());
+        assert_eq!((r.problems[0].rule, r.readable), (Rule::Unreadable, false));
+        assert_eq!(r.problems[0].message, "is 8 MiB; an ADR over 8 MiB is not read");
+    }
+
+    #[test]
+    fn a_large_file_under_the_limit_is_read_with_its_lines() {
+        let mut text = String::from("# ADR-003: Big\n\n**Status:** Accepted\n\n## Context\n\n");
+        while text.len() < 4 * 1024 * 1024 {
+            text.push_str("- a line of context with `src/cache.rs` and [a link](../spec.md)\n");
+        }
+        text.push_str("\n## Decision\n\nDone.\n");
+        let r = read(&text);
+        assert_eq!(r.status(), Some(Status::Accepted));
+        let decision = r.section(SectionKind::Decision).unwrap();
+        assert_eq!(decision.line, text.lines().count() - 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_read_without_panicking(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            let r = Record::read("docs/adr/003-x.md", &bytes, &Vocabulary::default());
+            let lines = 2 + bytes.iter().filter(|&&b| b == b'\n').count();
+            for problem in &r.problems {
+                proptest::prop_assert!(problem.line >= 1 && problem.line <= lines);
+            }
+            for decl in &r.statuses {
+                proptest::prop_assert!(decl.line >= 1 && decl.line <= lines);
+            }
+        }
+
+        #[test]
+        fn adr_shaped_text_is_read_without_panicking(
+            text in "(# |## |### |\\*\\*Status:\\*\\* |## Statut\n|- |  |\\| |---\n|~~~\n|```\n|\\[ADR-1\\]\\(001-a\\.md\\)|Superseded by ADR-[0-9]|Remplacé par |supersedes |remplace |<!-- |-->|Accepté|Context|Décision|Consequences|Positive|Cons:|\\*\\*|`|src/a\\.rs|\\.\\./|[a-zé :;.,\r\n]){0,300}"
+        ) {
+            let r = read(&text);
+            let lines = 2 + text.matches('\n').count();
+            for line in r.statuses.iter().map(|d| d.line).chain(r.sections.iter().map(|s| s.line)).chain(r.successors.iter().map(|s| s.line)) {
+                proptest::prop_assert!(line >= 1 && line <= lines, "line {} of {}", line, lines);
+            }
+        }
     }
 
     #[test]

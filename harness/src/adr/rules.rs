@@ -24,7 +24,7 @@ pub(crate) fn check(record: &Record, repo: &Repo, config: &Config, out: &mut Fin
     }
     status(record, out);
     for kind in [SectionKind::Context, SectionKind::Decision, SectionKind::Consequences] {
-        section(record, kind, &config.vocabulary, out);
+        section(record, kind, out);
     }
     if let Some(consequences) = record.section(SectionKind::Consequences) {
         if record.markdown.has_content(&consequences.body) {
@@ -72,15 +72,19 @@ fn status(record: &Record, out: &mut Findings) {
     }
 }
 
-fn section(record: &Record, kind: SectionKind, words: &Vocabulary, out: &mut Findings) {
+fn section(record: &Record, kind: SectionKind, out: &mut Findings) {
     match record.section(kind) {
         None => {
-            let names: Vec<String> = words.section_words(kind).iter().take(4).map(|w| capitalise(w)).collect();
+            let names = match kind {
+                SectionKind::Context => "Context or Contexte",
+                SectionKind::Decision => "Decision or Décision",
+                SectionKind::Consequences | SectionKind::Status => "Consequences or Conséquences",
+            };
             out.push(
                 &record.path,
                 record.title_line(),
                 Rule::Section,
-                format!("no {kind} section (a heading named {})", names.join(", ")),
+                format!("no {kind} section (a heading named {names}, or an alias from the configuration)"),
             );
         }
         Some(found) if !record.markdown.has_content(&found.body) => {
@@ -109,31 +113,25 @@ fn halves(record: &Record, consequences: &Section, words: &Vocabulary, out: &mut
             found.insert(half);
         }
     }
-    for half in [Half::Positive, Half::Negative] {
-        if !found.contains(&half) {
-            let (name, others) = match half {
-                Half::Positive => ("positive", "Positive, Avantages or Pros"),
-                Half::Negative => ("negative", "Negative, Inconvénients or Cons"),
-            };
-            out.push(
-                &record.path,
-                consequences.line,
-                Rule::Consequences,
-                format!("the Consequences have no {name} part (a heading or label named {others})"),
-            );
-        }
-    }
+    let missing = match (found.contains(&Half::Positive), found.contains(&Half::Negative)) {
+        (true, true) => return,
+        (false, true) => "no positive part (a heading or label named Positive, Avantages or Pros)",
+        (true, false) => "no negative part (a heading or label named Negative, Inconvénients or Cons)",
+        (false, false) => "neither a positive nor a negative part (headings or labels named Positive/Avantages/Pros and Negative/Inconvénients/Cons)",
+    };
+    out.push(&record.path, consequences.line, Rule::Consequences, format!("the Consequences have {missing}"));
 }
 
-/// The label a line opens with: its bold start, or the text before a colon when short.
+/// The label a line opens with: its bold start, or the short text before a colon or a comma
+/// (`Inconvénients :`, MADR's `Good, because ...`).
 fn label(line: &TextLine) -> Option<&str> {
     if !matches!(line.kind, BlockKind::Paragraph | BlockKind::Item) {
         return None;
     }
     let text = line.text.trim();
-    let head = text.split_once(':').map_or(text, |(head, _)| head);
+    let head = text.split([':', ',']).next().unwrap_or(text);
     let short = head.split_whitespace().count() <= 4;
-    ((line.starts_emphasised || text.contains(':')) && short).then_some(head)
+    ((line.starts_emphasised || head.len() < text.len()) && short).then_some(head)
 }
 
 fn half_name(half: Half) -> &'static str {
@@ -193,11 +191,6 @@ fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings)
         );
         out.push(&record.path, record.title_line(), Rule::ImplementationReference, format!("no reference to the implementation ({what})"));
     }
-}
-
-fn capitalise(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]

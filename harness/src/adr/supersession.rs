@@ -119,7 +119,7 @@ fn report_cycle(catalog: &Catalog, edges: &[Edge], cycle: &[usize], out: &mut Fi
     let message = if cycle.len() == 1 {
         "names itself as its successor".to_owned()
     } else {
-        format!("supersession loop: {}; the last ADR of a chain must not be Superseded", names.join(" → "))
+        format!("supersession loop: {}: no ADR of the loop is in force", names.join(" → "))
     };
     out.push(&record.path, line, Rule::SupersessionCycle, message);
 }

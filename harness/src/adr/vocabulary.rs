@@ -303,12 +303,6 @@ impl Vocabulary {
             None
         }
     }
-
-    /// The words accepted for a section, for messages: `Context, Contexte, ...`.
-    #[must_use]
-    pub fn section_words(&self, kind: SectionKind) -> Vec<&str> {
-        self.sections.iter().filter(|(_, k)| *k == kind).map(|(w, _)| w.as_str()).collect()
-    }
 }
 
 /// Where, after a supersession verb, the ADR it names starts: `supersedes` (and the French

@@ -1,4 +1,5 @@
 //! Tests of the `vixens` command line.
 
+mod adr;
 mod promote;
 mod report;
