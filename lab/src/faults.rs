@@ -29,8 +29,13 @@ pub struct Faults {
     pub api_restart: Option<Duration>,
     /// `apply-fail`: `vixens-lab up` fails, so `terraform apply` fails.
     pub apply_fail: bool,
-    /// `protected-delete`: a protected storage resource is put into the destroy plan.
+    /// `protected-delete`: a protected storage resource is put into the destroy plan (the lab's
+    /// terraform root reads this fault from its `faults` variable).
     pub protected_delete: bool,
+    /// `wipe-lun=CLAIM`: `vixens-lab down` deletes the NAS LUN file of that claim, as a person
+    /// or a stray script would behind the harness's back; the protected inventory check after
+    /// destroy must notice it.
+    pub wipe_lun: Vec<String>,
 }
 
 /// A fault list that cannot be parsed.
@@ -42,7 +47,7 @@ pub struct FaultError {
 }
 
 const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, talos-error=NODE, \
-node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete";
+node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM";
 
 impl Faults {
     /// Reads [`FAULTS_VAR`] from the process environment; unset or empty means no faults.
@@ -86,6 +91,7 @@ impl Faults {
                 "api-restart" => faults.api_restart = Some(seconds(need("SECONDS")?)?),
                 "apply-fail" => faults.apply_fail = true,
                 "protected-delete" => faults.protected_delete = true,
+                "wipe-lun" => faults.wipe_lun.push(need("CLAIM")?),
                 other => return Err(FaultError { message: format!("unknown fault `{other}`") }),
             }
         }
@@ -109,6 +115,7 @@ impl fmt::Display for Faults {
             ("manual-sync", &self.manual_sync),
             ("talos-error", &self.talos_error),
             ("node-not-ready", &self.node_not_ready),
+            ("wipe-lun", &self.wipe_lun),
         ] {
             items.extend(values.iter().map(|v| format!("{name}={v}")));
         }
@@ -134,12 +141,14 @@ mod tests {
     #[test]
     fn parses_every_fault_and_writes_it_back() {
         let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,talos-error=lab-cp-2,\
-                    node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete";
+                    node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete,\
+                    wipe-lun=vaultwarden-data";
         let faults = Faults::parse(text).unwrap();
         assert_eq!(faults.app_degraded, ["traefik"]);
         assert_eq!(faults.slow_bootstrap, Some(Duration::from_secs(20)));
         assert_eq!(faults.api_restart, Some(Duration::from_millis(1500)));
         assert!(faults.apply_fail && faults.protected_delete);
+        assert_eq!(faults.wipe_lun, ["vaultwarden-data"]);
         assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
     }
 

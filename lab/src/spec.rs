@@ -1,11 +1,13 @@
 //! What one lab is made of: its name, nodes, Argo CD app tree, speed and faults. `vixens-lab up`
 //! builds a [`LabSpec`] from its flags and hands it to the daemon, which keeps it in `lab.json`.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::faults::Faults;
+use crate::faults::{FaultError, Faults};
 
 /// One lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +27,10 @@ pub struct LabSpec {
     /// The daemon stops by itself after this long without any request.
     #[serde(with = "humantime_secs")]
     pub idle_timeout: Duration,
+    /// The NAS folder (`--nas-dir`): iSCSI LUN files and the state bucket that survive destroy.
+    /// Without it the simulated CSI driver provisions nothing on disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nas_dir: Option<PathBuf>,
 }
 
 /// One simulated Talos node.
@@ -38,6 +44,14 @@ pub struct NodeSpec {
     pub role: String,
 }
 
+impl NodeSpec {
+    /// True for a control-plane node (runs etcd and the Kubernetes control plane).
+    #[must_use]
+    pub fn is_control_plane(&self) -> bool {
+        self.role == "controlplane"
+    }
+}
+
 /// One child Application of the root app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppSpec {
@@ -49,9 +63,124 @@ pub struct AppSpec {
     pub path: String,
     /// The namespace it deploys to.
     pub destination_namespace: String,
+    /// Its PersistentVolumeClaims: each one is an iSCSI LUN on the NAS (`luns/<claim>.img`),
+    /// provisioned by the simulated Synology CSI driver when the app first syncs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    /// Labels of the Application object (the homelab labels none; the lab's default tree marks
+    /// its system apps so that a label selector can be tested too).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// An `--apps` file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AppsFileError {
+    /// The file cannot be read.
+    #[error("cannot read the app list {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a YAML list of apps.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its line and column.
+        message: String,
+    },
+    /// Two apps share a name.
+    #[error("{path}: app `{name}` is listed twice")]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+        /// The repeated name.
+        name: String,
+    },
+}
+
+impl AppSpec {
+    /// Reads an `--apps` file: a YAML list of apps with the fields of [`AppSpec`] in snake_case
+    /// (`name`, `sync_wave`, `path`, `destination_namespace`, optional `volumes` and `labels`).
+    ///
+    /// # Errors
+    /// An unreadable file, YAML that is not such a list (with line and column), or a name listed
+    /// twice.
+    pub fn load_list(path: &Path) -> Result<Vec<Self>, AppsFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AppsFileError::Read { path: path.to_owned(), source })?;
+        let apps: Vec<Self> = serde_saphyr::from_str(&text)
+            .map_err(|e| AppsFileError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let mut seen = std::collections::BTreeSet::new();
+        for app in &apps {
+            if !seen.insert(app.name.as_str()) {
+                return Err(AppsFileError::Duplicate { path: path.to_owned(), name: app.name.clone() });
+            }
+        }
+        Ok(apps)
+    }
 }
 
 impl LabSpec {
+    /// A lab named `name` with these nodes and apps, at normal speed, with no fault, no NAS and
+    /// a one-hour idle timeout.
+    #[must_use]
+    pub fn new(name: &str, nodes: Vec<NodeSpec>, apps: Vec<AppSpec>) -> Self {
+        Self {
+            name: name.to_owned(),
+            nodes,
+            apps,
+            time_scale: 1.0,
+            faults: Faults::default(),
+            idle_timeout: Duration::from_secs(3600),
+            nas_dir: None,
+        }
+    }
+
+    /// Checks that every fault names something this lab has: an app for the app faults, a node
+    /// (by name or address) for the node faults.
+    ///
+    /// # Errors
+    /// The first fault naming an unknown app or node, with the known names.
+    pub fn check_faults(&self) -> Result<(), FaultError> {
+        let apps: Vec<&str> = self.apps.iter().map(|a| a.name.as_str()).collect();
+        for (fault, names) in [
+            ("app-degraded", &self.faults.app_degraded),
+            ("app-stuck", &self.faults.app_stuck),
+            ("manual-sync", &self.faults.manual_sync),
+        ] {
+            if let Some(unknown) = names.iter().find(|n| !apps.contains(&n.as_str())) {
+                return Err(FaultError { message: format!("`{fault}={unknown}`: no such app; the apps are {}", apps.join(", ")) });
+            }
+        }
+        let claims: Vec<&str> = self.apps.iter().flat_map(|a| a.volumes.iter().map(String::as_str)).collect();
+        if let Some(unknown) = self.faults.wipe_lun.iter().find(|c| !claims.contains(&c.as_str())) {
+            return Err(FaultError { message: format!("`wipe-lun={unknown}`: no app has that volume; the volumes are {}", claims.join(", ")) });
+        }
+        for (fault, names) in [("talos-error", &self.faults.talos_error), ("node-not-ready", &self.faults.node_not_ready)] {
+            if let Some(unknown) = names.iter().find(|n| self.node(n).is_none()) {
+                let nodes: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+                return Err(FaultError { message: format!("`{fault}={unknown}`: no such node; the nodes are {}", nodes.join(", ")) });
+            }
+        }
+        Ok(())
+    }
+
+    /// The node called `id`, by hostname or address.
+    #[must_use]
+    pub fn node(&self, id: &str) -> Option<&NodeSpec> {
+        self.nodes.iter().find(|n| n.name == id || n.address == id)
+    }
+
+    /// Scales a delay of the simulation by [`LabSpec::time_scale`].
+    #[must_use]
+    pub fn scaled(&self, delay: Duration) -> Duration {
+        delay.mul_f64(self.time_scale.max(0.0))
+    }
+
     /// The node names and addresses for `control_planes` + `workers` nodes of cluster `name`.
     #[must_use]
     pub fn nodes_for(name: &str, control_planes: usize, workers: usize) -> Vec<NodeSpec> {
