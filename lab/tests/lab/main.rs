@@ -4,6 +4,7 @@
 //! so no lab process outlives a test; deleting the folder stops a daemon left behind anyway.
 
 mod api;
+mod argocd;
 mod kubectl;
 mod lifecycle;
 mod watch;

@@ -1,0 +1,195 @@
+//! The simulated Argo CD against the store directly: each Application goes through the states
+//! real Argo CD reports, waves in order, one history entry per sync, a reconcile after the sync,
+//! and the root app's health never standing for its children.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use vixens_lab::argocd;
+use vixens_lab::faults::Faults;
+use vixens_lab::spec::LabSpec;
+use vixens_lab::store::{Event, EventType, ResourceId, Store};
+use vixens_lab::talos;
+
+/// A dev-like lab: 3 control planes, the default tree, `faults`, at `time_scale`.
+pub fn dev_lab(faults: &str, time_scale: f64) -> LabSpec {
+    let mut spec = LabSpec::new("lab", LabSpec::nodes_for("lab", 3, 0), argocd::default_apps());
+    spec.time_scale = time_scale;
+    spec.faults = Faults::parse(faults).expect("known faults");
+    spec
+}
+
+fn applications() -> ResourceId {
+    ResourceId::new("argoproj.io", "applications")
+}
+
+/// Boots `spec` in-process and records every Application change until `done` holds for the
+/// latest state of every app (or fails after `timeout`).
+pub async fn record(spec: &LabSpec, timeout: Duration, done: impl Fn(&BTreeMap<String, Value>) -> bool) -> (Store, Vec<Event>) {
+    let store = Store::default();
+    let mut watch = store.watch(&applications(), Some("argocd"), store.revision()).expect("a fresh store can be watched");
+    let _cluster = talos::Cluster::boot(spec, store.clone());
+    argocd::start(spec, store.clone());
+    let mut events = Vec::new();
+    let mut latest = BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done(&latest) {
+        let event = tokio::time::timeout_at(deadline, watch.live.recv())
+            .await
+            .unwrap_or_else(|_| panic!("not done within {timeout:?}; last states:\n{}", summary(&latest)))
+            .expect("the watch keeps up");
+        if !vixens_lab::store::matches(&event, &applications(), Some("argocd")) {
+            continue;
+        }
+        latest.insert(name(&event.object).to_owned(), event.object.clone());
+        events.push((*event).clone());
+    }
+    (store, events)
+}
+
+fn name(app: &Value) -> &str {
+    app["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+fn text<'a>(app: &'a Value, pointer: &str) -> &'a str {
+    app.pointer(pointer).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn summary(apps: &BTreeMap<String, Value>) -> String {
+    apps.values().map(|a| format!("{}: {}", name(a), state(a))).collect::<Vec<_>>().join("\n")
+}
+
+/// What `argocd app get` would show: sync, health, a pending operation and the last operation.
+fn state(app: &Value) -> String {
+    if app.get("status").is_none() && app.get("operation").is_none() {
+        return "created, no status".into();
+    }
+    let initiated = |pointer: &str| match app.pointer(pointer) {
+        Some(by) if by.get("automated") == Some(&Value::Bool(true)) => "automated".to_owned(),
+        Some(by) => format!("by {}", text(by, "/username")),
+        None => "-".into(),
+    };
+    let pending = if app.get("operation").is_some() { format!("operation requested ({})", initiated("/operation/initiatedBy")) } else { "no operation".into() };
+    let last = match app.pointer("/status/operationState/phase") {
+        Some(phase) => format!("{} ({})", phase.as_str().unwrap_or("?"), initiated("/status/operationState/operation/initiatedBy")),
+        None => "never synced".into(),
+    };
+    let history = app.pointer("/status/history").and_then(Value::as_array).map_or(0, Vec::len);
+    format!("{} {} | {pending} | {last} | history {history}", text(app, "/status/sync/status"), text(app, "/status/health/status"))
+}
+
+fn every_child<'a>(spec: &'a LabSpec) -> impl Iterator<Item = &'a str> {
+    spec.apps.iter().map(|a| a.name.as_str())
+}
+
+fn all_children(spec: &LabSpec, apps: &BTreeMap<String, Value>, health: &str) -> bool {
+    every_child(spec).all(|n| apps.get(n).is_some_and(|a| text(a, "/status/health/status") == health && text(a, "/status/sync/status") == "Synced" && a.pointer("/status/reconciledAt").is_some()))
+        && apps.get("vixens-app-of-apps").is_some_and(|r| text(r, "/status/operationState/phase") == "Succeeded")
+}
+
+/// The successive states of one app, repeated states folded.
+fn sequence(events: &[Event], app: &str) -> Vec<String> {
+    let mut states: Vec<String> = Vec::new();
+    for e in events.iter().filter(|e| name(&e.object) == app) {
+        let s = state(&e.object);
+        if states.last() != Some(&s) {
+            states.push(s);
+        }
+    }
+    states
+}
+
+#[tokio::test]
+async fn a_child_app_goes_through_the_states_real_argocd_reports() {
+    let spec = dev_lab("", 0.2);
+    let (_, events) = record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
+    insta::assert_snapshot!(sequence(&events, "traefik").join("\n"), @r"
+    created, no status
+    OutOfSync Missing | no operation | never synced | history 0
+    OutOfSync Missing | operation requested (automated) | never synced | history 0
+    OutOfSync Progressing | no operation | Running (automated) | history 0
+    Synced Progressing | no operation | Succeeded (automated) | history 1
+    Synced Healthy | no operation | Succeeded (automated) | history 1
+    ");
+    // Every child follows the same path.
+    let first = sequence(&events, "traefik");
+    for app in every_child(&spec) {
+        assert_eq!(sequence(&events, app), first, "{app}");
+    }
+}
+
+#[tokio::test]
+async fn a_reconcile_follows_every_sync_and_reconciled_at_is_not_before_finished_at() {
+    let spec = dev_lab("", 0.2);
+    let (store, events) = record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
+    for app in every_child(&spec) {
+        let mine: Vec<&Event> = events.iter().filter(|e| name(&e.object) == app).collect();
+        let synced = mine.iter().position(|e| text(&e.object, "/status/operationState/phase") == "Succeeded").expect("a Succeeded sync");
+        let (before, after) = (&mine[synced].object, &mine[synced + 1].object);
+        let without_reconcile = |v: &Value| {
+            let mut v = v.clone();
+            v["status"].as_object_mut().map(|s| s.remove("reconciledAt"));
+            v["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+            v
+        };
+        assert_eq!(without_reconcile(before), without_reconcile(after), "{app}: the write after the sync is a reconcile, nothing else");
+        let last = store.get(&applications(), Some("argocd"), app).unwrap();
+        let finished: jiff::Timestamp = text(&last, "/status/operationState/finishedAt").parse().unwrap();
+        let reconciled: jiff::Timestamp = text(&last, "/status/reconciledAt").parse().unwrap();
+        assert!(reconciled >= finished, "{app}: reconciledAt {reconciled} before finishedAt {finished}");
+    }
+}
+
+#[tokio::test]
+async fn waves_are_applied_in_order_and_each_sync_leaves_one_history_entry() {
+    let spec = dev_lab("", 0.2);
+    let (store, events) = record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
+    let wave = |app: &str| spec.apps.iter().find(|a| a.name == app).map_or(i32::MIN, |a| a.sync_wave);
+    let created: Vec<i32> = events.iter().filter(|e| e.kind == EventType::Added && name(&e.object) != "vixens-app-of-apps").map(|e| wave(name(&e.object))).collect();
+    assert_eq!(created.len(), spec.apps.len());
+    assert!(created.is_sorted(), "children are created wave by wave: {created:?}");
+    for app in every_child(&spec) {
+        let last = store.get(&applications(), Some("argocd"), app).unwrap();
+        assert_eq!(last["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], wave(app).to_string());
+        let history = last["status"]["history"].as_array().unwrap();
+        assert_eq!(history.len(), 1, "{app}");
+        assert_eq!(history[0]["id"], 0);
+        assert_eq!(history[0]["initiatedBy"], serde_json::json!({"automated": true}));
+        assert_eq!(history[0]["deployedAt"], last["status"]["operationState"]["finishedAt"]);
+        assert_eq!(history[0]["deployStartedAt"], last["status"]["operationState"]["startedAt"]);
+        assert_eq!(last["spec"]["syncPolicy"]["retry"], serde_json::json!({"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}));
+        assert!(last.get("operation").is_none(), "{app}: no pending operation once synced");
+    }
+}
+
+#[tokio::test]
+async fn the_root_lists_its_children_and_its_health_does_not_wait_for_them() {
+    let spec = dev_lab("", 0.2);
+    let (store, events) = record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
+    let root_healthy = events
+        .iter()
+        .position(|e| name(&e.object) == "vixens-app-of-apps" && text(&e.object, "/status/health/status") == "Healthy")
+        .expect("the root turns Healthy");
+    let mut children_then = BTreeMap::new();
+    for e in &events[..root_healthy] {
+        children_then.insert(name(&e.object), text(&e.object, "/status/health/status"));
+    }
+    assert!(children_then.values().any(|h| *h != "Healthy"), "some children were still unhealthy when the root turned Healthy");
+    let root = store.get(&applications(), Some("argocd"), "vixens-app-of-apps").unwrap();
+    let resources = root["status"]["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), spec.apps.len());
+    for r in resources {
+        assert_eq!((r["group"].as_str(), r["kind"].as_str(), r["status"].as_str()), (Some("argoproj.io"), Some("Application"), Some("Synced")));
+    }
+    assert_eq!(root["spec"]["syncPolicy"]["automated"], serde_json::json!({"prune": true, "selfHeal": true}));
+}
+
+#[tokio::test]
+async fn the_default_tree_bootstraps_within_seconds_at_normal_speed() {
+    let spec = dev_lab("", 1.0);
+    let started = std::time::Instant::now();
+    record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
+    // About 5 s by design; the bound only catches a simulation that stopped being fast.
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+}
