@@ -74,10 +74,10 @@ struct UpArgs {
     /// Worker nodes.
     #[arg(long, default_value_t = 0, value_name = "N")]
     workers: usize,
-    /// Child Applications of the root app: the default tree, extended with generated apps.
+    /// Replace the default app tree with N generated apps (scale tests).
     #[arg(long, value_name = "N", conflicts_with = "apps")]
     app_count: Option<usize>,
-    /// A YAML list of child Applications (name, sync_wave, path, destination_namespace).
+    /// A YAML list of child Applications (name, sync_wave, path, destination_namespace, volumes, labels).
     #[arg(long, value_name = "FILE")]
     apps: Option<PathBuf>,
     /// The NAS folder (iSCSI LUNs, state bucket): survives `down` and destroy.
@@ -112,9 +112,7 @@ pub fn main() -> ExitCode {
 }
 
 fn talosctl(args: Vec<OsString>) -> ExitCode {
-    let _ = args;
-    eprintln!("vixens-lab talosctl: the talosctl stand-in is not part of this build yet");
-    ExitCode::FAILURE
+    crate::talosctl::main(args)
 }
 
 fn daemon(dir: &Path) -> anyhow::Result<ExitCode> {
@@ -143,7 +141,10 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
         time_scale: args.time_scale,
         faults,
         idle_timeout: args.idle_timeout,
+        nas_dir: args.nas_dir.clone(),
     };
+    spec.check_faults()?;
+    crate::nas::prepare(&spec)?;
     std::fs::create_dir_all(&args.state_dir).with_context(|| format!("creating {}", args.state_dir.display()))?;
     let state = StateDir::new(&args.state_dir)?;
     let _up_lock = state.lock_up()?;
@@ -175,24 +176,13 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The apps of the lab: `--apps FILE`, or `--app-count N` generated ones, or none yet.
+/// The apps of the lab: `--apps FILE`, or `--app-count N` generated ones, or the default tree
+/// modelled on the homelab's dev environment.
 fn apps(args: &UpArgs) -> anyhow::Result<Vec<AppSpec>> {
     if let Some(path) = &args.apps {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return serde_saphyr::from_str(&text).with_context(|| format!("{}: not a list of apps", path.display()));
+        return Ok(AppSpec::load_list(path)?);
     }
-    Ok((1..=args.app_count.unwrap_or(0))
-        .map(|i| {
-            let name = format!("app-{i:04}");
-            AppSpec {
-                path: format!("apps/generated/{name}"),
-                destination_namespace: name.clone(),
-                // Spread over the homelab's waves, -5 to 10.
-                sync_wave: i32::try_from(i % 16).unwrap_or(0) - 5,
-                name,
-            }
-        })
-        .collect())
+    Ok(args.app_count.map_or_else(crate::argocd::default_apps, crate::argocd::generated_apps))
 }
 
 /// Waits until the daemon wrote lab.json and its API answers `/readyz` over TLS.
@@ -247,6 +237,7 @@ fn down(dir: &Path) -> anyhow::Result<ExitCode> {
     let state = StateDir::new(dir)?;
     let Some(pid) = running_pid(&state)? else {
         println!("the lab in {} is not running", state.root().display());
+        apply_nas_faults(&state)?;
         return Ok(ExitCode::SUCCESS);
     };
     let name = state.read_info()?.map_or_else(|| "lab".to_owned(), |i| format!("`{}`", i.name));
@@ -259,7 +250,18 @@ fn down(dir: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     println!("lab {name} stopped (pid {pid})");
+    apply_nas_faults(&state)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `wipe-lun` fault of the lab that ran in `state` (`spec.json`, kept after the daemon stops).
+fn apply_nas_faults(state: &StateDir) -> anyhow::Result<()> {
+    let Ok(text) = std::fs::read(state.spec_json()) else { return Ok(()) };
+    let spec: LabSpec = serde_json::from_slice(&text).with_context(|| format!("parsing {}", state.spec_json().display()))?;
+    for wiped in crate::nas::on_down(&spec)? {
+        println!("fault wipe-lun: deleted {}", wiped.display());
+    }
+    Ok(())
 }
 
 /// The pid of the daemon holding the folder's lock, if one does.

@@ -305,6 +305,7 @@ mod tests {
             time_scale: 1.0,
             faults: crate::faults::Faults::default(),
             idle_timeout: std::time::Duration::from_secs(60),
+            nas_dir: None,
         };
         let info = LabInfo {
             name: "lab".into(),

@@ -147,17 +147,21 @@ fn fail(failure: &Failure, command: Option<&str>) -> ExitCode {
         eprintln!("{message}");
         if ["arg(s)", "flag", "command"].iter().any(|w| message.contains(w)) {
             eprintln!();
-            eprintln!("{}", usage(command));
+            eprintln!("Usage:\n  {}", usage(command));
         }
     }
     ExitCode::FAILURE
 }
 
+/// `talosctl <command> [OPTIONS] ...`, or the root usage.
 fn usage(command: Option<&str>) -> String {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
-    let sub = command.and_then(|name| cmd.find_subcommand_mut(name)).cloned();
-    let mut target = sub.unwrap_or(cmd);
-    target.render_usage().to_string()
+    let mut cli = <Cli as clap::CommandFactory>::command();
+    cli.build();
+    let rendered = match command.and_then(|name| cli.find_subcommand_mut(name)) {
+        Some(sub) => sub.render_usage().to_string(),
+        None => cli.render_usage().to_string(),
+    };
+    rendered.trim_start_matches("Usage:").trim().to_owned()
 }
 
 /// Translates clap's parse errors into cobra/pflag's wording.
@@ -166,6 +170,10 @@ fn parse_failure(error: &clap::Error) -> ExitCode {
         Some(ContextValue::String(s)) => s.clone(),
         Some(ContextValue::Strings(s)) => s.join(" "),
         _ => String::new(),
+    };
+    let command = match error.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(usage)) => usage.to_string().split_whitespace().nth(2).map(str::to_owned),
+        _ => None,
     };
     let message = match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::DisplayVersion => {
@@ -188,7 +196,8 @@ fn parse_failure(error: &clap::Error) -> ExitCode {
         }
         _ => error.render().to_string().lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ").to_owned(),
     };
-    fail(&Failure::Message(message), None)
+    let command = command.and_then(|c| <Cli as clap::CommandFactory>::command().get_subcommands().find(|s| s.get_name() == c).map(|s| s.get_name().to_owned()));
+    fail(&Failure::Message(message), command.as_deref())
 }
 
 /// Parses a Go duration (`20m`, `1m30s`, `500ms`, `1h`), as `--wait-timeout` takes.
