@@ -7,6 +7,7 @@ mod api;
 mod argocd;
 mod kubectl;
 mod lifecycle;
+mod terraform;
 mod watch;
 
 use std::path::{Path, PathBuf};
