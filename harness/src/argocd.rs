@@ -27,7 +27,7 @@ pub use application::{
     InitiatedBy, Operation, OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory,
     SYNC_WAVE_ANNOTATION, SyncCode, SyncPolicy, SyncResult, SyncStatus,
 };
-pub use conditions::{Condition, Unmet, ready};
+pub use conditions::{Condition, Unmet, ready, unmet_readiness};
 pub use convergence::{Converged, Convergence};
 pub use intervention::{ManualIntervention, Record, manual_interventions};
 pub use system_apps::{MatchedRule, SystemAppRules, parse_selector};

@@ -270,6 +270,23 @@ pub fn ready() -> impl Condition + Copy {
     healthy().and(synced()).and(no_pending_operation()).and(operation_succeeded()).and(reconciled_after_operation())
 }
 
+/// Every condition of [`ready`] that `app` does not meet, in the same order, each reported once
+/// (empty when it is ready): for a timeout message that says all that is wrong with an app, not
+/// only the first thing.
+#[must_use]
+pub fn unmet_readiness(app: Option<&Application>) -> Vec<Unmet> {
+    let checks = [
+        healthy().check(app),
+        synced().check(app),
+        no_pending_operation().check(app),
+        operation_succeeded().check(app),
+        reconciled_after_operation().check(app),
+    ];
+    let mut unmet: Vec<Unmet> = checks.into_iter().filter_map(Result::err).collect();
+    unmet.dedup();
+    unmet
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,6 +447,14 @@ mod tests {
         let mut out_of_sync = fixture("converged.yaml");
         out_of_sync.status.as_mut().unwrap().sync.as_mut().unwrap().status = Some(SyncCode::OutOfSync);
         assert_eq!(unmet(ready(), &out_of_sync).state(), "OutOfSync");
+    }
+
+    #[test]
+    fn unmet_readiness_lists_everything_wrong_with_an_app_once() {
+        let states: Vec<String> = unmet_readiness(Some(&fixture("sync-running.yaml"))).iter().map(Unmet::state).collect();
+        assert_eq!(states, ["Progressing", "OutOfSync", "sync Running"]);
+        assert_eq!(unmet_readiness(None), [Unmet::Missing]);
+        assert_eq!(unmet_readiness(Some(&fixture("converged.yaml"))), []);
     }
 
     #[test]

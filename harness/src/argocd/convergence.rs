@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::application::{Application, HealthCode};
 use super::conditions::{
-    Condition, Unmet, no_pending_operation, operation_succeeded, ready, reconciled_after_operation, synced,
+    Condition, Unmet, no_pending_operation, operation_succeeded, reconciled_after_operation, synced, unmet_readiness,
 };
 use super::intervention::{ManualIntervention, manual_interventions};
 use super::system_apps::SystemAppRules;
@@ -96,9 +96,9 @@ impl Judge<Application> for Convergence<'_> {
         let mut total = 0;
         for app in apps.iter().filter(|a| self.rules.matches(a).is_some()) {
             total += 1;
-            match ready().check(Some(app)) {
-                Ok(()) => ready_apps.push((*app).clone()),
-                Err(unmet) => waiting.push(waiting_on(app.name(), &unmet)),
+            match unmet_readiness(Some(app)).as_slice() {
+                [] => ready_apps.push((*app).clone()),
+                unmet => waiting.push(waiting_on(app.name(), unmet)),
             }
         }
         for name in self.rules.listed().filter(|name| !apps.iter().any(|a| a.name() == *name)) {
@@ -111,7 +111,7 @@ impl Judge<Application> for Convergence<'_> {
                 ));
             }
             total += 1;
-            waiting.push(waiting_on(name, &Unmet::Missing));
+            waiting.push(waiting_on(name, &[Unmet::Missing]));
         }
         match tree {
             Err(prerequisite) => waiting.insert(0, prerequisite),
@@ -130,12 +130,14 @@ impl Judge<Application> for Convergence<'_> {
     }
 }
 
-fn waiting_on(name: &str, unmet: &Unmet) -> Waiting {
+/// The progress entry of an app that is not ready: its first unmet condition as the short state
+/// (Argo CD order), every unmet condition in the reason.
+fn waiting_on(name: &str, unmet: &[Unmet]) -> Waiting {
     Waiting {
         name: name.to_owned(),
-        state: unmet.state(),
-        reason: unmet.to_string(),
-        failing: matches!(unmet, Unmet::NotHealthy { health: Some(HealthCode::Degraded), .. }),
+        state: unmet.first().map(Unmet::state).unwrap_or_default(),
+        reason: unmet.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        failing: unmet.iter().any(|u| matches!(u, Unmet::NotHealthy { health: Some(HealthCode::Degraded), .. })),
     }
 }
 
@@ -197,6 +199,11 @@ mod tests {
         ]);
         let progress = waiting(judge(&rules, apps));
         assert_eq!(progress.to_string(), "1/2 system apps ready; waiting on traefik (Progressing)");
+        assert_eq!(
+            progress.details(),
+            "\n  traefik: Progressing: health is Progressing: Waiting for rollout to finish: 0 of 2 updated replicas \
+             are available...; sync status is OutOfSync; the sync operation is Running and has not finished"
+        );
     }
 
     #[test]
