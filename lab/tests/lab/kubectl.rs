@@ -141,3 +141,36 @@ async fn get_nodes_watch_prints_a_row_per_change() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn pods_events_and_namespaces_print_their_usual_columns() {
+    let lab = lab_with_objects().await;
+    let client = lab.client().await;
+    let post = PostParams::default();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), "team-a");
+    for (name, ready, waiting, restarts) in [("traefik-7d9f", true, None, 0), ("keda-operator-5c4b", false, Some("CrashLoopBackOff"), 3)] {
+        let state = waiting.map_or_else(|| json!({"running": {"startedAt": "2026-11-26T00:00:00Z"}}), |r| json!({"waiting": {"reason": r}}));
+        let pod = json!({
+            "metadata": {"name": name, "labels": {"suite": "lab-api"}},
+            "spec": {"nodeName": "node-a", "containers": [{"name": "main", "image": "registry.example/app:1"}]},
+            "status": {"phase": "Running", "podIP": "10.244.0.7",
+                       "containerStatuses": [{"name": "main", "ready": ready, "restartCount": restarts, "state": state, "image": "app:1", "imageID": "", "started": ready}]},
+        });
+        pods.create(&post, &serde_json::from_value(pod).unwrap()).await.unwrap();
+    }
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client, "team-a");
+    let event = json!({
+        "metadata": {"name": "keda-operator-5c4b.1", "labels": {"suite": "lab-api"}},
+        "involvedObject": {"kind": "Pod", "name": "keda-operator-5c4b", "namespace": "team-a", "fieldPath": "spec.containers{main}"},
+        "reason": "BackOff", "message": "Back-off restarting failed container main", "type": "Warning", "count": 3,
+        "firstTimestamp": "2026-11-26T00:00:00Z", "lastTimestamp": "2026-11-26T00:00:00Z",
+        "source": {"component": "kubelet", "host": "node-a"},
+    });
+    events.create(&post, &serde_json::from_value(event).unwrap()).await.unwrap();
+    let ages = vec![(r"\b\d+(m\d+)?s\b *", "[AGE] "), (r"\b\d+d(\d+h)?\b *", "[AGE] "), (r"\b\d+(h\d+m|h|m)\b *", "[AGE] ")];
+    insta::with_settings!({filters => ages}, {
+        insta::assert_snapshot!("get_pods_wide", stdout(&lab.kubectl(&["-n", "team-a", "get", "pods", "-o", "wide"])));
+        insta::assert_snapshot!("get_events", stdout(&lab.kubectl(&["-n", "team-a", "get", "events"])));
+        insta::assert_snapshot!("get_namespace", stdout(&lab.kubectl(&["get", "namespace", "team-a"])));
+    });
+}
