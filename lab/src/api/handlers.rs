@@ -269,8 +269,9 @@ fn admit(target: &Target, object: &mut Value) -> Result<(), ApiError> {
     }
 }
 
+/// Namespaces, the first served kind.
 fn namespaces() -> &'static Kind {
-    KINDS.iter().find(|k| k.plural == "namespaces").unwrap_or(&KINDS[0])
+    &KINDS[0]
 }
 
 fn create(api: &Api, target: &Target, request: &Request) -> Result<Response, ApiError> {
@@ -444,8 +445,9 @@ fn delete(api: &Api, target: &Target) -> Result<Response, ApiError> {
 /// Five characters from `bcdfghjklmnpqrstvwxz2456789`, as the API server's name generator.
 fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let seed = crate::tls::random_token().unwrap_or_default();
-    seed.as_bytes().chunks(2).take(5).map(|c| ALPHABET[usize::from(c[0] ^ c[1].rotate_left(3)) % ALPHABET.len()] as char).collect()
+    let hex = crate::tls::random_token().unwrap_or_default();
+    let bytes = (0..5).filter_map(|i| hex.get(2 * i..2 * i + 2)).filter_map(|h| u8::from_str_radix(h, 16).ok());
+    bytes.map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()])).collect()
 }
 
 #[cfg(test)]
@@ -489,6 +491,14 @@ mod tests {
         }
         assert_eq!(doc, json!({"metadata": {"labels": {"b": "2"}}, "spec": {"list": [0, 2, 3]}}));
         assert_eq!(apply_op(&mut doc, &json!({"op": "test", "path": "/spec/list", "value": []})).unwrap_err(), "/spec/list: test failed");
+    }
+
+    #[test]
+    fn generated_names_get_five_characters_of_the_api_servers_alphabet() {
+        let suffix = random_suffix();
+        assert_eq!(suffix.len(), 5);
+        assert!(suffix.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)), "{suffix}");
+        assert_eq!(namespaces().plural, "namespaces");
     }
 
     #[test]

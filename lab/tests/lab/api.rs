@@ -161,3 +161,18 @@ async fn a_request_without_a_token_is_unauthorized() {
     let err = api_error(anonymous.list(&ListParams::default()).await.unwrap_err());
     assert_eq!((err.code, err.reason.as_str(), err.message.as_str()), (401, "Unauthorized", "Unauthorized"));
 }
+
+#[tokio::test]
+async fn create_fills_generated_names_and_refuses_a_missing_namespace() {
+    let (lab, apps) = lab_with_apps().await;
+    let generated = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"generateName": "preview-"}});
+    let created = apps.create(&PostParams::default(), &serde_json::from_value(generated).unwrap()).await.unwrap();
+    let name = created.metadata.name.unwrap();
+    assert!(name.starts_with("preview-") && name.len() == "preview-".len() + 5, "{name}");
+    assert!(created.metadata.uid.is_some() && created.metadata.creation_timestamp.is_some());
+
+    let elsewhere: Api<DynamicObject> = Api::namespaced_with(lab.client().await, "nowhere", &applications());
+    let app = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "x"}});
+    let err = api_error(elsewhere.create(&PostParams::default(), &serde_json::from_value(app).unwrap()).await.unwrap_err());
+    assert_eq!((err.code, err.message.as_str()), (404, "namespaces \"nowhere\" not found"));
+}
