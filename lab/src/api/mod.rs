@@ -27,8 +27,9 @@ pub use self::resources::{KINDS, Kind};
 pub use self::status::ApiError;
 use crate::store::Store;
 
-/// The Kubernetes version the lab's API reports (`/version`, kubelet versions).
-pub const KUBERNETES_VERSION: &str = "v1.34.1";
+/// The Kubernetes version the lab's API reports on `/version`: the one the simulated Talos nodes
+/// install, so that the server and the kubelets agree as on a real cluster.
+pub const KUBERNETES_VERSION: &str = crate::talos::KUBERNETES_VERSION;
 
 /// The two bearer tokens of the API.
 #[derive(Clone)]
