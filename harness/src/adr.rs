@@ -39,6 +39,28 @@ pub use diagnostic::{Diagnostic, Rule, Scope, Severity};
 pub use repository::{Lint, lint};
 pub use vocabulary::Status;
 
+/// Why the ADRs of a repository could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The configuration file does not load (every problem is in the error).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The ADR folder is missing or cannot be listed.
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+}
+
+/// Lints the ADRs of `repo` with its own configuration (`.config/adr.yaml`, else the defaults):
+/// what `vixens adr lint` and the promotion gate run. The ADRs are clean when
+/// [`Lint::errors`] is 0; each [`Diagnostic`] displays as `file:line: rule: message`.
+///
+/// # Errors
+/// [`CheckError`] when the configuration does not load or the ADR folder is missing.
+pub fn check(repo: &Path) -> Result<Lint, CheckError> {
+    let config = Config::for_repo(repo)?;
+    Ok(lint(repo, &config)?)
+}
+
 /// One trial per ADR of `repo`'s ADR folder (`adr::<file-stem>`), plus the repository-wide
 /// `adr::numbering`, `adr::supersession` and `adr::index` (ignored when there is no index).
 /// A failing trial's message lists its diagnostics as `file:line: rule: message`.
@@ -127,6 +149,14 @@ mod tests {
         let trials = trials(dir.path());
         assert_eq!(trials[0].name(), "adr::config");
         assert_eq!(run(trials).num_failed, 1);
+    }
+
+    #[test]
+    fn check_uses_the_repositorys_configuration() {
+        let lint = check(&fixture("en")).unwrap();
+        assert_eq!((lint.errors(), lint.warnings()), (22, 1));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(check(dir.path()), Err(CheckError::Catalog(_))));
     }
 
     #[test]

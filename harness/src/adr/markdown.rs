@@ -271,11 +271,11 @@ impl Builder<'_> {
             TagEnd::HtmlBlock => self.in_html = false,
             TagEnd::Link | TagEnd::Image => {
                 self.link_depth = self.link_depth.saturating_sub(1);
-                if let Some((at, dest)) = self.open_links.pop() {
-                    if let Some(target) = self.target_mut() {
-                        let end = target.text.len().max(at);
-                        target.links.push(Link { dest, text: at..end });
-                    }
+                if let Some((at, dest)) = self.open_links.pop()
+                    && let Some(target) = self.target_mut()
+                {
+                    let end = target.text.len().max(at);
+                    target.links.push(Link { dest, text: at..end });
                 }
             }
             TagEnd::Emphasis | TagEnd::Strong => self.emphasis = self.emphasis.saturating_sub(1),

@@ -252,12 +252,12 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(byte) = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && let Some(byte) = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -320,9 +320,9 @@ mod tests {
         assert_eq!(kinds(&path("docs/spec.md"), &repo, &config), Kinds { spec: true, implementation: false });
         assert_eq!(kinds(&path("src/cache.rs"), &repo, &config), Kinds { spec: false, implementation: true });
         assert_eq!(kinds(&path("docs/adr/001-a.md"), &repo, &config), Kinds { spec: false, implementation: false });
-        assert_eq!(kinds(&Target::Url("https://x.org".into()), &repo, &config).spec, true);
+        assert!(kinds(&Target::Url("https://x.org".into()), &repo, &config).spec);
         let config = Config::parse(Path::new("c"), "references:\n  spec: [docs/spec.md]\n  implementation: [\"src/**\"]\n").unwrap();
         assert_eq!(kinds(&path("README.md"), &repo, &config), Kinds { spec: false, implementation: false });
-        assert_eq!(kinds(&Target::Url("https://x.org".into()), &repo, &config).spec, false);
+        assert!(!kinds(&Target::Url("https://x.org".into()), &repo, &config).spec);
     }
 }

@@ -26,10 +26,10 @@ pub(crate) fn check(record: &Record, repo: &Repo, config: &Config, out: &mut Fin
     for kind in [SectionKind::Context, SectionKind::Decision, SectionKind::Consequences] {
         section(record, kind, out);
     }
-    if let Some(consequences) = record.section(SectionKind::Consequences) {
-        if record.markdown.has_content(&consequences.body) {
-            halves(record, consequences, &config.vocabulary, out);
-        }
+    if let Some(consequences) = record.section(SectionKind::Consequences)
+        && record.markdown.has_content(&consequences.body)
+    {
+        halves(record, consequences, &config.vocabulary, out);
     }
     references(record, repo, config, out);
 }

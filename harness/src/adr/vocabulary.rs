@@ -256,10 +256,11 @@ impl Vocabulary {
         let folded = fold(text);
         let mut previous = ' ';
         for (i, c) in folded.char_indices() {
-            if c.is_alphabetic() && !previous.is_alphanumeric() {
-                if let Some(status) = self.status_at(&folded[i..]) {
-                    return Some(status);
-                }
+            if c.is_alphabetic()
+                && !previous.is_alphanumeric()
+                && let Some(status) = self.status_at(&folded[i..])
+            {
+                return Some(status);
             }
             previous = c;
         }

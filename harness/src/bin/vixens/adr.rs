@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use harness::adr::{self, Config, output};
+use harness::adr::{self, Config, Diagnostic, output};
 
 /// ADR checks: structure, status, supersession both ways, references that resolve.
 #[derive(clap::Subcommand)]
@@ -69,34 +69,31 @@ pub fn run(cmd: Command) -> ExitCode {
 
 fn lint(common: &Common) -> ExitCode {
     let Some(config) = load_config(common) else { return ExitCode::from(CANNOT_CHECK) };
-    let lint = match adr::lint(&common.repo, &config) {
-        Ok(lint) => lint,
-        Err(e) => return cannot_check(&e),
-    };
-    match common.format {
-        FormatArg::Text => {
-            print!("{}", output::lines(&lint.diagnostics));
-            eprintln!("{}", output::lint_summary(&lint));
-        }
-        FormatArg::Json => println!("{}", output::lint_json(&lint)),
+    match adr::lint(&common.repo, &config) {
+        Ok(lint) => report(common.format, &lint.diagnostics, || output::lint_summary(&lint), || output::lint_json(&lint)),
+        Err(e) => cannot_check(&e),
     }
-    verdict(lint.errors())
 }
 
 fn check_change(base: &str, common: &Common) -> ExitCode {
     let Some(config) = load_config(common) else { return ExitCode::from(CANNOT_CHECK) };
-    let change = match adr::check_change(&common.repo, base, &config) {
-        Ok(change) => change,
-        Err(e) => return cannot_check(&e),
-    };
-    match common.format {
-        FormatArg::Text => {
-            print!("{}", output::lines(&change.diagnostics));
-            eprintln!("{}", output::change_summary(&change));
-        }
-        FormatArg::Json => println!("{}", output::change_json(&change)),
+    match adr::check_change(&common.repo, base, &config) {
+        Ok(change) => report(common.format, &change.diagnostics, || output::change_summary(&change), || output::change_json(&change)),
+        Err(e) => cannot_check(&e),
     }
-    verdict(change.errors())
+}
+
+/// Prints the diagnostics (stdout) and the summary (stderr), or the JSON document; exits 1
+/// when any diagnostic is an error.
+fn report(format: FormatArg, diagnostics: &[Diagnostic], summary: impl Fn() -> String, json: impl Fn() -> String) -> ExitCode {
+    match format {
+        FormatArg::Text => {
+            print!("{}", output::lines(diagnostics));
+            eprintln!("{}", summary());
+        }
+        FormatArg::Json => println!("{}", json()),
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn load_config(common: &Common) -> Option<Config> {
@@ -123,8 +120,4 @@ fn cannot_check(error: &dyn std::error::Error) -> ExitCode {
     }
     eprintln!();
     ExitCode::from(CANNOT_CHECK)
-}
-
-fn verdict(errors: usize) -> ExitCode {
-    if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
