@@ -1,10 +1,37 @@
 //! The environment registry: `environments/<env>/env.yaml`, loaded and validated before anything
 //! touches a cluster.
 //!
-//! Loading happens in two stages, like nextest's config: the YAML is read into serde structs
-//! (`file` submodule, every unknown key collected with its line and column), then validated into an
-//! [`Environment`] (`${VAR}` expanded, relative paths resolved against the env.yaml's folder,
-//! budgets and patterns checked). Loading never contacts a host.
+//! Loading happens in two stages: the YAML is parsed into a tree whose every key and value knows
+//! its line, column and bytes (`yaml` submodule); then the schema is read from that tree into an
+//! [`Environment`] (`file` submodule) while **every** problem is collected: unknown keys at any
+//! depth, wrong types, missing keys, bad durations, unset variables, bad globs and regexes. A file
+//! with problems gives one [`EnvConfigError`] holding them all, each a miette diagnostic with the
+//! env.yaml as its source and a labelled span. Loading never contacts a host.
+//!
+//! [`resolve`] turns what a user types (`lab`, or a path) into the env.yaml to load.
+//!
+//! # Values
+//! - Keys are kebab-case. Durations are humantime (`30m`, `90s`, `1h 30m`).
+//! - Relative paths resolve against the env.yaml's folder.
+//! - `${VAR}` expands from the process environment; `${VAR:-default}` gives a default when `VAR`
+//!   is unset or empty; `$$` is a literal `$`. A variable that is unset and has no default is a
+//!   problem naming it and the key that uses it.
+//!
+//! # Built-in variables
+//! Expanded before the process environment (they win over an exported variable of the same name),
+//! so that paths need not repeat `${VIXENS_WORK_DIR:-...}` everywhere:
+//! - `${ENV_DIR}`: the folder of the env.yaml, everywhere.
+//! - `${ENV_NAME}`: the value of `name`, everywhere after `name`.
+//! - `${WORK_DIR}`: the resolved `work-dir` (after its own expansion), in every key but `work-dir`.
+//!
+//! ```yaml
+//! name: lab
+//! work-dir: ${VIXENS_WORK_DIR:-../../target/vixens/lab}
+//! kubeconfig: ${WORK_DIR}/state/kubeconfig
+//! terraform:
+//!   root: terraform
+//!   data-dir: ${WORK_DIR}/tf-data      # TF_DATA_DIR: several instances share one root module
+//! ```
 
 use std::collections::BTreeMap;
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -13,9 +40,12 @@ use std::time::Duration;
 
 mod error;
 mod file;
+mod resolve;
 mod vars;
+mod yaml;
 
 pub use error::{EnvConfigError, Problem, ProblemKind};
+pub use resolve::{ResolveError, resolve, resolve_from};
 pub use vars::{ProcessVars, VarSource};
 
 /// A validated environment: everything the harness needs to check one environment.
@@ -85,12 +115,34 @@ pub struct TerraformConfig {
     pub binary: String,
     /// The root module folder (`terraform -chdir=ROOT`).
     pub root: PathBuf,
+    /// `TF_DATA_DIR` for every run: where `.terraform/` goes, so that several instances of one
+    /// root module (two labs) keep apart. Unset: terraform's default, `ROOT/.terraform`.
+    pub data_dir: Option<PathBuf>,
     /// `-var NAME=VALUE` pairs passed to plan, apply and destroy.
     pub vars: BTreeMap<String, String>,
     /// `-backend-config KEY=VALUE` pairs passed to init.
     pub backend_config: BTreeMap<String, String>,
     /// Extra environment variables for every terraform run (never printed: they may be secrets).
     pub env: BTreeMap<String, String>,
+}
+
+impl TerraformConfig {
+    /// The environment variables every terraform run gets: [`TerraformConfig::env`], plus
+    /// `TF_DATA_DIR` when [`TerraformConfig::data_dir`] is set, plus `TF_CLI_CONFIG_FILE=/dev/null`
+    /// when the user's `TF_CLI_CONFIG_FILE` is unset or names a missing file (terraform would
+    /// otherwise print a warning box on every command). Values may be secrets: never print them.
+    #[must_use]
+    pub fn process_env(&self) -> BTreeMap<String, String> {
+        let mut env = self.env.clone();
+        if let Some(dir) = &self.data_dir {
+            env.insert("TF_DATA_DIR".into(), dir.display().to_string());
+        }
+        let user_config = std::env::var_os("TF_CLI_CONFIG_FILE").map(PathBuf::from);
+        if !env.contains_key("TF_CLI_CONFIG_FILE") && !user_config.is_some_and(|p| p.is_file()) {
+            env.insert("TF_CLI_CONFIG_FILE".into(), "/dev/null".into());
+        }
+        env
+    }
 }
 
 /// One cluster node.
@@ -138,8 +190,8 @@ pub struct SystemApps {
     pub max_sync_wave: Option<i32>,
 }
 
-/// Time budgets. The total recreate budget must exceed the sum of nothing; each phase budget must
-/// fit inside the total (checked at load time, so an inner limit never outlives its outer one).
+/// Time budgets. Each phase budget must fit inside the recreate budget (checked at load time, so
+/// an inner limit never outlives its outer one).
 #[derive(Debug, Clone)]
 pub struct Budgets {
     /// A whole recreate cycle (the specification says under 30 minutes).

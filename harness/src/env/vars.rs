@@ -1,5 +1,8 @@
 //! `${VAR}` expansion. A missing variable is an error that names it; `${VAR:-default}` supplies a
-//! default, as in the shell.
+//! default, as in the shell. Built-in variables (see [`super`]) come before the process
+//! environment.
+
+use std::collections::BTreeMap;
 
 /// Where `${VAR}` values come from.
 pub trait VarSource {
@@ -26,6 +29,18 @@ impl VarSource for std::collections::BTreeMap<String, String> {
 impl VarSource for std::collections::HashMap<String, String> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).cloned()
+    }
+}
+
+/// The built-in variables of one env.yaml, looked up before `vars`.
+pub(crate) struct Scope<'a> {
+    pub builtins: BTreeMap<&'static str, String>,
+    pub vars: &'a dyn VarSource,
+}
+
+impl VarSource for Scope<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.builtins.get(name).cloned().or_else(|| self.vars.var(name))
     }
 }
 
