@@ -44,7 +44,7 @@ mod resolve;
 mod vars;
 mod yaml;
 
-pub use error::{EnvConfigError, Problem, ProblemKind};
+pub use error::{ConfigDiagnostic, EnvConfigError, Problem, ProblemKind};
 pub use resolve::{ResolveError, resolve, resolve_from};
 pub use vars::{ProcessVars, VarSource};
 

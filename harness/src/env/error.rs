@@ -10,8 +10,9 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
 /// An env.yaml that cannot be used. Holds every problem found, in file order.
 ///
 /// `Display` gives one headline and one `file:line:col: message` line per problem, so that the
-/// plain text (a failing test's message, a log line) is complete on its own; rendered as a miette
-/// diagnostic, each problem also shows its snippet with the offending place labelled.
+/// plain text (a failing test's message, a log line) is complete on its own;
+/// [`EnvConfigError::to_diagnostic`] gives the miette diagnostic, where each problem also shows
+/// its snippet with the offending place labelled.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct EnvConfigError {
     /// The env.yaml.
@@ -39,14 +40,31 @@ impl EnvConfigError {
     }
 }
 
-impl fmt::Display for EnvConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl EnvConfigError {
+    /// This error as a miette diagnostic for people: one headline (with the variables to export,
+    /// if any), then each problem with its snippet and labelled span. `vixens` renders it with
+    /// `miette::Report::new(error.to_diagnostic())`.
+    #[must_use]
+    pub fn to_diagnostic(&self) -> ConfigDiagnostic {
+        ConfigDiagnostic(self.clone())
+    }
+
+    fn headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
         write!(f, "{} is not a usable environment: {n} problem{}", self.path.display(), if n == 1 { "" } else { "s" })?;
         let missing = self.missing_variables();
         if !missing.is_empty() {
             write!(f, "\nenvironment variables not set: {}", missing.join(", "))?;
         }
+        Ok(())
+    }
+}
+
+/// The plain text: the headline, then one `file:line:col: message` line per problem, so that it
+/// is complete on its own (a failing test's message, a log line).
+impl fmt::Display for EnvConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.headline(f)?;
         for problem in &self.problems {
             write!(f, "\n  {}:{}:{}: {problem}", self.path.display(), problem.line, problem.column)?;
         }
@@ -54,13 +72,25 @@ impl fmt::Display for EnvConfigError {
     }
 }
 
-impl Diagnostic for EnvConfigError {
+/// An [`EnvConfigError`] rendered for people: see [`EnvConfigError::to_diagnostic`].
+#[derive(Debug, Clone)]
+pub struct ConfigDiagnostic(EnvConfigError);
+
+impl fmt::Display for ConfigDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.headline(f)
+    }
+}
+
+impl std::error::Error for ConfigDiagnostic {}
+
+impl Diagnostic for ConfigDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new("vixens::env"))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        let missing = self.missing_variables();
+        let missing = self.0.missing_variables();
         (!missing.is_empty()).then(|| {
             Box::new(format!("export {} (README: \"Pointing it at a real homelab\")", missing.join(", ")))
                 as Box<dyn fmt::Display>
@@ -68,7 +98,7 @@ impl Diagnostic for EnvConfigError {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
+        Some(Box::new(self.0.problems.iter().map(|p| p as &dyn Diagnostic)))
     }
 }
 
@@ -181,7 +211,7 @@ impl ProblemKind {
             Self::MissingKey { key, .. } => format!("`{}` is missing here", key.rsplit('.').next().unwrap_or(key)),
             Self::WrongType { expected, .. } => format!("expected {expected}"),
             Self::MissingVariable { name, .. } => format!("{name} is not set"),
-            Self::BadValue { .. } => "invalid value".into(),
+            Self::BadValue { message, .. } => message.split("; ").next().unwrap_or(message).to_owned(),
         }
     }
 }

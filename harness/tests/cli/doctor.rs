@@ -1,0 +1,1 @@
+//! `vixens doctor`: the preflight, against env.yaml fixtures.

@@ -1,0 +1,49 @@
+//! env.yaml errors as people see them: every file in `tests/fixtures/bad-env/` rendered the way
+//! `vixens` renders it (miette, no colour), pinned by an insta snapshot. Each snapshot shows
+//! every problem of its file with `file:line:col`, the offending key and what was expected.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use harness::env::Environment;
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use rstest::rstest;
+
+/// Renders `error` as `vixens` does on a terminal without colour, at a fixed width.
+fn render(error: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut out, error)
+        .expect("rendering into a String cannot fail");
+    out
+}
+
+#[rstest]
+fn a_bad_env_yaml_is_reported_with_every_problem_in_place(#[files("tests/fixtures/bad-env/*.yaml")] path: PathBuf) {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = path.strip_prefix(manifest).expect("fixtures live in the harness package");
+    // Loaded from the package folder by a relative path, with no variables at all, so that the
+    // snapshot is the same on every machine.
+    let error = Environment::load_with(manifest.join(relative), &BTreeMap::<String, String>::new())
+        .expect_err("every bad-env fixture must be rejected");
+    let rendered = render(&error.to_diagnostic()).replace(&manifest.display().to_string(), "[harness]");
+    let name = relative.file_stem().unwrap().to_string_lossy().into_owned();
+    insta::assert_snapshot!(name, rendered);
+}
+
+#[test]
+fn every_problem_line_carries_file_line_and_column() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-env/unknown-keys.yaml");
+    let error = Environment::load_with(&path, &BTreeMap::<String, String>::new()).unwrap_err();
+    let listed: Vec<String> = error.to_string().lines().skip(1).map(str::trim).map(str::to_owned).collect();
+    let prefix = format!("{}:", path.display());
+    assert_eq!(listed.len(), 5, "{error}");
+    for line in &listed {
+        let rest = line.strip_prefix(&prefix).unwrap_or_else(|| panic!("{line:?} does not start with the file"));
+        let mut parts = rest.splitn(3, ':');
+        assert!(parts.next().unwrap().parse::<usize>().is_ok(), "{line}");
+        assert!(parts.next().unwrap().parse::<usize>().is_ok(), "{line}");
+        assert!(parts.next().unwrap().contains("unknown key `"), "{line}");
+    }
+}
