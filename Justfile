@@ -1,0 +1,37 @@
+# Daily recipes. Each is a thin wrapper: the command it runs works the same without just.
+#   just test           every suite that runs on this machine (the embedded labs, the harness, repository checks)
+#   just lab            the main job on the embedded lab: destroy/recreate cycles and every suite
+#   just cycles dev     destroy/recreate cycles on one environment
+#   just promote dev    the promotion verdict from the evidence and the JUnit report
+#   just report dev     the release report (Markdown + HTML)
+#   just doctor dev     the preflight: tools, files, APIs
+
+# Cargo runs `vixens` from this workspace, so recipes work before anything is installed.
+vixens := "cargo run --quiet -p harness --bin vixens --"
+
+default:
+    @just --list
+
+# Every suite that runs on this machine, with the CI profile (JUnit in target/nextest/ci/junit.xml).
+test *ARGS:
+    cargo nextest run --profile ci {{ARGS}}
+
+# The main job on the embedded lab: provisions it with terraform, runs every suite, tears it down.
+lab *ARGS:
+    cargo nextest run -p lab {{ARGS}}
+
+# Destroy/recreate cycles on ENV (lab, lab-ha, dev); JUnit in target/nextest/promotion/junit.xml.
+cycles ENV *ARGS:
+    cargo nextest run -p {{ENV}} --profile promotion -E 'test(/fresh_cluster_validation::/)' {{ARGS}}
+
+# The promotion verdict for ENV: exit 0 PASS, 1 FAIL.
+promote ENV *ARGS:
+    {{vixens}} promote {{ENV}} {{ARGS}}
+
+# The release report for ENV (target/vixens/report/ENV.md and ENV.html).
+report ENV *ARGS:
+    {{vixens}} report {{ENV}} {{ARGS}}
+
+# The preflight for ENV: tools and versions, configuration files, Kubernetes and Talos APIs.
+doctor ENV:
+    {{vixens}} doctor {{ENV}}
