@@ -432,7 +432,7 @@ impl<'a> Reader<'a> {
     }
 
     fn nodes(&mut self, node: &Node) -> Option<Vec<ClusterNode>> {
-        let nodes = self.list("nodes", node, "a list of nodes", |r, key, n| {
+        self.list("nodes", node, "a list of nodes", |r, key, n| {
             let t = r.table(key, n, NODE);
             let name = t.required(r, "name", "the node's hostname").and_then(|n| r.string(&t.key("name"), n));
             let address = t.required(r, "address", "the address talosctl -n uses").and_then(|n| r.string(&t.key("address"), n));
@@ -440,12 +440,7 @@ impl<'a> Reader<'a> {
                 r.choice(&t.key("role"), n, &[("controlplane", NodeRole::Controlplane), ("worker", NodeRole::Worker)])
             });
             Some(ClusterNode { name: name?, address: address?, role: role? })
-        })?;
-        if nodes.is_empty() {
-            self.bad_value("nodes", node.at, "no nodes; expected at least one control plane".into());
-            return None;
-        }
-        Some(nodes)
+        })
     }
 
     fn argocd(&mut self, node: &Node) -> Option<ArgoCdConfig> {
