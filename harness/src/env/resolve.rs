@@ -57,8 +57,8 @@ pub fn resolve(name_or_path: &str) -> Result<PathBuf, ResolveError> {
 
 /// The env.yaml meant by `name_or_path`, searched from `start`.
 ///
-/// A value that contains a `/`, ends in `.yaml`/`.yml`, or names an existing file or folder is a
-/// path (a folder means its `env.yaml`). Anything else is a name, looked up as
+/// A value that contains a `/`, ends in `.yaml`/`.yml`, or names an existing file or a folder
+/// holding an `env.yaml` is a path (a folder means its `env.yaml`). Anything else is a name, looked up as
 /// `environments/<name>/env.yaml` in the nearest folder at or above `start` that has an
 /// `environments/` folder.
 ///
@@ -73,7 +73,10 @@ pub fn resolve_from(start: &Path, name_or_path: &str) -> Result<PathBuf, Resolve
         || name_or_path.ends_with(".yml")
         || name_or_path == "."
         || name_or_path == "..";
-    if looks_like_path || given.exists() {
+    // A bare name that happens to be a folder here (the `lab` crate next to `environments/`) is
+    // still a name, unless that folder holds an env.yaml.
+    let is_env_here = given.is_file() || given.join("env.yaml").is_file();
+    if looks_like_path || is_env_here {
         let file = if given.is_dir() { given.join("env.yaml") } else { given };
         return if file.is_file() { Ok(file) } else { Err(ResolveError::NoSuchFile { path: file }) };
     }
@@ -112,6 +115,7 @@ mod tests {
         }
         std::fs::create_dir_all(dir.path().join("environments/half-made")).unwrap();
         std::fs::create_dir_all(dir.path().join("harness/src")).unwrap();
+        std::fs::create_dir_all(dir.path().join("lab/src")).unwrap();
         dir
     }
 
@@ -120,6 +124,8 @@ mod tests {
         let ws = workspace();
         let found = resolve_from(&ws.path().join("harness/src"), "lab").unwrap();
         assert_eq!(found, ws.path().join("environments/lab/env.yaml"));
+        // At the workspace root, `lab` is also the simulator's crate folder: still the environment.
+        assert_eq!(resolve_from(ws.path(), "lab").unwrap(), ws.path().join("environments/lab/env.yaml"));
     }
 
     #[test]
