@@ -7,6 +7,7 @@ mod api;
 mod argocd;
 mod kubectl;
 mod lifecycle;
+mod talosctl;
 mod terraform;
 mod watch;
 
