@@ -79,7 +79,7 @@ fn state(app: &Value) -> String {
     format!("{} {} | {pending} | {last} | history {history}", text(app, "/status/sync/status"), text(app, "/status/health/status"))
 }
 
-fn every_child<'a>(spec: &'a LabSpec) -> impl Iterator<Item = &'a str> {
+fn every_child(spec: &LabSpec) -> impl Iterator<Item = &str> {
     spec.apps.iter().map(|a| a.name.as_str())
 }
 

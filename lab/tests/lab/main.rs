@@ -5,6 +5,7 @@
 
 mod api;
 mod argocd;
+mod faults;
 mod kubectl;
 mod lifecycle;
 mod talosctl;
