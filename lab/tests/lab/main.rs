@@ -5,6 +5,7 @@
 
 mod api;
 mod argocd;
+mod boot;
 mod faults;
 mod kubectl;
 mod lifecycle;
