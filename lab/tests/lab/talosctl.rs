@@ -285,3 +285,40 @@ fn when_the_lab_is_down_every_command_fails_like_an_unreachable_apid() {
     }
     insta::assert_snapshot!(port.replace_all(&all, "127.0.0.1:[PORT]"));
 }
+
+#[test]
+fn dmesg_follow_with_tail_prints_only_new_records() {
+    // Started before Argo CD syncs the apps with volumes, it sees their iSCSI attach and nothing
+    // of the boot before it.
+    let nas = tempfile::tempdir().unwrap();
+    let lab = Lab::up_with_faults(&["--nas-dir", nas.path().to_str().unwrap(), "--time-scale", "0.5"], "");
+    let mut child = Command::new(lab.path("bin/talosctl"))
+        .args(["--talosconfig", lab.path("talosconfig").to_str().unwrap(), "-n", "10.5.0.2,10.5.0.3,10.5.0.4", "dmesg", "-f", "--tail"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0, "the stream ended: {seen:#?}");
+        if line.contains("iSCSI Initiator over TCP/IP") {
+            break;
+        }
+        seen.push(line);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!seen.iter().any(|l| l.contains("Linux version")), "--tail skips what was logged before: {seen:#?}");
+}
+
+#[test]
+fn endpoints_given_with_e_replace_the_talosconfigs() {
+    let lab = booted_lab(&[], "");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let out = run(&lab, &["-e", &dead.to_string(), "version", "--short"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains(&format!("dial tcp {dead}: connect: connection refused")), "{out}");
+    let endpoint = lab.info["talos_endpoint"].as_str().unwrap();
+    assert_eq!(run(&lab, &["-e", &format!("{dead},{endpoint}"), "version", "--short"]).code, 0, "the next endpoint answers");
+}
