@@ -252,4 +252,58 @@ mod tests {
         assert_eq!(LabSpec::nodes_for("big", 100, 0)[99].address, "10.5.0.101");
         assert_eq!(LabSpec::nodes_for("big", 300, 0)[299].address, "10.5.1.47");
     }
+
+    fn apps_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("apps.yaml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn an_apps_file_is_a_yaml_list_of_apps() {
+        let (_dir, path) = apps_file(
+            "- name: traefik\n  sync_wave: 2\n  path: apps/00-infra/traefik\n  destination_namespace: traefik\n\
+             - name: vaultwarden\n  sync_wave: 6\n  path: apps/60-services/vaultwarden\n  destination_namespace: vaultwarden\n  volumes: [vaultwarden-data]\n",
+        );
+        let apps = AppSpec::load_list(&path).unwrap();
+        assert_eq!(apps.len(), 2);
+        assert_eq!(apps[1].volumes, ["vaultwarden-data"]);
+        assert!(apps[0].labels.is_empty());
+    }
+
+    #[test]
+    fn a_bad_apps_file_names_the_file_and_the_problem() {
+        let (_dir, path) = apps_file("- name: traefik\n  sync_wave: two\n");
+        let err = AppSpec::load_list(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: ", path.display())) && err.contains("line 2"), "{err}");
+        let (_dir, path) = apps_file("- {name: a, sync_wave: 0, path: p, destination_namespace: n}\n- {name: a, sync_wave: 1, path: p, destination_namespace: n}\n");
+        assert_eq!(AppSpec::load_list(&path).unwrap_err().to_string(), format!("{}: app `a` is listed twice", path.display()));
+    }
+
+    #[test]
+    fn a_fault_must_name_an_app_node_or_claim_of_the_lab() {
+        let app = AppSpec {
+            name: "traefik".into(),
+            sync_wave: 2,
+            path: "apps/00-infra/traefik".into(),
+            destination_namespace: "traefik".into(),
+            volumes: vec!["traefik-data".into()],
+            labels: BTreeMap::new(),
+        };
+        let mut spec = LabSpec::new("lab", LabSpec::nodes_for("lab", 3, 0), vec![app]);
+        for ok in ["app-stuck=traefik", "talos-error=10.5.0.3", "node-not-ready=lab-controlplane-2", "wipe-lun=traefik-data", ""] {
+            spec.faults = Faults::parse(ok).unwrap();
+            assert_eq!(spec.check_faults(), Ok(()), "{ok}");
+        }
+        spec.faults = Faults::parse("manual-sync=keda").unwrap();
+        assert_eq!(spec.check_faults().unwrap_err().message, "`manual-sync=keda`: no such app; the apps are traefik");
+        spec.faults = Faults::parse("node-not-ready=10.5.0.9").unwrap();
+        assert_eq!(
+            spec.check_faults().unwrap_err().message,
+            "`node-not-ready=10.5.0.9`: no such node; the nodes are lab-controlplane-1, lab-controlplane-2, lab-controlplane-3"
+        );
+        spec.faults = Faults::parse("wipe-lun=nope").unwrap();
+        assert!(spec.check_faults().unwrap_err().message.starts_with("`wipe-lun=nope`: no app has that volume"));
+    }
 }
