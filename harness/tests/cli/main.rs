@@ -1,6 +1,7 @@
 //! Tests of the `vixens` command line.
 
 mod adr;
+mod convergence;
 mod doctor;
 mod env;
 mod promote;
