@@ -132,12 +132,20 @@ impl Judge<Application> for Convergence<'_> {
 
 /// The progress entry of an app that is not ready: its first unmet condition as the short state
 /// (Argo CD order), every unmet condition in the reason.
+///
+/// It is failing, and gets the grace window before the wait fails on it, when it is Degraded or
+/// its last sync ended Failed or Error: Argo CD retries a sync while its phase is still Running,
+/// and automated sync does not retry a revision whose sync failed, so neither fixes itself
+/// unless something changes within the grace.
 fn waiting_on(name: &str, unmet: &[Unmet]) -> Waiting {
+    let failing = |u: &Unmet| {
+        matches!(u, Unmet::NotHealthy { health: Some(HealthCode::Degraded), .. } | Unmet::OperationFailed { .. })
+    };
     Waiting {
         name: name.to_owned(),
         state: unmet.first().map(Unmet::state).unwrap_or_default(),
         reason: unmet.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-        failing: unmet.iter().any(|u| matches!(u, Unmet::NotHealthy { health: Some(HealthCode::Degraded), .. })),
+        failing: unmet.iter().any(failing),
     }
 }
 
@@ -273,6 +281,15 @@ mod tests {
                 failing: true,
             }]
         );
+    }
+
+    #[test]
+    fn a_failed_sync_is_marked_failing_too_and_not_a_slow_one() {
+        let rules = wave_two();
+        let failed = named(fixture("sync-failed.yaml"), "traefik", 2);
+        let apps = tree(vec![failed, named(fixture("sync-running.yaml"), "cert-manager", -1)]);
+        let failing: Vec<(String, bool)> = waiting(judge(&rules, apps)).waiting.into_iter().map(|w| (w.name, w.failing)).collect();
+        assert_eq!(failing, [("cert-manager".to_owned(), false), ("traefik".to_owned(), true)]);
     }
 
     #[test]
