@@ -19,6 +19,13 @@ use crate::faults::Faults;
 use crate::spec::{AppSpec, LabSpec};
 use crate::state_dir::{LabInfo, StateDir};
 
+/// Prints a line on stdout; a closed stdout (`vixens-lab up | head -1`) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// How long `up` waits for the daemon's API.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `down` waits after SIGTERM before SIGKILL.
@@ -169,10 +176,10 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
         .spawn()
         .context("starting the lab daemon")?;
     let info = wait_until_serving(&state, &mut child)?;
-    println!("lab `{}` is up: {} (pid {})", info.name, info.api_url, info.pid);
-    println!("  export KUBECONFIG={}", state.kubeconfig().display());
-    println!("  export TALOSCONFIG={}", state.talosconfig().display());
-    println!("  export PATH={}:$PATH", state.root().join("bin").display());
+    say!("lab `{}` is up: {} (pid {})", info.name, info.api_url, info.pid);
+    say!("  export KUBECONFIG={}", state.kubeconfig().display());
+    say!("  export TALOSCONFIG={}", state.talosconfig().display());
+    say!("  export PATH={}:$PATH", state.root().join("bin").display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -231,12 +238,12 @@ fn probe(api_url: &str, ca_pem: &str) -> anyhow::Result<()> {
 
 fn down(dir: &Path) -> anyhow::Result<ExitCode> {
     if !dir.is_dir() {
-        println!("no lab in {}: nothing to stop", dir.display());
+        say!("no lab in {}: nothing to stop", dir.display());
         return Ok(ExitCode::SUCCESS);
     }
     let state = StateDir::new(dir)?;
     let Some(pid) = running_pid(&state)? else {
-        println!("the lab in {} is not running", state.root().display());
+        say!("the lab in {} is not running", state.root().display());
         apply_nas_faults(&state)?;
         return Ok(ExitCode::SUCCESS);
     };
@@ -249,7 +256,7 @@ fn down(dir: &Path) -> anyhow::Result<ExitCode> {
             bail!("the lab daemon (pid {pid}) did not stop");
         }
     }
-    println!("lab {name} stopped (pid {pid})");
+    say!("lab {name} stopped (pid {pid})");
     apply_nas_faults(&state)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -259,7 +266,7 @@ fn apply_nas_faults(state: &StateDir) -> anyhow::Result<()> {
     let Ok(text) = std::fs::read(state.spec_json()) else { return Ok(()) };
     let spec: LabSpec = serde_json::from_slice(&text).with_context(|| format!("parsing {}", state.spec_json().display()))?;
     for wiped in crate::nas::on_down(&spec)? {
-        println!("fault wipe-lun: deleted {}", wiped.display());
+        say!("fault wipe-lun: deleted {}", wiped.display());
     }
     Ok(())
 }
@@ -305,7 +312,7 @@ fn status(dir: &Path) -> anyhow::Result<ExitCode> {
     let state = StateDir::new(dir)?;
     let pid = if dir.is_dir() { running_pid(&state)? } else { None };
     let Some(pid) = pid else {
-        println!("stopped: no lab runs in {}", state.root().display());
+        say!("stopped: no lab runs in {}", state.root().display());
         return Ok(ExitCode::from(EXIT_STOPPED));
     };
     match state.read_info()? {
@@ -313,7 +320,7 @@ fn status(dir: &Path) -> anyhow::Result<ExitCode> {
             let ca = std::fs::read_to_string(state.ca_crt()).unwrap_or_default();
             match probe(&info.api_url, &ca) {
                 Ok(()) => {
-                    println!("running: lab `{}`, pid {pid}, {} (talos {}), since {}", info.name, info.api_url, info.talos_endpoint, info.started_at);
+                    say!("running: lab `{}`, pid {pid}, {} (talos {}), since {}", info.name, info.api_url, info.talos_endpoint, info.started_at);
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => bail!("lab `{}` (pid {pid}) runs but its API at {} does not answer: {e:#}", info.name, info.api_url),
