@@ -174,3 +174,28 @@ async fn pods_events_and_namespaces_print_their_usual_columns() {
         insta::assert_snapshot!("get_namespace", stdout(&lab.kubectl(&["get", "namespace", "team-a"])));
     });
 }
+
+#[test]
+fn a_fresh_lab_shows_ready_nodes_and_healthy_apps_to_kubectl() {
+    let lab = Lab::up(&[]);
+    let started = std::time::Instant::now();
+    // Nodes register while the simulated Talos nodes boot, as on a real cluster.
+    while stdout(&lab.kubectl(&["get", "nodes", "-o", "name"])).lines().count() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the nodes did not register");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stdout(&lab.kubectl(&["wait", "--for=condition=Ready", "nodes", "--all", "--timeout=60s"]));
+    for condition in ["jsonpath={.status.health.status}=Healthy", "jsonpath={.status.sync.status}=Synced"] {
+        stdout(&lab.kubectl(&["-n", "argocd", "wait", &format!("--for={condition}"), "applications", "--all", "--timeout=60s"]));
+    }
+    let nodes = stdout(&lab.kubectl(&["get", "nodes"]));
+    let rows: Vec<Vec<&str>> = nodes.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
+    assert_eq!(rows.len(), 4, "{nodes}");
+    for (i, row) in rows[1..].iter().enumerate() {
+        assert_eq!((row[0], row[1], row[2], row[4]), (format!("lab-controlplane-{}", i + 1).as_str(), "Ready", "control-plane", vixens_lab::api::KUBERNETES_VERSION));
+    }
+    let apps = stdout(&lab.kubectl(&["-n", "argocd", "get", "applications", "--no-headers"]));
+    assert!(apps.lines().count() > 15, "{apps}");
+    assert!(apps.lines().all(|l| l.split_whitespace().skip(1).collect::<Vec<_>>() == ["Synced", "Healthy"]), "{apps}");
+}
