@@ -30,6 +30,9 @@ pub struct Query {
     pub timeout: Duration,
     /// `allowWatchBookmarks=true`.
     pub bookmarks: bool,
+    /// `sendInitialEvents=true` (streaming lists): the initial ADDED events end with a BOOKMARK
+    /// annotated `k8s.io/initial-events-end: "true"`.
+    pub send_initial_events: bool,
     /// `includeObject` of Table responses: `None`, `Object` or `Metadata` (the default).
     pub include_object: String,
 }
@@ -51,6 +54,7 @@ impl Query {
                 "resourceVersion" if !value.is_empty() => query.resource_version = Some(value.into_owned()),
                 "timeoutSeconds" => query.timeout = Duration::from_secs(number(&key, &value)? as u64),
                 "allowWatchBookmarks" => query.bookmarks = value == "true",
+                "sendInitialEvents" => query.send_initial_events = value == "true",
                 "includeObject" => query.include_object = value.into_owned(),
                 _ => {}
             }

@@ -7,7 +7,9 @@
 //! - the stream ends after `timeoutSeconds` (default 290), when the watch falls too far behind
 //!   the store (the client resumes from its last version), or when the connection is dropped;
 //! - with `allowWatchBookmarks=true`, a BOOKMARK carries the latest version every
-//!   [`BOOKMARK_INTERVAL`], so an idle watch resumes without a relist.
+//!   [`BOOKMARK_INTERVAL`], so an idle watch resumes without a relist;
+//! - with `sendInitialEvents=true` (kube-rs's `streaming_lists()`), the initial ADDED events end
+//!   with a BOOKMARK annotated `k8s.io/initial-events-end: "true"`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -42,11 +44,15 @@ pub fn serve(store: &Store, kind: &'static Kind, namespace: Option<&str>, query:
     };
     let filter = Filter { kind, labels: query.labels.clone(), fields: query.fields.clone(), namespace: namespace.map(str::to_owned) };
     let mut initial = VecDeque::new();
+    let mut initial_events_end = None;
     let from = match since {
         Some(v) => v,
         None => {
             let page = store.list_page(&kind.id(), namespace, None, 0, |o| filter.selects(o));
             initial.extend(page.items);
+            if query.send_initial_events {
+                initial_events_end = Some(page.revision);
+            }
             page.revision
         }
     };
@@ -63,6 +69,7 @@ pub fn serve(store: &Store, kind: &'static Kind, namespace: Option<&str>, query:
         filter,
         output: output.clone(),
         initial,
+        initial_events_end,
         backlog: watch.backlog.into(),
         live: watch.live,
         after: from,
@@ -104,6 +111,8 @@ struct Watching {
     output: Output,
     /// Synthetic ADDED events of a watch without a starting version.
     initial: VecDeque<Value>,
+    /// The version the initial events end at, when the client asked to be told.
+    initial_events_end: Option<u64>,
     /// Kept events after the starting version.
     backlog: VecDeque<Arc<Event>>,
     live: tokio::sync::broadcast::Receiver<Arc<Event>>,
@@ -121,6 +130,11 @@ impl Watching {
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(object) = self.initial.pop_front() {
             return Some(self.event(EventType::Added.as_str(), &object));
+        }
+        if let Some(version) = self.initial_events_end.take() {
+            let mut bookmark = self.bookmark(version);
+            bookmark["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            return Some(line("BOOKMARK", &bookmark));
         }
         while let Some(event) = self.backlog.pop_front() {
             if self.filter.wants(&event) {
@@ -146,16 +160,20 @@ impl Watching {
                 () = tokio::time::sleep_until(bookmark), if self.next_bookmark.is_some() => {
                     self.next_bookmark = Some(Instant::now() + BOOKMARK_INTERVAL);
                     if matches!(self.output, Output::Json) {
-                        let object = json!({
-                            "kind": self.filter.kind.kind,
-                            "apiVersion": self.filter.kind.api_version(),
-                            "metadata": {"resourceVersion": self.last_seen.to_string()},
-                        });
-                        return Some(line("BOOKMARK", &object));
+                        return Some(line("BOOKMARK", &self.bookmark(self.last_seen)));
                     }
                 }
             }
         }
+    }
+
+    /// A BOOKMARK's object: the kind with only a resource version.
+    fn bookmark(&self, version: u64) -> Value {
+        json!({
+            "kind": self.filter.kind.kind,
+            "apiVersion": self.filter.kind.api_version(),
+            "metadata": {"resourceVersion": version.to_string()},
+        })
     }
 
     fn event(&mut self, kind: &str, object: &Value) -> Bytes {

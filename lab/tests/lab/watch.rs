@@ -215,3 +215,16 @@ async fn watch_events_are_newline_delimited_json_with_versions() {
     assert_eq!(lines[0]["object"]["metadata"]["resourceVersion"], "3");
     drop(apps);
 }
+
+#[tokio::test]
+async fn a_streaming_list_watcher_gets_its_initial_events_and_then_changes() {
+    let store = Store::default();
+    seed(&store, &["traefik", "keda"]);
+    let (client, _stop) = serve_in_process(store.clone()).await;
+    let apps: Api<DynamicObject> = Api::namespaced_with(client, "team-a", &applications());
+    let mut stream = watch_apps(apps, watcher::Config::default().streaming_lists());
+    let init = until(&mut stream, &Seen::InitDone, 10).await;
+    assert_eq!(init, [Seen::Init, Seen::InitApply("keda".into()), Seen::InitApply("traefik".into())]);
+    store.create(&ResourceId::new("argoproj.io", "applications"), Some("team-a"), json!({"metadata": {"name": "argocd"}})).unwrap();
+    assert_eq!(next(&mut stream, 10).await, Seen::Apply("argocd".into()));
+}
