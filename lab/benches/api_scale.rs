@@ -22,7 +22,7 @@ fn application(i: usize) -> Value {
     let name = format!("app-{i:04}");
     json!({
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {"name": name, "labels": {"vixens.io/tier": if i % 3 == 0 { "system" } else { "apps" }},
+        "metadata": {"name": name, "labels": {"vixens.io/tier": if i.is_multiple_of(3) { "system" } else { "apps" }},
                      "annotations": {"argocd.argoproj.io/sync-wave": (i % 16).to_string()}},
         "spec": {"project": "default", "source": {"repoURL": "https://github.com/example/vixens", "path": format!("apps/generated/{name}"), "targetRevision": "main"},
                  "destination": {"server": "https://kubernetes.default.svc", "namespace": name},
