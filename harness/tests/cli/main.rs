@@ -6,3 +6,4 @@ mod doctor;
 mod env;
 mod promote;
 mod report;
+mod workflows;
