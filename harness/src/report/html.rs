@@ -70,11 +70,11 @@ pub(super) fn render(report: &Report) -> String {
 
 fn header(page: &mut String, report: &Report) {
     let (class, word) = if report.decision.passed() { ("passed", "PROMOTION PASSED") } else { ("refused", "PROMOTION REFUSED") };
-    let _ = write!(page, "<h1>Promotion report: {}</h1>\n", escape(&report.environment));
-    let _ = write!(page, "<p><span class=\"verdict {class}\">{word}</span></p>\n");
-    let _ = write!(
+    let _ = writeln!(page, "<h1>Promotion report: {}</h1>", escape(&report.environment));
+    let _ = writeln!(page, "<p><span class=\"verdict {class}\">{word}</span></p>");
+    let _ = writeln!(
         page,
-        "<p class=\"meta\">Revision <code>{}</code> · {} consecutive cycles required, each within {} · {} cycles in the ledger</p>\n",
+        "<p class=\"meta\">Revision <code>{}</code> · {} consecutive cycles required, each within {} · {} cycles in the ledger</p>",
         escape(&report.revision()),
         report.cycles_required,
         millis(report.budget_ms),
@@ -88,7 +88,7 @@ fn checks(page: &mut String, report: &Report) {
         let _ = write!(page, "<tr><td>{}</td>", escape(&check.name));
         match &check.result {
             CheckResult::Passed(summary) => {
-                let _ = write!(page, "<td class=\"ok\">✓ passed</td><td>{}</td></tr>\n", escape(summary));
+                let _ = writeln!(page, "<td class=\"ok\">✓ passed</td><td>{}</td></tr>", escape(summary));
             }
             CheckResult::Refused(reasons) => {
                 page.push_str("<td class=\"bad\">✗ refused</td><td><ul class=\"reasons\">");
@@ -120,7 +120,7 @@ fn chart_section(page: &mut String, report: &Report) {
 fn cycles(page: &mut String, report: &Report) {
     page.push_str("<h2>Cycles</h2>\n");
     if report.total_cycles > report.cycles.len() {
-        let _ = write!(page, "<p class=\"meta\">The newest {} of {} cycles.</p>\n", report.cycles.len(), report.total_cycles);
+        let _ = writeln!(page, "<p class=\"meta\">The newest {} of {} cycles.</p>", report.cycles.len(), report.total_cycles);
     }
     page.push_str("<div class=\"scroll\"><table class=\"cycles\">\n<tr><th>#</th><th>cycle</th><th>started</th><th>revision</th>");
     for (i, phase) in report.phases.iter().enumerate() {
@@ -155,9 +155,9 @@ fn cycles(page: &mut String, report: &Report) {
         }
         let over = if record.total_ms > record.budget_ms { " over" } else { "" };
         let verdict_class = if record.verdict == crate::evidence::Verdict::Passed { "ok" } else { "bad" };
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<td class=\"num{over}\">{} / {}</td><td class=\"{verdict_class}\">{}</td></tr>\n",
+            "<td class=\"num{over}\">{} / {}</td><td class=\"{verdict_class}\">{}</td></tr>",
             millis(record.total_ms),
             millis(record.budget_ms),
             verdict_word(record.verdict)
@@ -170,9 +170,9 @@ fn phase_stats(page: &mut String, report: &Report) {
     page.push_str("<h2>Phase timings</h2>\n<table>\n<tr><th>phase</th><th>cycles</th><th>p50</th><th>p95</th><th>slowest</th><th>budget</th></tr>\n");
     for s in &report.stats {
         let over = if s.max_ms > s.budget_ms { " over" } else { "" };
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{over}\">{}</td><td class=\"num\">{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{over}\">{}</td><td class=\"num\">{}</td></tr>",
             escape(&s.phase),
             s.samples,
             millis(s.p50_ms),
@@ -193,9 +193,9 @@ fn failures(page: &mut String, report: &Report) {
             any = true;
         }
         let artifacts = row.record.artifacts.as_ref().map_or_else(|| "–".to_owned(), |a| format!("<code>{}</code>", escape(&a.display().to_string())));
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{artifacts}</td></tr>\n",
+            "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{artifacts}</td></tr>",
             row.number,
             escape(&failure.phase),
             escape(&failure.culprit),
@@ -208,20 +208,20 @@ fn failures(page: &mut String, report: &Report) {
 fn tools(page: &mut String, report: &Report) {
     page.push_str("<h2>Tools and evidence</h2>\n<table>\n");
     for (tool, version) in &report.tools {
-        let _ = write!(page, "<tr><th>{}</th><td><code>{}</code></td></tr>\n", escape(tool), escape(version));
+        let _ = writeln!(page, "<tr><th>{}</th><td><code>{}</code></td></tr>", escape(tool), escape(version));
     }
     if let Some(latest) = report.cycles.last() {
-        let _ = write!(page, "<tr><th>harness (newest cycle)</th><td><code>{}</code></td></tr>\n", escape(&latest.record.harness_version));
+        let _ = writeln!(page, "<tr><th>harness (newest cycle)</th><td><code>{}</code></td></tr>", escape(&latest.record.harness_version));
     }
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<tr><th>ledger</th><td><a href=\"{}\"><code>{}</code></a></td></tr>\n",
+        "<tr><th>ledger</th><td><a href=\"{}\"><code>{}</code></a></td></tr>",
         escape(&report.ledger.href),
         escape(&report.ledger.shown)
     );
     match &report.junit {
         Some(junit) => {
-            let _ = write!(page, "<tr><th>JUnit</th><td><a href=\"{}\"><code>{}</code></a></td></tr>\n", escape(&junit.href), escape(&junit.shown));
+            let _ = writeln!(page, "<tr><th>JUnit</th><td><a href=\"{}\"><code>{}</code></a></td></tr>", escape(&junit.href), escape(&junit.shown));
         }
         None => page.push_str("<tr><th>JUnit</th><td>none found</td></tr>\n"),
     }
