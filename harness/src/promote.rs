@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::evidence::{CycleRecord, Verdict};
 
 pub mod junit;
+pub mod lints;
 pub mod revision;
 
 pub use revision::Revision;

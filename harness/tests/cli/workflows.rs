@@ -206,7 +206,7 @@ fn the_nightly_runs_what_promotion_needs() {
         "cargo nextest run --locked -p prod --profile ci -E 'not test(/^commands::/)'",
         "cargo nextest run --locked -p dev --profile ci -E 'test(/^commands::/)'",
         "cargo nextest run --locked -p prod --profile ci -E 'test(/^commands::/)'",
-        "vixens -- adr check",
+        "vixens -- adr lint --repo \"$VIXENS_REPO\"",
         "vixens -- report dev",
         ">> \"$GITHUB_STEP_SUMMARY\"",
         "vixens -- promote dev --junit target/nextest/promotion/junit.xml",
