@@ -220,7 +220,8 @@ fn an_unknown_environment_is_an_error() {
         .args(["promote", "staging"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("vixens promote: no environment `staging`: no file staging, and no environments/staging/env.yaml in"));
+        .stderr(predicate::str::contains("vixens promote: no `environments/` folder in "))
+        .stderr(predicate::str::contains("so `staging` cannot be looked up (run it inside the harness's workspace, or pass the path of an env.yaml)"));
 }
 
 #[test]

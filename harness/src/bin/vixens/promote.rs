@@ -152,25 +152,18 @@ pub fn redactor(env: &Environment) -> Redactor {
     redactor
 }
 
-/// `ENV` as a path to an env.yaml (or its folder), else as a name under `environments/` in the
-/// current folder or one of its parents. Returns the environment and the folder holding
-/// `environments/` (the current folder for a path).
+/// `ENV` as `harness::env::resolve` reads it (a name under `environments/`, or a path), loaded.
+/// Returns the environment and the workspace root its default paths are relative to: the folder
+/// holding `environments/`, else the current folder.
 pub fn load_environment(arg: &str) -> anyhow::Result<(Environment, PathBuf)> {
-    let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let given = Path::new(arg);
-    let (file, root) = if given.is_file() {
-        (given.to_owned(), cwd)
-    } else if given.join("env.yaml").is_file() {
-        (given.join("env.yaml"), cwd)
-    } else {
-        let found = cwd.ancestors().find(|dir| dir.join("environments").join(arg).join("env.yaml").is_file());
-        match found {
-            Some(root) => (root.join("environments").join(arg).join("env.yaml"), root.to_owned()),
-            None => anyhow::bail!(
-                "no environment `{arg}`: no file {arg}, and no environments/{arg}/env.yaml in {} or its parents",
-                cwd.display()
-            ),
-        }
+    let file = harness::env::resolve(arg).map_err(|error| {
+        let help = miette::Diagnostic::help(&error).map(|h| format!(" ({h})")).unwrap_or_default();
+        anyhow::anyhow!("{error}{help}")
+    })?;
+    let file = std::path::absolute(&file).context("cannot read the current folder")?;
+    let root = match file.ancestors().find(|dir| dir.file_name().is_some_and(|n| n == "environments")) {
+        Some(environments) => environments.parent().unwrap_or(Path::new("/")).to_owned(),
+        None => std::env::current_dir().context("cannot read the current folder")?,
     };
     let env = Environment::load(&file)?;
     Ok((env, root))
