@@ -50,6 +50,11 @@ impl Lab {
         let state_dir = dir.path().to_str().expect("a UTF-8 path").to_owned();
         let mut all = vec!["up", "--state-dir", &state_dir];
         all.extend_from_slice(args);
+        if !args.contains(&"--idle-timeout") {
+            // A test killed before its drop (a nextest timeout) leaves its folder behind: the
+            // daemon then stops by itself soon, not after the default 30 minutes.
+            all.extend_from_slice(&["--idle-timeout", "120s"]);
+        }
         let out = vixens_lab(&all, faults);
         assert!(out.status.success(), "vixens-lab up failed: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
         let info = serde_json::from_slice(&std::fs::read(dir.path().join("lab.json")).expect("lab.json")).expect("lab.json is JSON");
