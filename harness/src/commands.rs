@@ -44,18 +44,37 @@ pub const DOC_PATH: &str = "docs/commands.md";
 /// one `file:line: rule: message` per line.
 #[must_use]
 pub fn lint_trials(repo: &Path) -> Vec<Trial> {
-    let path = repo.join(DOC_PATH);
-    vec![Trial::test("commands::lint", move || lint_file(&path).map_err(Failed::from))]
+    let repo = repo.to_owned();
+    vec![Trial::test("commands::lint", move || {
+        let lint = lint_repository(&repo);
+        if lint.problems.is_empty() { Ok(()) } else { Err(Failed::from(lint.problems.join("\n"))) }
+    })]
 }
 
-/// Lints the document at `path`.
-///
-/// # Errors
-/// The rendered problems, or why the file cannot be read.
-pub fn lint_file(path: &Path) -> Result<(), String> {
-    let doc = load(path).map_err(|e| error_chain(&e))?;
-    let problems = lint::lint(&doc);
-    if problems.is_empty() { Ok(()) } else { Err(lint::render(&doc, &problems)) }
+/// The documented-commands lint of a repository, as the promotion gate reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryLint {
+    /// What was checked, when it passes: `12 entries, each validated on 2+ environments`.
+    pub summary: String,
+    /// Every problem as `file:line: rule: message` (or why the document cannot be read);
+    /// empty when the lint passes.
+    pub problems: Vec<String>,
+}
+
+/// Lints `repo`'s `docs/commands.md`.
+#[must_use]
+pub fn lint_repository(repo: &Path) -> RepositoryLint {
+    let path = repo.join(DOC_PATH);
+    match load(&path) {
+        Ok(doc) => {
+            let problems = lint::lint(&doc);
+            RepositoryLint {
+                summary: format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS),
+                problems: lint::render(&doc, &problems).lines().map(str::to_owned).collect(),
+            }
+        }
+        Err(e) => RepositoryLint { summary: String::new(), problems: vec![error_chain(&e)] },
+    }
 }
 
 /// Runs the read-only entries of `env`'s commands document on `env`: what the recreate cycle
@@ -72,8 +91,9 @@ pub fn run_read_only(env: &Environment, extra_path: Vec<PathBuf>) -> Result<Repo
     Ok(Runner::new(env, &doc, options).run(&mut |_| {}))
 }
 
-/// `error: cause: cause`, for one-line messages.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its causes on one line (`cannot read x: No such file`), for messages.
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -82,4 +102,42 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/commands").join(name)
+    }
+
+    #[test]
+    fn the_repository_lint_summarises_a_clean_document() {
+        let lint = lint_repository(&fixture("ops"));
+        assert_eq!(lint, RepositoryLint { summary: "6 entries, each validated on 2+ environments".into(), problems: vec![] });
+    }
+
+    #[test]
+    fn the_repository_lint_names_each_problem_and_a_missing_document() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir(repo.path().join("docs")).unwrap();
+        let lint = lint_repository(repo.path());
+        assert_eq!(lint.problems.len(), 1);
+        assert!(lint.problems[0].starts_with(&format!("cannot read {}/docs/commands.md: ", repo.path().display())), "{:?}", lint.problems);
+        std::fs::copy(fixture("lint/under-validated.md"), repo.path().join("docs/commands.md")).unwrap();
+        let lint = lint_repository(repo.path());
+        assert_eq!(lint.problems.len(), 1);
+        assert!(lint.problems[0].contains("/docs/commands.md:16: under-validated: `say-hi` is validated on 1 environment"), "{:?}", lint.problems);
+    }
+
+    #[test]
+    fn the_lint_trial_fails_on_a_broken_document_and_passes_on_a_clean_one() {
+        let args = libtest_mimic::Arguments { test_threads: Some(1), ..Default::default() };
+        let broken = tempfile::tempdir().unwrap();
+        let trials = lint_trials(broken.path());
+        assert_eq!(trials[0].name(), "commands::lint");
+        assert_eq!(libtest_mimic::run(&args, trials).num_failed, 1);
+        assert_eq!(libtest_mimic::run(&args, lint_trials(&fixture("ops"))).num_passed, 1);
+    }
 }

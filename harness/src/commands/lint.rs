@@ -37,7 +37,7 @@ pub fn lint(doc: &Document) -> Vec<Problem> {
         }
         check_entry(doc, entry, &mut problems);
     }
-    problems.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
+    problems.sort_by_key(|p| (p.line, p.rule));
     problems
 }
 

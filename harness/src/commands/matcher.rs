@@ -138,14 +138,7 @@ impl Expected {
         while t < self.tokens.len() {
             match &self.tokens[t] {
                 Token::AnyLines => {
-                    let next = self.tokens[t + 1..].iter().find_map(|t| match t {
-                        Token::Line { matcher, .. } => Some(matcher),
-                        Token::AnyLines => None,
-                    });
-                    let stop = match next {
-                        None => lines.len(),
-                        Some(m) => (a..lines.len()).find(|&k| m.matches(lines[k])).unwrap_or(a),
-                    };
+                    let stop = self.absorbed_until(t, a, &lines);
                     shown.push(ShownLine { line: (stop > a).then_some(a + 1), text: "...".into() });
                     a = stop;
                     t += 1;
@@ -173,6 +166,29 @@ impl Expected {
         }
         shown.extend((a..lines.len()).map(raw));
         shown
+    }
+}
+
+impl Expected {
+    /// Where the `...` at token `t` stops absorbing lines, starting at line `a`: at the first
+    /// line matching the expected line after it. When that line is nowhere (it changed), at
+    /// the first later expected line that is found, leaving one actual line for each expected
+    /// line in between, so that the diff pairs them up as changed lines.
+    fn absorbed_until(&self, t: usize, a: usize, lines: &[&str]) -> usize {
+        let mut between = 0;
+        for token in &self.tokens[t + 1..] {
+            match token {
+                Token::AnyLines if between == 0 => {}
+                Token::AnyLines => break,
+                Token::Line { matcher, .. } => {
+                    if let Some(found) = (a..lines.len()).find(|&k| matcher.matches(lines[k])) {
+                        return found.saturating_sub(between).max(a);
+                    }
+                    between += 1;
+                }
+            }
+        }
+        lines.len().saturating_sub(between).max(a)
     }
 }
 
@@ -333,6 +349,14 @@ mod tests {
         let shown = e.normalize("start\nnoise\nnoise\nnode 10.5.0.2: 5s\nEND\n");
         let texts: Vec<(Option<usize>, &str)> = shown.iter().map(|s| (s.line, s.text.as_str())).collect();
         assert_eq!(texts, [(Some(1), "start"), (Some(2), "..."), (Some(4), "node [NODE]: [AGE]"), (Some(5), "END")]);
+    }
+
+    #[test]
+    fn a_changed_line_after_three_dots_is_paired_with_the_last_line() {
+        let e = expected("header\n...\nnode [NODE] Ready");
+        let shown = e.normalize("header\n1\n2\n3\nnode 10.5.0.2 NotReady\n");
+        let texts: Vec<(Option<usize>, &str)> = shown.iter().map(|s| (s.line, s.text.as_str())).collect();
+        assert_eq!(texts, [(Some(1), "header"), (Some(2), "..."), (Some(5), "node 10.5.0.2 NotReady")]);
     }
 
     #[test]

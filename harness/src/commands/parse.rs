@@ -436,7 +436,7 @@ impl Reader<'_> {
                     if let PlaceholderValue::Pattern(p) = &value
                         && let Err(e) = regex::Regex::new(p)
                     {
-                        self.problem(line, Rule::BadPlaceholder, format!("the pattern of `[{name}]` is not a regular expression: {}", first_line(&e.to_string())));
+                        self.problem(line, Rule::BadPlaceholder, format!("the pattern of `[{name}]` is not a regular expression: {}", last_line(&e.to_string())));
                     }
                     if let Some(first) = self.doc.placeholders.iter().find(|p| p.name == name) {
                         let first = first.line;
@@ -587,8 +587,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
+/// The regex crate puts the reason on the last line of its message, under the pattern.
+fn last_line(text: &str) -> &str {
+    text.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(text).trim()
 }
 
 #[cfg(test)]
@@ -731,4 +732,128 @@ Validated on:
         assert!(matches!(err, LoadError::TooLarge { .. }), "{err}");
         assert_eq!(err.to_string(), format!("big.md: {} bytes is more than the {MAX_BYTES} bytes a commands document may have; split it", MAX_BYTES + 1));
     }
+
+    #[test]
+    fn deep_nesting_and_long_lines_near_the_limit_parse() {
+        let quotes = format!("### Deep\n\nContext: x.\n\n{}```console\n$ echo\n", "> ".repeat(50_000));
+        let lists: String = (0..2_000).map(|i| format!("{}- item\n", "  ".repeat(i))).collect();
+        let brackets = format!("### Brackets\n\nContext: {}\n", "[".repeat(1_000_000));
+        for text in [quotes, lists, brackets] {
+            assert!(text.len() as u64 <= MAX_BYTES);
+            let d = doc(&text);
+            let _ = crate::commands::lint::lint(&d);
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::commands::lint::lint;
+
+        /// Pieces of markdown that exercise the parser: fences of both kinds and lengths,
+        /// console content, markers, headings, lists, quotes and records.
+        fn fragment() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("### Entry\n".to_owned()),
+                Just("## Placeholders\n".to_owned()),
+                Just("- `[NODE]` per environment: x\n".to_owned()),
+                Just("- `[AGE]` pattern `[0-9]+(`\n".to_owned()),
+                Just("Context: something\n".to_owned()),
+                Just("Mutating: it changes\n".to_owned()),
+                Just("Converges: within 1s, every 1ms\n".to_owned()),
+                Just("Timeout: 0s\n".to_owned()),
+                Just("```console\n".to_owned()),
+                Just("~~~~console\n".to_owned()),
+                Just("```\n".to_owned()),
+                Just("~~~\n".to_owned()),
+                Just("$ echo hi \\\n".to_owned()),
+                Just("> continued\n".to_owned()),
+                Just("? 3\n".to_owned()),
+                Just("? 999\n".to_owned()),
+                Just("...\n".to_owned()),
+                Just("[NODE] [..] [UNDEFINED]\n".to_owned()),
+                Just("Validated on:\n".to_owned()),
+                Just("- `lab` on 2026-11-26 (digest `0123456789ab`)\n".to_owned()),
+                Just("- `prop-env` on 2020-01-01 (digest `0123456789ab`)\n".to_owned()),
+                Just("- garbage record\n".to_owned()),
+                Just("1. ".to_owned()),
+                Just("   ".to_owned()),
+                Just("> ".to_owned()),
+                Just("\n".to_owned()),
+                Just("\r\n".to_owned()),
+                "[ -~\t]{0,40}\n",
+                "\\PC{0,20}",
+            ]
+        }
+
+        fn document() -> impl Strategy<Value = String> {
+            prop::collection::vec(fragment(), 0..60).prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_give_a_document_or_a_clear_error(bytes in prop::collection::vec(any::<u8>(), 0..2_000)) {
+                match decode(Path::new("docs/commands.md"), bytes.clone()) {
+                    Ok(text) => {
+                        let d = parse(Path::new("docs/commands.md"), &text);
+                        let _ = lint(&d);
+                    }
+                    Err(LoadError::NotUtf8 { line, column, byte, .. }) => {
+                        prop_assert!(line >= 1 && column >= 1);
+                        prop_assert!(std::str::from_utf8(&bytes).is_err());
+                        prop_assert!(bytes.contains(&byte));
+                    }
+                    Err(other) => prop_assert!(false, "unexpected error {other}"),
+                }
+            }
+
+            #[test]
+            fn markdown_of_any_shape_parses_with_lines_inside_the_file(text in document()) {
+                let d = parse(Path::new("docs/commands.md"), &text);
+                let last_line = text.split('\n').count();
+                let problems = lint(&d);
+                for p in &problems {
+                    prop_assert!((1..=last_line).contains(&p.line), "{p:?} outside 1..={last_line}");
+                    prop_assert!(!p.message.is_empty());
+                }
+                for e in &d.entries {
+                    prop_assert!((1..=last_line).contains(&e.line));
+                    if let Some(ex) = &e.example {
+                        prop_assert!(ex.closing_line.is_none_or(|c| c > ex.line && c <= last_line));
+                        for step in &ex.steps {
+                            prop_assert!(step.line > ex.line && step.line <= last_line);
+                            prop_assert!(step.expected.iter().all(|l| l.line > step.line && l.line <= last_line));
+                        }
+                    }
+                }
+                // Parsing is a function of the text: the same text, the same document.
+                let again = parse(Path::new("docs/commands.md"), &text);
+                prop_assert_eq!(again.problems, d.problems);
+            }
+
+            #[test]
+            fn recording_changes_nothing_but_records(text in document()) {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("commands.md");
+                std::fs::write(&path, &text).unwrap();
+                let d = parse(&path, &text);
+                let passed = d.entries.iter().filter_map(|e| {
+                    let digest = e.example.as_ref()?.digest.clone();
+                    Some(crate::commands::record::Passed { id: e.id.clone(), digest, tools: vec!["kubectl v1.34.1".into()] })
+                }).collect();
+                let recording = crate::commands::record::Recording { env: "prop-env".into(), date: "2026-11-26".into(), passed };
+                crate::commands::record::record(&path, &recording, false).unwrap();
+                let after = std::fs::read_to_string(&path).unwrap();
+                let kept = |t: &str| -> Vec<String> {
+                    t.lines()
+                        .filter(|l| !l.contains("`prop-env`") && l.trim_start_matches([' ', '>']).trim() != "Validated on:" && !l.trim_start_matches([' ', '>']).trim().is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                };
+                prop_assert_eq!(kept(&after), kept(&text));
+            }
+        }
+    }
 }
+

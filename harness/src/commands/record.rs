@@ -243,7 +243,7 @@ fn edits_for(entry: &Entry, closing_line: usize, validation: &Validation, text: 
 
 /// The part of a list item's line up to and including its bullet: `  - `.
 fn bullet_prefix(line: &str) -> String {
-    let body = line.trim_start_matches(|c: char| c == ' ' || c == '\t' || c == '>');
+    let body = line.trim_start_matches([' ', '\t', '>']);
     let indent = &line[..line.len() - body.len()];
     let bullet: String = body.chars().take_while(|c| matches!(c, '-' | '*' | '+')).take(1).collect();
     let after = &body[bullet.len()..];

@@ -15,8 +15,11 @@ use crate::process::Command;
 /// A version query should be instant; a tool that hangs on it is recorded as unknown.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Reads a tool's answer (its name, its output) into `tool version`.
+type ReadVersion = fn(&str, &str) -> Option<String>;
+
 /// Known tools: how to ask each for its version, and how to read the answer.
-const TOOLS: &[(&str, &[&str], fn(&str, &str) -> Option<String>)] = &[
+const TOOLS: &[(&str, &[&str], ReadVersion)] = &[
     ("vixens", &["--version"], first_line),
     ("vixens-lab", &["--version"], first_line),
     ("kubectl", &["version", "--client"], kubectl),

@@ -1,12 +1,73 @@
-//! The `commands` suite.
+//! The `commands` suite: one trial per entry of the environment's commands document, named
+//! `commands::<env>::<entry-id>`, so that `-E 'test(/^commands::/)'` selects them and JUnit
+//! names each documented command.
+//!
+//! Read-only entries run. Mutating entries run only when `VIXENS_COMMANDS_MUTATING=1` and the
+//! environment is disposable; otherwise they are listed as ignored, never as passed. nextest
+//! may run trials in parallel, so mutating entries that depend on each other are better run in
+//! order with `vixens commands run ENV --mutating`.
 
-use libtest_mimic::Trial;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
 
+use libtest_mimic::{Failed, Trial};
+
+use crate::commands::{self, Document, Entry, RunOptions, Runner, Verdict};
 use crate::env::Environment;
+
+/// Set to `1` to run mutating entries in the suite.
+pub const MUTATING_VAR: &str = "VIXENS_COMMANDS_MUTATING";
 
 /// The trials of this suite for `env`.
 #[must_use]
 pub fn trials(env: &Environment) -> Vec<Trial> {
-    let _ = env;
-    Vec::new()
+    let doc = match commands::load(&env.commands.doc) {
+        Ok(doc) => Arc::new(doc),
+        Err(e) => {
+            let message = commands::error_chain(&e);
+            return vec![Trial::test(format!("commands::{}::document_loads", env.name), move || Err(Failed::from(message)))];
+        }
+    };
+    let env = Arc::new(env.clone());
+    let mutating = std::env::var(MUTATING_VAR).is_ok_and(|v| v == "1");
+    let mut names = BTreeSet::new();
+    doc.entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let mut name = format!("commands::{}::{}", env.name, entry.id);
+            if !names.insert(name.clone()) {
+                // Lint reports the duplicate id; the trial still needs a name of its own.
+                name = format!("{name}@line{}", entry.line);
+            }
+            let ignored = entry.is_mutating() && (!mutating || env.is_protected());
+            let (env, doc) = (Arc::clone(&env), Arc::clone(&doc));
+            Trial::test(name, move || run(&env, &doc, &doc.entries[index], mutating)).with_ignored_flag(ignored)
+        })
+        .collect()
+}
+
+fn run(env: &Environment, doc: &Document, entry: &Entry, mutating: bool) -> Result<(), Failed> {
+    let options = RunOptions { mutating, entries: vec![entry.id.clone()], extra_path: binaries_folders() };
+    let runner = Runner::new(env, doc, options);
+    if let Some(skip) = runner.skip_reason(entry) {
+        return Err(Failed::from(format!("not runnable here: {skip}")));
+    }
+    let outcome = runner.run_entry(entry, &mut |_| {});
+    match outcome.verdict {
+        Verdict::Passed { .. } => Ok(()),
+        Verdict::Failed(failure) => Err(Failed::from(format!(
+            "{failure}\nre-run: vixens commands run {} --entry {}",
+            env.name, entry.id
+        ))),
+        Verdict::Skipped(skip) => Err(Failed::from(format!("not runnable here: {skip}"))),
+    }
+}
+
+/// Where the `vixens` and `vixens-lab` binaries under test are, so that documented commands
+/// calling them by name run this build: `VIXENS_BIN_DIR` when set (until the workspace's
+/// `testkit::binaries()` lands), else whatever PATH finds.
+fn binaries_folders() -> Vec<PathBuf> {
+    std::env::var_os("VIXENS_BIN_DIR").map(PathBuf::from).into_iter().collect()
 }

@@ -1,6 +1,7 @@
 //! Tests of the `vixens` command line.
 
 mod adr;
+mod commands;
 mod convergence;
 mod doctor;
 mod env;
