@@ -10,7 +10,9 @@
 //! - `PATH`: the environment's `tools-path` first (the lab's `talosctl`), then any folders the
 //!   caller adds (the `vixens` binaries), then the inherited PATH;
 //! - one variable per value: `ENV_NAME`, `ENV_FILE`, `NODE` (the first control plane),
-//!   `NODE_COUNT`, then `commands.values`, which may override them.
+//!   `NODE_COUNT`, then `commands.values`, which may override them;
+//! - `SCRATCH`: an empty folder of the entry's own, shared by its commands and removed after
+//!   it (for state a mutating entry creates, such as a second lab's state folder).
 //!
 //! A mismatch is retried while the entry's `Converges:` window allows. Mutating entries run
 //! only when asked and never on a protected environment; once one fails, the later mutating
@@ -19,7 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::env::{Environment, NodeRole};
@@ -149,9 +151,16 @@ impl<'a> Runner<'a> {
             Some(example) if !example.steps.is_empty() => &example.steps,
             _ => return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::NoExample)), Vec::new()),
         };
+        let scratch = match tempfile::Builder::new().prefix("vixens-commands-").tempdir() {
+            Ok(dir) => dir,
+            Err(e) => {
+                let kind = FailureKind::CannotRun { message: format!("cannot create the entry's SCRATCH folder: {e}") };
+                return outcome(Verdict::Failed(self.failure(entry, None, 1, kind)), Vec::new());
+            }
+        };
         let mut slowest = 1;
         for step in steps {
-            match self.run_step(entry, step, on_event) {
+            match self.run_step(entry, step, scratch.path(), on_event) {
                 Ok(attempts) => slowest = slowest.max(attempts),
                 Err(failure) => return outcome(Verdict::Failed(failure), Vec::new()),
             }
@@ -161,13 +170,13 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs one command until it matches, or until the entry's convergence window closes.
-    fn run_step(&self, entry: &Entry, step: &Step, on_event: &mut dyn FnMut(Event<'_>)) -> Result<u32, Box<Failure>> {
+    fn run_step(&self, entry: &Entry, step: &Step, scratch: &Path, on_event: &mut dyn FnMut(Event<'_>)) -> Result<u32, Box<Failure>> {
         let expected = self.expected(step).map_err(|message| self.failure(entry, Some(step), 1, FailureKind::MissingValue { message }))?;
         let started = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Err(kind) = self.attempt(entry, step, &expected) else { return Ok(attempts) };
+            let Err(kind) = self.attempt(entry, step, &expected, scratch) else { return Ok(attempts) };
             let failure = self.failure(entry, Some(step), attempts, kind);
             let Some(window) = entry.converges.filter(|_| failure.is_retryable()) else { return Err(failure) };
             if started.elapsed() + window.every >= window.within {
@@ -195,7 +204,7 @@ impl<'a> Runner<'a> {
             .map_err(|e| format!("{e} ({})", self.env.file.display()))
     }
 
-    fn attempt(&self, entry: &Entry, step: &Step, expected: &Expected) -> Result<(), FailureKind> {
+    fn attempt(&self, entry: &Entry, step: &Step, expected: &Expected, scratch: &Path) -> Result<(), FailureKind> {
         let timeout = entry.timeout.unwrap_or(self.env.commands.timeout);
         // One pipe for both streams keeps their order, as a terminal shows it.
         let script = format!("exec 2>&1\n{}", step.command);
@@ -203,6 +212,7 @@ impl<'a> Runner<'a> {
         for (name, value) in self.command_env(entry) {
             command = command.env(name, value);
         }
+        command = command.env("SCRATCH", scratch);
         let redactor = self.redactor();
         let done = match command.run() {
             Ok(done) => done,

@@ -356,3 +356,16 @@ fn in_ci_the_document_is_never_rewritten_and_the_records_go_beside_it() {
     assert_ne!(new, before);
     assert!(new.contains("$ talosctl hello # greet\n"));
 }
+
+#[test]
+fn each_entry_gets_an_empty_scratch_folder_shared_by_its_commands_and_removed_after() {
+    let repo = ops_repo();
+    edit_doc(
+        repo.path(),
+        "$ talosctl hello\n[GREETING]\n",
+        "$ ls -A \"$SCRATCH\" | wc -l; touch \"$SCRATCH/x\"; echo \"$SCRATCH\" > scratch-path\n0\n$ ls \"$SCRATCH\"\nx\n",
+    );
+    vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello"]).assert().success();
+    let scratch = std::fs::read_to_string(repo.path().join("scratch-path")).unwrap();
+    assert!(!Path::new(scratch.trim()).exists(), "{scratch} outlived the entry");
+}
