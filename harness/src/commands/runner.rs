@@ -12,7 +12,8 @@
 //! - one variable per value: `ENV_NAME`, `ENV_FILE`, `NODE` (the first control plane),
 //!   `NODE_COUNT`, then `commands.values`, which may override them;
 //! - `SCRATCH`: an empty folder of the entry's own, shared by its commands and removed after
-//!   it (for state a mutating entry creates, such as a second lab's state folder).
+//!   it (for state a mutating entry creates, such as a second lab's state folder); a
+//!   `[SCRATCH]` placeholder defined `per environment` matches it in expected output.
 //!
 //! A mismatch is retried while the entry's `Converges:` window allows. Mutating entries run
 //! only when asked and never on a protected environment; once one fails, the later mutating
@@ -171,7 +172,7 @@ impl<'a> Runner<'a> {
 
     /// Runs one command until it matches, or until the entry's convergence window closes.
     fn run_step(&self, entry: &Entry, step: &Step, scratch: &Path, on_event: &mut dyn FnMut(Event<'_>)) -> Result<u32, Box<Failure>> {
-        let expected = self.expected(step).map_err(|message| self.failure(entry, Some(step), 1, FailureKind::MissingValue { message }))?;
+        let expected = self.expected(step, scratch).map_err(|message| self.failure(entry, Some(step), 1, FailureKind::MissingValue { message }))?;
         let started = Instant::now();
         let mut attempts = 0;
         loop {
@@ -189,10 +190,12 @@ impl<'a> Runner<'a> {
 
     /// The step's expected output for this environment, after checking that every
     /// per-environment value it uses (in its output or as `$NAME` in its command) is given.
-    fn expected(&self, step: &Step) -> Result<Expected, String> {
+    fn expected(&self, step: &Step, scratch: &Path) -> Result<Expected, String> {
+        let mut values = self.values.clone();
+        values.insert("SCRATCH".into(), scratch.display().to_string());
         for placeholder in &self.doc.placeholders {
             let name = &placeholder.name;
-            if placeholder.value == PlaceholderValue::PerEnvironment && !self.values.contains_key(name) && uses_variable(&step.command, name) {
+            if placeholder.value == PlaceholderValue::PerEnvironment && !values.contains_key(name) && uses_variable(&step.command, name) {
                 return Err(format!(
                     "the command at line {} uses `${name}`, a per-environment placeholder with no value in this environment: add `commands.values.{name}` to {}",
                     step.line,
@@ -200,7 +203,7 @@ impl<'a> Runner<'a> {
                 ));
             }
         }
-        Expected::compile(&step.expected, &self.doc.placeholders, &self.values)
+        Expected::compile(&step.expected, &self.doc.placeholders, &values)
             .map_err(|e| format!("{e} ({})", self.env.file.display()))
     }
 

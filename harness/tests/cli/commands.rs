@@ -363,8 +363,9 @@ fn each_entry_gets_an_empty_scratch_folder_shared_by_its_commands_and_removed_af
     edit_doc(
         repo.path(),
         "$ talosctl hello\n[GREETING]\n",
-        "$ ls -A \"$SCRATCH\" | wc -l; touch \"$SCRATCH/x\"; echo \"$SCRATCH\" > scratch-path\n0\n$ ls \"$SCRATCH\"\nx\n",
+        "$ ls -A \"$SCRATCH\" | wc -l; touch \"$SCRATCH/x\"; echo \"$SCRATCH\" > scratch-path\n0\n$ ls \"$SCRATCH\"/*\n[SCRATCH]/x\n",
     );
+    edit_doc(repo.path(), "## Everyday\n", "- `[SCRATCH]` per environment: the entry's own folder.\n\n## Everyday\n");
     vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello"]).assert().success();
     let scratch = std::fs::read_to_string(repo.path().join("scratch-path")).unwrap();
     assert!(!Path::new(scratch.trim()).exists(), "{scratch} outlived the entry");
