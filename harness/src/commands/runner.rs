@@ -9,6 +9,7 @@
 //! - `TALOSCONFIG`;
 //! - `PATH`: the environment's `tools-path` first (the lab's `talosctl`), then any folders the
 //!   caller adds (the `vixens` binaries), then the inherited PATH;
+//! - what terraform needs for the environment's root (`TF_DATA_DIR`, `terraform.env`);
 //! - one variable per value: `ENV_NAME`, `ENV_FILE`, `NODE` (the first control plane),
 //!   `NODE_COUNT`, then `commands.values`, which may override them;
 //! - `SCRATCH`: an empty folder of the entry's own, shared by its commands and removed after
@@ -211,7 +212,7 @@ impl<'a> Runner<'a> {
         let timeout = entry.timeout.unwrap_or(self.env.commands.timeout);
         // One pipe for both streams keeps their order, as a terminal shows it.
         let script = format!("exec 2>&1\n{}", step.command);
-        let mut command = Command::new("bash").args(["--noprofile", "--norc", "-c", &script]).dir(&self.env.infra_repo).timeout(timeout);
+        let mut command = Command::new("bash").args(["--noprofile", "--norc", "-c", &script]).dir(absolute(&self.env.infra_repo)).timeout(timeout);
         for (name, value) in self.command_env(entry) {
             command = command.env(name, value);
         }
@@ -273,11 +274,9 @@ impl<'a> Runner<'a> {
             ("KUBECONFIG".into(), kubeconfig.into()),
             ("TALOSCONFIG".into(), self.env.talosconfig.clone().into()),
         ];
-        // Terraform warns on every command when TF_CLI_CONFIG_FILE names a missing file.
-        let user_config = std::env::var_os("TF_CLI_CONFIG_FILE").filter(|f| std::path::Path::new(f).is_file());
-        if user_config.is_none() {
-            vars.push(("TF_CLI_CONFIG_FILE".into(), "/dev/null".into()));
-        }
+        // What terraform needs to work on this environment's root (TF_DATA_DIR, its env, a
+        // TF_CLI_CONFIG_FILE that does not warn), for entries that run terraform.
+        vars.extend(self.env.terraform.process_env().into_iter().map(|(k, v)| (k.into(), v.into())));
         vars.extend(self.values.iter().map(|(k, v)| (k.into(), v.into())));
         vars
     }
@@ -314,10 +313,19 @@ pub fn values(env: &Environment) -> BTreeMap<String, String> {
     values
 }
 
-fn search_path(env: &Environment, extra: &[PathBuf]) -> OsString {
+/// The PATH commands get: the environment's `tools-path`, then `extra`, then the inherited PATH.
+#[must_use]
+pub fn search_path(env: &Environment, extra: &[PathBuf]) -> OsString {
     let inherited = std::env::var_os("PATH").unwrap_or_default();
-    let folders = env.tools_path.iter().chain(extra).cloned().chain(std::env::split_paths(&inherited));
+    // Absolute, so that the commands' working directory does not change what they find.
+    let folders = env.tools_path.iter().chain(extra).map(|p| absolute(p)).chain(std::env::split_paths(&inherited));
     std::env::join_paths(folders).unwrap_or(inherited)
+}
+
+/// `path` made absolute against the current folder; an empty path is the current folder.
+fn absolute(path: &Path) -> PathBuf {
+    let path = if path.as_os_str().is_empty() { Path::new(".") } else { path };
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 /// True when `command` reads `$name` or `${name}`.

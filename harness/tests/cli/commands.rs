@@ -297,7 +297,7 @@ fn an_unknown_entry_or_environment_is_refused_before_anything_runs() {
         .args(["commands", "run", "delta"])
         .assert()
         .code(2)
-        .stderr("error: no environment `delta`: environments/delta/env.yaml does not exist (pass a name, an env.yaml or its folder)\n");
+        .stderr(predicate::str::is_match(r"^error: no environment named `delta` in .*/environments; known environments: alpha, beta, gamma\n$").unwrap());
 }
 
 // ---- record ----

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use harness::commands::report::{EntryOutcome, Verdict};
 use harness::commands::{self, Event, RunOptions, Runner, error_chain, lint, record};
-use harness::env::Environment;
+use harness::env::{self, Environment};
 
 /// Exit code when the check ran and found problems.
 const FAILED: u8 = 1;
@@ -185,21 +185,22 @@ fn save_record(report: &commands::Report) -> bool {
     }
 }
 
-/// Finds the env.yaml an ENV argument names: a file, a folder holding env.yaml, or a name
-/// under `<repo>/environments/`.
+/// Loads the environment an ENV argument names (see [`env::resolve_from`]), from `repo`.
+///
+/// A bare name is looked up under `environments/` first: in this repository `lab` is also the
+/// simulator's folder.
 fn load_env(arg: &str, repo: &Path) -> Result<Environment, String> {
-    let given = Path::new(arg);
-    let path = if given.is_file() {
-        given.to_owned()
-    } else if given.join("env.yaml").is_file() {
-        given.join("env.yaml")
-    } else {
-        let by_name = display_join(repo, &format!("environments/{arg}/env.yaml"));
-        if !by_name.is_file() {
-            return Err(format!("no environment `{arg}`: {} does not exist (pass a name, an env.yaml or its folder)", by_name.display()));
-        }
+    let by_name = repo.join("environments").join(arg).join("env.yaml");
+    let path = if !arg.contains('/') && by_name.is_file() {
         by_name
+    } else {
+        env::resolve_from(repo, arg).map_err(|e| match &e {
+            env::ResolveError::UnknownName { known, .. } if !known.is_empty() => format!("{e}; known environments: {}", known.join(", ")),
+            _ => e.to_string(),
+        })?
     };
+    // An absolute env.yaml path makes every path derived from it absolute.
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
     Environment::load(&path).map_err(|e| format!("the environment cannot be used:\n{e}"))
 }
 
