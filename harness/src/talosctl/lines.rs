@@ -1,0 +1,194 @@
+//! The lines `talosctl logs` and `talosctl dmesg` stream: `<node>: <line>`, and the kernel record
+//! format inside a dmesg line (`<facility>: <priority padded to 7>: [<RFC 3339>]: <message>`).
+
+/// A line split into its node label (the `-n` entry, or the peer IP) and its text.
+///
+/// Saved logs from a support bundle have no label; `None` then. A raw dmesg record's facility
+/// (`kern: ...`) is not taken for a node.
+#[must_use]
+pub fn split_node(line: &str) -> (Option<&str>, &str) {
+    let Some((head, rest)) = line.split_once(": ") else { return (None, line) };
+    let is_label = !head.is_empty()
+        && head.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%'))
+        && Facility::parse(head).is_none();
+    if is_label { (Some(head), rest) } else { (None, line) }
+}
+
+/// A kernel ring buffer record as `talosctl dmesg` prints it (after the node label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DmesgRecord<'a> {
+    /// Facility (`kern`, `user`, `daemon`, ...).
+    pub facility: Facility,
+    /// Priority.
+    pub priority: Priority,
+    /// The timestamp as printed (RFC 3339 with nanoseconds, trailing zeros trimmed).
+    pub timestamp: &'a str,
+    /// The message.
+    pub message: &'a str,
+}
+
+/// Syslog facilities, as go-kmsg names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Facility {
+    Kern,
+    User,
+    Mail,
+    Daemon,
+    Auth,
+    Syslog,
+    Lpr,
+    News,
+    Uucp,
+    Cron,
+    Authpriv,
+    /// `local0` to `local7`.
+    Local(u8),
+}
+
+/// Syslog priorities, most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum Priority {
+    Emerg,
+    Alert,
+    Crit,
+    Err,
+    Warning,
+    Notice,
+    Info,
+    Debug,
+}
+
+impl<'a> DmesgRecord<'a> {
+    /// Parses the text after the node label; `None` when it is not a kernel record.
+    #[must_use]
+    pub fn parse(text: &'a str) -> Option<Self> {
+        let (facility, rest) = text.split_once(": ")?;
+        let facility = Facility::parse(facility)?;
+        let (priority, rest) = rest.split_once(": ")?;
+        let priority = Priority::parse(priority.trim_start())?;
+        let rest = rest.strip_prefix('[')?;
+        let (timestamp, message) = rest.split_once("]: ")?;
+        Some(Self { facility, priority, timestamp, message })
+    }
+}
+
+impl Facility {
+    /// Parses a facility name.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "kern" => Self::Kern,
+            "user" => Self::User,
+            "mail" => Self::Mail,
+            "daemon" => Self::Daemon,
+            "auth" => Self::Auth,
+            "syslog" => Self::Syslog,
+            "lpr" => Self::Lpr,
+            "news" => Self::News,
+            "uucp" => Self::Uucp,
+            "cron" => Self::Cron,
+            "authpriv" => Self::Authpriv,
+            _ => {
+                let n = name.strip_prefix("local")?.parse().ok().filter(|n| *n <= 7)?;
+                Self::Local(n)
+            }
+        })
+    }
+}
+
+impl Priority {
+    /// Parses a priority name (without its padding).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "emerg" => Self::Emerg,
+            "alert" => Self::Alert,
+            "crit" => Self::Crit,
+            "err" => Self::Err,
+            "warning" => Self::Warning,
+            "notice" => Self::Notice,
+            "info" => Self::Info,
+            "debug" => Self::Debug,
+            _ => return None,
+        })
+    }
+
+    /// The name talosctl prints.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Emerg => "emerg",
+            Self::Alert => "alert",
+            Self::Crit => "crit",
+            Self::Err => "err",
+            Self::Warning => "warning",
+            Self::Notice => "notice",
+            Self::Info => "info",
+            Self::Debug => "debug",
+        }
+    }
+
+    /// True for `err` and more severe.
+    #[must_use]
+    pub fn is_error(self) -> bool {
+        self <= Self::Err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_the_node_label_even_for_ipv6_and_hostnames() {
+        assert_eq!(split_node("10.5.0.2: 2026/08/21 10:00:01.123456 [talos] task x"), (Some("10.5.0.2"), "2026/08/21 10:00:01.123456 [talos] task x"));
+        assert_eq!(split_node("fd00::2: kern: info: [t]: m"), (Some("fd00::2"), "kern: info: [t]: m"));
+        assert_eq!(split_node("talos-default-controlplane-1: x: y"), (Some("talos-default-controlplane-1"), "x: y"));
+    }
+
+    #[test]
+    fn saved_lines_without_a_label_have_no_node() {
+        for raw in [
+            "2026/08/21 10:00:01.123456 [talos] task startAllServices (1/1): waiting for 3 services",
+            r#"{"level":"warn","ts":"2026-08-21T10:00:00Z","msg":"x: y"}"#,
+            r#"time="2026-08-21T10:00:00Z" level=error msg="failed: x""#,
+            "E0821 10:00:00.123456    1234 file.go:12] boom: bad",
+            "kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error",
+            "no colon at all",
+        ] {
+            assert_eq!(split_node(raw), (None, raw), "{raw}");
+        }
+    }
+
+    #[test]
+    fn parses_dmesg_records_with_padded_priorities() {
+        let (node, text) = split_node("10.5.0.3: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0");
+        assert_eq!(node, Some("10.5.0.3"));
+        let record = DmesgRecord::parse(text).unwrap();
+        assert_eq!((record.facility, record.priority), (Facility::Kern, Priority::Err));
+        assert_eq!(record.timestamp, "2026-08-21T10:00:06.7Z");
+        assert_eq!(record.message, "blk_update_request: I/O error, dev vdb, sector 0");
+        let talos = DmesgRecord::parse("user: warning: [2026-08-21T10:00:05.12Z]: [talos] task startAllServices (1/1): done, 2.1s").unwrap();
+        assert_eq!((talos.facility, talos.priority), (Facility::User, Priority::Warning));
+        assert_eq!(DmesgRecord::parse("local7:   alert: [t]: m").unwrap().facility, Facility::Local(7));
+    }
+
+    #[test]
+    fn only_err_and_more_severe_priorities_are_errors() {
+        let errors: Vec<&str> = [Priority::Emerg, Priority::Alert, Priority::Crit, Priority::Err, Priority::Warning, Priority::Notice, Priority::Info, Priority::Debug]
+            .into_iter()
+            .filter(|p| p.is_error())
+            .map(Priority::as_str)
+            .collect();
+        assert_eq!(errors, ["emerg", "alert", "crit", "err"]);
+    }
+
+    #[test]
+    fn other_text_is_not_a_dmesg_record() {
+        assert_eq!(DmesgRecord::parse("2026/08/21 10:00:01.123456 [talos] x"), None);
+        assert_eq!(DmesgRecord::parse("kern: loud: [t]: m"), None);
+        assert_eq!(DmesgRecord::parse("local8: info: [t]: m"), None);
+    }
+}
