@@ -7,11 +7,22 @@
 /// (`kern: ...`) is not taken for a node.
 #[must_use]
 pub fn split_node(line: &str) -> (Option<&str>, &str) {
-    let Some((head, rest)) = line.split_once(": ") else { return (None, line) };
-    let is_label = !head.is_empty()
-        && head.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%'))
-        && Facility::parse(head).is_none();
-    if is_label { (Some(head), rest) } else { (None, line) }
+    // Only the label's own bytes are looked at, never the rest of the line: the scanner calls
+    // this on every candidate line. An IPv6 label holds colons but never `": "`.
+    let bytes = line.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && is_label_byte(bytes[end]) {
+        if bytes[end] == b':' && bytes.get(end + 1) == Some(&b' ') {
+            break;
+        }
+        end += 1;
+    }
+    let is_label = end > 0 && bytes.get(end..end + 2) == Some(b": ") && Facility::parse(&line[..end]).is_none();
+    if is_label { (Some(&line[..end]), &line[end + 2..]) } else { (None, line) }
+}
+
+fn is_label_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%')
 }
 
 /// A kernel ring buffer record as `talosctl dmesg` prints it (after the node label).
@@ -64,14 +75,23 @@ impl<'a> DmesgRecord<'a> {
     /// Parses the text after the node label; `None` when it is not a kernel record.
     #[must_use]
     pub fn parse(text: &'a str) -> Option<Self> {
-        let (facility, rest) = text.split_once(": ")?;
+        // Word by word from the start: a line that is not a record is rejected within its first
+        // few bytes (the scanner calls this on every candidate line).
+        let (facility, rest) = word(text)?;
         let facility = Facility::parse(facility)?;
-        let (priority, rest) = rest.split_once(": ")?;
-        let priority = Priority::parse(priority.trim_start())?;
+        let (priority, rest) = word(rest.trim_start_matches(' '))?;
+        let priority = Priority::parse(priority)?;
         let rest = rest.strip_prefix('[')?;
-        let (timestamp, message) = rest.split_once("]: ")?;
-        Some(Self { facility, priority, timestamp, message })
+        let close = memchr::memchr(b']', rest.as_bytes())?;
+        let message = rest[close..].strip_prefix("]: ")?;
+        Some(Self { facility, priority, timestamp: &rest[..close], message })
     }
+}
+
+/// A lowercase word followed by `": "`: the word and what follows.
+fn word(text: &str) -> Option<(&str, &str)> {
+    let end = text.bytes().position(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit()))?;
+    Some((&text[..end], text[end..].strip_prefix(": ")?))
 }
 
 impl Facility {
