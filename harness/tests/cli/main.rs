@@ -5,6 +5,7 @@ mod commands;
 mod convergence;
 mod doctor;
 mod env;
+mod logs;
 mod promote;
 mod report;
 mod workflows;

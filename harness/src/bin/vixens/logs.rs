@@ -1,15 +1,174 @@
-//! `vixens logs`.
+//! `vixens logs scan`: the recreate cycle's Talos log scanner, on saved logs.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Placeholder until this subcommand lands.
+use harness::env::{Environment, VarSource};
+use harness::logscan::{Finding, Input, Scanner, Sink};
+
+/// Talos logs.
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Not implemented yet.
-    Todo,
+    /// Scan saved Talos logs for errors, as the recreate cycle does.
+    ///
+    /// Reads `talosctl logs <service>` and `talosctl dmesg` captures (each line `<node>: <text>`)
+    /// or the unlabelled files of a support bundle. Error lines are kernel records of priority err
+    /// or worse, failed Talos tasks, phases, sequences, services and controllers, zap ERROR and
+    /// above, logrus level=error/fatal, etcd error levels and klog E/F lines; ANSI colour is
+    /// stripped first. Each is printed as `file:line: node: source: text`, where source is the
+    /// file's name without extension, or dmesg for a kernel record.
+    ///
+    /// Exit status: 0 when no error line is left unexplained, 1 when some error line is not
+    /// explained by the allow-list, 2 when a file or the environment could not be read (the other
+    /// files are still scanned).
+    Scan(ScanArgs),
 }
 
-pub fn run(_cmd: Command) -> ExitCode {
-    eprintln!("vixens logs: not implemented yet");
-    ExitCode::from(2)
+/// Arguments of `vixens logs scan`.
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// Apply this environment's allow-list (`talos-logs.allow`): an environment name, looked up
+    /// as environments/NAME/env.yaml from here upwards, or the path of an env.yaml.
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
+    /// Also print the error lines the allow-list explains, each with its rule.
+    #[arg(long)]
+    show_allowed: bool,
+    /// The files to scan; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+pub fn run(cmd: Command) -> ExitCode {
+    match cmd {
+        Command::Scan(args) => scan(&args),
+    }
+}
+
+fn scan(args: &ScanArgs) -> ExitCode {
+    let allow = match &args.env {
+        None => Vec::new(),
+        Some(env) => match load_env(env) {
+            Ok(env) => env.talos_logs.allow,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let scanner = match Scanner::new(&allow) {
+        Ok(scanner) => scanner,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut printer = Printer { out: stdout.lock(), file: String::new(), show_allowed: args.show_allowed };
+    let (mut flagged, mut allowed, mut lines, mut failed) = (0, 0, 0, 0);
+    for path in &args.files {
+        match scan_file(&scanner, path, &mut printer) {
+            Ok(summary) => {
+                flagged += summary.flagged;
+                allowed += summary.allowed;
+                lines += summary.lines;
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {}", harness_error_chain(&e));
+            }
+        }
+    }
+    let _ = printer.out.flush();
+    let files = args.files.len() - failed;
+    let explained = if allowed > 0 { format!(" ({allowed} more explained by the allow-list)") } else { String::new() };
+    eprintln!("{flagged} unexplained error line(s) in {lines} lines of {files} file(s){explained}");
+    if failed > 0 {
+        ExitCode::from(2)
+    } else if flagged > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::StdoutLock<'_>>) -> Result<harness::logscan::Summary, harness::logscan::Error> {
+    let name = path.display().to_string();
+    printer.file.clone_from(&name);
+    if name == "-" {
+        return scanner.scan_reader(std::io::stdin().lock(), &Input::new("-", "stdin"), printer);
+    }
+    let source = path.file_stem().map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
+    let file = std::fs::File::open(path).map_err(|source| harness::logscan::Error::Read { input: name.clone(), source })?;
+    scanner.scan_reader(file, &Input::new(&name, &source), printer)
+}
+
+/// Prints each finding as `file:line: node: source: text`.
+struct Printer<W> {
+    out: W,
+    file: String,
+    show_allowed: bool,
+}
+
+impl<W: Write> Sink for Printer<W> {
+    fn finding(&mut self, f: &Finding<'_>) -> std::io::Result<bool> {
+        let node = f.node.unwrap_or("-");
+        match f.allowed_by {
+            None => writeln!(self.out, "{}:{}: {node}: {}: {}", self.file, f.line, f.source, f.text)?,
+            Some(rule) if self.show_allowed => writeln!(
+                self.out,
+                "{}:{}: {node}: {}: {}  [allowed by {}:{}: {}]",
+                self.file,
+                f.line,
+                f.source,
+                f.text,
+                rule.origin.file.display(),
+                rule.origin.line,
+                rule.reason
+            )?,
+            Some(_) => {}
+        }
+        Ok(true)
+    }
+}
+
+/// `env` as a path to an env.yaml (or its folder), else as a name under `environments/`, searched
+/// from the current folder upwards.
+fn load_env(env: &str) -> Result<Environment, String> {
+    let given = Path::new(env);
+    let path = if given.is_file() {
+        given.to_owned()
+    } else if given.join("env.yaml").is_file() {
+        given.join("env.yaml")
+    } else {
+        let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+        cwd.ancestors()
+            .map(|dir| dir.join("environments").join(env).join("env.yaml"))
+            .find(|p| p.is_file())
+            .ok_or_else(|| format!("no environment {env:?}: neither an env.yaml path nor environments/{env}/env.yaml here or above"))?
+    };
+    Environment::load_with(&path, &AllowListVars).map_err(|e| e.to_string())
+}
+
+/// Only the allow-list is needed here: variables the rest of env.yaml uses (kubeconfig paths,
+/// tokens) may be unset, and expand to nothing.
+struct AllowListVars;
+
+impl VarSource for AllowListVars {
+    fn var(&self, name: &str) -> Option<String> {
+        Some(std::env::var(name).unwrap_or_default())
+    }
+}
+
+/// An error and its causes on one line: `cannot read x.log: No such file or directory`.
+fn harness_error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

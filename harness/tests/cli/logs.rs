@@ -1,0 +1,165 @@
+//! `vixens logs scan` on saved Talos logs: findings as `file:line: node: source: text`, the
+//! environment's allow-list, and one bad file reported while the others are still scanned.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const DMESG: &str = "10.5.0.3: kern:    info: [2026-08-21T10:00:00.412345678Z]: Linux version 6.12.40-talos
+10.5.0.3: user: warning: [2026-08-21T10:00:05.12Z]: [talos] task startAllServices (1/1): done, 2.1s
+10.5.0.3: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0
+";
+
+const MACHINED: &str = r#"10.5.0.2: 2026/08/21 10:00:01.123456 [talos] task startAllServices (1/1): waiting for 3 services
+10.5.0.2: 2026/08/21 10:00:02.000001 [talos] service[etcd](Running): Health check failed: connection refused
+10.5.0.2: 2026/08/21 10:00:03.000001 [talos] service[etcd](Running): Health check successful
+"#;
+
+const ENV_YAML: &str = "name: scan-test
+kind: disposable
+infra-repo: .
+terraform:
+  root: .
+kubeconfig: ${SCAN_TEST_KUBECONFIG}
+talosconfig: talosconfig
+nodes:
+  - name: cp1
+    address: 10.5.0.2
+    role: controlplane
+argocd:
+  system-apps:
+    names: [traefik]
+talos-logs:
+  allow:
+    - pattern: 'I/O error, dev vdb'
+      reason: vdb is the lab's scratch disk
+";
+
+struct Logs {
+    dir: tempfile::TempDir,
+}
+
+impl Logs {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dmesg.log"), DMESG).unwrap();
+        std::fs::write(dir.path().join("machined.log"), MACHINED).unwrap();
+        std::fs::create_dir_all(dir.path().join("environments/scan-test")).unwrap();
+        std::fs::write(dir.path().join("environments/scan-test/env.yaml"), ENV_YAML).unwrap();
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn vixens(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+        cmd.current_dir(self.dir.path()).env_remove("SCAN_TEST_KUBECONFIG");
+        cmd
+    }
+}
+
+fn line(path: &Path, rest: &str) -> String {
+    format!("{}:{rest}\n", path.display())
+}
+
+#[test]
+fn an_error_line_is_reported_with_file_line_node_and_source_and_fails() {
+    let logs = Logs::new();
+    let dmesg = logs.path("dmesg.log");
+    logs.vixens()
+        .args(["logs", "scan"])
+        .arg(&dmesg)
+        .arg(logs.path("machined.log"))
+        .assert()
+        .code(1)
+        .stdout(line(&dmesg, "3: 10.5.0.3: dmesg: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0"))
+        .stderr("1 unexplained error line(s) in 6 lines of 2 file(s)\n");
+}
+
+#[test]
+fn clean_logs_pass() {
+    let logs = Logs::new();
+    logs.vixens().args(["logs", "scan", "machined.log"]).assert().success().stdout("").stderr("0 unexplained error line(s) in 3 lines of 1 file(s)\n");
+}
+
+#[test]
+fn the_environment_s_allow_list_explains_known_lines() {
+    let logs = Logs::new();
+    logs.vixens()
+        .args(["logs", "scan", "--env", "scan-test", "dmesg.log"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("0 unexplained error line(s) in 3 lines of 1 file(s) (1 more explained by the allow-list)\n");
+}
+
+#[test]
+fn show_allowed_lists_each_explained_line_with_its_rule() {
+    let logs = Logs::new();
+    let env_yaml = logs.path("environments/scan-test/env.yaml");
+    logs.vixens()
+        .args(["logs", "scan", "--show-allowed", "--env"])
+        .arg(&env_yaml)
+        .arg("dmesg.log")
+        .assert()
+        .success()
+        .stdout(format!(
+            "dmesg.log:3: 10.5.0.3: dmesg: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0  [allowed by {}:17: vdb is the lab's scratch disk]\n",
+            env_yaml.display()
+        ));
+}
+
+#[test]
+fn one_unreadable_file_is_reported_and_the_others_are_still_scanned() {
+    let logs = Logs::new();
+    logs.vixens()
+        .args(["logs", "scan", "missing.log", "dmesg.log"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::starts_with("dmesg.log:3: 10.5.0.3: dmesg: kern:     err:"))
+        .stderr(predicate::str::starts_with("error: cannot read missing.log: No such file or directory"));
+}
+
+#[test]
+fn standard_input_is_scanned_with_a_dash() {
+    let logs = Logs::new();
+    logs.vixens()
+        .args(["logs", "scan", "-"])
+        .write_stdin("10.5.0.2: E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\"\n")
+        .assert()
+        .code(1)
+        .stdout("-:1: 10.5.0.2: stdin: E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\"\n");
+}
+
+#[test]
+fn an_unknown_environment_is_an_error() {
+    let logs = Logs::new();
+    logs.vixens()
+        .args(["logs", "scan", "--env", "nowhere", "dmesg.log"])
+        .assert()
+        .code(2)
+        .stderr("error: no environment \"nowhere\": neither an env.yaml path nor environments/nowhere/env.yaml here or above\n");
+}
+
+#[test]
+fn a_malformed_env_yaml_is_reported_with_its_location() {
+    let logs = Logs::new();
+    std::fs::write(logs.path("bad.yaml"), ENV_YAML.replace("reason: vdb", "raison: vdb")).unwrap();
+    logs.vixens()
+        .args(["logs", "scan", "--env", "bad.yaml", "dmesg.log"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: bad.yaml:").and(predicate::str::contains("raison")));
+}
+
+#[test]
+fn help_documents_the_exit_status() {
+    Command::new(env!("CARGO_BIN_EXE_vixens"))
+        .args(["logs", "scan", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit status: 0 when no error line is left unexplained, 1 when some error line is not"));
+}
