@@ -8,8 +8,6 @@
 
 use std::io::Read;
 
-use aho_corasick::Input as Haystack;
-
 use super::{Error, Input, Scanner, Sink, Summary};
 
 /// Scans `reader` to its end, pushing findings to `sink`.
@@ -69,68 +67,76 @@ impl State {
     fn chunk<S: Sink + ?Sized>(&mut self, scanner: &Scanner, buf: &[u8], from: usize, to: usize, input: &Input<'_>, sink: &mut S) -> Result<(), Error> {
         let chunk = &buf[from..to];
         let base_offset = self.buffer_offset + from as u64;
-        let first_line = self.summary.lines + 1;
         // Line number of `chunk[counted]`.
-        let (mut counted, mut line) = (0, first_line);
-        let mut pos = 0;
-        let mut next = Next::default();
+        let (mut counted, mut line) = (0, self.summary.lines + 1);
+        let mut candidates = Candidates::new(scanner, chunk);
         while !self.stopped {
-            let Some(hit) = next.candidate(scanner, chunk, pos) else { break };
+            let Some(hit) = candidates.next() else { break };
             let line_start = memchr::memrchr(b'\n', &chunk[..hit]).map_or(0, |i| i + 1);
             let line_end = memchr::memchr(b'\n', &chunk[hit..]).map_or(chunk.len(), |i| hit + i);
             line += memchr::memchr_iter(b'\n', &chunk[counted..line_start]).count() as u64;
             counted = line_start;
             let bytes = &chunk[line_start..line_end];
-            let keep_going = scanner.judge(bytes, line, base_offset + line_start as u64, input, &mut self.summary, sink)?;
-            self.stopped = !keep_going;
-            pos = line_end + 1;
+            self.stopped = !scanner.judge(bytes, line, base_offset + line_start as u64, input, &mut self.summary, sink)?;
+            candidates.skip_to(line_end + 1);
         }
-        let newlines = memchr::memchr_iter(b'\n', chunk).count() as u64;
-        // A final line without newline still counts as a line.
-        self.summary.lines = first_line - 1 + newlines + u64::from(!chunk.ends_with(b"\n"));
+        // The line at `counted` and every newline after it; a final line without one still counts.
+        let rest = memchr::memchr_iter(b'\n', &chunk[counted..]).count() as u64;
+        self.summary.lines = line - 1 + rest + u64::from(!chunk.ends_with(b"\n"));
         self.summary.bytes += chunk.len() as u64;
         Ok(())
     }
 }
 
-/// The next keyword and escape positions found so far, so that a stretch of text is searched
-/// once even when candidate lines come close together.
-#[derive(Default)]
-struct Next {
-    keyword: Option<usize>,
-    escape: Option<usize>,
+/// Candidate positions in a chunk, in order: one pass of the keyword automaton and one of
+/// `memchr` for escapes over the whole chunk, never restarted.
+struct Candidates<'c> {
+    chunk: &'c [u8],
+    every_line: bool,
+    /// The next line start to consider.
+    pos: usize,
+    keywords: std::iter::Peekable<aho_corasick::FindIter<'c, 'c>>,
+    escapes: std::iter::Peekable<memchr::Memchr<'c>>,
 }
 
-/// "Nothing further in this chunk".
-const NONE: usize = usize::MAX;
+impl<'c> Candidates<'c> {
+    fn new(scanner: &'c Scanner, chunk: &'c [u8]) -> Self {
+        Self {
+            chunk,
+            every_line: scanner.config.every_line_candidate,
+            pos: 0,
+            keywords: scanner.keywords.find_iter(chunk).peekable(),
+            escapes: memchr::memchr_iter(0x1b, chunk).peekable(),
+        }
+    }
 
-impl Next {
-    /// The position of the next byte at or after `pos` that makes its line a candidate.
-    fn candidate(&mut self, scanner: &Scanner, chunk: &[u8], pos: usize) -> Option<usize> {
-        if pos >= chunk.len() {
+    /// The position of a byte at or after the current line start that makes its line a candidate.
+    fn next(&mut self) -> Option<usize> {
+        let chunk = self.chunk;
+        if self.pos >= chunk.len() {
             return None;
         }
-        if scanner.config.every_line_candidate {
-            return Some(pos);
+        // Line starts after a newline are found through the `\nE0`-style keywords; the chunk's
+        // first line has no newline before it.
+        let klog_head = self.pos == 0 && chunk.len() > 1 && matches!(chunk[0], b'E' | b'F') && matches!(chunk[1], b'0' | b'1');
+        if self.every_line || klog_head {
+            return Some(self.pos);
         }
-        // `pos` is a line start: a klog severity there has no newline before it in the span searched.
-        if chunk.len() > pos + 1 && matches!(chunk[pos], b'E' | b'F') && matches!(chunk[pos + 1], b'0' | b'1') {
-            return Some(pos);
+        // A `\nE0` keyword belongs to the line after its newline.
+        let keyword = self.keywords.peek().map(|m| m.start() + usize::from(chunk[m.start()] == b'\n'));
+        let escape = self.escapes.peek().copied();
+        match (keyword, escape) {
+            (Some(k), Some(e)) => Some(k.min(e)),
+            (k, e) => k.or(e),
         }
-        let keyword = match self.keyword.filter(|k| *k == NONE || *k >= pos) {
-            Some(k) => k,
-            None => {
-                // A `\nE0` keyword belongs to the line after its newline.
-                let found = scanner.keywords.find(Haystack::new(chunk).span(pos..chunk.len())).map_or(NONE, |m| m.start() + usize::from(chunk[m.start()] == b'\n'));
-                *self.keyword.insert(found)
-            }
-        };
-        let escape = match self.escape.filter(|e| *e == NONE || *e >= pos) {
-            Some(e) => e,
-            None => *self.escape.insert(memchr::memchr(0x1b, &chunk[pos..]).map_or(NONE, |i| pos + i)),
-        };
-        let first = keyword.min(escape);
-        (first != NONE).then_some(first)
+    }
+
+    /// Moves past a judged line: `pos` is the next line's start.
+    fn skip_to(&mut self, pos: usize) {
+        self.pos = pos;
+        let chunk = self.chunk;
+        while self.keywords.next_if(|m| m.start() + usize::from(chunk[m.start()] == b'\n') < pos).is_some() {}
+        while self.escapes.next_if(|e| *e < pos).is_some() {}
     }
 }
 

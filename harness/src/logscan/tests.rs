@@ -191,8 +191,10 @@ fn a_failing_sink_or_reader_stops_the_scan_with_its_error() {
 /// Fragments that sit near the prefilter's edges: keywords, escapes, klog heads, labels.
 const FRAGMENTS: &[&str] = &[
     "10.5.0.2: ", "E0821 ", "F1", "E2", "I0821 ", ": E1", "err", "ERROR", "\x1b[31m", "\x1b[0m", "E\x1b[0mRROR", "[talos] ", "task x (1/2): failed",
-    "service[etcd](Failed)", "(Waiting)", "level=error", "level=warn", "{\"level\":\"error\"}", "{\"level\":\"panic\"", "kern:     err: [t]: ",
-    "user: warning: [t]: ", "2026-08-21T10:00:09.500Z ", "PANIC ", " {\"error\": \"x\"}", "controller failed", "error x", "x", " ", "\r",
+    "phase y (3/4): failed", "boot sequence: failed", "service[etcd](Failed)", "service[etcd](Waiting)", "Health check failed", "controller failed",
+    "controller runtime goroutine error", "error x", "level=error", "level=warn", "level=panic", " error=x", "{\"level\":\"error\"}",
+    "{\"level\":\"dpanic\"", "{\"level\":\"warn\"", "kern:     err: [t]: ", "kern: crit: [t]: ", "user: warning: [t]: ",
+    "2026-08-21T10:00:09.500Z ", "PANIC ", " {\"error\": \"x\"}", " {\"component\": \"c\"}", "x", " ", "\r",
 ];
 
 proptest! {
