@@ -247,7 +247,7 @@ pub fn format_duration(d: Duration) -> String {
         return format!("{}ms", d.as_millis());
     }
     let tenths = d.as_millis() / 100;
-    if tenths % 10 == 0 { format!("{}s", tenths / 10) } else { format!("{}.{}s", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) { format!("{}s", tenths / 10) } else { format!("{}.{}s", tenths / 10, tenths % 10) }
 }
 
 /// `elapsed` formatted so that it never reads equal to the `budget` it exceeds (`30m0.4s`, not `30m`).

@@ -282,7 +282,11 @@ impl LineScan<'_> {
         self.summary.bytes += line.len() as u64 + 1;
         let limit = self.scanner.config.max_line_bytes;
         if line.len() > limit {
-            let node = split_node(&line[..line.floor_char_boundary(256)]).0.unwrap_or("-").to_owned();
+            let mut head = line.len().min(256);
+            while !line.is_char_boundary(head) {
+                head -= 1;
+            }
+            let node = split_node(&line[..head]).0.unwrap_or("-").to_owned();
             return Err(Error::LineTooLong { input: self.input.name.to_owned(), node, line: number, offset, limit });
         }
         let candidate = self.scanner.config.every_line_candidate || memchr::memchr(0x1b, line.as_bytes()).is_some() || self.scanner.keywords.is_match(line) || {

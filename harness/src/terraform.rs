@@ -66,10 +66,13 @@ pub struct Terraform {
     redactor: Redactor,
 }
 
+/// A callback receiving each line terraform prints, with its stream.
+pub type Progress<'a> = &'a mut dyn FnMut(Stream, &str);
+
 /// The deadline and progress callback of one terraform command.
 pub struct Run<'a> {
     timeout: Duration,
-    progress: Option<&'a mut dyn FnMut(Stream, &str)>,
+    progress: Option<Progress<'a>>,
 }
 
 /// What a text command (init, apply, destroy) printed.
@@ -267,7 +270,7 @@ impl<'a> Run<'a> {
 
     /// Streams each line (already redacted) to `progress` as terraform prints it.
     #[must_use]
-    pub fn progress(mut self, progress: &'a mut dyn FnMut(Stream, &str)) -> Self {
+    pub fn progress(mut self, progress: Progress<'a>) -> Self {
         self.progress = Some(progress);
         self
     }

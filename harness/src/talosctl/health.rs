@@ -1,11 +1,12 @@
-//! `talosctl health` progress, as the server-side checks print it on stderr (stdout stays empty):
+//! `talosctl health` progress, as the server-side checks print it on stderr (stdout stays empty;
+//! multierror lines start with a tab, shown as spaces here):
 //!
 //! ```text
 //! discovered nodes: ["10.5.0.2" "10.5.0.3"]
 //! waiting for etcd to be healthy: ...
 //! waiting for etcd to be healthy: OK
 //! waiting for kubelet to be healthy: 1 error occurred:
-//! 	* 10.5.0.3: service "kubelet" not in expected state "Running": current state [Preparing] Running pre state
+//!     * 10.5.0.3: service "kubelet" not in expected state "Running": current state [Preparing] Running pre state
 //! waiting for kubelet to be healthy: OK
 //! ```
 //!

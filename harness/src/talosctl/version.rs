@@ -1,18 +1,18 @@
-//! `talosctl version`: a `Client:` block, then `Server:` with one block per node, each value at
-//! tab + 13 columns.
+//! `talosctl version`: a `Client:` block, then `Server:` with one block per node, each line indented
+//! by a tab (shown as spaces here) and each value at tab + 13 columns.
 //!
 //! ```text
 //! Client:
-//! 	Tag:         v1.13.9
-//! 	SHA:         1a2b3c4d
-//! 	Built:       
-//! 	Go version:  go1.25.5
-//! 	OS/Arch:     linux/amd64
+//!     Tag:         v1.13.9
+//!     SHA:         1a2b3c4d
+//!     Built:       
+//!     Go version:  go1.25.5
+//!     OS/Arch:     linux/amd64
 //! Server:
-//! 	NODE:        10.5.0.2
-//! 	Tag:         v1.13.9
-//! 	...
-//! 	Enabled:     RBAC
+//!     NODE:        10.5.0.2
+//!     Tag:         v1.13.9
+//!     ...
+//!     Enabled:     RBAC
 //! ```
 
 use super::service::ParseError;
