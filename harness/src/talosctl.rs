@@ -288,8 +288,8 @@ impl Talosctl {
         if code != 0 {
             return Err(Error::Failed { command: display.to_owned(), code, message: failure_message(&stderr), stderr: process::tail(&stderr, STDERR_EXCERPT_LINES) });
         }
-        let warnings: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix("WARNING:")).map(str::trim).collect();
-        if warnings.is_empty() { Ok(()) } else { Err(Error::Partial { command: display.to_owned(), warning: warnings.join("; ") }) }
+        let warning = warning(&stderr);
+        if warning.is_empty() { Ok(()) } else { Err(Error::Partial { command: display.to_owned(), warning }) }
     }
 
     fn not_finished(&self, display: &str, error: process::Error) -> Error {
@@ -302,6 +302,23 @@ impl Talosctl {
             process::Error::Io { source, .. } => Error::Io { command, source },
         }
     }
+}
+
+/// Every `WARNING:` of stderr with the indented multierror lines that follow it, on one line.
+fn warning(stderr: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut inside = false;
+    for line in stderr.lines() {
+        if let Some(rest) = line.strip_prefix("WARNING:") {
+            inside = true;
+            parts.push(rest.trim());
+        } else if inside && line.starts_with([' ', '\t']) && !line.trim().is_empty() {
+            parts.push(line.trim());
+        } else {
+            inside = false;
+        }
+    }
+    parts.join(" ")
 }
 
 /// talosctl's own error: its per-node `ERROR:` / `error from node` lines when there are some,

@@ -23,9 +23,10 @@
 //! ```
 //!
 //! Every command gets `-no-color` (where terraform takes it) and `-input=false` (where it applies),
-//! `TF_IN_AUTOMATION=1`, `CHECKPOINT_DISABLE=1` (no version check against a remote host), and
-//! `TF_CLI_CONFIG_FILE=/dev/null` when the user has no CLI configuration (unset with no
-//! `~/.terraformrc`, or pointing at a missing file, which would add a warning to every command).
+//! `TF_IN_AUTOMATION=1`, `CHECKPOINT_DISABLE=1` (no version check against a remote host), and the
+//! environment of [`TerraformConfig::process_env`]: `TF_DATA_DIR` from `terraform.data-dir`, and
+//! `TF_CLI_CONFIG_FILE=/dev/null` when the user's is unset or missing (a missing file would add a
+//! warning to every command).
 //! Commands whose stdout is a JSON document (`show -json`, `state pull`, `output -json`,
 //! `version -json`) never stream or record stdout: state and outputs hold secrets, and plans can be
 //! large.
@@ -280,14 +281,10 @@ impl Terraform {
     /// A driver for `config`: its binary, root, variables, backend configuration and environment.
     #[must_use]
     pub fn new(config: &TerraformConfig) -> Self {
-        let mut env: BTreeMap<OsString, OsString> = config.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+        // TF_DATA_DIR and TF_CLI_CONFIG_FILE come from the config's one rule for them.
+        let mut env: BTreeMap<OsString, OsString> = config.process_env().into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         env.insert("TF_IN_AUTOMATION".into(), "1".into());
         env.insert("CHECKPOINT_DISABLE".into(), "1".into());
-        let configured = config.env.get("TF_CLI_CONFIG_FILE").cloned().or_else(|| std::env::var("TF_CLI_CONFIG_FILE").ok());
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        if let Some(value) = cli_config_override(configured.as_deref(), home.as_deref()) {
-            env.insert("TF_CLI_CONFIG_FILE".into(), value.into());
-        }
         Self {
             binary: config.binary.clone(),
             root: config.root.clone(),
@@ -319,14 +316,6 @@ impl Terraform {
         if let Ok(path) = std::env::join_paths(all) {
             self.env.insert("PATH".into(), path);
         }
-        self
-    }
-
-    /// Keeps terraform's working data (`.terraform/`) in `dir` (`TF_DATA_DIR`) instead of the
-    /// root module, so that a read-only infrastructure checkout works.
-    #[must_use]
-    pub fn data_dir(mut self, dir: impl AsRef<Path>) -> Self {
-        self.env.insert("TF_DATA_DIR".into(), absolute(dir.as_ref()).into());
         self
     }
 
@@ -605,16 +594,6 @@ fn absolute(path: &Path) -> PathBuf {
 
 fn round_ms(d: Duration) -> Duration {
     Duration::from_millis(d.as_millis().try_into().unwrap_or(u64::MAX))
-}
-
-/// The value to force for `TF_CLI_CONFIG_FILE`, if any: `/dev/null` when the user has no CLI
-/// configuration (a missing file would put a warning on every command).
-fn cli_config_override(configured: Option<&str>, home: Option<&Path>) -> Option<&'static str> {
-    let has_config = match configured {
-        Some(file) if !file.is_empty() => Path::new(file).is_file(),
-        _ => home.is_some_and(|h| h.join(".terraformrc").is_file()),
-    };
-    (!has_config).then_some("/dev/null")
 }
 
 /// Parses `0 added, 0 changed, 3 destroyed.` (and imported/forgotten, when present).

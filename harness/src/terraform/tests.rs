@@ -74,6 +74,7 @@ impl Root {
         TerraformConfig {
             binary: "terraform".into(),
             root: self.dir.path().join("root"),
+            data_dir: Some(self.path("tf-data")),
             vars: BTreeMap::new(),
             backend_config: BTreeMap::new(),
             env: BTreeMap::new(),
@@ -85,7 +86,7 @@ impl Root {
     }
 
     fn terraform(&self) -> Terraform {
-        Terraform::new(&self.config()).data_dir(self.path("tf-data"))
+        Terraform::new(&self.config())
     }
 }
 
@@ -223,7 +224,7 @@ output "greeting" { value = terraform_data.say.output }
     config.vars.insert("greeting".into(), "bonjour".into());
     config.env.insert("TOKEN".into(), "s3cret-token-value".into());
     let log = root.path("terraform.log");
-    let tf = Terraform::new(&config).data_dir(root.path("tf-data")).transcript(&log);
+    let tf = Terraform::new(&config).transcript(&log);
     tf.init(minutes(1)).unwrap();
     let mut streamed = String::new();
     let mut progress = |_, line: &str| streamed.push_str(line);
@@ -294,16 +295,21 @@ fn an_unwritable_transcript_stops_before_terraform_runs() {
 }
 
 #[test]
-fn cli_config_is_forced_to_dev_null_only_when_the_user_has_none() {
-    let home = tempfile::tempdir().unwrap();
-    let missing = home.path().join("missing.tfrc");
-    assert_eq!(cli_config_override(Some(missing.to_str().unwrap()), None), Some("/dev/null"));
-    assert_eq!(cli_config_override(None, Some(home.path())), Some("/dev/null"));
-    assert_eq!(cli_config_override(None, None), Some("/dev/null"));
-    std::fs::write(home.path().join(".terraformrc"), "").unwrap();
-    assert_eq!(cli_config_override(None, Some(home.path())), None, "~/.terraformrc is the user's");
-    let present = home.path().join(".terraformrc");
-    assert_eq!(cli_config_override(Some(present.to_str().unwrap()), None), None);
+fn terraform_runs_with_the_data_dir_and_without_the_user_s_missing_cli_config() {
+    // A module makes init write `modules/modules.json` into the data dir.
+    let root = Root::new(ROOT_WITH_MODULE).with_module("m", MODULE_WITH_FOR_EACH);
+    let tf = root.terraform();
+    let mut stderr = String::new();
+    let mut progress = |stream, line: &str| {
+        if stream == Stream::Stderr {
+            stderr.push_str(line);
+        }
+    };
+    tf.init(minutes(1).progress(&mut progress)).unwrap();
+    assert!(root.path("tf-data").is_dir(), "TF_DATA_DIR is used");
+    assert!(!root.path("root/.terraform").exists());
+    // The build machines point TF_CLI_CONFIG_FILE at a missing file: no warning box may follow.
+    assert!(!stderr.contains("CLI configuration"), "{stderr}");
 }
 
 #[test]

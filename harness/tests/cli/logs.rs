@@ -141,7 +141,8 @@ fn an_unknown_environment_is_an_error() {
         .args(["logs", "scan", "--env", "nowhere", "dmesg.log"])
         .assert()
         .code(2)
-        .stderr("error: no environment \"nowhere\": neither an env.yaml path nor environments/nowhere/env.yaml here or above\n");
+        .stdout("")
+        .stderr(predicate::str::contains("nowhere").and(predicate::str::contains("scan-test")));
 }
 
 #[test]
@@ -152,7 +153,8 @@ fn a_malformed_env_yaml_is_reported_with_its_location() {
         .args(["logs", "scan", "--env", "bad.yaml", "dmesg.log"])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: bad.yaml:").and(predicate::str::contains("raison")));
+        .stdout("")
+        .stderr(predicate::str::contains("bad.yaml").and(predicate::str::contains("raison")));
 }
 
 #[test]

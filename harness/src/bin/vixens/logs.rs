@@ -28,8 +28,8 @@ pub enum Command {
 /// Arguments of `vixens logs scan`.
 #[derive(clap::Args)]
 pub struct ScanArgs {
-    /// Apply this environment's allow-list (`talos-logs.allow`): an environment name, looked up
-    /// as environments/NAME/env.yaml from here upwards, or the path of an env.yaml.
+    /// Apply this environment's allow-list (`talos-logs.allow`): a name under environments/
+    /// (lab, dev, prod) or the path of an env.yaml.
     #[arg(long, value_name = "ENV")]
     env: Option<String>,
     /// Also print the error lines the allow-list explains, each with its rule.
@@ -51,8 +51,8 @@ fn scan(args: &ScanArgs) -> ExitCode {
         None => Vec::new(),
         Some(env) => match load_env(env) {
             Ok(env) => env.talos_logs.allow,
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(report) => {
+                eprintln!("{report:?}");
                 return ExitCode::from(2);
             }
         },
@@ -133,22 +133,11 @@ impl<W: Write> Sink for Printer<W> {
     }
 }
 
-/// `env` as a path to an env.yaml (or its folder), else as a name under `environments/`, searched
-/// from the current folder upwards.
-fn load_env(env: &str) -> Result<Environment, String> {
-    let given = Path::new(env);
-    let path = if given.is_file() {
-        given.to_owned()
-    } else if given.join("env.yaml").is_file() {
-        given.join("env.yaml")
-    } else {
-        let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
-        cwd.ancestors()
-            .map(|dir| dir.join("environments").join(env).join("env.yaml"))
-            .find(|p| p.is_file())
-            .ok_or_else(|| format!("no environment {env:?}: neither an env.yaml path nor environments/{env}/env.yaml here or above"))?
-    };
-    Environment::load_with(&path, &AllowListVars).map_err(|e| e.to_string())
+/// The environment named by `env` (a name under `environments/`, or an env.yaml path), loaded
+/// for its allow-list; problems come back as diagnostics to render.
+fn load_env(env: &str) -> Result<Environment, miette::Report> {
+    let file = harness::env::resolve(env).map_err(miette::Report::new)?;
+    Environment::load_with(&file, &AllowListVars).map_err(|e| miette::Report::new(e.to_diagnostic()))
 }
 
 /// Only the allow-list is needed here: variables the rest of env.yaml uses (kubeconfig paths,
