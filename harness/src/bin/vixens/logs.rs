@@ -141,12 +141,12 @@ fn load_env(env: &str) -> Result<Environment, miette::Report> {
 }
 
 /// Only the allow-list is needed here: variables the rest of env.yaml uses (kubeconfig paths,
-/// tokens) may be unset, and expand to nothing.
+/// tokens) may be unset, and then stand for themselves (`${NAME}`), which every path accepts.
 struct AllowListVars;
 
 impl VarSource for AllowListVars {
     fn var(&self, name: &str) -> Option<String> {
-        Some(std::env::var(name).unwrap_or_default())
+        Some(std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| format!("${{{name}}}")))
     }
 }
 
