@@ -16,8 +16,8 @@
 //! if let PlanOutcome::Changes = tf.plan_destroy(&plan_file, Run::within(Duration::from_secs(300)).progress(&mut progress))? {
 //!     let plan = tf.show_plan(&plan_file, Run::within(Duration::from_secs(60)))?;
 //!     // ... check `plan.destructive_changes()` ...
-//!     let applied = tf.apply_plan(&plan_file, Run::within(Duration::from_secs(600)))?;
-//!     assert_eq!(applied.summary.destroyed, plan.destructive_changes().count());
+//!     let summary = tf.apply_plan(&plan_file, Run::within(Duration::from_secs(600)))?;
+//!     assert_eq!(summary.destroyed, plan.destructive_changes().count());
 //! }
 //! # Ok(()) }
 //! ```
@@ -94,15 +94,6 @@ pub enum PlanOutcome {
     NoChanges,
     /// Exit 2: the saved plan has changes.
     Changes,
-}
-
-/// What an apply or destroy did: its summary line, and everything it printed.
-#[derive(Debug, Clone)]
-pub struct Applied {
-    /// The counts of the `Apply complete!` / `Destroy complete!` line.
-    pub summary: Summary,
-    /// The output (also streamed to the progress callback and the transcript).
-    pub ran: Ran,
 }
 
 /// The counts on terraform's `Apply complete!` / `Destroy complete!` line.
@@ -401,27 +392,26 @@ impl Terraform {
     /// # Errors
     /// As [`Terraform::init`]; [`Error::Unexpected`] when terraform exits 0 without its
     /// `Apply complete!` line.
-    pub fn apply(&self, run: Run<'_>) -> Result<Applied, Error> {
+    pub fn apply(&self, run: Run<'_>) -> Result<Summary, Error> {
         let mut args = args(["apply", "-auto-approve", "-no-color", "-input=false"]);
         self.push_vars(&mut args);
         let display = "terraform apply -auto-approve".to_owned();
         let output = self.invoke(Invocation { args, display: display.clone(), stdout: Stdout::Text, ok_codes: &[0] }, run)?;
-        self.applied(&display, output.ran, "Apply complete! Resources:")
+        self.summary(&display, &output.ran.stdout, "Apply complete! Resources:")
     }
 
     /// `terraform apply PLAN`: executes exactly the saved plan, which never prompts. A saved
-    /// destroy plan reports its deletions in [`Summary::destroyed`] (terraform says
-    /// `Apply complete! Resources: 0 added, 0 changed, N destroyed.`).
+    /// destroy plan reports its deletions in [`Summary::destroyed`].
     ///
     /// # Errors
     /// As [`Terraform::apply`].
-    pub fn apply_plan(&self, plan_file: &Path, run: Run<'_>) -> Result<Applied, Error> {
+    pub fn apply_plan(&self, plan_file: &Path, run: Run<'_>) -> Result<Summary, Error> {
         let file = absolute(plan_file);
         let mut args = args(["apply", "-no-color", "-input=false"]);
         args.push(file.clone().into());
         let display = format!("terraform apply {}", file.display());
         let output = self.invoke(Invocation { args, display: display.clone(), stdout: Stdout::Text, ok_codes: &[0] }, run)?;
-        self.applied(&display, output.ran, "Apply complete! Resources:")
+        self.summary(&display, &output.ran.stdout, "Apply complete! Resources:")
     }
 
     /// `terraform destroy -auto-approve`. The safe destroy path plans, checks and applies a saved
@@ -429,12 +419,12 @@ impl Terraform {
     ///
     /// # Errors
     /// [`Error::PreventDestroy`] (nothing was destroyed), otherwise as [`Terraform::apply`].
-    pub fn destroy(&self, run: Run<'_>) -> Result<Applied, Error> {
+    pub fn destroy(&self, run: Run<'_>) -> Result<Summary, Error> {
         let mut args = args(["destroy", "-auto-approve", "-no-color", "-input=false"]);
         self.push_vars(&mut args);
         let display = "terraform destroy -auto-approve".to_owned();
         let output = self.invoke(Invocation { args, display: display.clone(), stdout: Stdout::Text, ok_codes: &[0] }, run)?;
-        self.applied(&display, output.ran, "Destroy complete! Resources:")
+        self.summary(&display, &output.ran.stdout, "Destroy complete! Resources:")
     }
 
     /// `terraform state pull`: the state's exact bytes, parsed. Works with any backend.
@@ -480,14 +470,12 @@ impl Terraform {
         }
     }
 
-    fn applied(&self, display: &str, ran: Ran, prefix: &str) -> Result<Applied, Error> {
-        let summary = ran
-            .stdout
+    fn summary(&self, display: &str, stdout: &str, prefix: &str) -> Result<Summary, Error> {
+        stdout
             .lines()
             .rev()
             .find_map(|line| line.trim().strip_prefix(prefix).map(parse_counts))
-            .ok_or_else(|| self.unexpected(display, format!("printed no `{prefix}` line")))?;
-        Ok(Applied { summary, ran })
+            .ok_or_else(|| self.unexpected(display, format!("printed no `{prefix}` line")))
     }
 
     fn unexpected(&self, command: &str, problem: String) -> Error {
