@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use crate::process::Command;
 
+pub mod instance;
+
 /// A cold build of both binaries on a 2-core machine takes a few minutes; this is the ceiling.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -138,13 +140,22 @@ impl Run {
     }
 
     fn build(&self) -> Result<Binaries, Error> {
-        let done = Command::new(env!("CARGO"))
+        let mut command = Command::new(env!("CARGO"))
             .args(["build", "--bins", "-p", "harness", "-p", "vixens-lab", "--message-format=json-render-diagnostics", "--profile"])
             .arg(&self.profile)
             .arg("--manifest-path")
             .arg(self.workspace.join("Cargo.toml"))
             .dir(&self.workspace)
-            .timeout(BUILD_TIMEOUT)
+            .timeout(BUILD_TIMEOUT);
+        // Variables cargo sets for the running test: build scripts that track one of them (ring
+        // tracks CARGO_MANIFEST_DIR) would otherwise rebuild, with everything above them (rustls,
+        // kube, harness), on every alternation between this build and the outer one.
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(is_set_by_cargo_for_tests) {
+                command = command.env_remove(name);
+            }
+        }
+        let done = command
             .run()
             .map_err(|e| Error::Io(crate::process::tail(&format!("{e}"), 5)))?;
         if !done.success() {
@@ -152,6 +163,13 @@ impl Run {
         }
         parse_artifacts(&done.stdout)
     }
+}
+
+/// True for the variables cargo sets in a test's environment (not the user's configuration).
+fn is_set_by_cargo_for_tests(name: &str) -> bool {
+    ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_BIN_", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
 }
 
 /// The executables of `vixens` and `vixens-lab` in cargo's JSON messages.

@@ -17,11 +17,13 @@
 //! instance key: `synology_lun.data["a"]` protects that one instance. A plan that stopped on an
 //! error is refused too: it may not list every change.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
 use globset::{Glob, GlobMatcher};
 
-use crate::env::{Environment, ProtectedConfig};
+use crate::env::{EnvConfigError, Environment, ProblemKind, ProtectedConfig, VarSource};
 use crate::terraform::{Plan, ResourceChange};
 
 /// What the guard (or the confirmation) decided.
@@ -130,7 +132,7 @@ impl fmt::Display for Refusal {
             }
             Reason::ProtectedResources => {
                 let n = self.addresses.len();
-                write!(f, "the destroy plan would destroy {n} protected resource{}:", if n == 1 { "" } else { "s" })?;
+                write!(f, "the plan would destroy {n} protected resource{}:", if n == 1 { "" } else { "s" })?;
                 for offender in &self.addresses {
                     write!(f, "\n  - {offender}")?;
                 }
@@ -155,6 +157,51 @@ impl fmt::Display for Rule {
             Self::ResourceType(glob) => write!(f, "protected resource type `{glob}`"),
             Self::Address(glob) => write!(f, "protected address `{glob}`"),
         }
+    }
+}
+
+/// An environment loaded for the guard alone, which reads only its name, its kind and its
+/// protected patterns.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The environment; when [`Judged::unset`] is set, unset variables hold placeholders.
+    pub environment: Environment,
+    /// When some variables are unset: the error a full load gives. The environment is then good
+    /// for the guard (refusing a protected environment, checking a plan) and for nothing else.
+    pub unset: Option<EnvConfigError>,
+}
+
+/// Loads `path` for the guard: when the only problems are unset variables that neither the
+/// name, the kind nor the protected patterns use, they are filled with placeholders, so that a
+/// protected environment is refused, and a plan checked, on a machine not set up for it (a
+/// pull-request check, a typo'd `vixens destroy prod`).
+///
+/// # Errors
+/// Any other problem, or an unset variable that the guard needs.
+pub fn load(path: &Path, vars: &dyn VarSource) -> Result<Judged, EnvConfigError> {
+    let error = match Environment::load_with(path, vars) {
+        Ok(environment) => return Ok(Judged { environment, unset: None }),
+        Err(error) => error,
+    };
+    let guard_needs = |key: &str| ["name", "kind", "protected.resource-types", "protected.addresses"].iter().any(|k| key.starts_with(k));
+    let only_unset_elsewhere = error.problems.iter().all(|p| matches!(&p.kind, ProblemKind::MissingVariable { key, .. } if !guard_needs(key)));
+    if !only_unset_elsewhere {
+        return Err(error);
+    }
+    let placeholders: BTreeMap<String, String> = error.missing_variables().iter().map(|n| ((*n).to_owned(), format!("/unset/{n}"))).collect();
+    let environment = Environment::load_with(path, &WithPlaceholders { vars, placeholders })?;
+    Ok(Judged { environment, unset: Some(error) })
+}
+
+/// `vars`, with placeholders for the variables it lacks.
+struct WithPlaceholders<'a> {
+    vars: &'a dyn VarSource,
+    placeholders: BTreeMap<String, String>,
+}
+
+impl VarSource for WithPlaceholders<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars.var(name).or_else(|| self.placeholders.get(name).cloned())
     }
 }
 
@@ -339,7 +386,7 @@ mod tests {
         };
         assert_eq!(
             refusal.to_string(),
-            "the destroy plan would destroy 2 protected resources:\n  \
+            "the plan would destroy 2 protected resources:\n  \
              - synology_iscsi_lun.a (delete; protected resource type `synology_*`)\n  \
              - terraform_data.nas_iscsi_lun[0] (delete; protected address `terraform_data.nas_iscsi_lun*`)"
         );

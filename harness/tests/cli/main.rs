@@ -1,8 +1,10 @@
 //! Tests of the `vixens` command line.
 
 mod adr;
+mod check_plan;
 mod commands;
 mod convergence;
+mod destroy;
 mod doctor;
 mod env;
 mod logs;
