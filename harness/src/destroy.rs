@@ -79,7 +79,7 @@ pub enum Error {
         step: Step,
         /// What terraform did.
         #[source]
-        source: crate::terraform::Error,
+        source: Box<crate::terraform::Error>,
     },
     /// The protected inventory could not be taken before the destroy: nothing was destroyed,
     /// since there would be nothing to compare with afterwards.
@@ -90,7 +90,7 @@ pub enum Error {
     ApplyFailed {
         /// What terraform did.
         #[source]
-        source: crate::terraform::Error,
+        source: Box<crate::terraform::Error>,
         /// Protected items present before and missing after, if any.
         lost: Vec<inventory::Lost>,
     },

@@ -17,6 +17,7 @@
 //! Names start with the UTC time, so they sort oldest first; [`Store::prune`] keeps the newest N.
 
 use std::fs::{self, File};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -283,7 +284,10 @@ fn file_time(at: jiff::Timestamp) -> String {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 fn unverifiable(path: &Path, problem: String) -> Error {

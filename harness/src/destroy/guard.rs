@@ -398,6 +398,41 @@ mod tests {
         assert!(!check_plan(&plan(json), &protected(&[], &["module.storage.*"])).is_allowed());
     }
 
+    fn env_yaml(dir: &std::path::Path, kind: &str, addresses: &str) -> std::path::PathBuf {
+        std::fs::create_dir_all(dir.join("terraform")).unwrap();
+        let yaml = format!(
+            "name: prod\nkind: {kind}\ninfra-repo: ${{NOT_SET_REPO}}\nterraform:\n  root: terraform\nkubeconfig: ${{NOT_SET_SECRETS}}/kubeconfig\n\
+             talosconfig: talosconfig\nnodes: []\nargocd:\n  system-apps: {{ max-sync-wave: 2 }}\nprotected:\n  addresses: [{addresses}]\n"
+        );
+        std::fs::write(dir.join("env.yaml"), yaml).unwrap();
+        dir.join("env.yaml")
+    }
+
+    #[test]
+    fn a_protected_environment_is_refused_on_a_machine_not_set_up_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let judged = load(&env_yaml(dir.path(), "protected", "'module.storage.*'"), &BTreeMap::new()).unwrap();
+        assert_eq!(judged.unset.as_ref().map(EnvConfigError::missing_variables), Some(vec!["NOT_SET_REPO", "NOT_SET_SECRETS"]));
+        let Verdict::Refused(refusal) = check_environment(&judged.environment) else { panic!("refused") };
+        assert_eq!(
+            refusal.to_string(),
+            "`prod` is a protected environment (kind: protected in its env.yaml): it is never destroyed, whatever the flags"
+        );
+        assert_eq!(judged.environment.protected.addresses, ["module.storage.*"]);
+    }
+
+    #[test]
+    fn an_unset_variable_in_a_protection_is_not_papered_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load(&env_yaml(dir.path(), "disposable", "'${NOT_SET_PATTERN}'"), &BTreeMap::new()).unwrap_err();
+        assert!(err.missing_variables().contains(&"NOT_SET_PATTERN"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let vars = BTreeMap::from([("NOT_SET_REPO".to_owned(), ".".to_owned()), ("NOT_SET_SECRETS".to_owned(), ".".to_owned())]);
+        let judged = load(&env_yaml(dir.path(), "disposable", ""), &vars).unwrap();
+        assert!(judged.unset.is_none());
+        assert!(check_environment(&judged.environment).is_allowed());
+    }
+
     #[test]
     fn an_errored_plan_is_refused() {
         let p = Plan::parse(r#"{"format_version":"1.2","resource_changes":[],"errored":true}"#).unwrap();

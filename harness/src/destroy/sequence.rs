@@ -149,7 +149,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
     fn run(mut self) -> Result<Outcome, Error> {
         self.begin(Step::Init)?;
         let init = self.terraform.init(Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
-        init.map_err(|source| Error::Terraform { step: Step::Init, source })?;
+        init.map_err(|source| Error::Terraform { step: Step::Init, source: Box::new(source) })?;
 
         self.begin(Step::Backup)?;
         let (backup, pruned) = self.backup()?;
@@ -158,12 +158,12 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         let plan_dir = self.plan_dir()?;
         let plan_file = plan_dir.path().join("destroy.tfplan");
         let planned = self.terraform.plan_destroy(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
-        if planned.map_err(|source| Error::Terraform { step: Step::Plan, source })? == PlanOutcome::NoChanges {
+        if planned.map_err(|source| Error::Terraform { step: Step::Plan, source: Box::new(source) })? == PlanOutcome::NoChanges {
             return Ok(self.outcome(backup, pruned, None, Inventory::default()));
         }
 
         self.begin(Step::Guard)?;
-        let plan = self.terraform.show_plan(&plan_file, Run::within(self.remaining())).map_err(|source| Error::Terraform { step: Step::Guard, source })?;
+        let plan = self.terraform.show_plan(&plan_file, Run::within(self.remaining())).map_err(|source| Error::Terraform { step: Step::Guard, source: Box::new(source) })?;
         guard::check_plan(&plan, &self.env.protected).into_result().map_err(Error::Refused)?;
         (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
 
@@ -178,7 +178,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Started(Step::InventoryAfter));
         let (after, lost) = before.lost_since(&self.env.protected.inventory, self.remaining().max(LAST_INVENTORY_FLOOR));
         (self.on_event)(Event::Inventory { after: true, inventory: &after });
-        let summary = applied.map_err(|source| Error::ApplyFailed { source, lost: lost.clone() })?;
+        let summary = applied.map_err(|source| Error::ApplyFailed { source: Box::new(source), lost: lost.clone() })?;
         if !lost.is_empty() {
             return Err(Error::ProtectedStorageLost { lost });
         }
@@ -193,12 +193,12 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         if self.remaining().is_zero() {
             return Err(Error::Terraform {
                 step,
-                source: terraform::Error::TimedOut {
+                source: Box::new(terraform::Error::TimedOut {
                     command: step.to_string(),
                     root: self.env.terraform.root.clone(),
                     timeout: self.env.budgets.phases.destroy,
                     stderr: "the destroy budget (budgets.phases.destroy) was spent before this step".into(),
-                },
+                }),
             });
         }
         (self.on_event)(Event::Started(step));
@@ -209,7 +209,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
     /// is still the state that was backed up, then old backups pruned.
     fn backup(&mut self) -> Result<(Backup, Vec<PathBuf>), Error> {
         let store = Store::for_env(self.env);
-        let pull_failed = |source| Error::Terraform { step: Step::Backup, source };
+        let pull_failed = |source| Error::Terraform { step: Step::Backup, source: Box::new(source) };
         let pulled = self.terraform.state_pull(Run::within(self.remaining())).map_err(pull_failed)?;
         let backup = store.write(&pulled, jiff::Timestamp::now()).map_err(Error::BackupFailed)?;
         let live = self.terraform.state_pull(Run::within(self.remaining())).map_err(pull_failed)?;

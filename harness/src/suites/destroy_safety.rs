@@ -16,10 +16,11 @@
 //! then destroy the real environment through the safe path and apply it again; faults cannot be
 //! injected there, so only the clean paths run.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::{Completion, Failed, Trial};
 
 use crate::destroy::{self, Confirmation, Options, Reason, backup, inventory::Inventory};
 use crate::env::{EnvKind, Environment};
@@ -45,16 +46,28 @@ pub fn trials(env: &Environment) -> Vec<Trial> {
         return trials;
     }
     trials.push(trial("prompts_for_confirmation", env, prompts_for_confirmation));
-    let destroys_allowed = env.provisioning.is_some() || std::env::var(LIVE_VARIABLE).as_deref() == Ok("1");
-    for (name, body) in [("state_backup_created", state_backup_created as fn(&Environment) -> Result<(), Failed>), ("protected_storage_untouched", protected_storage_untouched)] {
-        trials.push(trial(name, env, body).with_ignored_flag(!destroys_allowed));
-    }
+    trials.push(destroying_trial("state_backup_created", env, state_backup_created));
+    trials.push(destroying_trial("protected_storage_untouched", env, protected_storage_untouched));
     trials
 }
 
 fn trial(name: &str, env: &Environment, body: fn(&Environment) -> Result<(), Failed>) -> Trial {
     let env = env.clone();
     Trial::test(format!("destroy_safety::{name}"), move || body(&env))
+}
+
+/// A trial that destroys: on a real environment it is listed as ignored unless
+/// [`LIVE_VARIABLE`] is `1`, and it ignores itself even when run with `--run-ignored`.
+fn destroying_trial(name: &str, env: &Environment, body: fn(&Environment) -> Result<(), Failed>) -> Trial {
+    let allowed = env.provisioning.is_some() || std::env::var(LIVE_VARIABLE).as_deref() == Ok("1");
+    let env = env.clone();
+    Trial::ignorable_test(format!("destroy_safety::{name}"), move || {
+        if !allowed {
+            return Ok(Completion::ignored_with(format!("it destroys `{}` and applies it again: set {LIVE_VARIABLE}=1 to let it", env.name)));
+        }
+        body(&env).map(|()| Completion::Completed)
+    })
+    .with_ignored_flag(!allowed)
 }
 
 /// Where a trial runs: a private instance of an on-demand environment, or the real one.
@@ -181,7 +194,7 @@ fn state_backup_created(env: &Environment) -> Result<(), Failed> {
     let not_a_folder = scratch.path().join("backups");
     std::fs::write(&not_a_folder, "a file where the backup folder should be").map_err(|e| failed("creating a file", &e))?;
     let mut unwritable = subject.env().clone();
-    unwritable.state_backup.dir = not_a_folder.clone();
+    unwritable.state_backup.dir.clone_from(&not_a_folder);
     match destroy::run(&unwritable, &confirm(), |_| {}) {
         Err(e @ destroy::Error::BackupFailed(backup::Error::CreateDir { .. })) if e.nothing_destroyed() => {}
         other => return Err(format!("an unwritable backup folder ({}) did not abort the destroy: {other:?}", not_a_folder.display()).into()),
@@ -287,7 +300,7 @@ fn failed(what: &str, error: &dyn std::error::Error) -> Failed {
     let mut text = format!("{what}: {error}");
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(&format!("\n  caused by: {cause}"));
+        let _ = write!(text, "\n  caused by: {cause}");
         source = cause.source();
     }
     Failed::from(text)
@@ -331,4 +344,59 @@ fn api_answers(env: &Environment) -> Result<(), String> {
         let cluster = crate::kube::Cluster::connect(env, crate::kube::Access::Admin).await.map_err(|e| e.to_string())?;
         cluster.probe(Duration::from_secs(10)).await.map(drop).map_err(|e| e.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An environment in a fresh folder: `kind`, and `provisioning` (on demand) or not.
+    fn environment(dir: &Path, kind: &str, on_demand: bool) -> Environment {
+        std::fs::create_dir_all(dir.join("terraform")).unwrap();
+        let provisioning = if on_demand { "provisioning:\n  env: {}\n" } else { "" };
+        let yaml = format!(
+            "name: t\nkind: {kind}\ninfra-repo: .\nterraform:\n  root: terraform\nkubeconfig: kubeconfig\ntalosconfig: talosconfig\n\
+             nodes:\n  - {{ name: cp1, address: 192.0.2.1, role: controlplane }}\n\
+             argocd:\n  system-apps: {{ max-sync-wave: 2 }}\n{provisioning}"
+        );
+        std::fs::write(dir.join("env.yaml"), yaml).unwrap();
+        Environment::load_with(dir.join("env.yaml"), &std::collections::BTreeMap::new()).unwrap()
+    }
+
+    fn listed(trials: &[Trial]) -> Vec<(String, bool)> {
+        trials.iter().map(|t| (t.name().to_owned(), t.has_ignored_flag())).collect()
+    }
+
+    #[test]
+    fn a_protected_environment_only_proves_it_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let trials = trials(&environment(dir.path(), "protected", false));
+        assert_eq!(listed(&trials), [("destroy_safety::protected_environment_refused".to_owned(), false)]);
+    }
+
+    #[test]
+    fn on_a_real_disposable_environment_the_destroying_trials_are_ignored() {
+        if std::env::var(LIVE_VARIABLE).is_ok() {
+            return; // this machine asked for live destroys: the listing differs on purpose
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let trials = trials(&environment(dir.path(), "disposable", false));
+        assert_eq!(
+            listed(&trials),
+            [
+                ("destroy_safety::protected_environment_refused".to_owned(), false),
+                ("destroy_safety::prompts_for_confirmation".to_owned(), false),
+                ("destroy_safety::state_backup_created".to_owned(), true),
+                ("destroy_safety::protected_storage_untouched".to_owned(), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn on_an_on_demand_environment_every_trial_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let trials = trials(&environment(dir.path(), "disposable", true));
+        assert_eq!(trials.len(), 4);
+        assert!(trials.iter().all(|t| !t.has_ignored_flag()));
+    }
 }

@@ -2,6 +2,7 @@
 //! progress on stdout, refusals and errors on stderr, and the exit codes of
 //! [`harness::destroy::exit`].
 
+use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -211,7 +212,7 @@ fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(&format!("\n  caused by: {cause}"));
+        let _ = write!(text, "\n  caused by: {cause}");
         source = cause.source();
     }
     text
