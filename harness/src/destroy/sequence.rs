@@ -137,9 +137,6 @@ struct Sequence<'a, F> {
 impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
     fn new(env: &'a Environment, options: &'a Options, on_event: F) -> Self {
         let mut terraform = Terraform::for_env(env).redactor(&options.redactor);
-        if let Some(dir) = &env.terraform.data_dir {
-            terraform = terraform.data_dir(dir);
-        }
         if let Some(path) = &options.transcript {
             terraform = terraform.transcript(path);
         }

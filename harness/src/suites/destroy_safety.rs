@@ -97,10 +97,7 @@ impl Subject {
     fn terraform(&self) -> Terraform {
         match self {
             Self::Instance(instance) => instance.terraform(),
-            Self::Live(env) => match &env.terraform.data_dir {
-                Some(dir) => Terraform::for_env(env).data_dir(dir),
-                None => Terraform::for_env(env),
-            },
+            Self::Live(env) => Terraform::for_env(env),
         }
     }
 

@@ -160,11 +160,7 @@ impl Instance {
         if let Some(provisioning) = &self.env.provisioning {
             config.env.extend(provisioning.env.clone());
         }
-        let terraform = Terraform::new(&config).tools_path(&self.env.tools_path);
-        match &config.data_dir {
-            Some(dir) => terraform.data_dir(dir),
-            None => terraform,
-        }
+        Terraform::new(&config).tools_path(&self.env.tools_path)
     }
 
     /// Polls `done` every 200 ms until it is true.
