@@ -206,15 +206,16 @@ impl Store {
         Ok(backups)
     }
 
-    /// Removes all but the newest `keep` backups (each with its checksum). Returns what was
-    /// removed.
+    /// Removes all but the newest `keep` backups (each with its checksum), never `current` (the
+    /// backup just taken, even if a clock that went backwards named it older than the others).
+    /// Returns what was removed.
     ///
     /// # Errors
     /// [`Error::Tidy`] naming the file that could not be removed.
-    pub fn prune(&self, keep: NonZeroUsize) -> Result<Vec<PathBuf>, Error> {
-        let backups = self.list()?;
-        let excess = backups.len().saturating_sub(keep.get());
-        let removed: Vec<PathBuf> = backups.into_iter().take(excess).collect();
+    pub fn prune(&self, keep: NonZeroUsize, current: &Path) -> Result<Vec<PathBuf>, Error> {
+        let others: Vec<PathBuf> = self.list()?.into_iter().filter(|p| p != current).collect();
+        let excess = (others.len() + 1).saturating_sub(keep.get());
+        let removed: Vec<PathBuf> = others.into_iter().take(excess).collect();
         for path in &removed {
             remove(&checksum_path(path))?;
             remove(path)?;
@@ -396,11 +397,12 @@ mod tests {
     fn prune_keeps_the_newest_and_leftovers_of_an_interrupted_backup_go() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
+        let mut last = None;
         for second in 0..4 {
-            store.write(&pulled(STATE), at(second)).unwrap();
+            last = Some(store.write(&pulled(STATE), at(second)).unwrap().path);
         }
         fs::write(dir.path().join(".20261118T110650.000Z-serial7.tfstate.partial"), "{\"ver").unwrap();
-        let removed = store.prune(NonZeroUsize::new(2).unwrap()).unwrap();
+        let removed = store.prune(NonZeroUsize::new(2).unwrap(), &last.unwrap()).unwrap();
         assert_eq!(removed.len(), 2);
         let kept: Vec<String> = store.list().unwrap().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(kept, ["20261118T110642.000Z-serial7.tfstate", "20261118T110643.000Z-serial7.tfstate"]);
@@ -409,6 +411,18 @@ mod tests {
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
         assert_eq!(names.len(), 6, "3 backups and their checksums: {names:?}");
+    }
+
+    #[test]
+    fn prune_never_removes_the_backup_just_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store.write(&pulled(STATE), at(10)).unwrap();
+        // The clock went backwards: the new backup sorts first.
+        let current = store.write(&pulled(STATE), at(0)).unwrap().path;
+        let removed = store.prune(NonZeroUsize::new(1).unwrap(), &current).unwrap();
+        assert_eq!(store.list().unwrap(), [current]);
+        assert_eq!(removed.len(), 1);
     }
 
     #[test]

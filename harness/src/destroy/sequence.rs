@@ -213,7 +213,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         let live = live.state.ok_or(Error::BackupFailed(backup::Error::NoState))?;
         Store::confirm_live(&backup, &live).map_err(Error::BackupFailed)?;
         (self.on_event)(Event::BackedUp(&backup));
-        let pruned = match store.prune(self.env.state_backup.keep) {
+        let pruned = match store.prune(self.env.state_backup.keep, &backup.path) {
             Ok(pruned) => pruned,
             Err(e) => {
                 (self.on_event)(Event::PruneFailed(&e));

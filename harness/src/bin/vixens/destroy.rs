@@ -66,13 +66,12 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(exit::ERROR);
     }
     let environment = judged.environment;
-    let interrupt = Interrupt::new();
-    if let Err(e) = on_signals(&interrupt) {
+    // Asked before the signal handlers exist: Ctrl-C at the prompt simply ends vixens.
+    let mut options = Options::new(confirmation(&environment, args.confirm));
+    if let Err(e) = on_signals(&options.interrupt) {
         eprintln!("vixens destroy {name}: cannot handle SIGINT/SIGTERM: {e}");
         return ExitCode::from(exit::ERROR);
     }
-    let mut options = Options::new(confirmation(&environment, args.confirm));
-    options.interrupt = interrupt;
     options.redactor = redactor(&environment);
 
     println!("vixens destroy {name} ({})", environment.file.display());
