@@ -114,27 +114,60 @@ pub enum Error {
     },
 }
 
-impl Inventory {
+/// The protected inventory checks of an environment, and the folders put first on PATH for their
+/// commands (env.yaml's `tools-path`, as for every tool the harness runs).
+#[derive(Debug, Clone, Copy)]
+pub struct Checks<'a> {
+    checks: &'a [InventoryCheck],
+    tools_path: &'a [PathBuf],
+}
+
+impl<'a> Checks<'a> {
+    /// These checks, with the inherited PATH.
+    #[must_use]
+    pub fn new(checks: &'a [InventoryCheck]) -> Self {
+        Self { checks, tools_path: &[] }
+    }
+
+    /// The checks of `env`, with its `tools-path` first on PATH.
+    #[must_use]
+    pub fn of(env: &'a crate::env::Environment) -> Self {
+        Self { checks: &env.protected.inventory, tools_path: &env.tools_path }
+    }
+
     /// Runs every check, each within `timeout`.
     ///
     /// # Errors
     /// The first check that cannot tell what is there: a destroy must not start without an
     /// inventory to compare with.
-    pub fn take(checks: &[InventoryCheck], timeout: Duration) -> Result<Self, Error> {
-        let checks = checks.iter().map(|check| Ok(Found { name: check_name(check).to_owned(), items: run(check, timeout)? })).collect::<Result<_, Error>>()?;
-        Ok(Self { checks })
+    pub fn take(&self, timeout: Duration) -> Result<Inventory, Error> {
+        let checks = self.checks.iter().map(|check| Ok(Found { name: check_name(check).to_owned(), items: self.run(check, timeout)? })).collect::<Result<_, Error>>()?;
+        Ok(Inventory { checks })
     }
 
+    /// The items one check finds.
+    fn run(&self, check: &InventoryCheck, timeout: Duration) -> Result<Vec<String>, Error> {
+        match check {
+            InventoryCheck::Command { name, run } => command(name, run, self.tools_path, timeout),
+            InventoryCheck::S3Bucket { name, endpoint, bucket } => {
+                let present = bucket_present(name, endpoint, bucket, timeout)?;
+                Ok(if present { vec![bucket.clone()] } else { Vec::new() })
+            }
+        }
+    }
+}
+
+impl Inventory {
     /// Runs every check again and returns every item of `self` that is gone, or that cannot be
     /// checked any more.
     #[must_use]
-    pub fn lost_since(&self, checks: &[InventoryCheck], timeout: Duration) -> (Self, Vec<Lost>) {
+    pub fn lost_since(&self, checks: &Checks<'_>, timeout: Duration) -> (Self, Vec<Lost>) {
         let mut after = Self::default();
         let mut lost = Vec::new();
-        for check in checks {
+        for check in checks.checks {
             let name = check_name(check);
             let before = self.checks.iter().find(|f| f.name == name).map_or(&[][..], |f| f.items.as_slice());
-            match run(check, timeout) {
+            match checks.run(check, timeout) {
                 Ok(items) => {
                     lost.extend(before.iter().filter(|i| !items.contains(i)).map(|item| Lost { check: name.to_owned(), item: item.clone(), uncheckable: None }));
                     after.checks.push(Found { name: name.to_owned(), items });
@@ -187,19 +220,15 @@ fn check_name(check: &InventoryCheck) -> &str {
     }
 }
 
-/// The items one check finds.
-fn run(check: &InventoryCheck, timeout: Duration) -> Result<Vec<String>, Error> {
-    match check {
-        InventoryCheck::Command { name, run } => command(name, run, timeout),
-        InventoryCheck::S3Bucket { name, endpoint, bucket } => {
-            let present = bucket_present(name, endpoint, bucket, timeout)?;
-            Ok(if present { vec![bucket.clone()] } else { Vec::new() })
+fn command(name: &str, run: &str, tools_path: &[PathBuf], timeout: Duration) -> Result<Vec<String>, Error> {
+    let mut command = Command::new("bash").args(["-c", run]).timeout(timeout);
+    if !tools_path.is_empty() {
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        if let Ok(path) = std::env::join_paths(tools_path.iter().cloned().chain(std::env::split_paths(&inherited))) {
+            command = command.env("PATH", path);
         }
     }
-}
-
-fn command(name: &str, run: &str, timeout: Duration) -> Result<Vec<String>, Error> {
-    let finished = Command::new("bash").args(["-c", run]).timeout(timeout).run().map_err(|source| Error::CommandRun { name: name.to_owned(), source })?;
+    let finished = command.run().map_err(|source| Error::CommandRun { name: name.to_owned(), source })?;
     if !finished.success() {
         let stderr = finished.stderr_tail(STDERR_EXCERPT_LINES);
         return Err(Error::CommandFailed { name: name.to_owned(), code: finished.code(), stderr: if stderr.is_empty() { "(nothing on stderr)".into() } else { stderr } });
@@ -327,10 +356,10 @@ mod tests {
             std::fs::write(dir.path().join(lun), "").unwrap();
         }
         let check = [luns(&format!("ls -1 {}", dir.path().display()))];
-        let before = Inventory::take(&check, T).unwrap();
+        let before = Checks::new(&check).take(T).unwrap();
         assert_eq!(before.checks[0].to_string(), "NAS iSCSI LUNs: 2 (gitea-data.img, vaultwarden-data.img)");
         std::fs::remove_file(dir.path().join("vaultwarden-data.img")).unwrap();
-        let (after, lost) = before.lost_since(&check, T);
+        let (after, lost) = before.lost_since(&Checks::new(&check), T);
         assert_eq!(after.len(), 1);
         assert_eq!(lost.iter().map(ToString::to_string).collect::<Vec<_>>(), ["NAS iSCSI LUNs `vaultwarden-data.img` was there before the destroy and is gone"]);
     }
@@ -339,15 +368,28 @@ mod tests {
     fn a_new_item_after_the_destroy_is_not_a_loss() {
         let dir = tempfile::tempdir().unwrap();
         let check = [luns(&format!("ls -1 {}", dir.path().display()))];
-        let before = Inventory::take(&check, T).unwrap();
+        let before = Checks::new(&check).take(T).unwrap();
         assert!(before.is_empty());
         std::fs::write(dir.path().join("new.img"), "").unwrap();
-        assert!(before.lost_since(&check, T).1.is_empty());
+        assert!(before.lost_since(&Checks::new(&check), T).1.is_empty());
+    }
+
+    #[test]
+    fn commands_find_the_environments_tools_first_on_path() {
+        let tools = tempfile::tempdir().unwrap();
+        let tool = tools.path().join("list-luns");
+        std::fs::write(&tool, "#!/bin/sh\necho vaultwarden-data.img\n").unwrap();
+        std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let check = [luns("list-luns")];
+        let tools_path = [tools.path().to_owned()];
+        let found = Checks { checks: &check, tools_path: &tools_path }.take(T).unwrap();
+        assert_eq!(found.checks[0].items, ["vaultwarden-data.img"]);
+        assert!(Checks::new(&check).take(T).is_err(), "not on the inherited PATH");
     }
 
     #[test]
     fn a_failing_command_is_an_error_not_an_empty_list() {
-        let err = Inventory::take(&[luns("echo 'iscsiadm: cannot make connection to 192.0.2.9' >&2; exit 4")], T).unwrap_err();
+        let err = Checks::new(&[luns("echo 'iscsiadm: cannot make connection to 192.0.2.9' >&2; exit 4")]).take(T).unwrap_err();
         assert_eq!(err.to_string(), "inventory check `NAS iSCSI LUNs`: the command failed with exit code 4: iscsiadm: cannot make connection to 192.0.2.9");
     }
 
@@ -356,9 +398,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.img"), "").unwrap();
         let check = [luns(&format!("ls -1 {}", dir.path().display()))];
-        let before = Inventory::take(&check, T).unwrap();
+        let before = Checks::new(&check).take(T).unwrap();
         std::fs::remove_dir_all(dir.path()).unwrap();
-        let (_, lost) = before.lost_since(&check, T);
+        let (_, lost) = before.lost_since(&Checks::new(&check), T);
         assert_eq!(lost.len(), 1);
         let text = lost[0].to_string();
         assert!(text.starts_with("NAS iSCSI LUNs `a.img` was there before the destroy and cannot be checked now: inventory check `NAS iSCSI LUNs`: the command failed with exit code 2: ls: cannot access"), "{text}");
@@ -369,31 +411,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let endpoint = format!("file://{}/", dir.path().display());
         let check = [bucket(&endpoint)];
-        assert!(Inventory::take(&check, T).unwrap().is_empty());
+        assert!(Checks::new(&check).take(T).unwrap().is_empty());
         std::fs::create_dir(dir.path().join("terraform-state-dev")).unwrap();
-        let before = Inventory::take(&check, T).unwrap();
+        let before = Checks::new(&check).take(T).unwrap();
         assert_eq!(before.checks[0].items, ["terraform-state-dev"]);
         std::fs::remove_dir(dir.path().join("terraform-state-dev")).unwrap();
-        assert_eq!(before.lost_since(&check, T).1[0].to_string(), "terraform state bucket `terraform-state-dev` was there before the destroy and is gone");
-        let relative = Inventory::take(&[bucket("file://nas/buckets")], T).unwrap_err();
+        assert_eq!(before.lost_since(&Checks::new(&check), T).1[0].to_string(), "terraform state bucket `terraform-state-dev` was there before the destroy and is gone");
+        let relative = Checks::new(&[bucket("file://nas/buckets")]).take(T).unwrap_err();
         assert_eq!(relative.to_string(), r#"inventory check `terraform state bucket`: endpoint "file://nas/buckets" is not an http://, https:// or absolute file:// URL"#);
     }
 
     #[test]
     fn an_http_bucket_is_present_unless_the_endpoint_says_404() {
         let present = s3(&[("terraform-state-dev", 403)]);
-        assert_eq!(Inventory::take(&[bucket(&present)], T).unwrap().checks[0].items, ["terraform-state-dev"]);
+        assert_eq!(Checks::new(&[bucket(&present)]).take(T).unwrap().checks[0].items, ["terraform-state-dev"]);
         let absent = s3(&[]);
-        assert!(Inventory::take(&[bucket(&absent)], T).unwrap().is_empty());
+        assert!(Checks::new(&[bucket(&absent)]).take(T).unwrap().is_empty());
         let broken = s3(&[("terraform-state-dev", 503)]);
-        let err = Inventory::take(&[bucket(&broken)], T).unwrap_err();
+        let err = Checks::new(&[bucket(&broken)]).take(T).unwrap_err();
         assert_eq!(err.to_string(), format!("inventory check `terraform state bucket`: {broken}/terraform-state-dev answered 503, which says neither present (2xx, 3xx, 401, 403) nor absent (404)"));
     }
 
     #[test]
     fn an_endpoint_that_does_not_answer_is_an_error() {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let err = Inventory::take(&[bucket(&format!("http://{closed}"))], T).unwrap_err();
+        let err = Checks::new(&[bucket(&format!("http://{closed}"))]).take(T).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with(&format!("inventory check `terraform state bucket`: no answer from http://{closed}/terraform-state-dev: ")), "{text}");
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::backup::{self, Backup, Store};
 use super::confirmation::Confirmation;
 use super::guard;
-use super::inventory::Inventory;
+use super::inventory::{Checks, Inventory};
 use super::{Error, Interrupt};
 use crate::env::Environment;
 use crate::process::Stream;
@@ -165,7 +165,8 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
 
         self.begin(Step::InventoryBefore)?;
-        let before = Inventory::take(&self.env.protected.inventory, self.remaining()).map_err(Error::InventoryBefore)?;
+        let checks = Checks::of(self.env);
+        let before = checks.take(self.remaining()).map_err(Error::InventoryBefore)?;
         (self.on_event)(Event::Inventory { after: false, inventory: &before });
 
         self.begin(Step::Apply)?;
@@ -173,7 +174,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         drop(plan_dir);
 
         (self.on_event)(Event::Started(Step::InventoryAfter));
-        let (after, lost) = before.lost_since(&self.env.protected.inventory, self.remaining().max(LAST_INVENTORY_FLOOR));
+        let (after, lost) = before.lost_since(&checks, self.remaining().max(LAST_INVENTORY_FLOOR));
         (self.on_event)(Event::Inventory { after: true, inventory: &after });
         let summary = applied.map_err(|source| Error::ApplyFailed { source: Box::new(source), lost: lost.clone() })?;
         if !lost.is_empty() {

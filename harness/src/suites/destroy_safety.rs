@@ -273,10 +273,10 @@ fn wiped_lun_is_named(env: &Environment) -> Result<(), Failed> {
     let subject = Subject::of(env, &[&format!("wipe-lun={LAB_LUN}")])?;
     let Subject::Instance(instance) = &subject else { return Err("the wipe-lun fault needs a private instance".into()) };
     let lun = format!("{LAB_LUN}.img");
-    let checks = &subject.env().protected.inventory;
+    let checks = destroy::inventory::Checks::of(subject.env());
     instance
         .wait_until(&format!("the LUN {lun} provisioned by the lab's Argo CD"), subject.env().budgets.phases.argocd, || {
-            Inventory::take(checks, Duration::from_secs(10)).is_ok_and(|i| i.checks.iter().any(|f| f.items.contains(&lun)))
+            checks.take(Duration::from_secs(10)).is_ok_and(|i| i.checks.iter().any(|f| f.items.contains(&lun)))
         })
         .map_err(|e| failed("waiting for the LUN", &e))?;
     let result = destroy::run(subject.env(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
