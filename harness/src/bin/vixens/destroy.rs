@@ -189,12 +189,14 @@ fn summary(name: &str, outcome: &Outcome) -> String {
     match &outcome.destroyed {
         None => format!("nothing to destroy in `{name}` ({seconds:.1}s); state backed up to {}", outcome.backup.path.display()),
         Some(summary) => format!(
-            "destroyed `{name}` in {seconds:.1}s: {} resource{} destroyed; state backed up to {}; all {} protected item{} still there",
+            "destroyed `{name}` in {seconds:.1}s: {} resource{} destroyed; state backed up to {}; {}",
             summary.destroyed,
             plural(summary.destroyed),
             outcome.backup.path.display(),
-            outcome.inventory.len(),
-            plural(outcome.inventory.len()),
+            match outcome.inventory.len() {
+                0 => "no protected item to check".to_owned(),
+                n => format!("{n} protected item{} still there", plural(n)),
+            },
         ),
     }
 }
