@@ -2,13 +2,22 @@
 //! file. `vixens promote` and `vixens report` read it; nothing ever rewrites it.
 //!
 //! This module holds the serde-only schema and the append/read functions, so the cycle runner
-//! (writer) and the promotion gate and report (readers) share one definition.
+//! (writer, through [`crate::cycle::report::Ledger`]) and the promotion gate and report (readers)
+//! share one definition, plus [`infra_revision`], the revision a record names.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::process::Command;
+
+/// The revision recorded when the infrastructure repository is not a git checkout.
+pub const UNKNOWN_REVISION: &str = "unknown";
+
+/// git answers in milliseconds; this bounds a hung credential helper or filesystem.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The ledger schema version written in every record. Readers refuse versions they do not know.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -126,6 +135,17 @@ pub fn append(ledger: &Path, record: &CycleRecord) -> Result<(), Error> {
     file.sync_all().map_err(io)
 }
 
+/// The revision a record names for the infrastructure repository `repo`: the full hash of its
+/// `HEAD`, and whether tracked files have uncommitted changes; [`UNKNOWN_REVISION`] (and clean)
+/// when it is not a git checkout or git cannot run.
+#[must_use]
+pub fn infra_revision(repo: &Path) -> (String, bool) {
+    let git = |args: &[&str]| Command::new("git").arg("-C").arg(repo).args(args).timeout(GIT_TIMEOUT).run().ok().filter(crate::process::Finished::success);
+    let Some(head) = git(&["rev-parse", "--verify", "HEAD"]) else { return (UNKNOWN_REVISION.to_owned(), false) };
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|status| !status.stdout.trim().is_empty());
+    (head.stdout.trim().to_owned(), dirty)
+}
+
 /// Reads every record, oldest first. A missing ledger is empty.
 ///
 /// # Errors
@@ -150,4 +170,56 @@ pub fn read(ledger: &Path) -> Result<Vec<CycleRecord>, Error> {
         records.push(record);
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(repo: &Path, args: &[&str]) {
+        let done = Command::new("git").arg("-C").arg(repo).args(args).run().unwrap();
+        assert!(done.success(), "git {args:?}: {}", done.stderr);
+    }
+
+    #[test]
+    fn the_revision_is_head_and_dirty_means_uncommitted_tracked_changes() {
+        let repo = tempfile::tempdir().unwrap();
+        assert_eq!(infra_revision(repo.path()), (UNKNOWN_REVISION.to_owned(), false));
+        git(repo.path(), &["init", "-q"]);
+        std::fs::write(repo.path().join("main.tf"), "# v1\n").unwrap();
+        git(repo.path(), &["add", "main.tf"]);
+        git(repo.path(), &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1"]);
+        let (head, dirty) = infra_revision(repo.path());
+        assert_eq!((head.len(), dirty), (40, false));
+        std::fs::write(repo.path().join("untracked.txt"), "").unwrap();
+        assert!(!infra_revision(repo.path()).1, "untracked files are not changes");
+        std::fs::write(repo.path().join("main.tf"), "# v2\n").unwrap();
+        assert_eq!(infra_revision(repo.path()), (head, true));
+    }
+
+    #[test]
+    fn appended_records_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("evidence/lab.jsonl");
+        let record = |id: &str| CycleRecord {
+            schema: SCHEMA_VERSION,
+            cycle_id: id.into(),
+            environment: "lab".into(),
+            revision: UNKNOWN_REVISION.into(),
+            revision_dirty: false,
+            harness_version: "0.1.0".into(),
+            tool_versions: BTreeMap::new(),
+            started_at: "2026-11-26T07:01:02Z".into(),
+            phases: vec![PhaseTiming { phase: "apply".into(), ms: 700, budget_ms: 30_000, ok: true }],
+            total_ms: 700,
+            budget_ms: 120_000,
+            verdict: Verdict::Passed,
+            failures: vec![],
+            artifacts: None,
+        };
+        append(&ledger, &record("a")).unwrap();
+        append(&ledger, &record("b")).unwrap();
+        let read = read(&ledger).unwrap();
+        assert_eq!(read.iter().map(|r| r.cycle_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    }
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::process::Command;
 
 pub mod instance;
+pub mod session;
 
 /// A cold build of both binaries on a 2-core machine takes a few minutes; this is the ceiling.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);

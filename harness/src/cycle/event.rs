@@ -1,0 +1,124 @@
+//! What a running check reports, as it happens: the runner emits [`CycleEvent`]s and never prints;
+//! reporters ([`super::report`]) turn them into terminal progress and evidence, each matching
+//! every variant.
+
+use std::time::Duration;
+
+use super::{Check, Outcome};
+use crate::budget::Phase;
+use crate::evidence::Failure;
+
+/// One step of a running check. Reporters match every variant: a new one must fail to compile
+/// until each reporter decides what to do with it.
+#[derive(Debug, Clone, Copy)]
+pub enum CycleEvent<'a> {
+    /// The check starts.
+    Started {
+        /// Which check.
+        check: Check,
+        /// The environment's name.
+        environment: &'a str,
+        /// The cycle's id, also its artifact folder's name.
+        cycle_id: &'a str,
+        /// The budget of the whole check (env.yaml `budgets.recreate`).
+        budget: Duration,
+    },
+    /// A phase starts.
+    PhaseStarted {
+        /// The phase.
+        phase: Phase,
+        /// Its budget (its deadline).
+        budget: Duration,
+    },
+    /// Something happened inside a phase.
+    PhaseProgress {
+        /// The phase.
+        phase: Phase,
+        /// Time since the phase started.
+        elapsed: Duration,
+        /// What happened.
+        progress: Progress<'a>,
+    },
+    /// A phase ended.
+    PhaseFinished {
+        /// The phase.
+        phase: Phase,
+        /// How long it took.
+        elapsed: Duration,
+        /// Why it failed, or `None` when it passed.
+        failure: Option<&'a Failure>,
+    },
+    /// The check ended with this outcome (every phase run, its verdict, its evidence).
+    Finished {
+        /// The outcome.
+        outcome: &'a Outcome,
+    },
+}
+
+/// What happened inside a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// A line a tool printed (terraform, talosctl), already redacted.
+    Output {
+        /// The tool.
+        tool: &'a str,
+        /// The line.
+        line: &'a str,
+    },
+    /// A summary at a steady interval: `12/16 system apps ready; waiting on traefik (Progressing)`.
+    Status(&'a str),
+}
+
+/// Receives the events of a check.
+pub trait Reporter {
+    /// Takes one event. Reporters never fail the check: one that cannot write keeps its error
+    /// for its owner to ask about.
+    fn report(&mut self, event: &CycleEvent<'_>);
+}
+
+/// Hands every event to each reporter in turn.
+#[derive(Default)]
+pub struct Reporters<'a>(Vec<&'a mut dyn Reporter>);
+
+impl<'a> Reporters<'a> {
+    /// No reporter yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Adds `reporter`.
+    #[must_use]
+    pub fn with(mut self, reporter: &'a mut dyn Reporter) -> Self {
+        self.0.push(reporter);
+        self
+    }
+}
+
+impl Reporter for Reporters<'_> {
+    fn report(&mut self, event: &CycleEvent<'_>) {
+        for reporter in &mut self.0 {
+            reporter.report(event);
+        }
+    }
+}
+
+/// Collects events as owned text, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// One line per event, as `Debug` prints it.
+    pub events: Vec<String>,
+}
+
+impl Reporter for Recorded {
+    fn report(&mut self, event: &CycleEvent<'_>) {
+        self.events.push(match event {
+            CycleEvent::Started { check, environment, .. } => format!("started {check} on {environment}"),
+            CycleEvent::PhaseStarted { phase, .. } => format!("{phase} started"),
+            CycleEvent::PhaseProgress { phase, progress, .. } => format!("{phase} progress {progress:?}"),
+            CycleEvent::PhaseFinished { phase, failure: None, .. } => format!("{phase} passed"),
+            CycleEvent::PhaseFinished { phase, failure: Some(f), .. } => format!("{phase} failed: {}", f.culprit),
+            CycleEvent::Finished { outcome } => format!("finished {}", if outcome.passed() { "passed" } else { "failed" }),
+        });
+    }
+}
