@@ -41,7 +41,7 @@ impl Check {
     #[must_use]
     pub fn phases(self) -> &'static [Phase] {
         match self {
-            Self::RecreateCycle => &[Phase::Destroy, Phase::Apply, Phase::KubernetesApi, Phase::TalosHealth, Phase::Argocd, Phase::Logs],
+            Self::RecreateCycle => &[Phase::Destroy, Phase::Apply, Phase::KubernetesApi, Phase::TalosHealth, Phase::Argocd, Phase::Logs, Phase::Commands],
             Self::SystemAppsHealthy | Self::ArgocdBootstrappedWithoutManualIntervention => &[Phase::KubernetesApi, Phase::Argocd],
             Self::TalosLogsClean => &[Phase::TalosHealth, Phase::Logs],
         }

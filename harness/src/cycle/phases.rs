@@ -10,6 +10,7 @@ use crate::evidence::Failure;
 
 pub(crate) mod apply;
 pub(crate) mod argocd;
+pub(crate) mod commands;
 pub(crate) mod destroy;
 pub(crate) mod kubernetes;
 pub(crate) mod logs;

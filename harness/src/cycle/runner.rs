@@ -3,6 +3,7 @@
 //! as a [`CycleEvent`].
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -25,13 +26,16 @@ pub struct Options {
     /// Secrets to keep out of every output, besides those the runner finds itself (the
     /// environment's kubeconfigs and talosconfig, terraform's environment).
     pub redactor: Redactor,
+    /// Folders put on PATH after the environment's `tools-path` for the documented commands
+    /// (where `vixens` and `vixens-lab` are).
+    pub extra_path: Vec<PathBuf>,
 }
 
 impl Default for Options {
     /// Progress every 5 seconds: the cadence of the homelab's own poll and of `talosctl
     /// health`, as in [`crate::wait::WaitConfig`].
     fn default() -> Self {
-        Self { progress_interval: Duration::from_secs(5), redactor: Redactor::new() }
+        Self { progress_interval: Duration::from_secs(5), redactor: Redactor::new(), extra_path: Vec::new() }
     }
 }
 
@@ -40,6 +44,13 @@ impl Options {
     #[must_use]
     pub fn progress_interval(mut self, interval: Duration) -> Self {
         self.progress_interval = interval;
+        self
+    }
+
+    /// Puts `folders` on PATH for the documented commands, after the environment's tools.
+    #[must_use]
+    pub fn extra_path(mut self, folders: Vec<PathBuf>) -> Self {
+        self.extra_path = folders;
         self
     }
 }
@@ -199,7 +210,11 @@ impl<'a> Runner<'a> {
                 self.write_artifact(files::TALOS_LOGS, &scanned.excerpts);
                 phases::logs::judge(env, &scanned)
             }
-            Phase::Commands => Err(phases::failure(phase, "harness::commands", "the documented-commands phase is not in this build")),
+            Phase::Commands => {
+                let (verdict, details) = phases::commands::run(env, self.options.extra_path.clone(), on_progress);
+                self.write_artifact(files::COMMANDS, &details);
+                verdict
+            }
         }
     }
 

@@ -12,10 +12,12 @@
 //! Each trial opens a [`Session`]: an on-demand environment (the lab) is brought up first if it
 //! is not up and torn down after; a killed run's leftovers are reaped first.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libtest_mimic::{Failed, Trial};
 
+use crate::budget::Phase;
 use crate::cycle::phases::chain;
 use crate::cycle::report::{Ledger, Terminal};
 use crate::cycle::{self, Check, Options, Outcome, Reporters};
@@ -46,9 +48,20 @@ fn run(env: &Environment, check: Check) -> Result<(), Failed> {
     let env = session.env();
     let mut terminal = Terminal::new(std::io::stderr());
     let mut ledger = Ledger::for_env(env);
-    let options = Options::default().progress_interval(progress_interval(env));
+    let mut options = Options::default().progress_interval(progress_interval(env));
+    if check.phases().contains(&Phase::Commands) {
+        options = options.extra_path(binaries_folders()?);
+    }
     let outcome = cycle::run(env, check, &options, &mut Reporters::new().with(&mut terminal).with(&mut ledger));
     verdict(&outcome, ledger.finish().err(), session.close().err())
+}
+
+/// The folders of the `vixens` and `vixens-lab` under test, which documented commands call.
+fn binaries_folders() -> Result<Vec<PathBuf>, Failed> {
+    let binaries = crate::testkit::binaries().map_err(|e| Failed::from(chain(&e)))?;
+    let mut folders: Vec<PathBuf> = [binaries.vixens, binaries.vixens_lab].iter().filter_map(|p| p.parent().map(Path::to_owned)).collect();
+    folders.dedup();
+    Ok(folders)
 }
 
 /// Progress about ten times per Argo CD budget, at most every [`PROGRESS_INTERVAL`].

@@ -23,9 +23,6 @@ pub(crate) fn terraform_for(env: &Environment, redactor: &Redactor, transcript: 
         config.env.extend(provisioning.env.clone());
     }
     let mut tf = Terraform::new(&config).tools_path(&env.tools_path).redactor(redactor);
-    if let Some(dir) = &env.terraform.data_dir {
-        tf = tf.data_dir(dir);
-    }
     if let Some(path) = transcript {
         tf = tf.transcript(path);
     }
