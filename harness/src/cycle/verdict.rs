@@ -61,6 +61,9 @@ impl Outcome {
     /// it had uncommitted changes).
     #[must_use]
     pub fn to_record(&self, revision: &str, dirty: bool) -> CycleRecord {
+        let phases = self.timings.ledger(&self.budgets);
+        // The total is the sum of the recorded (millisecond) phases, so that readers can add up.
+        let total_ms = phases.iter().map(|p| p.ms).sum();
         CycleRecord {
             schema: SCHEMA_VERSION,
             cycle_id: self.cycle_id.clone(),
@@ -70,8 +73,8 @@ impl Outcome {
             harness_version: env!("CARGO_PKG_VERSION").to_owned(),
             tool_versions: self.tool_versions.clone(),
             started_at: self.started_at.to_string(),
-            phases: self.timings.ledger(&self.budgets),
-            total_ms: millis(self.total()),
+            phases,
+            total_ms,
             budget_ms: millis(self.budgets.recreate),
             verdict: if self.passed() { Verdict::Passed } else { Verdict::Failed },
             failures: self.failures.clone(),
