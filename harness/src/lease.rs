@@ -1,24 +1,27 @@
-//! The lease: what a test process has started on an environment, written on disk before it
-//! starts it, so that nothing the harness starts outlives the run, even when the run is killed.
+//! The lease: what the harness has started on an environment, written on disk before it starts
+//! it, so that nothing the harness starts outlives the run, even when the run is killed.
 //!
-//! nextest runs every test in its own process and may kill one at its timeout (or the whole run
-//! on Ctrl-C), so cleanup cannot rely on the process that started something. Instead:
+//! nextest runs every test in its own process, the tests of one environment one at a time (its
+//! test group), and may kill a test at its timeout or the whole run on Ctrl-C. So neither a test
+//! process nor the run can be relied on to clean up after itself. Instead:
 //!
-//! - [`Lease::take`] locks `<work dir>/lease.lock` (an `flock` held for the lease's life: the
-//!   kernel releases it when the holder dies, so "held" is immune to pid reuse) and writes
-//!   `<work dir>/lease.json`: the holder (pid, start time, nextest run id, purpose) and an empty
-//!   list of what it started.
-//! - Before starting anything, the holder adds it with [`Lease::record`] ([`Started::Terraform`]
-//!   before an apply, [`Started::Lab`] for the lab daemon that apply runs), so the file on disk
-//!   always lists at least what exists.
-//! - [`Lease::release`] removes the file once everything recorded has been cleaned up.
-//! - [`reap`] runs first in every run: a `lease.json` whose lock nobody holds was left by a
-//!   killed run; each recorded item is undone, newest first (the lab stopped with
-//!   `vixens-lab down`, the half-applied terraform state destroyed through the safe destroy
-//!   path), and the file removed.
+//! - `<work dir>/lease.lock` is an `flock` held by whoever uses the environment right now (a
+//!   test, or a janitor tearing down): the kernel releases it when its holder dies, so "in use"
+//!   is immune to pid reuse.
+//! - `<work dir>/lease.json` ([`Record`]) lists what was started, each item added with
+//!   [`Lease::record`] **before** it starts, and the nextest run ([`RunRef`]: its id and its
+//!   runner process) the environment is kept up for. Between the tests of one run the lock is
+//!   free and the record stays, so the next test of the same run adopts the environment instead
+//!   of provisioning it again ([`Lease::acquire`]).
+//! - A janitor process ([`cleanup::janitor`], started by `vixens lease janitor`) waits for the
+//!   run's runner to exit, then undoes what the record lists.
+//! - Whoever takes the lock first in a later run finds a record whose run is over (runner gone)
+//!   or that belongs to no run: stale. It is reaped before anything else happens: each item
+//!   undone, newest first ([`cleanup::undo`]: the lab stopped with `vixens-lab down`, the
+//!   half-applied terraform state destroyed through the safe destroy path).
 //!
-//! The lease module only keeps the record and decides what is stale; undoing an item is the
-//! caller's ([`crate::testkit::provision`]), so the record stays a plain data file.
+//! Processes are identified by pid **and** start time (`/proc/<pid>/stat`), so a recycled pid
+//! never passes for a runner or janitor that is gone.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -27,30 +30,47 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub mod cleanup;
+
 /// The lease record, in the environment's work dir.
 pub const LEASE_FILE: &str = "lease.json";
-/// The lock held while the lease is.
+/// The lock held while the environment is in use.
 pub const LOCK_FILE: &str = "lease.lock";
 
-/// How long [`Lease::take`] waits for a live holder to finish before giving up: a test that
-/// tears its environment down takes a few seconds on the lab.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// How long [`Lease::acquire`] waits for the current user of the environment: a test's teardown
+/// or a janitor's takes a few seconds on the lab.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
-/// Who holds a lease.
+/// A process, by pid and start time (clock ticks since boot, from `/proc/<pid>/stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRef {
+    /// The pid.
+    pub pid: u32,
+    /// Its start time, in clock ticks after boot.
+    pub start: u64,
+}
+
+/// A nextest run: its id and the runner process that lives as long as it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRef {
+    /// `NEXTEST_RUN_ID`.
+    pub id: String,
+    /// The `cargo-nextest` process running the test processes.
+    pub runner: ProcessRef,
+}
+
+/// The last process that used the environment, for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
-    /// The holding process.
+    /// Its pid.
     pub pid: u32,
-    /// RFC 3339 UTC time the lease was taken.
+    /// RFC 3339 UTC time it took the lease.
     pub since: String,
-    /// `NEXTEST_RUN_ID` of the run the holder belongs to, when run by nextest.
-    #[serde(default)]
-    pub run_id: Option<String>,
-    /// What the holder is doing (`fresh_cluster_validation::recreate_cycle`).
+    /// What it was doing (`fresh_cluster_validation::recreate_cycle`).
     pub purpose: String,
 }
 
-/// Something a lease holder started, and that must not outlive it.
+/// Something the harness started, and that must not outlive the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Started {
@@ -76,27 +96,39 @@ pub enum Started {
 /// The content of `lease.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
-    /// Who holds (or held) the lease.
+    /// The last process that used the environment.
     pub holder: Holder,
-    /// What the holder started, oldest first.
+    /// The nextest run the environment is kept up for, if any: its items are undone when the
+    /// run ends, not when each test does.
+    #[serde(default)]
+    pub run: Option<RunRef>,
+    /// The janitor waiting for that run to end.
+    #[serde(default)]
+    pub janitor: Option<ProcessRef>,
+    /// What was started, oldest first.
     pub started: Vec<Started>,
 }
 
-/// A lease held by this process. Dropping it without [`Lease::release`] keeps `lease.json`
-/// (the lock is released): the next [`reap`] then cleans up what it lists.
+/// How [`Lease::acquire`] found the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// No record: nothing of the harness's is there.
+    Free,
+    /// A record of the running nextest run: an earlier test of it started these.
+    OfThisRun,
+    /// A record left by a run that is over or was killed; its items were undone.
+    Reaped(Record),
+}
+
+/// The lease, held by this process: the environment is in use. Dropping it releases the lock
+/// and keeps the record on disk, as a kill would (the next holder then adopts or reaps it).
 #[derive(Debug)]
 pub struct Lease {
     dir: PathBuf,
     record: Record,
+    found: Found,
     /// The open lock file: holding it is holding the lease.
     _lock: File,
-}
-
-/// A stale lease found by [`reap`], once its items were undone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reaped {
-    /// What the killed run recorded.
-    pub record: Record,
 }
 
 /// Why a lease could not be taken, kept or reaped. [`Error::Busy`] may succeed later; the
@@ -120,16 +152,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A live process holds the lease.
-    #[error("{dir} is in use by pid {pid} ({purpose}, since {since}); two runs must not touch one environment at once", pid = holder.pid, purpose = holder.purpose, since = holder.since)]
+    /// Another process uses the environment, or another nextest run keeps it up.
+    #[error("{dir} is in use by {by}; two runs must not touch one environment at once")]
     Busy {
         /// The work dir.
         dir: PathBuf,
-        /// The live holder, as its record says (its record may not be written yet: then unknown).
-        holder: Holder,
+        /// Who, in words.
+        by: String,
     },
-    /// An item of a stale lease could not be undone; the lease is kept so the next run tries again.
-    #[error("cannot clean up what a killed run left in {dir} ({item}): {message}")]
+    /// An item of a stale record could not be undone; the record keeps it for the next try.
+    #[error("cannot clean up what an earlier run left in {dir} ({item}): {message}")]
     Undo {
         /// The work dir.
         dir: PathBuf,
@@ -141,40 +173,68 @@ pub enum Error {
 }
 
 impl Lease {
-    /// Takes the lease of `work_dir` for `purpose`, waiting up to `wait` for a live holder.
+    /// Takes the lease of `work_dir` for `purpose` in `this_run` ([`RunRef::current`]; `None`
+    /// outside nextest), waiting up to `wait` for its current user.
     ///
-    /// A stale lease (its holder is gone) is **not** reaped here: call [`reap`] first, which is
-    /// why taking one finds a leftover record an error.
+    /// A record of `this_run` is adopted; a record of another run that is still
+    /// going makes the environment [busy](Error::Busy); any other record is stale: `undo` is
+    /// called for each of its items, newest first, before the lease is taken.
     ///
     /// # Errors
-    /// [`Error::Busy`] when a live holder keeps it past `wait`; [`Error::Malformed`] when a stale
-    /// record is still there; [`Error::Io`].
-    pub fn take(work_dir: &Path, purpose: &str, wait: Duration) -> Result<Self, Error> {
+    /// [`Error::Busy`], [`Error::Undo`] (the record keeps what was not undone), [`Error::Io`],
+    /// [`Error::Malformed`].
+    pub fn acquire(
+        work_dir: &Path,
+        purpose: &str,
+        this_run: Option<RunRef>,
+        wait: Duration,
+        undo: impl FnMut(&Started) -> Result<(), String>,
+    ) -> Result<Self, Error> {
         let lock = lock(work_dir, wait)?;
-        let path = work_dir.join(LEASE_FILE);
-        if let Some(stale) = read(work_dir)? {
-            return Err(Error::Malformed {
-                path,
-                message: format!("it still lists what pid {} started ({}): reap it first", stale.holder.pid, describe(&stale.started)),
-            });
-        }
-        let holder = Holder {
-            pid: std::process::id(),
-            since: jiff::Timestamp::now().to_string(),
-            run_id: std::env::var("NEXTEST_RUN_ID").ok(),
-            purpose: purpose.to_owned(),
+        let holder = Holder { pid: std::process::id(), since: jiff::Timestamp::now().to_string(), purpose: purpose.to_owned() };
+        let (record, found) = match read(work_dir)? {
+            None => (Record { holder, run: this_run, janitor: None, started: Vec::new() }, Found::Free),
+            Some(old) => match &old.run {
+                Some(run) if run.runner.alive() && this_run.as_ref() == Some(run) => (Record { holder, ..old }, Found::OfThisRun),
+                Some(run) if run.runner.alive() => {
+                    let by = format!("nextest run {} (runner pid {}, last used by pid {} for {})", run.id, run.runner.pid, old.holder.pid, old.holder.purpose);
+                    return Err(Error::Busy { dir: work_dir.to_owned(), by });
+                }
+                _ => {
+                    reap_items(work_dir, &old, &lock, undo)?;
+                    (Record { holder, run: this_run, janitor: None, started: Vec::new() }, Found::Reaped(old))
+                }
+            },
         };
-        let lease = Self { dir: work_dir.to_owned(), record: Record { holder, started: Vec::new() }, _lock: lock };
+        let lease = Self { dir: work_dir.to_owned(), record, found, _lock: lock };
         lease.write()?;
         Ok(lease)
     }
 
-    /// Adds `item` to the record, on disk, before the caller starts it. Recording an item
-    /// already listed does nothing.
+    /// How the environment was found when the lease was taken.
+    #[must_use]
+    pub fn found(&self) -> &Found {
+        &self.found
+    }
+
+    /// What the record lists.
+    #[must_use]
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// The work dir.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Adds `item` to the record, on disk, before the caller starts it. An item already listed
+    /// is not added twice.
     ///
     /// # Errors
     /// [`Error::Io`]: the caller must then not start it.
-    pub fn record(&mut self, item: Started) -> Result<(), Error> {
+    pub fn add(&mut self, item: Started) -> Result<(), Error> {
         if !self.record.started.contains(&item) {
             self.record.started.push(item);
             self.write()?;
@@ -182,39 +242,31 @@ impl Lease {
         Ok(())
     }
 
-    /// What this lease lists.
-    #[must_use]
-    pub fn record_ref(&self) -> &Record {
-        &self.record
+    /// Records `janitor` as the process that undoes the record when its run ends.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn set_janitor(&mut self, janitor: ProcessRef) -> Result<(), Error> {
+        self.record.janitor = Some(janitor);
+        self.write()
     }
 
-    /// Everything recorded was cleaned up: removes `lease.json` and releases the lock.
+    /// Everything recorded was undone: removes the record and releases the lock.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be removed.
     pub fn release(self) -> Result<(), Error> {
-        let path = self.dir.join(LEASE_FILE);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(Error::Io { path, source }),
-        }
+        remove(&self.dir)
     }
 
     /// Writes the record atomically (a temporary file renamed over it, synced), so that a kill
     /// mid-write leaves the previous record, never half of one.
     fn write(&self) -> Result<(), Error> {
-        let path = self.dir.join(LEASE_FILE);
-        let io = |source| Error::Io { path: path.clone(), source };
-        let temporary = self.dir.join(format!(".{LEASE_FILE}.{}", std::process::id()));
-        let json = serde_json::to_string_pretty(&self.record).expect("a lease record always serialises");
-        let mut file = File::create(&temporary).map_err(io)?;
-        file.write_all(json.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
-        std::fs::rename(&temporary, &path).map_err(io)
+        write(&self.dir, &self.record)
     }
 }
 
-/// The record left in `work_dir`, if any.
+/// The record left in `work_dir`, if any. Reading needs no lock: records are replaced whole.
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Malformed`].
@@ -228,36 +280,41 @@ pub fn read(work_dir: &Path) -> Result<Option<Record>, Error> {
     serde_json::from_str(&text).map(Some).map_err(|e| Error::Malformed { path, message: e.to_string() })
 }
 
-/// Cleans up what a killed run left in `work_dir`: when `lease.json` is there and nobody holds
-/// its lock, `undo` is called for each recorded item, newest first, then the record is removed.
-/// Returns `None` when there was nothing to reap.
-///
-/// # Errors
-/// [`Error::Busy`] when a live process holds the lease past `wait` (nothing is stale then);
-/// [`Error::Undo`] when an item cannot be undone (the record is kept, minus what was undone);
-/// [`Error::Io`], [`Error::Malformed`].
-pub fn reap(work_dir: &Path, wait: Duration, mut undo: impl FnMut(&Started) -> Result<(), String>) -> Result<Option<Reaped>, Error> {
-    if !work_dir.join(LEASE_FILE).exists() {
-        return Ok(None);
-    }
-    let lock = lock(work_dir, wait)?;
-    let Some(record) = read(work_dir)? else { return Ok(None) };
-    let mut remaining = record.started.clone();
-    while let Some(item) = remaining.last() {
+/// Undoes `record`'s items newest first; on the first failure, the record is rewritten with
+/// what is left and the error returned.
+fn reap_items(work_dir: &Path, record: &Record, _lock: &File, mut undo: impl FnMut(&Started) -> Result<(), String>) -> Result<(), Error> {
+    let mut left = record.started.clone();
+    while let Some(item) = left.last() {
         if let Err(message) = undo(item) {
-            let kept = Lease { dir: work_dir.to_owned(), record: Record { holder: record.holder.clone(), started: remaining.clone() }, _lock: lock };
-            kept.write()?;
-            return Err(Error::Undo { dir: work_dir.to_owned(), item: describe(std::slice::from_ref(item)), message });
+            let item = item.to_string();
+            write(work_dir, &Record { started: left, ..record.clone() })?;
+            return Err(Error::Undo { dir: work_dir.to_owned(), item, message });
         }
-        remaining.pop();
+        left.pop();
     }
-    let path = work_dir.join(LEASE_FILE);
-    std::fs::remove_file(&path).map_err(|source| Error::Io { path, source })?;
-    drop(lock);
-    Ok(Some(Reaped { record }))
+    remove(work_dir)
 }
 
-/// Locks `<work_dir>/lease.lock`, waiting up to `wait` for another holder.
+fn write(dir: &Path, record: &Record) -> Result<(), Error> {
+    let path = dir.join(LEASE_FILE);
+    let io = |source| Error::Io { path: path.clone(), source };
+    let temporary = dir.join(format!(".{LEASE_FILE}.{}", std::process::id()));
+    let json = serde_json::to_string_pretty(record).expect("a lease record always serialises");
+    let mut file = File::create(&temporary).map_err(io)?;
+    file.write_all(json.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
+    std::fs::rename(&temporary, &path).map_err(io)
+}
+
+fn remove(dir: &Path) -> Result<(), Error> {
+    let path = dir.join(LEASE_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io { path, source }),
+    }
+}
+
+/// Locks `<work_dir>/lease.lock`, waiting up to `wait` for its holder.
 fn lock(work_dir: &Path, wait: Duration) -> Result<File, Error> {
     let path = work_dir.join(LOCK_FILE);
     let io = |source| Error::Io { path: path.clone(), source };
@@ -269,16 +326,61 @@ fn lock(work_dir: &Path, wait: Duration) -> Result<File, Error> {
             Ok(()) => return Ok(file),
             Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = read(work_dir).ok().flatten().map_or_else(unknown_holder, |r| r.holder);
-                return Err(Error::Busy { dir: work_dir.to_owned(), holder });
+                let by = read(work_dir).ok().flatten().map_or_else(
+                    || "a process that is taking the lease".to_owned(),
+                    |r| format!("pid {} ({}, since {})", r.holder.pid, r.holder.purpose, r.holder.since),
+                );
+                return Err(Error::Busy { dir: work_dir.to_owned(), by });
             }
             Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
         }
     }
 }
 
-fn unknown_holder() -> Holder {
-    Holder { pid: 0, since: "an unknown time".into(), run_id: None, purpose: "a lease being taken".into() }
+impl ProcessRef {
+    /// This process.
+    #[must_use]
+    pub fn current() -> Option<Self> {
+        Self::of(std::process::id())
+    }
+
+    /// The process `pid`, if it runs.
+    #[must_use]
+    pub fn of(pid: u32) -> Option<Self> {
+        start_time(pid).map(|start| Self { pid, start })
+    }
+
+    /// True while this very process runs (same pid, same start time).
+    #[must_use]
+    pub fn alive(&self) -> bool {
+        start_time(self.pid) == Some(self.start)
+    }
+}
+
+impl RunRef {
+    /// The nextest run this process is a test of: `NEXTEST_RUN_ID` and the parent process (the
+    /// runner spawns each test process). `None` outside nextest.
+    #[must_use]
+    pub fn current() -> Option<Self> {
+        let id = std::env::var("NEXTEST_RUN_ID").ok().filter(|id| !id.is_empty())?;
+        let runner = ProcessRef::of(std::os::unix::process::parent_id())?;
+        Some(Self { id, runner })
+    }
+}
+
+/// Field 22 of `/proc/<pid>/stat`: the start time in clock ticks after boot. The command name
+/// (field 2) is in parentheses and may hold spaces, so fields are counted after its `)`.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    // After the name: state (3), ppid (4), ... starttime is field 22, the 20th after the name.
+    let mut fields = after_name.split_whitespace();
+    let state = fields.next()?;
+    // A zombie has exited: only its exit status is left for its parent to collect.
+    if state == "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// The items in words, for messages: `terraform apply of environments/lab/terraform, the lab in
@@ -286,7 +388,7 @@ fn unknown_holder() -> Holder {
 #[must_use]
 pub fn describe(items: &[Started]) -> String {
     if items.is_empty() {
-        return "nothing started yet".into();
+        return "nothing started".into();
     }
     let words: Vec<String> = items.iter().map(ToString::to_string).collect();
     words.join(", ")
@@ -302,91 +404,4 @@ impl std::fmt::Display for Started {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn terraform() -> Started {
-        Started::Terraform { root: "/infra/terraform".into(), data_dir: Some("/work/terraform".into()) }
-    }
-
-    fn lab() -> Started {
-        Started::Lab { bin: "/bin/vixens-lab".into(), state_dir: "/work/state".into() }
-    }
-
-    #[test]
-    fn a_lease_is_on_disk_before_anything_starts_and_gone_once_released() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut lease = Lease::take(dir.path(), "fresh_cluster_validation::recreate_cycle", DEFAULT_WAIT).unwrap();
-        let record = read(dir.path()).unwrap().expect("written at once");
-        assert_eq!(record.holder.pid, std::process::id());
-        assert_eq!(record.holder.purpose, "fresh_cluster_validation::recreate_cycle");
-        assert!(record.started.is_empty());
-
-        lease.record(terraform()).unwrap();
-        lease.record(lab()).unwrap();
-        lease.record(terraform()).unwrap();
-        assert_eq!(read(dir.path()).unwrap().unwrap().started, [terraform(), lab()]);
-
-        lease.release().unwrap();
-        assert_eq!(read(dir.path()).unwrap(), None);
-    }
-
-    #[test]
-    fn a_lease_dropped_without_release_is_reaped_newest_item_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut lease = Lease::take(dir.path(), "killed", DEFAULT_WAIT).unwrap();
-        lease.record(terraform()).unwrap();
-        lease.record(lab()).unwrap();
-        drop(lease); // as a SIGKILL would leave it: the lock is gone, the record stays
-
-        let mut undone = Vec::new();
-        let reaped = reap(dir.path(), DEFAULT_WAIT, |item| {
-            undone.push(item.clone());
-            Ok(())
-        })
-        .unwrap()
-        .expect("stale");
-        assert_eq!(reaped.record.holder.purpose, "killed");
-        assert_eq!(undone, [lab(), terraform()]);
-        assert_eq!(read(dir.path()).unwrap(), None);
-        assert_eq!(reap(dir.path(), DEFAULT_WAIT, |_| unreachable!()).unwrap(), None, "nothing left to reap");
-    }
-
-    #[test]
-    fn an_item_that_cannot_be_undone_keeps_the_rest_for_the_next_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut lease = Lease::take(dir.path(), "killed", DEFAULT_WAIT).unwrap();
-        lease.record(terraform()).unwrap();
-        lease.record(lab()).unwrap();
-        drop(lease);
-
-        let error = reap(dir.path(), DEFAULT_WAIT, |item| match item {
-            Started::Lab { .. } => Ok(()),
-            Started::Terraform { .. } => Err("the destroy plan deletes a protected resource".into()),
-        })
-        .unwrap_err();
-        let message = error.to_string();
-        assert!(message.contains("(terraform apply of /infra/terraform): the destroy plan deletes a protected resource"), "{message}");
-        assert_eq!(read(dir.path()).unwrap().unwrap().started, [terraform()]);
-        let error = Lease::take(dir.path(), "next", DEFAULT_WAIT).unwrap_err();
-        assert!(error.to_string().contains("reap it first"), "{error}");
-    }
-
-    #[test]
-    fn a_live_holder_makes_the_lease_busy_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let _held = Lease::take(dir.path(), "fresh_cluster_validation::recreate_cycle", DEFAULT_WAIT).unwrap();
-        let error = Lease::take(dir.path(), "other", Duration::from_millis(200)).unwrap_err();
-        let message = error.to_string();
-        assert!(message.contains(&format!("is in use by pid {} (fresh_cluster_validation::recreate_cycle, since ", std::process::id())), "{message}");
-        assert!(matches!(reap(dir.path(), Duration::ZERO, |_| Ok(())), Err(Error::Busy { .. })), "a live lease is never reaped");
-    }
-
-    #[test]
-    fn a_record_that_is_not_a_lease_is_reported_with_its_path() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(LEASE_FILE), "{ not json").unwrap();
-        let error = reap(dir.path(), DEFAULT_WAIT, |_| Ok(())).unwrap_err();
-        assert!(error.to_string().starts_with(&format!("{} is not a lease record: ", dir.path().join(LEASE_FILE).display())), "{error}");
-    }
-}
+mod tests;

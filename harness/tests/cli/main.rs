@@ -8,6 +8,7 @@ mod cycle;
 mod destroy;
 mod doctor;
 mod env;
+mod lease;
 mod logs;
 mod promote;
 mod report;

@@ -12,6 +12,7 @@ mod check_plan;
 mod commands;
 mod destroy;
 mod doctor;
+mod lease;
 mod logs;
 mod promote;
 mod report;
@@ -36,6 +37,8 @@ enum Command {
     Commands(commands::Command),
     #[command(subcommand)]
     Logs(logs::Command),
+    #[command(subcommand)]
+    Lease(lease::Command),
     Promote(promote::Args),
     Report(report::Args),
 }
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Adr(cmd) => adr::run(cmd),
         Command::Commands(cmd) => commands::run(cmd),
         Command::Logs(cmd) => logs::run(cmd),
+        Command::Lease(cmd) => lease::run(cmd),
         Command::Promote(args) => promote::run(args),
         Command::Report(args) => report::run(args),
     }
