@@ -20,9 +20,10 @@ test *ARGS:
 lab *ARGS:
     cargo nextest run -p lab {{ARGS}}
 
-# Destroy/recreate cycles on ENV (lab, lab-ha, dev); JUnit in target/nextest/promotion/junit.xml.
-cycles ENV *ARGS:
-    cargo nextest run -p {{ENV}} --profile promotion -E 'test(/fresh_cluster_validation::/)' {{ARGS}}
+# COUNT destroy/recreate cycles in a row on ENV (lab, lab-ha, dev), 5 by default as promotion
+# requires: each cycle its own JUnit entry (target/nextest/promotion/junit.xml) and ledger record.
+cycles ENV COUNT="5" *ARGS:
+    cargo nextest run -p {{ENV}} --profile promotion --stress-count {{COUNT}} -E 'test(recreate_cycle)' {{ARGS}}
 
 # The promotion verdict for ENV: exit 0 PASS, 1 FAIL.
 promote ENV *ARGS:
