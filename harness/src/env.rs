@@ -227,7 +227,7 @@ pub struct TalosLogsConfig {
 }
 
 /// One reviewed allow-list entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowRule {
     /// A regular expression matched against the line (ANSI colour already stripped).
     pub pattern: String,

@@ -233,7 +233,9 @@ impl Command {
             }
         }
         if timed_out {
-            group.terminate();
+            group.terminate(|| {
+                let _ = handle.try_wait();
+            });
             let _ = handle.wait();
             for (stream, line) in rx.try_iter() {
                 kept.push(stream, &line);
@@ -247,7 +249,9 @@ impl Command {
         let status = match handle.wait_timeout(remaining).map_err(io_error)? {
             Some(output) => output.status,
             None => {
-                group.terminate();
+                group.terminate(|| {
+                    let _ = handle.try_wait();
+                });
                 return Err(Error::TimedOut { program, timeout: self.timeout, stdout: kept.stdout, stderr: kept.stderr });
             }
         };
@@ -328,11 +332,15 @@ impl Kept {
 struct ProcessGroup(Option<u32>);
 
 impl ProcessGroup {
-    fn terminate(&self) {
+    /// SIGTERM to the group, then SIGKILL after the grace period if anything is left.
+    /// `reap` collects the exited leader: until it is reaped, its zombie keeps the group
+    /// "alive" to the signal-0 probe and the full grace period would always be waited out.
+    fn terminate(&self, reap: impl Fn()) {
         let Some(pid) = self.0.and_then(|p| rustix::process::Pid::from_raw(p as i32)) else { return };
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM);
         let until = Instant::now() + KILL_GRACE;
         while Instant::now() < until {
+            reap();
             // Signal 0 probes whether any process of the group is left.
             if rustix::process::test_kill_process_group(pid).is_err() {
                 return;
@@ -367,9 +375,11 @@ mod tests {
     fn a_timeout_kills_the_whole_pipeline() {
         let marker = tempfile::NamedTempFile::new().unwrap();
         let script = format!("sleep 30 | cat; echo late > {}", marker.path().display());
+        let started = Instant::now();
         let err = Command::new("bash").args(["-c", &script]).timeout(Duration::from_millis(300)).run().unwrap_err();
         assert!(matches!(err, Error::TimedOut { .. }), "{err:?}");
         assert_eq!(err.to_string(), "`bash` did not finish within 300ms");
+        assert!(started.elapsed() < Duration::from_secs(2), "the group was not reaped promptly: {:?}", started.elapsed());
         thread::sleep(Duration::from_millis(200));
         assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
     }

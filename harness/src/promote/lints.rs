@@ -4,10 +4,22 @@
 use std::path::Path;
 
 use super::LintOutcome;
-use crate::adr;
+use crate::{adr, commands};
 
 /// The gate's name for the ADR check.
 pub const ADRS: &str = "ADRs";
+
+/// The gate's name for the documented-commands check.
+pub const DOCUMENTED_COMMANDS: &str = "documented commands";
+
+/// Lints `repo`'s `docs/commands.md` as `vixens commands lint --repo REPO` does: every entry
+/// complete, and validated on at least two environments with its current content. Any problem
+/// refuses promotion, and so does a document that cannot be read.
+#[must_use]
+pub fn documented_commands(repo: &Path) -> LintOutcome {
+    let lint = commands::lint_repository(repo);
+    LintOutcome { name: DOCUMENTED_COMMANDS.to_owned(), summary: lint.summary, problems: lint.problems }
+}
 
 /// Lints the ADRs of `repo` as `vixens adr lint --repo REPO` does. Errors refuse promotion;
 /// warnings are counted in the summary. An unusable configuration or a missing ADR folder is a
@@ -37,6 +49,23 @@ pub fn adrs(repo: &Path) -> LintOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_repositorys_documented_commands_pass_the_gate() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let outcome = documented_commands(repo);
+        assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
+        assert!(outcome.summary.contains("entries"), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn a_missing_commands_document_refuses_promotion() {
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = documented_commands(dir.path());
+        assert_eq!(outcome.name, DOCUMENTED_COMMANDS);
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
+        assert!(outcome.problems[0].contains("commands.md"), "{:?}", outcome.problems);
+    }
 
     fn repo_with_adr(text: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

@@ -108,12 +108,7 @@ pub fn gather(args: &EvidenceArgs) -> anyhow::Result<Gathered> {
 /// Until the documented-commands check (issue 6) is in this build, it is reported as a refusal
 /// saying so: a check that did not run never counts as passed.
 fn lints(env: &Environment) -> Vec<LintOutcome> {
-    let commands = LintOutcome {
-        name: "documented commands".to_owned(),
-        summary: String::new(),
-        problems: vec![format!("the documented commands lint of {} is not in this build of vixens yet (issue 6)", env.commands.doc.display())],
-    };
-    vec![commands, promote::lints::adrs(&env.infra_repo)]
+    vec![promote::lints::documented_commands(&env.infra_repo), promote::lints::adrs(&env.infra_repo)]
 }
 
 /// The verdict as printed: a headline, then one line per check with every reason, then the
