@@ -35,6 +35,6 @@ mod runner;
 mod verdict;
 
 pub use check::Check;
-pub use event::{CycleEvent, Progress, Recorded, Reporter, Reporters};
+pub use event::{CycleEvent, Progress, Reporter, Reporters};
 pub use runner::{Options, cycle_id, run};
 pub use verdict::Outcome;

@@ -223,12 +223,6 @@ impl Lease {
         &self.record
     }
 
-    /// The work dir.
-    #[must_use]
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Adds `item` to the record, on disk, before the caller starts it. An item already listed
     /// is not added twice.
     ///

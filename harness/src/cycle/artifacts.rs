@@ -7,7 +7,6 @@
 //! Everything written through [`ArtifactDir::write`] is redacted first.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -77,15 +76,6 @@ impl ArtifactDir {
         let path = self.file(name);
         std::fs::write(&path, self.redactor.redact(text))?;
         Ok(path)
-    }
-
-    /// Appends `line`, redacted, to the artifact `name`.
-    ///
-    /// # Errors
-    /// When the file cannot be written.
-    pub fn append_line(&self, name: &str, line: &str) -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(self.file(name))?;
-        writeln!(file, "{}", self.redactor.redact(line))
     }
 
     /// Keeps the folder (the check failed) and returns its path.
@@ -165,7 +155,6 @@ mod tests {
         redactor.add("token", "s3cr3t-t0ken-value");
         let dir = ArtifactDir::create(root.path(), "20261126T070102.123Z-42", &redactor).unwrap();
         dir.write(files::EVENTS, "Authorization: Bearer s3cr3t-t0ken-value").unwrap();
-        dir.append_line(files::TALOS_HEALTH, "waiting for etcd to be healthy: OK").unwrap();
         let kept = dir.keep();
         assert_eq!(kept, root.path().join("20261126T070102.123Z-42"));
         assert_eq!(std::fs::read_to_string(kept.join(files::EVENTS)).unwrap(), "Authorization: Bearer [REDACTED:token]");

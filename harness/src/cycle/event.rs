@@ -102,23 +102,3 @@ impl Reporter for Reporters<'_> {
         }
     }
 }
-
-/// Collects events as owned text, for tests and benchmarks.
-#[derive(Debug, Default)]
-pub struct Recorded {
-    /// One line per event, as `Debug` prints it.
-    pub events: Vec<String>,
-}
-
-impl Reporter for Recorded {
-    fn report(&mut self, event: &CycleEvent<'_>) {
-        self.events.push(match event {
-            CycleEvent::Started { check, environment, .. } => format!("started {check} on {environment}"),
-            CycleEvent::PhaseStarted { phase, .. } => format!("{phase} started"),
-            CycleEvent::PhaseProgress { phase, progress, .. } => format!("{phase} progress {progress:?}"),
-            CycleEvent::PhaseFinished { phase, failure: None, .. } => format!("{phase} passed"),
-            CycleEvent::PhaseFinished { phase, failure: Some(f), .. } => format!("{phase} failed: {}", f.culprit),
-            CycleEvent::Finished { outcome } => format!("finished {}", if outcome.passed() { "passed" } else { "failed" }),
-        });
-    }
-}
