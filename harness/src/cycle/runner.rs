@@ -115,7 +115,8 @@ impl<'a> Runner<'a> {
             reporter.report(&CycleEvent::PhaseStarted { phase, budget: phase.budget(&self.env.budgets) });
             let started = Instant::now();
             let mut on_progress = |progress: Progress<'_>| reporter.report(&CycleEvent::PhaseProgress { phase, elapsed: started.elapsed(), progress });
-            let result = self.phase(phase, &mut on_progress);
+            // Whatever a tool or a log line put in a failure, no secret reaches a reporter.
+            let result = self.phase(phase, &mut on_progress).map_err(|f| Failure { culprit: self.redactor.redact(&f.culprit), message: self.redactor.redact(&f.message), ..f });
             let elapsed = started.elapsed();
             timings.record(phase, elapsed, result.is_ok());
             reporter.report(&CycleEvent::PhaseFinished { phase, elapsed, failure: result.as_ref().err() });

@@ -57,24 +57,8 @@ pub(crate) fn scan(env: &Environment, talosctl: &Talosctl, budget: Duration) -> 
         return Err(failure(Phase::Logs, "env.yaml nodes", format!("{} lists no node whose logs could be read", env.file.display())));
     }
     let rows = talosctl.services(&all, budget).map_err(|e| failure(Phase::Logs, all.join(","), super::chain(&e)))?;
-    let mut runs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for row in &rows {
-        runs.entry(row.id.as_str()).or_default().insert(row.node.as_str());
-    }
-    let plan: Vec<(&str, Vec<&str>)> = env
-        .talos_logs
-        .services
-        .iter()
-        .map(String::as_str)
-        .chain([DMESG])
-        .map(|source| {
-            let nodes = match runs.get(source) {
-                Some(running) if source != DMESG => all.iter().copied().filter(|n| running.contains(n)).collect(),
-                _ => all.clone(),
-            };
-            (source, nodes)
-        })
-        .collect();
+    let running: Vec<(&str, &str)> = rows.iter().map(|r| (r.node.as_str(), r.id.as_str())).collect();
+    let plan = plan(&env.talos_logs.services, &all, &running);
     let mut scanned = Scanned::default();
     for (source, nodes) in &plan {
         scanned.skipped.extend(all.iter().filter(|n| !nodes.contains(n)).map(|n| ((*n).to_owned(), (*source).to_owned())));
@@ -95,6 +79,28 @@ pub(crate) fn scan(env: &Environment, talosctl: &Talosctl, budget: Duration) -> 
         scanned.lines += source.lines;
     }
     Ok(scanned)
+}
+
+/// Which nodes each source is read from: a service from the nodes whose `talosctl service`
+/// table lists it (`running` holds `(node, service)` rows), a log that is no service on any node
+/// (`controller-runtime`) and dmesg from every node.
+fn plan<'a>(services: &'a [String], all: &[&'a str], running: &[(&'a str, &'a str)]) -> Vec<(&'a str, Vec<&'a str>)> {
+    let mut runs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (node, service) in running {
+        runs.entry(service).or_default().insert(node);
+    }
+    services
+        .iter()
+        .map(String::as_str)
+        .chain([DMESG])
+        .map(|source| {
+            let nodes = match runs.get(source) {
+                Some(on) if source != DMESG => all.iter().copied().filter(|n| on.contains(n)).collect(),
+                _ => all.to_vec(),
+            };
+            (source, nodes)
+        })
+        .collect()
 }
 
 /// The phase's verdict on a scan: a failure naming the first flagged line's node, source and
@@ -202,6 +208,19 @@ mod tests {
         }
         scan.push(&format!("{node}: {text}"), &mut found).unwrap();
         found.pop().expect("an error line")
+    }
+
+    #[test]
+    fn a_service_a_node_does_not_run_is_not_read_there() {
+        let services: Vec<String> = ["machined", "etcd", "controller-runtime"].map(String::from).into();
+        let all = ["10.5.0.2", "10.5.0.5"];
+        let running = [("10.5.0.2", "machined"), ("10.5.0.2", "etcd"), ("10.5.0.5", "machined"), ("10.5.0.5", "kubelet")];
+        assert_eq!(plan(&services, &all, &running), [
+            ("machined", vec!["10.5.0.2", "10.5.0.5"]),
+            ("etcd", vec!["10.5.0.2"]),
+            ("controller-runtime", vec!["10.5.0.2", "10.5.0.5"]),
+            ("dmesg", vec!["10.5.0.2", "10.5.0.5"]),
+        ]);
     }
 
     #[test]
