@@ -83,3 +83,52 @@ fn verdict(outcome: &Outcome, ledger: Option<crate::evidence::Error>, session: O
     }
     if problems.is_empty() { Ok(()) } else { Err(Failed::from(problems.join("\n"))) }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// An environment of this workspace, every variable it needs set to a placeholder.
+    fn load(name: &str) -> Environment {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../environments").join(name).join("env.yaml");
+        let mut vars = BTreeMap::new();
+        if let Err(e) = Environment::load_with(&path, &vars) {
+            for missing in e.missing_variables() {
+                vars.insert(missing.to_owned(), format!("/placeholder/{missing}"));
+            }
+        }
+        Environment::load_with(&path, &vars).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn listed(env: &Environment) -> Vec<(String, bool)> {
+        trials(env).iter().map(|t| (t.name().to_owned(), t.has_ignored_flag())).collect()
+    }
+
+    #[test]
+    fn the_trials_are_named_like_the_specification() {
+        assert_eq!(listed(&load("lab")), [
+            ("fresh_cluster_validation::recreate_cycle".to_owned(), false),
+            ("fresh_cluster_validation::system_apps_healthy".to_owned(), false),
+            ("fresh_cluster_validation::argocd_bootstrapped_without_manual_intervention".to_owned(), false),
+            ("fresh_cluster_validation::talos_logs_clean".to_owned(), false),
+        ]);
+    }
+
+    #[test]
+    fn a_protected_environment_lists_the_recreate_cycle_as_ignored_and_runs_the_read_only_checks() {
+        let prod = listed(&load("prod"));
+        assert_eq!(prod[0], ("fresh_cluster_validation::recreate_cycle".to_owned(), true));
+        assert!(prod[1..].iter().all(|(_, ignored)| !ignored), "{prod:?}");
+    }
+
+    #[test]
+    fn progress_comes_about_ten_times_per_argocd_budget_at_most_every_five_seconds() {
+        let mut env = load("lab");
+        env.budgets.phases.argocd = Duration::from_secs(30);
+        assert_eq!(progress_interval(&env), Duration::from_secs(3));
+        env.budgets.phases.argocd = Duration::from_secs(20 * 60);
+        assert_eq!(progress_interval(&env), Duration::from_secs(5));
+    }
+}

@@ -41,6 +41,7 @@ pub(crate) fn run(env: &Environment, talosctl: &Talosctl, budget: Duration, outp
     let left = budget.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
     let report = talosctl.version(&nodes, left).map_err(|e| failure(Phase::TalosHealth, nodes.join(","), super::chain(&e)))?;
     let mut tags: Vec<String> = report.servers.into_iter().map(|s| s.version.tag).collect();
+    tags.sort();
     tags.dedup();
     Ok(Versions { client: report.client.map(|c| c.tag), nodes: tags })
 }
