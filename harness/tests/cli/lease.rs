@@ -117,11 +117,21 @@ fn kill(pid: u32) {
     assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
 }
 
+/// `vixens lease SUBCOMMAND` on the run's lab: exit code and stdout + stderr.
+fn vixens_lease(run: &Run, subcommand: &str) -> (i32, String) {
+    let vixens = testkit::binaries().unwrap().vixens;
+    let done = Command::new(vixens).args(["lease", subcommand]).arg(lab_env()).envs(vars(run.work.path())).output().unwrap();
+    (done.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr)))
+}
+
 #[test]
 fn when_a_run_is_killed_its_janitor_tears_the_lab_down() {
     let mut run = Run::start();
     let janitor = run.record().unwrap().janitor.expect("a janitor watches the run");
     assert!(janitor.alive());
+    let (code, output) = vixens_lease(&run, "reap");
+    assert_eq!(code, 1, "a test that is still going keeps its lab: {output}");
+    assert!(output.contains(" is in use by pid ") && output.contains(" (a session that is killed, since "), "{output}");
     run.kill();
     run.wait_until("the janitor stops the lab and removes the lease", |run| !run.lab_running() && run.record().is_none());
     let log = run.janitor_log();
@@ -136,12 +146,17 @@ fn when_the_janitor_is_killed_too_the_next_reap_cleans_up() {
     run.kill();
     assert!(run.lab_running(), "nobody has cleaned up yet");
 
-    let vixens = testkit::binaries().unwrap().vixens;
-    let reap = Command::new(vixens).args(["lease", "reap"]).arg(lab_env()).envs(vars(run.work.path())).output().unwrap();
-    let stdout = String::from_utf8_lossy(&reap.stdout);
-    assert!(reap.status.success(), "{stdout}{}", String::from_utf8_lossy(&reap.stderr));
-    assert!(stdout.starts_with("lab: undid terraform apply of "), "{stdout}");
-    assert!(stdout.contains("(left by pid ") && stdout.ends_with(", a session that is killed)\n"), "{stdout}");
+    let (code, shown) = vixens_lease(&run, "show");
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("  kept up for nextest run a-run-that-is-killed (runner pid ") && shown.contains(", over: stale)\n"), "{shown}");
+    assert!(shown.contains(&format!("  janitor pid {} (gone)\n", janitor.pid)), "{shown}");
+    assert!(shown.contains("  started: terraform apply of ") && shown.contains(", the lab in "), "{shown}");
+
+    let (code, reaped) = vixens_lease(&run, "reap");
+    assert_eq!(code, 0, "{reaped}");
+    assert!(reaped.starts_with("lab: undid terraform apply of "), "{reaped}");
+    assert!(reaped.contains("(left by pid ") && reaped.ends_with(", a session that is killed)\n"), "{reaped}");
     assert!(!run.lab_running());
     assert!(run.record().is_none());
+    assert_eq!(vixens_lease(&run, "reap"), (0, "lab: nothing to reap\n".to_owned()));
 }

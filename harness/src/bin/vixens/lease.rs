@@ -7,9 +7,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use harness::env::{self, Environment};
 use harness::lease::{self, Found, Lease, ProcessRef, RunRef, cleanup};
+
+/// How long `reap` waits for a test that is using the environment: a person asking wants an
+/// answer, not a wait for a whole test.
+const REAP_WAIT: Duration = Duration::from_secs(5);
 
 /// What the harness started on an environment.
 #[derive(clap::Subcommand)]
@@ -93,7 +98,7 @@ fn show(env: &Environment, _: &Command) -> ExitCode {
 }
 
 fn reap(env: &Environment, _: &Command) -> ExitCode {
-    let lease = match Lease::acquire(&env.work_dir, "vixens lease reap", None, lease::DEFAULT_WAIT, |item| cleanup::undo(env, item)) {
+    let lease = match Lease::acquire(&env.work_dir, "vixens lease reap", None, REAP_WAIT, |item| cleanup::undo(env, item)) {
         Ok(lease) => lease,
         Err(e) => {
             eprintln!("error: {e}");
