@@ -96,6 +96,10 @@ pub struct Environment {
     /// Set when the harness itself brings the environment up before the suites and tears it
     /// down after them (the lab); unset for a real cluster, which is expected to be running.
     pub provisioning: Option<Provisioning>,
+    /// The variables its env.yaml was expanded with, as they were set (`VIXENS_WORK_DIR`, ...):
+    /// a child process given them loads this same environment, as a documented command calling
+    /// `vixens doctor ENV` on a private lab must.
+    pub vars: BTreeMap<String, String>,
 }
 
 /// Whether an environment may be destroyed.
@@ -330,7 +334,10 @@ impl Environment {
     /// # Errors
     /// See [`Environment::load`].
     pub fn load_with(path: impl AsRef<Path>, vars: &dyn VarSource) -> Result<Self, EnvConfigError> {
-        file::load(path.as_ref(), vars)
+        let recording = vars::Recording::new(vars);
+        let mut env = file::load(path.as_ref(), &recording)?;
+        env.vars = recording.into_seen();
+        Ok(env)
     }
 
     /// True when the environment may never be destroyed.

@@ -383,7 +383,9 @@ where
                 let now = Instant::now();
                 failing.observe(&progress.waiting, now);
                 if let Some((item, since)) = failing.expired(&progress.waiting, config.failing_grace, now) {
-                    return Err(Error::FailedFor { item: item.clone(), failing_for: now - since, grace: config.failing_grace });
+                    // Whole milliseconds: "3s 2ms" reads well, nanoseconds do not.
+                    let failing_for = Duration::from_millis(u64::try_from((now - since).as_millis()).unwrap_or(u64::MAX));
+                    return Err(Error::FailedFor { item: item.clone(), failing_for, grace: config.failing_grace });
                 }
                 last = Some(progress);
             }

@@ -269,11 +269,14 @@ impl<'a> Runner<'a> {
             Some(readonly) if !entry.is_mutating() => readonly,
             _ => &self.env.kubeconfig,
         };
-        let mut vars: Vec<(OsString, OsString)> = vec![
+        // The variables the environment was loaded with first: `vixens ... ENV` in an entry then
+        // loads this very environment, a private lab's work dir included.
+        let mut vars: Vec<(OsString, OsString)> = self.env.vars.iter().map(|(k, v)| (k.into(), v.into())).collect();
+        vars.extend([
             ("PATH".into(), self.path.clone()),
             ("KUBECONFIG".into(), kubeconfig.into()),
             ("TALOSCONFIG".into(), self.env.talosconfig.clone().into()),
-        ];
+        ]);
         // What terraform needs to work on this environment's root (TF_DATA_DIR, its env, a
         // TF_CLI_CONFIG_FILE that does not warn), for entries that run terraform.
         vars.extend(self.env.terraform.process_env().into_iter().map(|(k, v)| (k.into(), v.into())));

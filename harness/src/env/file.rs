@@ -417,6 +417,7 @@ impl<'a> Reader<'a> {
             evidence: evidence?,
             commands: commands?,
             provisioning,
+            vars: BTreeMap::new(),
         })
     }
 
@@ -745,6 +746,16 @@ argocd:
 
         let (_dir, loaded) = load_str(&yaml, &[("VIXENS_WORK_DIR", "/srv/vixens")]);
         assert_eq!(loaded.unwrap().kubeconfig, Path::new("/srv/vixens/lab/state/kubeconfig"));
+    }
+
+    #[test]
+    fn the_variables_a_file_was_expanded_with_are_kept_for_child_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("env.yaml");
+        std::fs::write(&file, MINIMAL.to_owned() + "work-dir: ${VIXENS_WORK_DIR:-target}/${ENV_NAME}${UNSET:-}\n").unwrap();
+        let vars: BTreeMap<String, String> = [("VIXENS_WORK_DIR", "/srv/vixens"), ("NOT_REFERENCED", "x")].iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let env = Environment::load_with(&file, &vars).unwrap();
+        assert_eq!(env.vars, BTreeMap::from([("VIXENS_WORK_DIR".to_owned(), "/srv/vixens".to_owned())]));
     }
 
     #[test]

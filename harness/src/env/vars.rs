@@ -32,6 +32,31 @@ impl VarSource for std::collections::HashMap<String, String> {
     }
 }
 
+/// A [`VarSource`] that remembers every variable it was asked for and had a value.
+pub(crate) struct Recording<'a> {
+    inner: &'a dyn VarSource,
+    seen: std::cell::RefCell<BTreeMap<String, String>>,
+}
+
+impl<'a> Recording<'a> {
+    pub fn new(inner: &'a dyn VarSource) -> Self {
+        Self { inner, seen: std::cell::RefCell::default() }
+    }
+
+    /// The variables asked for that had a value, with that value.
+    pub fn into_seen(self) -> BTreeMap<String, String> {
+        self.seen.into_inner()
+    }
+}
+
+impl VarSource for Recording<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        let value = self.inner.var(name)?;
+        self.seen.borrow_mut().insert(name.to_owned(), value.clone());
+        Some(value)
+    }
+}
+
 /// The built-in variables of one env.yaml, looked up before `vars`.
 pub(crate) struct Scope<'a> {
     pub builtins: BTreeMap<&'static str, String>,

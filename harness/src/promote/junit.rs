@@ -148,10 +148,10 @@ fn split_stress_tag(suite: &str) -> (&str, Option<u32>) {
 fn outcome(case: roxmltree::Node<'_, '_>) -> Outcome {
     let child = |tags: &[&str]| case.children().find(|n| tags.iter().any(|t| n.has_tag_name(*t)));
     if let Some(failure) = child(&["failure", "error"]) {
-        return Outcome::Failed(message(failure));
+        return Outcome::Failed(message(failure, case));
     }
     if let Some(flaky) = child(&["flakyFailure", "flakyError"]) {
-        return Outcome::Flaky(message(flaky));
+        return Outcome::Flaky(message(flaky, flaky));
     }
     if child(&["skipped"]).is_some() {
         return Outcome::Skipped;
@@ -160,8 +160,10 @@ fn outcome(case: roxmltree::Node<'_, '_>) -> Outcome {
 }
 
 /// The most telling line of a failure: the panic message nextest puts on the element's text
-/// after the `thread '…' panicked at …:` line, else the `message` attribute.
-fn message(element: roxmltree::Node<'_, '_>) -> String {
+/// after the `thread '…' panicked at …:` line, else the `message` attribute, else the first line
+/// of the test's own failure block in its captured output (`---- NAME ----`, which libtest and
+/// libtest-mimic print for a test that returned an error instead of panicking).
+fn message(element: roxmltree::Node<'_, '_>, output_holder: roxmltree::Node<'_, '_>) -> String {
     let text = element.children().filter(|n| n.is_text()).filter_map(|n| n.text()).collect::<String>();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next();
@@ -169,7 +171,19 @@ fn message(element: roxmltree::Node<'_, '_>) -> String {
         Some(line) if line.starts_with("thread '") && line.contains("panicked at") => lines.next(),
         other => other,
     };
-    panic_message.or(element.attribute("message")).unwrap_or("no message").to_owned()
+    panic_message
+        .or(element.attribute("message"))
+        .map(str::to_owned)
+        .or_else(|| failure_block(output_holder))
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
+/// The first line after `---- NAME ----` in the `<system-out>` of `holder`.
+fn failure_block(holder: roxmltree::Node<'_, '_>) -> Option<String> {
+    let out = holder.children().find(|n| n.has_tag_name("system-out"))?.text()?;
+    let mut lines = out.lines().map(str::trim);
+    lines.find(|l| l.starts_with("---- ") && l.ends_with(" ----"))?;
+    lines.find(|l| !l.is_empty()).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -196,6 +210,13 @@ mod tests {
         assert_eq!(junit.runs.len(), 3, "nextest stops the stress run at the first failure");
         assert_eq!(junit.runs[2].outcome, Outcome::Failed("cycle failed in phase argocd: traefik Degraded <script>".into()));
         assert_eq!(junit.runs[2].place(), "lab::suites (stress run 3)");
+    }
+
+    #[test]
+    fn a_suite_test_that_returned_an_error_keeps_its_first_line() {
+        let junit = fixture("suite-test-failed.xml");
+        let message = "recreate_cycle on lab failed in phase argocd: traefik has been Degraded for 3s 1ms, beyond its 3s grace: health is Degraded";
+        assert_eq!(junit.runs[0].outcome, Outcome::Failed(message.into()));
     }
 
     #[test]

@@ -11,5 +11,6 @@ mod env;
 mod lease;
 mod logs;
 mod promote;
+mod promotion_on_the_lab;
 mod report;
 mod workflows;
