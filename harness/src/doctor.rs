@@ -342,7 +342,13 @@ impl Doctor<'_> {
                 detail: format!("{server} answered GET /version: Kubernetes {version} in {} ms", started.elapsed().as_millis()),
                 remedy: None,
             },
-            Err(e) => self.absent(
+            Err(ApiProbe::Unauthorized) => Check {
+                name: "kubernetes-api",
+                status: Status::Fail,
+                detail: format!("{server} answered 401 Unauthorized: it does not accept the credentials of {}", self.env.kubeconfig.display()),
+                remedy: Some("regenerate the kubeconfig (talosctl kubeconfig, or terraform output): its token or certificate is stale".to_owned()),
+            },
+            Err(ApiProbe::Unreachable(e)) => self.absent(
                 "kubernetes-api",
                 format!("{server} unreachable: {e}"),
                 format!("is the cluster up and the VIP reachable from here? try `kubectl --kubeconfig {} get --raw /version`", self.env.kubeconfig.display()),
@@ -359,23 +365,34 @@ fn current_server(config: &kube::config::Kubeconfig) -> Option<String> {
     cluster.server.clone()
 }
 
+/// Why `GET /version` gave no version.
+enum ApiProbe {
+    /// The server answered, and refused the credentials.
+    Unauthorized,
+    /// No usable answer.
+    Unreachable(String),
+}
+
 /// `GET /version` with the kubeconfig's credentials, through kube-rs.
 ///
 /// kube-rs logs a failed request at ERROR level; the failure is this check's result, said once
 /// in its line, so its log is silenced (the runtime is on this thread, and so is every event).
-fn server_version(kubeconfig: &Path) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+fn server_version(kubeconfig: &Path) -> Result<String, ApiProbe> {
+    let unreachable = |e: String| ApiProbe::Unreachable(e);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| unreachable(e.to_string()))?;
     let silent = tracing::subscriber::NoSubscriber::default();
     tracing::subscriber::with_default(silent, || runtime.block_on(async {
-        let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| e.to_string())?;
-        let mut config = kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default()).await.map_err(|e| e.to_string())?;
+        let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| unreachable(e.to_string()))?;
+        let mut config =
+            kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default()).await.map_err(|e| unreachable(e.to_string()))?;
         config.connect_timeout = Some(API_TIMEOUT);
         config.read_timeout = Some(API_TIMEOUT);
-        let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+        let client = kube::Client::try_from(config).map_err(|e| unreachable(e.to_string()))?;
         match tokio::time::timeout(API_TIMEOUT * 2, client.apiserver_version()).await {
             Ok(Ok(info)) => Ok(info.git_version),
-            Ok(Err(e)) => Err(error_chain(&e)),
-            Err(_) => Err(format!("no answer within {}", humantime::format_duration(API_TIMEOUT * 2))),
+            Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(ApiProbe::Unauthorized),
+            Ok(Err(e)) => Err(unreachable(error_chain(&e))),
+            Err(_) => Err(unreachable(format!("no answer within {}", humantime::format_duration(API_TIMEOUT * 2)))),
         }
     }))
 }

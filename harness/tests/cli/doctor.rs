@@ -40,9 +40,10 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-/// A stand-in Kubernetes API on loopback answering `GET /version`; sends each request's
-/// `Authorization` header back to the test.
-fn kubernetes_api() -> (String, mpsc::Receiver<String>) {
+/// A stand-in Kubernetes API on loopback answering `GET /version` (401 unless `accepts_token`,
+/// as a real server does for a stale token); sends each request's `Authorization` header back to
+/// the test.
+fn kubernetes_api(accepts_token: bool) -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
@@ -61,8 +62,12 @@ fn kubernetes_api() -> (String, mpsc::Receiver<String>) {
                 }
             }
             let _ = tx.send(authorization);
-            let body = r#"{"major":"1","minor":"31","gitVersion":"v1.31.4","gitCommit":"a","gitTreeState":"clean","buildDate":"2026-01-01T00:00:00Z","goVersion":"go1.25","compiler":"gc","platform":"linux/amd64"}"#;
-            let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let (status, body) = if accepts_token {
+                ("200 OK", r#"{"major":"1","minor":"31","gitVersion":"v1.31.4","gitCommit":"a","gitTreeState":"clean","buildDate":"2026-01-01T00:00:00Z","goVersion":"go1.25","compiler":"gc","platform":"linux/amd64"}"#)
+            } else {
+                ("401 Unauthorized", r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#)
+            };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
         }
     });
     (url, rx)
@@ -155,7 +160,7 @@ fn reachable_apis_pass_and_the_token_is_never_printed() {
     let dir = env_dir("terraform:\n  root: terraform\ntools-path: [bin]\n");
     std::fs::create_dir(dir.path().join("bin")).unwrap();
     script(&dir.path().join("bin"), "talosctl", "printf 'Client:\\n\\tTag:         v1.13.9\\n'");
-    let (url, authorizations) = kubernetes_api();
+    let (url, authorizations) = kubernetes_api(true);
     let talos = TcpListener::bind("127.0.0.1:0").unwrap();
     std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&url)).unwrap();
     std::fs::write(dir.path().join("talosconfig"), talosconfig(&talos.local_addr().unwrap().to_string())).unwrap();
@@ -169,6 +174,19 @@ fn reachable_apis_pass_and_the_token_is_never_printed() {
     assert!(stdout.ends_with("t is ready to be tested\n"), "{stdout}");
     assert_eq!(authorizations.recv().unwrap(), format!("Bearer {TOKEN}"), "doctor must authenticate with the kubeconfig's credentials");
     assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN), "the token leaked:\n{stdout}\n{stderr}");
+}
+
+#[test]
+fn a_stale_token_fails_the_kubernetes_api_check_with_its_remedy() {
+    let dir = env_dir("terraform:\n  root: terraform\n");
+    let (url, _) = kubernetes_api(false);
+    std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&url)).unwrap();
+    let out = vixens().arg("doctor").arg(dir.path().join("env.yaml")).assert().code(1);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    assert!(stdout.contains(&format!("FAIL  kubernetes-api  {url} answered 401 Unauthorized: it does not accept the credentials of {}", kubeconfig.display())), "{stdout}");
+    assert!(stdout.contains("remedy: regenerate the kubeconfig (talosctl kubeconfig, or terraform output): its token or certificate is stale"), "{stdout}");
+    assert!(!stdout.contains(TOKEN));
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //!
 //! Authentication is by bearer token: the admin token may do everything, the read-only token only
 //! get, list and watch (403 otherwise, as RBAC would answer); no token or an unknown one is 401.
-//! `/version`, `/healthz`, `/livez` and `/readyz` are public, as on a real cluster.
+//! `/version`, `/healthz`, `/livez` and `/readyz` are public, as on a real cluster; but, as there,
+//! authentication comes first, so a wrong token is 401 on them too.
 
 mod discovery;
 mod handlers;
@@ -99,7 +100,23 @@ pub fn router(store: Store, tokens: Tokens) -> Router {
         .route("/openapi/v2", get(discovery::openapi_v2))
         .route("/api/{*rest}", any(handlers::core))
         .route("/apis/{*rest}", any(handlers::grouped))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&api), reject_bad_credentials))
         .with_state(api)
+}
+
+/// 401 for a request presenting a token the API does not know, whatever the path: a client
+/// with a stale kubeconfig learns it from `/version` as from a real server.
+async fn reject_bad_credentials(
+    axum::extract::State(api): axum::extract::State<Arc<Api>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.headers().contains_key(header::AUTHORIZATION)
+        && let Err(e) = api.authenticate(request.headers())
+    {
+        return e.into_response();
+    }
+    next.run(request).await
 }
 
 /// The answer to a path nothing serves: a 404 `Status`, as the real server.

@@ -163,6 +163,20 @@ async fn a_request_without_a_token_is_unauthorized() {
 }
 
 #[tokio::test]
+async fn version_is_public_but_a_wrong_token_is_unauthorized_even_there() {
+    let lab = Lab::up(&[]);
+    let ca = std::fs::read(lab.path("ca.crt")).unwrap();
+    let der: Vec<Vec<u8>> = rustls_pemfile::certs(&mut ca.as_slice()).map(|c| c.unwrap().to_vec()).collect();
+    let mut config = kube::Config::new(lab.info["api_url"].as_str().unwrap().parse().unwrap());
+    config.root_cert = Some(der);
+    let anonymous = kube::Client::try_from(config.clone()).unwrap();
+    assert!(anonymous.apiserver_version().await.is_ok(), "anonymous /version");
+    config.auth_info.token = Some("not-the-token".to_owned().into());
+    let stale = kube::Client::try_from(config).unwrap();
+    assert_eq!(api_error(stale.apiserver_version().await.unwrap_err()).code, 401);
+}
+
+#[tokio::test]
 async fn create_fills_generated_names_and_refuses_a_missing_namespace() {
     let (lab, apps) = lab_with_apps().await;
     let generated = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"generateName": "preview-"}});
