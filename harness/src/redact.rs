@@ -31,7 +31,7 @@ impl Redactor {
             return;
         }
         self.secrets.push((value.to_owned(), format!("[REDACTED:{name}]")));
-        self.secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
     }
 
     /// Registers every secret-looking value of a kubeconfig or talosconfig file: tokens,

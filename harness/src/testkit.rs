@@ -30,6 +30,17 @@ pub struct Binaries {
     pub vixens_lab: PathBuf,
 }
 
+impl Binaries {
+    /// Their folders, once each: put first on `PATH`, documented commands and the lab's
+    /// terraform that call `vixens` and `vixens-lab` by name run this build.
+    #[must_use]
+    pub fn folders(&self) -> Vec<PathBuf> {
+        let mut folders: Vec<PathBuf> = [&self.vixens, &self.vixens_lab].iter().filter_map(|p| p.parent().map(Path::to_owned)).collect();
+        folders.dedup();
+        folders
+    }
+}
+
 /// Why the binaries could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {

@@ -12,7 +12,6 @@
 //! for every suite. A real cluster is expected to be running already.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use libtest_mimic::{Failed, Trial};
@@ -54,7 +53,7 @@ pub fn trials(env: &Environment) -> Vec<Trial> {
 }
 
 fn run(env: &Environment, doc: &Document, entry: &Entry, mutating: bool) -> Result<(), Failed> {
-    let binaries = binaries_folders()?;
+    let binaries = crate::testkit::binaries().map_err(|e| Failed::from(commands::error_chain(&e)))?.folders();
     let session = Session::open(env, &format!("commands::{}", entry.id), Use::Read).map_err(|e| Failed::from(commands::error_chain(&e)))?;
     let result = run_entry(session.env(), doc, entry, RunOptions { mutating, entries: vec![entry.id.clone()], extra_path: binaries });
     let closed = session.close().map_err(|e| Failed::from(commands::error_chain(&e)));
@@ -74,17 +73,4 @@ fn run_entry(env: &Environment, doc: &Document, entry: &Entry, options: RunOptio
         ))),
         Verdict::Skipped(skip) => Err(Failed::from(format!("not runnable here: {skip}"))),
     }
-}
-
-/// Where the `vixens` and `vixens-lab` binaries under test are, so that documented commands
-/// (and the lab's terraform) calling them by name run this build.
-fn binaries_folders() -> Result<Vec<PathBuf>, Failed> {
-    let binaries = crate::testkit::binaries().map_err(|e| Failed::from(e.to_string()))?;
-    let mut folders: Vec<PathBuf> = Vec::new();
-    for dir in [&binaries.vixens, &binaries.vixens_lab].into_iter().filter_map(|p| p.parent()) {
-        if !folders.iter().any(|f| f == dir) {
-            folders.push(dir.to_owned());
-        }
-    }
-    Ok(folders)
 }

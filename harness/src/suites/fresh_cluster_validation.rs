@@ -12,7 +12,6 @@
 //! Each trial opens a [`Session`]: an on-demand environment (the lab) is brought up first if it
 //! is not up and torn down after; a killed run's leftovers are reaped first.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libtest_mimic::{Failed, Trial};
@@ -50,18 +49,10 @@ fn run(env: &Environment, check: Check) -> Result<(), Failed> {
     let mut ledger = Ledger::for_env(env);
     let mut options = Options::default().progress_interval(progress_interval(env));
     if check.phases().contains(&Phase::Commands) {
-        options = options.extra_path(binaries_folders()?);
+        options = options.extra_path(crate::testkit::binaries().map_err(|e| Failed::from(chain(&e)))?.folders());
     }
     let outcome = cycle::run(env, check, &options, &mut Reporters::new().with(&mut terminal).with(&mut ledger));
     verdict(&outcome, ledger.finish().err(), session.close().err())
-}
-
-/// The folders of the `vixens` and `vixens-lab` under test, which documented commands call.
-fn binaries_folders() -> Result<Vec<PathBuf>, Failed> {
-    let binaries = crate::testkit::binaries().map_err(|e| Failed::from(chain(&e)))?;
-    let mut folders: Vec<PathBuf> = [binaries.vixens, binaries.vixens_lab].iter().filter_map(|p| p.parent().map(Path::to_owned)).collect();
-    folders.dedup();
-    Ok(folders)
 }
 
 /// Progress about ten times per Argo CD budget, at most every [`PROGRESS_INTERVAL`].
@@ -87,6 +78,7 @@ fn verdict(outcome: &Outcome, ledger: Option<crate::evidence::Error>, session: O
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::path::Path;
 
     use super::*;
 

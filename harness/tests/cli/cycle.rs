@@ -25,8 +25,7 @@ fn lab(faults: &[&str]) -> Instance {
 /// Progress every second; the documented commands find `vixens` and `vixens-lab` on PATH.
 fn options() -> Options {
     let binaries = testkit::binaries().expect("the harness binaries build");
-    let folders = [&binaries.vixens, &binaries.vixens_lab].iter().filter_map(|p| p.parent().map(Path::to_owned)).collect();
-    Options::default().progress_interval(Duration::from_secs(1)).extra_path(folders)
+    Options::default().progress_interval(Duration::from_secs(1)).extra_path(binaries.folders())
 }
 
 /// Runs `check` on `env`, progress on stderr (nextest shows it for a failing test).
