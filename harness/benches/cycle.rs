@@ -44,7 +44,9 @@ impl Reporter for Timeline {
                     entry.2 = Some(now);
                 }
             }
-            CycleEvent::PhaseProgress { phase: Phase::TalosHealth, progress: Progress::Output { tool: "talosctl", .. }, .. } => self.last_health_line = Some(now),
+            CycleEvent::PhaseProgress { phase: Phase::TalosHealth, progress: Progress::Output { tool: "talosctl", .. }, .. } => {
+                self.last_health_line = Some(now)
+            }
             CycleEvent::PhaseProgress { .. } | CycleEvent::Started { .. } | CycleEvent::Finished { .. } => {}
         }
     }
@@ -57,7 +59,12 @@ impl Timeline {
 
     /// `talosctl health` from the phase's start to its last line, and the Argo CD phase.
     fn bootstrap_wait(&self) -> Duration {
-        let health = self.phases.iter().find(|(p, ..)| *p == Phase::TalosHealth).and_then(|(_, start, _)| self.last_health_line.map(|l| l - *start)).unwrap_or_default();
+        let health = self
+            .phases
+            .iter()
+            .find(|(p, ..)| *p == Phase::TalosHealth)
+            .and_then(|(_, start, _)| self.last_health_line.map(|l| l - *start))
+            .unwrap_or_default();
         health + self.phase(Phase::Argocd)
     }
 }
@@ -66,10 +73,8 @@ impl Timeline {
 fn timing_terraform(dir: &Path) -> (PathBuf, PathBuf) {
     let script = dir.join("terraform");
     let log = dir.join("terraform-times.log");
-    let text = format!(
-        "#!/bin/sh\nstart=$(date +%s%N)\nterraform \"$@\"\nrc=$?\necho $(( $(date +%s%N) - start )) >> '{}'\nexit $rc\n",
-        log.display()
-    );
+    let text =
+        format!("#!/bin/sh\nstart=$(date +%s%N)\nterraform \"$@\"\nrc=$?\necho $(( $(date +%s%N) - start )) >> '{}'\nexit $rc\n", log.display());
     std::fs::write(&script, text).unwrap();
     std::process::Command::new("chmod").arg("+x").arg(&script).status().unwrap();
     (script, log)

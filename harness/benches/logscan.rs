@@ -80,7 +80,8 @@ fn main() {
 
     let file = tempfile::NamedTempFile::new().unwrap();
     file.as_file().write_all(&corpus.text).unwrap();
-    let (best, _) = best_of(|| scanner.scan_reader(std::fs::File::open(file.path()).unwrap(), &Input::new("corpus", "mixed"), &mut Count(0)).unwrap());
+    let (best, _) =
+        best_of(|| scanner.scan_reader(std::fs::File::open(file.path()).unwrap(), &Input::new("corpus", "mixed"), &mut Count(0)).unwrap());
     row("scan_reader, file (page cache)", best, mb);
 
     match ripgrep(file.path()) {
@@ -110,7 +111,11 @@ fn main() {
 
 /// Rules shaped like a homelab's allow-list; the benchmark's errors match some of them.
 fn allow_list() -> Vec<AllowRule> {
-    let rule = |line, pattern: &str, reason: &str| AllowRule { pattern: pattern.into(), reason: reason.into(), origin: Origin { file: "env.yaml".into(), line } };
+    let rule = |line, pattern: &str, reason: &str| AllowRule {
+        pattern: pattern.into(),
+        reason: reason.into(),
+        origin: Origin { file: "env.yaml".into(), line },
+    };
     vec![
         rule(1, r"ext-iscsid|iscsi(adm|d)?:", "iSCSI session noise while the NAS LUNs attach"),
         rule(2, r"I/O error, dev vdb", "the scratch disk of the lab"),

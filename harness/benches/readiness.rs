@@ -52,9 +52,7 @@ const TARGET: Duration = Duration::from_millis(100);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: usize| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(default)
-    };
+    let arg = |name: &str, default: usize| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(default);
     let (watch_trials, poll_trials) = (arg("--trials", 30), arg("--poll-trials", 6));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(run(watch_trials, poll_trials));

@@ -83,11 +83,8 @@ pub fn trials(repo: &Path) -> Vec<Trial> {
             return vec![Trial::test("adr::directory", move || Err(Failed::from(message)))];
         }
     };
-    let mut trials: Vec<Trial> = lint
-        .adrs
-        .iter()
-        .map(|adr| trial(format!("adr::{}", adr.stem), repository::in_scope(&lint, Scope::File, Some(&adr.path))))
-        .collect();
+    let mut trials: Vec<Trial> =
+        lint.adrs.iter().map(|adr| trial(format!("adr::{}", adr.stem), repository::in_scope(&lint, Scope::File, Some(&adr.path)))).collect();
     trials.push(trial("adr::numbering".into(), repository::in_scope(&lint, Scope::Numbering, None)));
     trials.push(trial("adr::supersession".into(), repository::in_scope(&lint, Scope::Supersession, None)));
     trials.push(trial("adr::index".into(), repository::in_scope(&lint, Scope::Index, None)).with_ignored_flag(lint.indexes.is_empty()));
@@ -97,13 +94,12 @@ pub fn trials(repo: &Path) -> Vec<Trial> {
 /// A trial that fails when any of `diagnostics` is an error; its message lists them all.
 fn trial<'a>(name: String, diagnostics: impl Iterator<Item = &'a Diagnostic>) -> Trial {
     let diagnostics: Vec<Diagnostic> = diagnostics.cloned().collect();
-    Trial::test(name, move || {
-        if diagnostics.iter().any(Diagnostic::is_error) {
-            Err(Failed::from(output::lines(&diagnostics).trim_end()))
-        } else {
-            Ok(())
-        }
-    })
+    Trial::test(
+        name,
+        move || {
+            if diagnostics.iter().any(Diagnostic::is_error) { Err(Failed::from(output::lines(&diagnostics).trim_end())) } else { Ok(()) }
+        },
+    )
 }
 
 #[cfg(test)]

@@ -23,9 +23,9 @@ mod intervention;
 mod system_apps;
 
 pub use application::{
-    Application, ApplicationCondition, ApplicationSpec, ApplicationStatus, AutomatedSync, HealthCode, HealthStatus,
-    InitiatedBy, Operation, OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory,
-    SYNC_WAVE_ANNOTATION, SyncCode, SyncPolicy, SyncResult, SyncStatus,
+    Application, ApplicationCondition, ApplicationSpec, ApplicationStatus, AutomatedSync, HealthCode, HealthStatus, InitiatedBy, Operation,
+    OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory, SYNC_WAVE_ANNOTATION, SyncCode, SyncPolicy, SyncResult,
+    SyncStatus,
 };
 pub use conditions::{Condition, Unmet, ready, unmet_readiness};
 pub use convergence::{Converged, Convergence};
@@ -56,10 +56,7 @@ pub enum Error {
 /// `argocd.degraded-grace` as the grace of a Degraded app, progress every `progress_interval`.
 #[must_use]
 pub fn wait_config(env: &Environment, progress_interval: Duration) -> WaitConfig {
-    WaitConfig::default()
-        .timeout(env.budgets.phases.argocd)
-        .failing_grace(env.argocd.degraded_grace)
-        .progress_interval(progress_interval)
+    WaitConfig::default().timeout(env.budgets.phases.argocd).failing_grace(env.argocd.degraded_grace).progress_interval(progress_interval)
 }
 
 /// Watches every Application in `namespace` until every system app of `rules` is ready (see

@@ -178,7 +178,8 @@ impl Timings {
         let total = self.total();
         if total > budgets.recreate {
             // The first of equally slow phases is named: it is where the time went first.
-            let (slowest, slowest_elapsed) = per_phase.iter().copied().fold((Phase::Destroy, Duration::ZERO), |best, p| if p.1 > best.1 { p } else { best });
+            let (slowest, slowest_elapsed) =
+                per_phase.iter().copied().fold((Phase::Destroy, Duration::ZERO), |best, p| if p.1 > best.1 { p } else { best });
             overruns.push(Overrun::Total { total, budget: budgets.recreate, slowest, slowest_elapsed, slowest_budget: slowest.budget(budgets) });
         }
         for (phase, elapsed) in per_phase {
@@ -299,7 +300,13 @@ mod tests {
 
     #[test]
     fn a_cycle_within_every_budget_passes() {
-        let t = timings(&[(Phase::Destroy, ms(2, 0)), (Phase::Apply, ms(6, 10)), (Phase::TalosHealth, ms(2, 30)), (Phase::Argocd, ms(12, 0)), (Phase::Logs, ms(0, 40))]);
+        let t = timings(&[
+            (Phase::Destroy, ms(2, 0)),
+            (Phase::Apply, ms(6, 10)),
+            (Phase::TalosHealth, ms(2, 30)),
+            (Phase::Argocd, ms(12, 0)),
+            (Phase::Logs, ms(0, 40)),
+        ]);
         assert_eq!(t.judge(&homelab()), Ok(()));
         assert_eq!(t.total(), ms(23, 20));
     }
@@ -324,7 +331,10 @@ mod tests {
     fn over_the_total_with_every_phase_within_its_own_budget_still_fails() {
         let t = timings(&[(Phase::Destroy, ms(9, 0)), (Phase::Apply, ms(14, 0)), (Phase::Argocd, ms(8, 0))]);
         let overruns = t.judge(&homelab()).unwrap_err();
-        assert_eq!(overruns, [Overrun::Total { total: min(31), budget: min(30), slowest: Phase::Apply, slowest_elapsed: min(14), slowest_budget: min(15) }]);
+        assert_eq!(
+            overruns,
+            [Overrun::Total { total: min(31), budget: min(30), slowest: Phase::Apply, slowest_elapsed: min(14), slowest_budget: min(15) }]
+        );
         assert_eq!(overruns[0].to_string(), "recreate took 31m, over its 30m budget; slowest phase apply 14m of 15m");
     }
 

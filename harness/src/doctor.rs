@@ -251,10 +251,11 @@ impl Doctor<'_> {
 
     fn terraform_root(&self) -> Check {
         let root = &self.env.terraform.root;
-        let modules = std::fs::read_dir(root)
-            .map(|entries| entries.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tf")).count());
+        let modules = std::fs::read_dir(root).map(|entries| entries.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tf")).count());
         match modules {
-            Ok(n) if n > 0 => Check { name: "terraform-root", status: Status::Ok, detail: format!("{} ({n} .tf files)", root.display()), remedy: None },
+            Ok(n) if n > 0 => {
+                Check { name: "terraform-root", status: Status::Ok, detail: format!("{} ({n} .tf files)", root.display()), remedy: None }
+            }
             Ok(_) => Check {
                 name: "terraform-root",
                 status: Status::Fail,
@@ -286,7 +287,11 @@ impl Doctor<'_> {
 
     fn kubeconfig(&self, name: &'static str, path: &Path) -> Check {
         if !path.exists() {
-            return self.absent(name, format!("{} does not exist", path.display()), format!("put the kubeconfig at {} or fix `{name}` in env.yaml", path.display()));
+            return self.absent(
+                name,
+                format!("{} does not exist", path.display()),
+                format!("put the kubeconfig at {} or fix `{name}` in env.yaml", path.display()),
+            );
         }
         match kube::config::Kubeconfig::read_from(path) {
             Ok(config) => {
@@ -351,7 +356,10 @@ impl Doctor<'_> {
             Err(ApiProbe::Unreachable(e)) => self.absent(
                 "kubernetes-api",
                 format!("{server} unreachable: {e}"),
-                format!("is the cluster up and the VIP reachable from here? try `kubectl --kubeconfig {} get --raw /version`", self.env.kubeconfig.display()),
+                format!(
+                    "is the cluster up and the VIP reachable from here? try `kubectl --kubeconfig {} get --raw /version`",
+                    self.env.kubeconfig.display()
+                ),
             ),
         }
     }
@@ -381,20 +389,23 @@ fn server_version(kubeconfig: &Path) -> Result<String, ApiProbe> {
     let unreachable = |e: String| ApiProbe::Unreachable(e);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| unreachable(e.to_string()))?;
     let silent = tracing::subscriber::NoSubscriber::default();
-    tracing::subscriber::with_default(silent, || runtime.block_on(async {
-        let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| unreachable(e.to_string()))?;
-        let mut config =
-            kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default()).await.map_err(|e| unreachable(e.to_string()))?;
-        config.connect_timeout = Some(API_TIMEOUT);
-        config.read_timeout = Some(API_TIMEOUT);
-        let client = kube::Client::try_from(config).map_err(|e| unreachable(e.to_string()))?;
-        match tokio::time::timeout(API_TIMEOUT * 2, client.apiserver_version()).await {
-            Ok(Ok(info)) => Ok(info.git_version),
-            Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(ApiProbe::Unauthorized),
-            Ok(Err(e)) => Err(unreachable(error_chain(&e))),
-            Err(_) => Err(unreachable(format!("no answer within {}", humantime::format_duration(API_TIMEOUT * 2)))),
-        }
-    }))
+    tracing::subscriber::with_default(silent, || {
+        runtime.block_on(async {
+            let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| unreachable(e.to_string()))?;
+            let mut config = kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            config.connect_timeout = Some(API_TIMEOUT);
+            config.read_timeout = Some(API_TIMEOUT);
+            let client = kube::Client::try_from(config).map_err(|e| unreachable(e.to_string()))?;
+            match tokio::time::timeout(API_TIMEOUT * 2, client.apiserver_version()).await {
+                Ok(Ok(info)) => Ok(info.git_version),
+                Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(ApiProbe::Unauthorized),
+                Ok(Err(e)) => Err(unreachable(error_chain(&e))),
+                Err(_) => Err(unreachable(format!("no answer within {}", humantime::format_duration(API_TIMEOUT * 2)))),
+            }
+        })
+    })
 }
 
 /// An error and its causes on one line (`a: b: c`), each cause said once.

@@ -140,7 +140,8 @@ pub fn append(ledger: &Path, record: &CycleRecord) -> Result<(), Error> {
 /// when it is not a git checkout or git cannot run.
 #[must_use]
 pub fn infra_revision(repo: &Path) -> (String, bool) {
-    let git = |args: &[&str]| Command::new("git").arg("-C").arg(repo).args(args).timeout(GIT_TIMEOUT).run().ok().filter(crate::process::Finished::success);
+    let git =
+        |args: &[&str]| Command::new("git").arg("-C").arg(repo).args(args).timeout(GIT_TIMEOUT).run().ok().filter(crate::process::Finished::success);
     let Some(head) = git(&["rev-parse", "--verify", "HEAD"]) else { return (UNKNOWN_REVISION.to_owned(), false) };
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|status| !status.stdout.trim().is_empty());
     (head.stdout.trim().to_owned(), dirty)

@@ -169,9 +169,7 @@ impl Cluster {
         let unusable = |error: &KubeconfigError| Error::Kubeconfig { path: path.to_owned(), reason: describe(error) };
         let kubeconfig = Kubeconfig::read_from(path).map_err(|e| unusable(&e))?;
         let identity = current_user(&kubeconfig);
-        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .map_err(|e| unusable(&e))?;
+        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.map_err(|e| unusable(&e))?;
         let endpoint = Endpoint { server: config.cluster_url.to_string(), identity, kubeconfig: path.to_owned() };
         let client = Client::try_from(config).map_err(|source| Error::Client {
             server: endpoint.server.clone(),
@@ -229,11 +227,8 @@ impl Cluster {
     /// The last probe's error when the budget runs out, or the first 401/403.
     pub async fn wait_reachable(&self, budget: Duration) -> Result<ServerVersion, Error> {
         let deadline = Instant::now() + budget;
-        let mut delays = ExponentialBuilder::default()
-            .with_min_delay(REACHABLE_MIN_DELAY)
-            .with_max_delay(REACHABLE_MAX_DELAY)
-            .without_max_times()
-            .build();
+        let mut delays =
+            ExponentialBuilder::default().with_min_delay(REACHABLE_MIN_DELAY).with_max_delay(REACHABLE_MAX_DELAY).without_max_times().build();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let error = match self.probe(left.min(REACHABLE_MAX_DELAY * 2)).await {
@@ -262,12 +257,9 @@ impl Endpoint {
             kube::Error::Api(status) if status.code == 401 => {
                 Error::Unauthorized { server, identity: self.identity.clone(), kubeconfig: self.kubeconfig.clone() }
             }
-            kube::Error::Api(status) if status.code == 403 => Error::Forbidden {
-                server,
-                identity: self.identity.clone(),
-                kubeconfig: self.kubeconfig.clone(),
-                message: status.message.clone(),
-            },
+            kube::Error::Api(status) if status.code == 403 => {
+                Error::Forbidden { server, identity: self.identity.clone(), kubeconfig: self.kubeconfig.clone(), message: status.message.clone() }
+            }
             source @ kube::Error::Api(_) => Error::Api { server, source },
             source => Error::Unreachable { server, source },
         }
@@ -345,10 +337,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_kubeconfig_is_named_with_its_env_yaml_key() {
         let err = Cluster::from_kubeconfig(Path::new("/nonexistent/kubeconfig")).await.err().unwrap();
-        assert_eq!(
-            err.to_string(),
-            "kubeconfig /nonexistent/kubeconfig does not exist (check `kubeconfig` in the environment's env.yaml)"
-        );
+        assert_eq!(err.to_string(), "kubeconfig /nonexistent/kubeconfig does not exist (check `kubeconfig` in the environment's env.yaml)");
     }
 
     #[tokio::test]
@@ -385,18 +374,11 @@ mod tests {
 
     #[tokio::test]
     async fn refused_credentials_name_the_identity_and_never_the_token() {
-        let endpoint = Endpoint {
-            server: "https://127.0.0.1:6443/".into(),
-            identity: "lab-readonly".into(),
-            kubeconfig: "/lab/kubeconfig-readonly".into(),
-        };
-        let status = |code: u16, message: &str| {
-            kube::Error::Api(Box::new(kube::core::Status::failure(message, "Forbidden").with_code(code)))
-        };
-        let forbidden = endpoint.classify(status(
-            403,
-            "applications.argoproj.io is forbidden: User \"lab-readonly\" cannot patch resource \"applications\"",
-        ));
+        let endpoint =
+            Endpoint { server: "https://127.0.0.1:6443/".into(), identity: "lab-readonly".into(), kubeconfig: "/lab/kubeconfig-readonly".into() };
+        let status = |code: u16, message: &str| kube::Error::Api(Box::new(kube::core::Status::failure(message, "Forbidden").with_code(code)));
+        let forbidden =
+            endpoint.classify(status(403, "applications.argoproj.io is forbidden: User \"lab-readonly\" cannot patch resource \"applications\""));
         assert_eq!(
             forbidden.to_string(),
             "user `lab-readonly` from /lab/kubeconfig-readonly is not allowed this at https://127.0.0.1:6443/ \

@@ -197,7 +197,10 @@ impl Lease {
             Some(old) => match &old.run {
                 Some(run) if run.runner.alive() && this_run.as_ref() == Some(run) => (Record { holder, ..old }, Found::OfThisRun),
                 Some(run) if run.runner.alive() => {
-                    let by = format!("nextest run {} (runner pid {}, last used by pid {} for {})", run.id, run.runner.pid, old.holder.pid, old.holder.purpose);
+                    let by = format!(
+                        "nextest run {} (runner pid {}, last used by pid {} for {})",
+                        run.id, run.runner.pid, old.holder.pid, old.holder.purpose
+                    );
                     return Err(Error::Busy { dir: work_dir.to_owned(), by });
                 }
                 _ => {

@@ -190,10 +190,8 @@ impl Scanner {
     pub fn with_config(allow: &[AllowRule], config: ScanConfig) -> Result<Self, Error> {
         // Leftmost-first semantics let aho-corasick use its SIMD (Teddy) searcher; the standard
         // semantics would step the automaton over every byte.
-        let keywords = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(markers::KEYWORDS)
-            .expect("the marker keywords build an automaton");
+        let keywords =
+            AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(markers::KEYWORDS).expect("the marker keywords build an automaton");
         Ok(Self { allow: AllowList::new(allow)?, keywords, config })
     }
 
@@ -227,7 +225,15 @@ impl Scanner {
     }
 
     /// Judges one candidate line and reports it if it is a finding. Returns the sink's wish to go on.
-    fn judge<S: Sink + ?Sized>(&self, bytes: &[u8], line: u64, offset: u64, input: &Input<'_>, summary: &mut Summary, sink: &mut S) -> Result<bool, Error> {
+    fn judge<S: Sink + ?Sized>(
+        &self,
+        bytes: &[u8],
+        line: u64,
+        offset: u64,
+        input: &Input<'_>,
+        summary: &mut Summary,
+        sink: &mut S,
+    ) -> Result<bool, Error> {
         // Valid UTF-8 (nearly always) is borrowed; lossy conversion is the slow path.
         let raw = std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), std::borrow::Cow::Borrowed);
         let (node, text) = split_node(raw.trim_end_matches('\r'));
@@ -289,10 +295,11 @@ impl LineScan<'_> {
             let node = split_node(&line[..head]).0.unwrap_or("-").to_owned();
             return Err(Error::LineTooLong { input: self.input.name.to_owned(), node, line: number, offset, limit });
         }
-        let candidate = self.scanner.config.every_line_candidate || memchr::memchr(0x1b, line.as_bytes()).is_some() || self.scanner.keywords.is_match(line) || {
-            let b = line.as_bytes();
-            b.len() > 1 && matches!(b[0], b'E' | b'F') && matches!(b[1], b'0' | b'1')
-        };
+        let candidate =
+            self.scanner.config.every_line_candidate || memchr::memchr(0x1b, line.as_bytes()).is_some() || self.scanner.keywords.is_match(line) || {
+                let b = line.as_bytes();
+                b.len() > 1 && matches!(b[0], b'E' | b'F') && matches!(b[1], b'0' | b'1')
+            };
         if !candidate {
             return Ok(true);
         }

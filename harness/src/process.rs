@@ -182,11 +182,8 @@ impl Command {
         let io_error = |source| Error::Io { program: program.clone(), source };
         let (out_reader, out_writer) = os_pipe::pipe().map_err(io_error)?;
         let (err_reader, err_writer) = os_pipe::pipe().map_err(io_error)?;
-        let mut expression = duct::cmd(&self.program, &self.args)
-            .stdout_file(out_writer)
-            .stderr_file(err_writer)
-            .unchecked()
-            .before_spawn(|command| {
+        let mut expression =
+            duct::cmd(&self.program, &self.args).stdout_file(out_writer).stderr_file(err_writer).unchecked().before_spawn(|command| {
                 command.process_group(0);
                 Ok(())
             });

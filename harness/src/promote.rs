@@ -173,10 +173,7 @@ impl Check {
 /// Judges `evidence`.
 #[must_use]
 pub fn decide(evidence: &Evidence<'_>) -> Decision {
-    let mut checks = vec![
-        Check { name: "cycles".into(), result: cycles(evidence) },
-        Check { name: "junit".into(), result: junit_runs(evidence) },
-    ];
+    let mut checks = vec![Check { name: "cycles".into(), result: cycles(evidence) }, Check { name: "junit".into(), result: junit_runs(evidence) }];
     checks.extend(evidence.lints.iter().map(lint));
     Decision { environment: evidence.environment.to_owned(), revision: evidence.revision.clone(), checks }
 }
@@ -206,8 +203,7 @@ fn cycles(evidence: &Evidence<'_>) -> CheckResult {
         ))]);
     }
     let window = &records[records.len().saturating_sub(required)..];
-    let (on_revision, elsewhere): (Vec<&Numbered<'_>>, Vec<&Numbered<'_>>) =
-        window.iter().partition(|c| revision.matches(&c.record.revision));
+    let (on_revision, elsewhere): (Vec<&Numbered<'_>>, Vec<&Numbered<'_>>) = window.iter().partition(|c| revision.matches(&c.record.revision));
     let problems: Vec<Reason> = on_revision.iter().filter_map(|c| cycle_problem(c, evidence.budget)).collect();
 
     if problems.is_empty() && elsewhere.is_empty() && window.len() == required {
@@ -225,11 +221,7 @@ fn cycles(evidence: &Evidence<'_>) -> CheckResult {
         reasons.push(Reason::new(format!("{good}/{required} consecutive cycles")));
         reasons.extend(problems);
     } else if !on_revision.is_empty() {
-        reasons.push(Reason::new(format!(
-            "fewer than {required} cycles on revision {} ({})",
-            revision.short(),
-            on_revision.len()
-        )));
+        reasons.push(Reason::new(format!("fewer than {required} cycles on revision {} ({})", revision.short(), on_revision.len())));
     }
     reasons.extend(other_revisions(&elsewhere, window.len(), revision));
     CheckResult::Refused(reasons)
@@ -251,11 +243,8 @@ fn cycle_problem(cycle: &Numbered<'_>, env_budget: Duration) -> Option<Reason> {
         return with_artifacts(format!("cycle {n} took {}, over the {} budget", millis(record.total_ms), millis(budget_ms)));
     }
     if let Some(phase) = record.phases.iter().find(|p| !p.ok || p.ms > p.budget_ms) {
-        let why = if phase.ok {
-            format!("took {}, over its {} budget", millis(phase.ms), millis(phase.budget_ms))
-        } else {
-            "did not succeed".to_owned()
-        };
+        let why =
+            if phase.ok { format!("took {}, over its {} budget", millis(phase.ms), millis(phase.budget_ms)) } else { "did not succeed".to_owned() };
         return with_artifacts(format!("cycle {n}: phase {} {why}, yet the cycle is recorded as passed", phase.phase));
     }
     None
@@ -269,11 +258,7 @@ fn failure_summary(record: &CycleRecord) -> String {
             None => " (no failure recorded)".to_owned(),
         };
     };
-    let what = if first.message.contains(&first.culprit) {
-        first.message.clone()
-    } else {
-        format!("{} {}", first.culprit, first.message)
-    };
+    let what = if first.message.contains(&first.culprit) { first.message.clone() } else { format!("{} {}", first.culprit, first.message) };
     let more = match record.failures.len() - 1 {
         0 => String::new(),
         1 => " (and 1 more failure)".to_owned(),
@@ -310,8 +295,7 @@ fn cycle_numbers(numbers: &[usize]) -> String {
             _ => runs.push((n, n)),
         }
     }
-    let parts: Vec<String> =
-        runs.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
+    let parts: Vec<String> = runs.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
     let plural = if numbers.len() == 1 { "cycle" } else { "cycles" };
     format!("{plural} {}", parts.join(", "))
 }
@@ -328,11 +312,7 @@ fn junit_runs(evidence: &Evidence<'_>) -> CheckResult {
             ))]);
         }
     };
-    let runs: Vec<&junit::TestRun> = junit
-        .runs
-        .iter()
-        .filter(|r| r.name == RECREATE_CYCLE_TEST && r.package() == evidence.environment)
-        .collect();
+    let runs: Vec<&junit::TestRun> = junit.runs.iter().filter(|r| r.name == RECREATE_CYCLE_TEST && r.package() == evidence.environment).collect();
     if runs.is_empty() {
         return CheckResult::Refused(vec![Reason::new(format!(
             "{} has no {RECREATE_CYCLE_TEST} run for {}: run {}",
@@ -348,10 +328,9 @@ fn junit_runs(evidence: &Evidence<'_>) -> CheckResult {
             junit::Outcome::Failed(message) => {
                 reasons.push(Reason::new(format!("{RECREATE_CYCLE_TEST} failed in {}: {message}", run.place())));
             }
-            junit::Outcome::Flaky(message) => reasons.push(Reason::new(format!(
-                "{RECREATE_CYCLE_TEST} passed only on retry in {} (first attempt: {message})",
-                run.place()
-            ))),
+            junit::Outcome::Flaky(message) => {
+                reasons.push(Reason::new(format!("{RECREATE_CYCLE_TEST} passed only on retry in {} (first attempt: {message})", run.place())))
+            }
             junit::Outcome::Skipped => {
                 reasons.push(Reason::new(format!("{RECREATE_CYCLE_TEST} was skipped in {}", run.place())));
             }
@@ -385,8 +364,7 @@ fn lint(outcome: &LintOutcome) -> Check {
     let result = if outcome.problems.is_empty() {
         CheckResult::Passed(outcome.summary.clone())
     } else {
-        let mut reasons: Vec<Reason> =
-            outcome.problems.iter().take(MAX_LISTED_PROBLEMS).map(|p| Reason::new(p.clone())).collect();
+        let mut reasons: Vec<Reason> = outcome.problems.iter().take(MAX_LISTED_PROBLEMS).map(|p| Reason::new(p.clone())).collect();
         if outcome.problems.len() > MAX_LISTED_PROBLEMS {
             reasons.push(Reason::new(format!("and {} more problems", outcome.problems.len() - MAX_LISTED_PROBLEMS)));
         }
@@ -476,12 +454,7 @@ mod tests {
     }
 
     fn passing_junit(runs: usize) -> JunitEvidence {
-        let run = |i| TestRun {
-            binary: "lab::suites".into(),
-            stress_iteration: Some(i),
-            name: RECREATE_CYCLE_TEST.into(),
-            outcome: Outcome::Passed,
-        };
+        let run = |i| TestRun { binary: "lab::suites".into(), stress_iteration: Some(i), name: RECREATE_CYCLE_TEST.into(), outcome: Outcome::Passed };
         JunitEvidence::Read(Junit { path: "junit.xml".into(), runs: (0..runs as u32).map(run).collect() })
     }
 
@@ -559,10 +532,7 @@ mod tests {
         "3/5 consecutive cycles; cycle 2 failed in phase apply: terraform_data.cp[1] exit status 1; cycle 4 failed in phase argocd: traefik Degraded"
     )]
     #[case::no_cycles_at_all(vec![], "no cycles recorded for lab in /evidence/lab.jsonl")]
-    fn the_last_cycles_must_be_consecutive_successes_on_the_promoted_revision(
-        #[case] records: Vec<CycleRecord>,
-        #[case] expected: &str,
-    ) {
+    fn the_last_cycles_must_be_consecutive_successes_on_the_promoted_revision(#[case] records: Vec<CycleRecord>, #[case] expected: &str) {
         assert_eq!(cycles_verdict(records), expected);
     }
 
@@ -570,10 +540,7 @@ mod tests {
     fn the_environment_budget_holds_even_when_a_cycle_recorded_a_larger_one() {
         let mut lenient = slow(40);
         lenient.budget_ms = 60 * MIN;
-        assert_eq!(
-            cycles_verdict(vec![ok(A), ok(A), ok(A), ok(A), lenient]),
-            "4/5 consecutive cycles; cycle 5 took 40m, over the 30m budget"
-        );
+        assert_eq!(cycles_verdict(vec![ok(A), ok(A), ok(A), ok(A), lenient]), "4/5 consecutive cycles; cycle 5 took 40m, over the 30m budget");
     }
 
     #[test]
@@ -598,7 +565,10 @@ mod tests {
         let mut c = failed("argocd", "x", "y");
         c.failures.clear();
         c.phases[1].ok = false;
-        assert_eq!(cycles_verdict(vec![ok(A), ok(A), ok(A), ok(A), c]), "4/5 consecutive cycles; cycle 5 failed in phase apply (no failure recorded)");
+        assert_eq!(
+            cycles_verdict(vec![ok(A), ok(A), ok(A), ok(A), c]),
+            "4/5 consecutive cycles; cycle 5 failed in phase apply (no failure recorded)"
+        );
     }
 
     #[test]
@@ -627,7 +597,9 @@ mod tests {
     fn a_missing_junit_report_is_refused_with_the_command_that_writes_it() {
         assert_eq!(
             junit_reasons(JunitEvidence::Missing("target/nextest/promotion/junit.xml".into())),
-            ["no JUnit report at target/nextest/promotion/junit.xml: run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`"]
+            [
+                "no JUnit report at target/nextest/promotion/junit.xml: run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`"
+            ]
         );
     }
 
@@ -662,7 +634,9 @@ mod tests {
         }
         assert_eq!(
             junit_reasons(JunitEvidence::Read(junit)),
-            ["junit.xml has no fresh_cluster_validation::recreate_cycle run for lab: run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`"]
+            [
+                "junit.xml has no fresh_cluster_validation::recreate_cycle run for lab: run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`"
+            ]
         );
     }
 

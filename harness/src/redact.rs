@@ -97,11 +97,7 @@ mod tests {
     fn reads_tokens_and_key_data_from_a_kubeconfig() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kubeconfig");
-        std::fs::write(
-            &path,
-            "users:\n- name: admin\n  user:\n    token: s3cr3t-t0ken-value\n    client-key-data: LS0tLS1CRUdJTi1LRVk=\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "users:\n- name: admin\n  user:\n    token: s3cr3t-t0ken-value\n    client-key-data: LS0tLS1CRUdJTi1LRVk=\n").unwrap();
         let mut r = Redactor::new();
         r.add_config_file(&path);
         let out = r.redact("Authorization: Bearer s3cr3t-t0ken-value / LS0tLS1CRUdJTi1LRVk=");

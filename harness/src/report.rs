@@ -32,11 +32,7 @@ pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
-    let _ = if std::env::var("VIXENS_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().try_init()
-    } else {
-        builder.without_time().try_init()
-    };
+    let _ = if std::env::var("VIXENS_LOG_FORMAT").as_deref() == Ok("json") { builder.json().try_init() } else { builder.without_time().try_init() };
 }
 
 /// What a report is made from.
@@ -131,10 +127,7 @@ impl Report {
         let phases = phase_names(&cycles);
         let stats = phases.iter().map(|p| PhaseStats::of(p, cycles.iter().map(|c| &c.record))).collect();
         let tools = cycles.last().map(|c| c.record.tool_versions.clone()).unwrap_or_default();
-        let link = |path: &Path| Link {
-            shown: redactor.redact(&path.display().to_string()),
-            href: redactor.redact(&relative_href(out_dir, path)),
-        };
+        let link = |path: &Path| Link { shown: redactor.redact(&path.display().to_string()), href: redactor.redact(&relative_href(out_dir, path)) };
         Self {
             decision: redact_decision(inputs.decision, redactor),
             environment: redactor.redact(&environment),
@@ -173,10 +166,8 @@ impl Report {
             result.map_err(|source| Error { path: path.to_owned(), source })
         }
         write(out_dir, std::fs::create_dir_all(out_dir))?;
-        let written = Written {
-            markdown: out_dir.join(format!("{}.md", self.environment)),
-            html: out_dir.join(format!("{}.html", self.environment)),
-        };
+        let written =
+            Written { markdown: out_dir.join(format!("{}.md", self.environment)), html: out_dir.join(format!("{}.html", self.environment)) };
         write(&written.markdown, std::fs::write(&written.markdown, self.markdown()))?;
         write(&written.html, std::fs::write(&written.html, self.html()))?;
         Ok(written)

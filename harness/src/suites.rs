@@ -57,7 +57,8 @@ fn failure_message(error: &EnvConfigError) -> String {
     let env = error.path.parent().and_then(Path::file_name).map_or_else(|| "ENV".to_owned(), |n| n.to_string_lossy().into_owned());
     let mut message = error.to_string();
     if !error.missing_variables().is_empty() {
-        message.push_str("\nThis machine is not set up for this environment: export the variables above (README: \"Pointing it at a real homelab\").");
+        message
+            .push_str("\nThis machine is not set up for this environment: export the variables above (README: \"Pointing it at a real homelab\").");
     }
     message.push_str(&format!("\nThen `vixens doctor {env}` checks the tools, files and APIs before any test runs."));
     message
@@ -105,7 +106,10 @@ mod tests {
         let expected = "environment variables not set: VIXENS_DEV_CP1, VIXENS_DEV_CP2, VIXENS_DEV_CP3, VIXENS_DEV_VIP, \
                         VIXENS_MINIO_ENDPOINT, VIXENS_NAS_ADDRESS, VIXENS_REPO, VIXENS_SECRETS, VIXENS_TERRAFORM_REPO";
         assert!(message.contains(expected), "{message}");
-        assert!(message.contains(&format!("{}:21:13: `infra-repo`: environment variable VIXENS_REPO is not set", dir.join("env.yaml").display())), "{message}");
+        assert!(
+            message.contains(&format!("{}:21:13: `infra-repo`: environment variable VIXENS_REPO is not set", dir.join("env.yaml").display())),
+            "{message}"
+        );
         assert!(message.ends_with("Then `vixens doctor dev` checks the tools, files and APIs before any test runs."), "{message}");
     }
 
@@ -127,7 +131,12 @@ mod tests {
         assert_eq!(dev.argocd.root_app, "vixens-app-of-apps");
         assert_eq!(dev.argocd.system_apps.max_sync_wave, Some(2));
         assert!(dev.argocd.system_apps.names.iter().any(|n| n == "synology-csi"));
-        assert!(dev.protected.inventory.iter().any(|i| matches!(i, crate::env::InventoryCheck::S3Bucket { bucket, .. } if bucket == "terraform-state-dev")));
+        assert!(
+            dev.protected
+                .inventory
+                .iter()
+                .any(|i| matches!(i, crate::env::InventoryCheck::S3Bucket { bucket, .. } if bucket == "terraform-state-dev"))
+        );
         assert!(dev.kubeconfig.ends_with("dev/kubeconfig-dev"));
         assert!(dev.talosconfig.ends_with("dev/talosconfig-dev"));
         assert!(dev.talos_logs.allow.iter().all(|rule| !rule.reason.is_empty()));
@@ -139,7 +148,12 @@ mod tests {
         assert!(prod.is_protected());
         let workers = prod.nodes.iter().filter(|n| n.role == crate::env::NodeRole::Worker).count();
         assert_eq!((prod.nodes.len() - workers, workers), (3, 2));
-        assert!(prod.protected.inventory.iter().any(|i| matches!(i, crate::env::InventoryCheck::S3Bucket { bucket, .. } if bucket == "terraform-state-prod")));
+        assert!(
+            prod.protected
+                .inventory
+                .iter()
+                .any(|i| matches!(i, crate::env::InventoryCheck::S3Bucket { bucket, .. } if bucket == "terraform-state-prod"))
+        );
     }
 
     /// `period * terminate-after` of the override that puts `package` in its group.
@@ -158,13 +172,12 @@ mod tests {
     fn timeouts_nest_from_nextest_down_to_each_phase() {
         let text = std::fs::read_to_string(workspace().join(".config/nextest.toml")).unwrap();
         let config: toml_edit::DocumentMut = text.parse().unwrap();
-        let packages: Vec<String> = std::fs::read_dir(workspace().join("environments"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let packages: Vec<String> =
+            std::fs::read_dir(workspace().join("environments")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert!(packages.len() >= 4, "{packages:?}");
         for package in &packages {
-            let (group, limit) = nextest_limit(&config, package).unwrap_or_else(|| panic!("no nextest override puts package {package} in a test group with a slow-timeout"));
+            let (group, limit) = nextest_limit(&config, package)
+                .unwrap_or_else(|| panic!("no nextest override puts package {package} in a test group with a slow-timeout"));
             assert_eq!(&group, package);
             let max_threads = config["test-groups"][package.as_str()]["max-threads"].as_integer();
             assert_eq!(max_threads, Some(1), "test group {package}: two tests must never touch one environment at once");
@@ -175,8 +188,19 @@ mod tests {
             let budgets = &env.budgets;
             assert!(limit > budgets.recreate, "{package}: nextest ends a test after {limit:?}, before its recreate budget {:?}", budgets.recreate);
             let p = &budgets.phases;
-            for (phase, budget) in [("destroy", p.destroy), ("apply", p.apply), ("kubernetes-api", p.kubernetes_api), ("talos-health", p.talos_health), ("argocd", p.argocd), ("logs", p.logs)] {
-                assert!(budgets.recreate > budget, "{package}: phase {phase} ({budget:?}) does not fit in the recreate budget ({:?})", budgets.recreate);
+            for (phase, budget) in [
+                ("destroy", p.destroy),
+                ("apply", p.apply),
+                ("kubernetes-api", p.kubernetes_api),
+                ("talos-health", p.talos_health),
+                ("argocd", p.argocd),
+                ("logs", p.logs),
+            ] {
+                assert!(
+                    budgets.recreate > budget,
+                    "{package}: phase {phase} ({budget:?}) does not fit in the recreate budget ({:?})",
+                    budgets.recreate
+                );
             }
         }
     }

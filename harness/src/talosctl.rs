@@ -286,7 +286,12 @@ impl Talosctl {
     fn judge(&self, display: &str, code: i32, stderr: &str) -> Result<(), Error> {
         let stderr = self.redactor.redact(stderr);
         if code != 0 {
-            return Err(Error::Failed { command: display.to_owned(), code, message: failure_message(&stderr), stderr: process::tail(&stderr, STDERR_EXCERPT_LINES) });
+            return Err(Error::Failed {
+                command: display.to_owned(),
+                code,
+                message: failure_message(&stderr),
+                stderr: process::tail(&stderr, STDERR_EXCERPT_LINES),
+            });
         }
         let warning = warning(&stderr);
         if warning.is_empty() { Ok(()) } else { Err(Error::Partial { command: display.to_owned(), warning }) }

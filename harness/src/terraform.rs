@@ -446,7 +446,8 @@ impl Terraform {
     /// [`Terraform::init`].
     pub fn output(&self, run: Run<'_>) -> Result<BTreeMap<String, OutputValue>, Error> {
         let display = "terraform output -json".to_owned();
-        let invocation = Invocation { args: args(["output", "-json", "-no-color"]), display: display.clone(), stdout: Stdout::Document, ok_codes: &[0] };
+        let invocation =
+            Invocation { args: args(["output", "-json", "-no-color"]), display: display.clone(), stdout: Stdout::Document, ok_codes: &[0] };
         let output = self.invoke(invocation, run)?;
         serde_json::from_str(&output.document).map_err(|e| self.unexpected(&display, format!("printed outputs that are not JSON: {e}")))
     }
@@ -487,10 +488,8 @@ impl Terraform {
         let Run { timeout, mut progress } = run;
         let mut transcript = self.open_transcript(&invocation.display)?;
         let mut document = String::new();
-        let mut command = process::Command::new(&self.binary)
-            .arg(format!("-chdir={}", self.root.display()))
-            .args(invocation.args.iter().cloned())
-            .timeout(timeout);
+        let mut command =
+            process::Command::new(&self.binary).arg(format!("-chdir={}", self.root.display())).args(invocation.args.iter().cloned()).timeout(timeout);
         for (name, value) in &self.env {
             command = command.env(name, value);
         }
@@ -643,7 +642,11 @@ impl std::fmt::Debug for OutputValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = f.debug_struct("OutputValue");
         s.field("sensitive", &self.sensitive).field("output_type", &self.output_type);
-        if self.sensitive { s.field("value", &"(sensitive)") } else { s.field("value", &self.value) };
+        if self.sensitive {
+            s.field("value", &"(sensitive)")
+        } else {
+            s.field("value", &self.value)
+        };
         s.finish()
     }
 }

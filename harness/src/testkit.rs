@@ -167,9 +167,7 @@ impl Run {
                 command = command.env_remove(name);
             }
         }
-        let done = command
-            .run()
-            .map_err(|e| Error::Io(crate::process::tail(&format!("{e}"), 5)))?;
+        let done = command.run().map_err(|e| Error::Io(crate::process::tail(&format!("{e}"), 5)))?;
         if !done.success() {
             return Err(Error::BuildFailed { code: done.code(), stderr: done.stderr_tail(40) });
         }

@@ -53,11 +53,7 @@ impl Default for WaitConfig {
     /// - `progress_interval`: 5 seconds, the cadence of the homelab script's poll and of
     ///   `talosctl health`, so progress is at least as frequent as operators see today.
     fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(30 * 60),
-            failing_grace: Duration::from_secs(3 * 60),
-            progress_interval: Duration::from_secs(5),
-        }
+        Self { timeout: Duration::from_secs(30 * 60), failing_grace: Duration::from_secs(3 * 60), progress_interval: Duration::from_secs(5) }
     }
 }
 
@@ -252,8 +248,7 @@ impl fmt::Display for Progress {
         if self.waiting.is_empty() {
             return Ok(());
         }
-        let shown: Vec<String> =
-            self.waiting.iter().take(PROGRESS_NAMES).map(|w| format!("{} ({})", w.name, w.state)).collect();
+        let shown: Vec<String> = self.waiting.iter().take(PROGRESS_NAMES).map(|w| format!("{} ({})", w.name, w.state)).collect();
         write!(f, "; waiting on {}", shown.join(", "))?;
         match self.waiting.len().saturating_sub(PROGRESS_NAMES) {
             0 => Ok(()),
@@ -395,9 +390,7 @@ where
 
 fn denied(endpoint: &Endpoint, error: &watcher::Error) -> Option<crate::kube::Error> {
     match error {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
-            endpoint.denied(e)
-        }
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => endpoint.denied(e),
         watcher::Error::WatchError(status) => endpoint.denied(&kube::Error::Api(status.clone())),
         watcher::Error::NoResourceVersion => None,
     }

@@ -112,7 +112,8 @@ async fn main() {
     })
     .await;
     println!("list {APPS} applications in pages of 500 (watcher's initial list): median {paged:?}");
-    let selected = median(9, async || assert!(!apps.list(&ListParams::default().labels("vixens.io/tier=system")).await.unwrap().items.is_empty())).await;
+    let selected =
+        median(9, async || assert!(!apps.list(&ListParams::default().labels("vixens.io/tier=system")).await.unwrap().items.is_empty())).await;
     println!("list with a label selector (334 of {APPS}): median {selected:?}");
     let table = median(9, async || {
         let request = axum::http::Request::get("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications")
@@ -125,7 +126,8 @@ async fn main() {
     .await;
     println!("kubectl get applications (Table of {APPS} rows): median {table:?}");
     let nodes = median(9, async || {
-        let request = axum::http::Request::get("/api/v1/nodes").header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io").body(Vec::new()).unwrap();
+        let request =
+            axum::http::Request::get("/api/v1/nodes").header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io").body(Vec::new()).unwrap();
         client.request_text(request).await.unwrap();
     })
     .await;

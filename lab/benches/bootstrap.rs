@@ -52,23 +52,30 @@ async fn measure(nodes: usize, apps: Vec<AppSpec>) -> Figures {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let converged = started.elapsed();
-    let objects = ["nodes", "pods", "events", "namespaces"].iter().map(|p| store.list(&ResourceId::new("", p), None).0.len()).sum::<usize>() + total_apps;
+    let objects =
+        ["nodes", "pods", "events", "namespaces"].iter().map(|p| store.list(&ResourceId::new("", p), None).0.len()).sum::<usize>() + total_apps;
     let node = &cluster.nodes()[0];
     let log_lines_per_node = ["machined", "apid", "etcd", "kubelet", "containerd", "cri", "ext-iscsid", "controller-runtime"]
         .iter()
         .map(|s| node.log_len(s).unwrap_or(0))
         .sum();
-    Figures { nodes_ready: nodes_ready.unwrap_or(converged), converged, objects, revision: store.revision(), kmsg_per_node: node.kmsg_len(), log_lines_per_node }
+    Figures {
+        nodes_ready: nodes_ready.unwrap_or(converged),
+        converged,
+        objects,
+        revision: store.revision(),
+        kmsg_per_node: node.kmsg_len(),
+        log_lines_per_node,
+    }
 }
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
     println!("| lab | nodes Ready | every Application converged | objects | store writes | dmesg records / node | log lines / node |");
     println!("|---|---|---|---|---|---|---|");
-    for (label, nodes, apps) in [
-        ("default tree (3 nodes, 21 apps)", 3, argocd::default_apps()),
-        ("--app-count 1000 --nodes 100", 100, argocd::generated_apps(1000)),
-    ] {
+    for (label, nodes, apps) in
+        [("default tree (3 nodes, 21 apps)", 3, argocd::default_apps()), ("--app-count 1000 --nodes 100", 100, argocd::generated_apps(1000))]
+    {
         let f = runtime.block_on(measure(nodes, apps));
         println!(
             "| {label} | {:.2} s | {:.2} s | {} | {} | {} | {} |",

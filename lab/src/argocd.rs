@@ -131,7 +131,9 @@ impl Controller {
         let nodes = ResourceId::new("", "nodes");
         loop {
             let ready = self.store.list(&nodes, None).0.into_iter().find(|n| {
-                n.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+                n.pointer("/status/conditions")
+                    .and_then(Value::as_array)
+                    .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
             });
             if let Some(name) = ready.as_ref().and_then(|n| n.pointer("/metadata/name")).and_then(Value::as_str) {
                 return self.spec.node(name).cloned();
@@ -145,9 +147,19 @@ impl Controller {
 
     fn install_pods(&self, node: &crate::spec::NodeSpec) {
         let image = "quay.io/argoproj/argocd:v3.5.1";
-        let deployments = ["argocd-applicationset-controller", "argocd-dex-server", "argocd-notifications-controller", "argocd-redis", "argocd-repo-server", "argocd-server"];
-        let mut pods: Vec<(String, &str, (&str, String))> =
-            vec![("argocd-application-controller-0".into(), "argocd-application-controller", ("StatefulSet", "argocd-application-controller".into()))];
+        let deployments = [
+            "argocd-applicationset-controller",
+            "argocd-dex-server",
+            "argocd-notifications-controller",
+            "argocd-redis",
+            "argocd-repo-server",
+            "argocd-server",
+        ];
+        let mut pods: Vec<(String, &str, (&str, String))> = vec![(
+            "argocd-application-controller-0".into(),
+            "argocd-application-controller",
+            ("StatefulSet", "argocd-application-controller".into()),
+        )];
         for deployment in deployments {
             let rs = format!("{deployment}-{}", name_suffix(deployment, 10));
             pods.push((format!("{rs}-{}", name_suffix(&rs, 5)), deployment, ("ReplicaSet", rs)));
@@ -207,7 +219,8 @@ impl Controller {
 
         let finished_at = now();
         let history = [application::history_entry(0, "argocd/overlays/dev", &self.revision, &started_at, &finished_at, &InitiatedBy::Automated)];
-        let mut patch = application::sync_succeeded("argocd/overlays/dev", &operation, &self.revision, &started_at, &finished_at, &children, &history);
+        let mut patch =
+            application::sync_succeeded("argocd/overlays/dev", &operation, &self.revision, &started_at, &finished_at, &children, &history);
         // Children have no health check upstream: once they all exist, the root is Healthy.
         patch["status"]["health"] = application::health("Healthy", None, &finished_at);
         self.patch(ROOT_APP, &patch);

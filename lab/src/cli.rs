@@ -157,11 +157,7 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     let _up_lock = state.lock_up()?;
     if state.daemon_running()? {
         let what = state.read_info()?.map_or_else(String::new, |info| format!(" (`{}`, pid {}, {})", info.name, info.pid, info.api_url));
-        bail!(
-            "a lab is already running in {}{what}; run `vixens-lab down --state-dir {}` first",
-            state.root().display(),
-            state.root().display()
-        );
+        bail!("a lab is already running in {}{what}; run `vixens-lab down --state-dir {}` first", state.root().display(), state.root().display());
     }
     let _ = std::fs::remove_file(state.lab_json());
     std::fs::write(state.spec_json(), serde_json::to_vec_pretty(&spec)?)?;

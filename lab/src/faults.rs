@@ -70,9 +70,10 @@ impl Faults {
                 None => (item, None),
             };
             let need = |what: &str| -> Result<String, FaultError> {
-                value.filter(|v| !v.is_empty()).map(str::to_owned).ok_or_else(|| FaultError {
-                    message: format!("`{name}` needs a value: {name}={what}"),
-                })
+                value
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(|| FaultError { message: format!("`{name}` needs a value: {name}={what}") })
             };
             let seconds = |v: String| -> Result<Duration, FaultError> {
                 v.parse::<f64>()
@@ -168,9 +169,6 @@ mod tests {
     #[test]
     fn a_fault_without_its_value_is_a_clear_error() {
         assert_eq!(Faults::parse("app-stuck").unwrap_err().message, "`app-stuck` needs a value: app-stuck=APP");
-        assert_eq!(
-            Faults::parse("slow-bootstrap=soon").unwrap_err().message,
-            "`slow-bootstrap=soon`: expected a number of seconds"
-        );
+        assert_eq!(Faults::parse("slow-bootstrap=soon").unwrap_err().message, "`slow-bootstrap=soon`: expected a number of seconds");
     }
 }

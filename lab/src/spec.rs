@@ -112,8 +112,7 @@ impl AppSpec {
     /// twice.
     pub fn load_list(path: &Path) -> Result<Vec<Self>, AppsFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| AppsFileError::Read { path: path.to_owned(), source })?;
-        let apps: Vec<Self> = serde_saphyr::from_str(&text)
-            .map_err(|e| AppsFileError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let apps: Vec<Self> = serde_saphyr::from_str(&text).map_err(|e| AppsFileError::Parse { path: path.to_owned(), message: e.to_string() })?;
         let mut seen = std::collections::BTreeSet::new();
         for app in &apps {
             if !seen.insert(app.name.as_str()) {
@@ -147,11 +146,9 @@ impl LabSpec {
     /// The first fault naming an unknown app or node, with the known names.
     pub fn check_faults(&self) -> Result<(), FaultError> {
         let apps: Vec<&str> = self.apps.iter().map(|a| a.name.as_str()).collect();
-        for (fault, names) in [
-            ("app-degraded", &self.faults.app_degraded),
-            ("app-stuck", &self.faults.app_stuck),
-            ("manual-sync", &self.faults.manual_sync),
-        ] {
+        for (fault, names) in
+            [("app-degraded", &self.faults.app_degraded), ("app-stuck", &self.faults.app_stuck), ("manual-sync", &self.faults.manual_sync)]
+        {
             if let Some(unknown) = names.iter().find(|n| !apps.contains(&n.as_str())) {
                 return Err(FaultError { message: format!("`{fault}={unknown}`: no such app; the apps are {}", apps.join(", ")) });
             }
@@ -184,15 +181,8 @@ impl LabSpec {
     /// The node names and addresses for `control_planes` + `workers` nodes of cluster `name`.
     #[must_use]
     pub fn nodes_for(name: &str, control_planes: usize, workers: usize) -> Vec<NodeSpec> {
-        let node = |i: usize, role: &str, n: usize| NodeSpec {
-            name: format!("{name}-{role}-{n}"),
-            address: address(i),
-            role: role.to_owned(),
-        };
-        (0..control_planes)
-            .map(|i| node(i, "controlplane", i + 1))
-            .chain((0..workers).map(|i| node(control_planes + i, "worker", i + 1)))
-            .collect()
+        let node = |i: usize, role: &str, n: usize| NodeSpec { name: format!("{name}-{role}-{n}"), address: address(i), role: role.to_owned() };
+        (0..control_planes).map(|i| node(i, "controlplane", i + 1)).chain((0..workers).map(|i| node(control_planes + i, "worker", i + 1))).collect()
     }
 }
 
@@ -277,7 +267,8 @@ mod tests {
         let (_dir, path) = apps_file("- name: traefik\n  sync_wave: two\n");
         let err = AppSpec::load_list(&path).unwrap_err().to_string();
         assert!(err.starts_with(&format!("{}: ", path.display())) && err.contains("line 2"), "{err}");
-        let (_dir, path) = apps_file("- {name: a, sync_wave: 0, path: p, destination_namespace: n}\n- {name: a, sync_wave: 1, path: p, destination_namespace: n}\n");
+        let (_dir, path) =
+            apps_file("- {name: a, sync_wave: 0, path: p, destination_namespace: n}\n- {name: a, sync_wave: 1, path: p, destination_namespace: n}\n");
         assert_eq!(AppSpec::load_list(&path).unwrap_err().to_string(), format!("{}: app `a` is listed twice", path.display()));
     }
 

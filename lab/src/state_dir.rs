@@ -150,11 +150,7 @@ impl StateDir {
     pub fn write_client_files(&self, info: &LabInfo, credentials: &Credentials, lab_binary: &Path) -> io::Result<()> {
         let kubeconfig = |user: &str, token: &str| kubeconfig(&info.name, &info.api_url, &credentials.ca_pem, user, token);
         write_atomic(&self.kubeconfig(), kubeconfig(&format!("{}-admin", info.name), &credentials.admin_token).as_bytes(), 0o600)?;
-        write_atomic(
-            &self.kubeconfig_readonly(),
-            kubeconfig(&format!("{}-readonly", info.name), &credentials.readonly_token).as_bytes(),
-            0o600,
-        )?;
+        write_atomic(&self.kubeconfig_readonly(), kubeconfig(&format!("{}-readonly", info.name), &credentials.readonly_token).as_bytes(), 0o600)?;
         let first_control_plane = info.spec.nodes.iter().find(|n| n.role == "controlplane").or(info.spec.nodes.first());
         let talosconfig = talosconfig(&info.name, &info.talos_endpoint, first_control_plane.map(|n| n.address.as_str()), credentials);
         write_atomic(&self.talosconfig(), talosconfig.as_bytes(), 0o600)?;

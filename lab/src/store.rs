@@ -350,12 +350,7 @@ impl Store {
         if since < inner.compacted {
             return Err(StoreError::Gone { requested: since, oldest: inner.compacted });
         }
-        let backlog = inner
-            .history
-            .iter()
-            .filter(|e| e.resource_version > since && matches(e, resource, namespace))
-            .cloned()
-            .collect();
+        let backlog = inner.history.iter().filter(|e| e.resource_version > since && matches(e, resource, namespace)).cloned().collect();
         // Subscribing under the lock: no event can fall between the backlog and the live feed.
         let live = self.events.subscribe();
         Ok(Watch { backlog, live, revision: inner.revision })
@@ -529,7 +524,12 @@ mod tests {
         let keep = |o: &Value| o["metadata"]["name"] != "z";
         let first = store.list_page(&pods, None, None, 2, keep);
         let second = store.list_page(&pods, None, first.next.as_ref(), 2, keep);
-        let names = |p: &Page| p.items.iter().map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).collect::<Vec<_>>();
+        let names = |p: &Page| {
+            p.items
+                .iter()
+                .map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&first), ["a/x", "a/y"]);
         assert_eq!(names(&second), ["b/x"]);
         assert!(second.next.is_none(), "the filtered-out last object makes no extra page");

@@ -196,7 +196,8 @@ fn parse_failure(error: &clap::Error) -> ExitCode {
         }
         _ => error.render().to_string().lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ").to_owned(),
     };
-    let command = command.and_then(|c| <Cli as clap::CommandFactory>::command().get_subcommands().find(|s| s.get_name() == c).map(|s| s.get_name().to_owned()));
+    let command =
+        command.and_then(|c| <Cli as clap::CommandFactory>::command().get_subcommands().find(|s| s.get_name() == c).map(|s| s.get_name().to_owned()));
     fail(&Failure::Message(message), command.as_deref())
 }
 

@@ -96,10 +96,7 @@ pub fn check_change(root: &Path, base: &str, config: &Config) -> Result<Change, 
                 findings.push_unlined(
                     path,
                     Rule::AdrRequired,
-                    format!(
-                        "changed since {base} (architecture path `{pattern}`), but no ADR in {}/ was added or changed",
-                        repo.adr_dir()
-                    ),
+                    format!("changed since {base} (architecture path `{pattern}`), but no ADR in {}/ was added or changed", repo.adr_dir()),
                 );
             }
         }
@@ -126,8 +123,7 @@ fn turned_superseded(
         return Ok(());
     }
     let before = git(root, &["show", &format!("{merge_base}:./{path}")])?;
-    let was_superseded = before.success()
-        && Record::read(path, before.stdout.as_bytes(), &config.vocabulary).status() == Some(Status::Superseded);
+    let was_superseded = before.success() && Record::read(path, before.stdout.as_bytes(), &config.vocabulary).status() == Some(Status::Superseded);
     if was_superseded {
         return Ok(());
     }
@@ -158,16 +154,19 @@ fn is_adr_path(path: &str, repo: &Repo, config: &Config) -> bool {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<crate::process::Finished, ChangeError> {
-    Ok(Command::new("git").arg("-C").arg(root).args(["-c", "core.quotePath=false"]).args(args).env("GIT_OPTIONAL_LOCKS", "0").timeout(GIT_TIMEOUT).run()?)
+    Ok(Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "core.quotePath=false"])
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .timeout(GIT_TIMEOUT)
+        .run()?)
 }
 
 fn checked(root: &Path, args: &[&str]) -> Result<String, ChangeError> {
     let done = git(root, args)?;
-    if done.success() {
-        Ok(done.stdout)
-    } else {
-        Err(ChangeError::Git { command: args.join(" "), stderr: done.stderr_tail(3) })
-    }
+    if done.success() { Ok(done.stdout) } else { Err(ChangeError::Git { command: args.join(" "), stderr: done.stderr_tail(3) }) }
 }
 
 /// One path a line (`core.quotePath=false` keeps non-ASCII names as they are).

@@ -275,12 +275,7 @@ struct Validator {
 
 impl Validator {
     fn problem(&mut self, at: &serde_saphyr::Location, message: String) {
-        self.problems.push(ConfigProblem {
-            line: at.line() as usize,
-            column: at.column() as usize,
-            span: span_of(at),
-            message,
-        });
+        self.problems.push(ConfigProblem { line: at.line() as usize, column: at.column() as usize, span: span_of(at), message });
     }
 
     fn config(&mut self, file: ConfigFile) -> Config {
@@ -341,17 +336,7 @@ impl Validator {
                 }
             };
         }
-        Config {
-            source: None,
-            directory,
-            ignore,
-            index,
-            vocabulary: Vocabulary::new(&extra),
-            spec,
-            implementation,
-            architecture,
-            severities,
-        }
+        Config { source: None, directory, ignore, index, vocabulary: Vocabulary::new(&extra), spec, implementation, architecture, severities }
     }
 
     fn patterns(&mut self, key: &str, globs: &[S]) -> Option<Patterns> {
@@ -396,9 +381,7 @@ impl miette::Diagnostic for ConfigError {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(
-            self.problems.iter().map(|p| miette::LabeledSpan::new_with_span(Some(p.message.clone()), p.span.clone())),
-        ))
+        Some(Box::new(self.problems.iter().map(|p| miette::LabeledSpan::new_with_span(Some(p.message.clone()), p.span.clone()))))
     }
 }
 
@@ -455,8 +438,7 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_reported_with_its_line() {
-        let err = parse("statuses:\n  Living: alive\narchitecture: [\"a/{b\"]\nseverity:\n  no-such-rule: error\n  title: fatal\n")
-            .unwrap_err();
+        let err = parse("statuses:\n  Living: alive\narchitecture: [\"a/{b\"]\nseverity:\n  no-such-rule: error\n  title: fatal\n").unwrap_err();
         let lines = err.lines();
         assert_eq!(lines.len(), 4, "{lines:#?}");
         assert!(lines[0].starts_with(".config/adr.yaml:2:11: `statuses`: `Living` maps to `alive`"), "{}", lines[0]);

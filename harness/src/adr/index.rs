@@ -69,18 +69,10 @@ fn status(path: &str, entry: &Entry, i: usize, catalog: &Catalog, words: &Vocabu
         entry.status_texts.iter().find_map(|text| words.find_status(text))
     };
     match found {
-        None => out.push(
-            path,
-            entry.line,
-            Rule::IndexStatus,
-            format!("lists {} without its status ({actual})", catalog.name(i)),
-        ),
-        Some(listed) if listed != actual => out.push(
-            path,
-            entry.line,
-            Rule::IndexStatus,
-            format!("lists {} as {listed}, but it is {actual}", catalog.name(i)),
-        ),
+        None => out.push(path, entry.line, Rule::IndexStatus, format!("lists {} without its status ({actual})", catalog.name(i))),
+        Some(listed) if listed != actual => {
+            out.push(path, entry.line, Rule::IndexStatus, format!("lists {} as {listed}, but it is {actual}", catalog.name(i)))
+        }
         Some(_) => {}
     }
 }

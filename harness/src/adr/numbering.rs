@@ -20,12 +20,9 @@ pub(crate) fn check(catalog: &Catalog, out: &mut Findings) {
             continue;
         };
         match first_with.get(&number) {
-            Some(&first) => out.push(
-                &record.path,
-                record.title_line(),
-                Rule::DuplicateNumber,
-                format!("number {number} is also used by {}", catalog.name(first)),
-            ),
+            Some(&first) => {
+                out.push(&record.path, record.title_line(), Rule::DuplicateNumber, format!("number {number} is also used by {}", catalog.name(first)))
+            }
             None => {
                 first_with.insert(number, i);
             }

@@ -48,12 +48,7 @@ pub fn lint_summary(lint: &Lint) -> String {
 #[must_use]
 pub fn change_summary(change: &Change) -> String {
     let short: String = change.merge_base.chars().take(12).collect();
-    format!(
-        "{} in {} since {} (merge base {short})",
-        count(change.errors(), "error"),
-        count(change.changed.len(), "changed path"),
-        change.base
-    )
+    format!("{} in {} since {} (merge base {short})", count(change.errors(), "error"), count(change.changed.len(), "changed path"), change.base)
 }
 
 fn count(n: usize, what: &str) -> String {

@@ -24,12 +24,10 @@ static ADR_MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\badr[\s
 /// A bare number right after `by`/`par`: `Superseded by 17`.
 static BY_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?:by|par)\s+#?0*(\d{1,9})\b").expect("valid regex"));
 /// The number a title starts with: `ADR-003: ...`, `3. ...` (adr-tools), `003 - ...`.
-static TITLE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*\[?(?:adr[\s_-]*0*(\d{1,9})\b|0*(\d{1,9})\s*[.:)\-–—])").expect("valid regex")
-});
+static TITLE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*\[?(?:adr[\s_-]*0*(\d{1,9})\b|0*(\d{1,9})\s*[.:)\-–—])").expect("valid regex"));
 /// The number a file name starts with: `003-x.md`, `ADR-0003-x.md`, `0003_x.md`.
-static FILE_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^(?:adr[-_]?)?0*(\d{1,9})(?:[-_.\s]|$)").expect("valid regex"));
+static FILE_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:adr[-_]?)?0*(\d{1,9})(?:[-_.\s]|$)").expect("valid regex"));
 
 /// The number a file name starts with, if any.
 #[must_use]
@@ -271,8 +269,7 @@ impl Record {
     /// first line of a `## Status` section.
     fn read_fields_and_status_section(&mut self, words: &Vocabulary) {
         let first_section = self.markdown.headings.iter().find(|h| h.level > 1).map_or(usize::MAX, |h| h.body.start);
-        let status_bodies: Vec<Range<usize>> =
-            self.sections.iter().filter(|s| s.kind == SectionKind::Status).map(|s| s.body.clone()).collect();
+        let status_bodies: Vec<Range<usize>> = self.sections.iter().filter(|s| s.kind == SectionKind::Status).map(|s| s.body.clone()).collect();
         let lines = std::mem::take(&mut self.markdown.lines);
         let mut section_seen = vec![false; status_bodies.len()];
         for line in &lines {
@@ -500,12 +497,11 @@ mod tests {
 
     #[test]
     fn supersedes_in_a_field_in_prose_and_in_french() {
-        let r = read("# ADR-007: Redis\n\n**Supersedes:** [ADR-003](003-cache.md)\n\n## Context\n\nThis ADR supersedes ADR-2 and ADR-1. It is not about ADR-9.\n\nCet ADR remplace l'ADR-004.\n");
-        let targets: Vec<RefTarget> = r.predecessors.iter().map(|p| p.target.clone()).collect();
-        assert_eq!(
-            targets,
-            [RefTarget::Link("003-cache.md".into()), RefTarget::Number(2), RefTarget::Number(1), RefTarget::Number(4)]
+        let r = read(
+            "# ADR-007: Redis\n\n**Supersedes:** [ADR-003](003-cache.md)\n\n## Context\n\nThis ADR supersedes ADR-2 and ADR-1. It is not about ADR-9.\n\nCet ADR remplace l'ADR-004.\n",
         );
+        let targets: Vec<RefTarget> = r.predecessors.iter().map(|p| p.target.clone()).collect();
+        assert_eq!(targets, [RefTarget::Link("003-cache.md".into()), RefTarget::Number(2), RefTarget::Number(1), RefTarget::Number(4)]);
     }
 
     #[test]

@@ -203,9 +203,9 @@ fn path_like(token: &str, in_code: bool) -> Option<&str> {
     }
     // In prose a path must look like one: a file extension or a trailing slash.
     let last = token.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-    let has_extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty() && (1..=8).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())
-    });
+    let has_extension = last
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && (1..=8).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()));
     (in_code || has_extension || token.ends_with('/')).then_some(token)
 }
 

@@ -61,12 +61,9 @@ fn status(record: &Record, out: &mut Findings) {
             (Some(status), None) => known = Some((status, decl.line)),
             // adr-tools keeps "Accepted" above the "Superceded by" line it adds.
             (Some(Status::Superseded), Some(_)) => known = known.map(|(_, l)| (Status::Superseded, l)),
-            (Some(status), Some((earlier, line))) if status != earlier => out.push(
-                &record.path,
-                decl.line,
-                Rule::Status,
-                format!("says {status} here but {earlier} on line {line}"),
-            ),
+            (Some(status), Some((earlier, line))) if status != earlier => {
+                out.push(&record.path, decl.line, Rule::Status, format!("says {status} here but {earlier} on line {line}"))
+            }
             (Some(_), Some(_)) => {}
         }
     }
@@ -155,24 +152,18 @@ fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings)
                 continue;
             }
             match (&reference.target, reference.is_link) {
-                (Target::Path { exists: false, path }, true) => out.push(
-                    &record.path,
-                    reference.line,
-                    Rule::BrokenLink,
-                    format!("link to `{}`: {path} does not exist", reference.written),
-                ),
+                (Target::Path { exists: false, path }, true) => {
+                    out.push(&record.path, reference.line, Rule::BrokenLink, format!("link to `{}`: {path} does not exist", reference.written))
+                }
                 (Target::Path { exists: false, .. }, false) => out.push(
                     &record.path,
                     reference.line,
                     Rule::MissingPath,
                     format!("`{}` names a file that does not exist in the repository", reference.written),
                 ),
-                (Target::Outside, _) => out.push(
-                    &record.path,
-                    reference.line,
-                    Rule::BrokenLink,
-                    format!("link to `{}` points outside the repository", reference.written),
-                ),
+                (Target::Outside, _) => {
+                    out.push(&record.path, reference.line, Rule::BrokenLink, format!("link to `{}` points outside the repository", reference.written))
+                }
                 _ => {}
             }
         }
@@ -225,7 +216,10 @@ mod tests {
     #[test]
     fn a_missing_negative_part_is_named() {
         let text = GOOD.replace("### Negative\n\nStale.\n", "");
-        assert_eq!(check_text(&text), ["13: consequences: the Consequences have no negative part (a heading or label named Negative, Inconvénients or Cons)"]);
+        assert_eq!(
+            check_text(&text),
+            ["13: consequences: the Consequences have no negative part (a heading or label named Negative, Inconvénients or Cons)"]
+        );
     }
 
     #[test]
@@ -241,7 +235,10 @@ mod tests {
         let text = GOOD.replace("Cache in `src/cache.rs`.", "<!-- what did we decide? -->");
         assert_eq!(
             check_text(&text),
-            ["9: section: the Decision section is empty", "1: implementation-reference: no reference to the implementation (a link or path to a repository file outside the ADR folder that is not documentation)"]
+            [
+                "9: section: the Decision section is empty",
+                "1: implementation-reference: no reference to the implementation (a link or path to a repository file outside the ADR folder that is not documentation)"
+            ]
         );
     }
 

@@ -64,12 +64,9 @@ fn successors(catalog: &Catalog, repo: &Repo, out: &mut Findings) -> Vec<Edge> {
                         edges.push(Edge { from: i, to, line: *line });
                     }
                 }
-                Resolved::Missing(what) => out.push(
-                    &record.path,
-                    *line,
-                    Rule::Successor,
-                    format!("names {what} as its successor, which does not exist"),
-                ),
+                Resolved::Missing(what) => {
+                    out.push(&record.path, *line, Rule::Successor, format!("names {what} as its successor, which does not exist"))
+                }
                 Resolved::NotAnAdr(what) => out.push(
                     &record.path,
                     *line,
@@ -134,10 +131,7 @@ fn chain_end(catalog: &Catalog, edge: &Edge, out: &mut Findings) {
             &catalog.records[edge.from].path,
             edge.line,
             Rule::SupersessionChain,
-            format!(
-                "is superseded by {}, which is {status}: a supersession chain must end in an Accepted ADR",
-                catalog.name(edge.to)
-            ),
+            format!("is superseded by {}, which is {status}: a supersession chain must end in an Accepted ADR", catalog.name(edge.to)),
         ),
     }
 }
@@ -145,10 +139,7 @@ fn chain_end(catalog: &Catalog, edge: &Edge, out: &mut Findings) {
 /// The successor must say it supersedes the old ADR.
 fn backlink(catalog: &Catalog, repo: &Repo, edge: &Edge, out: &mut Findings) {
     let successor = &catalog.records[edge.to];
-    let says_so = successor
-        .predecessors
-        .iter()
-        .any(|p| catalog.resolve(repo, &successor.path, &p.target) == Resolved::Adr(edge.from));
+    let says_so = successor.predecessors.iter().any(|p| catalog.resolve(repo, &successor.path, &p.target) == Resolved::Adr(edge.from));
     if !says_so {
         let old = &catalog.records[edge.from];
         let number = old.file_number.map_or_else(|| old.stem.clone(), |n| format!("ADR-{n:03}"));

@@ -226,16 +226,11 @@ impl Vocabulary {
             (SectionKind::Consequences, CONSEQUENCES),
             (SectionKind::Status, STATUS_HEADINGS),
         ];
-        let mut sections: Vec<(String, SectionKind)> = builtin_sections
-            .iter()
-            .flat_map(|(kind, words)| words.iter().map(move |w| ((*w).to_owned(), *kind)))
-            .collect();
+        let mut sections: Vec<(String, SectionKind)> =
+            builtin_sections.iter().flat_map(|(kind, words)| words.iter().map(move |w| ((*w).to_owned(), *kind))).collect();
         sections.extend(extra.sections.iter().map(|(kind, w)| (heading_key(w), *kind)));
-        let mut halves: Vec<(String, Half)> = POSITIVE
-            .iter()
-            .map(|w| ((*w).to_owned(), Half::Positive))
-            .chain(NEGATIVE.iter().map(|w| ((*w).to_owned(), Half::Negative)))
-            .collect();
+        let mut halves: Vec<(String, Half)> =
+            POSITIVE.iter().map(|w| ((*w).to_owned(), Half::Positive)).chain(NEGATIVE.iter().map(|w| ((*w).to_owned(), Half::Negative))).collect();
         halves.extend(extra.halves.iter().map(|(half, w)| (heading_key(w), *half)));
         Self { statuses, sections, halves }
     }

@@ -381,12 +381,7 @@ impl Application {
     /// parsed as an integer, and 0 when it is missing or not a number.
     #[must_use]
     pub fn sync_wave(&self) -> i32 {
-        self.metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(SYNC_WAVE_ANNOTATION))
-            .and_then(|wave| wave.trim().parse().ok())
-            .unwrap_or(0)
+        self.metadata.annotations.as_ref().and_then(|a| a.get(SYNC_WAVE_ANNOTATION)).and_then(|wave| wave.trim().parse().ok()).unwrap_or(0)
     }
 
     /// The labels (empty when there are none).

@@ -170,10 +170,7 @@ pub fn healthy() -> impl Condition + Copy {
         let app = app.ok_or(Unmet::Missing)?;
         match app.health() {
             Some(HealthCode::Healthy) => Ok(()),
-            health => Err(Unmet::NotHealthy {
-                health: health.cloned(),
-                message: app.health_message().map(str::to_owned),
-            }),
+            health => Err(Unmet::NotHealthy { health: health.cloned(), message: app.health_message().map(str::to_owned) }),
         }
     }
 }
@@ -210,8 +207,7 @@ pub fn operation_succeeded() -> impl Condition + Copy {
             (Some(OperationPhase::Succeeded), Some(_)) => Ok(()),
             // Failed and Error are final; a phase this version does not know counts as not
             // succeeded once it has finished.
-            (Some(phase @ (OperationPhase::Failed | OperationPhase::Error)), _)
-            | (Some(phase @ OperationPhase::Other(_)), Some(_)) => {
+            (Some(phase @ (OperationPhase::Failed | OperationPhase::Error)), _) | (Some(phase @ OperationPhase::Other(_)), Some(_)) => {
                 Err(Unmet::OperationFailed { phase: phase.clone(), message: state.message.clone() })
             }
             (phase, _) => Err(Unmet::OperationRunning { phase: phase.clone() }),
@@ -392,10 +388,7 @@ mod tests {
         let app = fixture("awaiting-reconcile.yaml");
         let why = unmet(reconciled_after_operation(), &app);
         assert_eq!(why.state(), "awaiting reconcile");
-        assert_eq!(
-            why.to_string(),
-            "last reconciled at 2026-11-26T10:02:09Z, before the sync finished at 2026-11-26T10:02:10Z"
-        );
+        assert_eq!(why.to_string(), "last reconciled at 2026-11-26T10:02:09Z, before the sync finished at 2026-11-26T10:02:10Z");
     }
 
     #[test]

@@ -10,9 +10,7 @@
 use jiff::Timestamp;
 
 use super::application::{Application, HealthCode};
-use super::conditions::{
-    Condition, Unmet, no_pending_operation, operation_succeeded, reconciled_after_operation, synced, unmet_readiness,
-};
+use super::conditions::{Condition, Unmet, no_pending_operation, operation_succeeded, reconciled_after_operation, synced, unmet_readiness};
 use super::intervention::{ManualIntervention, manual_interventions};
 use super::system_apps::SystemAppRules;
 use crate::wait::{Judge, Judgement, Progress, View, Waiting};
@@ -138,9 +136,7 @@ impl Judge<Application> for Convergence<'_> {
 /// and automated sync does not retry a revision whose sync failed, so neither fixes itself
 /// unless something changes within the grace.
 fn waiting_on(name: &str, unmet: &[Unmet]) -> Waiting {
-    let failing = |u: &Unmet| {
-        matches!(u, Unmet::NotHealthy { health: Some(HealthCode::Degraded), .. } | Unmet::OperationFailed { .. })
-    };
+    let failing = |u: &Unmet| matches!(u, Unmet::NotHealthy { health: Some(HealthCode::Degraded), .. } | Unmet::OperationFailed { .. });
     Waiting {
         name: name.to_owned(),
         state: unmet.first().map(Unmet::state).unwrap_or_default(),
@@ -201,10 +197,7 @@ mod tests {
     #[test]
     fn progress_names_each_app_still_waiting_with_its_state() {
         let rules = wave_two();
-        let apps = tree(vec![
-            named(fixture("sync-running.yaml"), "traefik", 2),
-            named(fixture("converged.yaml"), "cert-manager", -1),
-        ]);
+        let apps = tree(vec![named(fixture("sync-running.yaml"), "traefik", 2), named(fixture("converged.yaml"), "cert-manager", -1)]);
         let progress = waiting(judge(&rules, apps));
         assert_eq!(progress.to_string(), "1/2 system apps ready; waiting on traefik (Progressing)");
         assert_eq!(

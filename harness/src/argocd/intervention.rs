@@ -74,19 +74,12 @@ impl fmt::Display for ManualIntervention {
 ///
 /// A history entry without a deployment time is checked too: it cannot be shown to predate the
 /// recreate.
-pub fn manual_interventions<'a>(
-    apps: impl IntoIterator<Item = &'a Application>,
-    since: Timestamp,
-) -> Vec<ManualIntervention> {
+pub fn manual_interventions<'a>(apps: impl IntoIterator<Item = &'a Application>, since: Timestamp) -> Vec<ManualIntervention> {
     let mut found = Vec::new();
     for app in apps {
         let mut report = |initiator: Option<&InitiatedBy>, record: Record| {
             if !initiator.is_some_and(InitiatedBy::is_automated) {
-                found.push(ManualIntervention {
-                    app: app.name().to_owned(),
-                    username: initiator.and_then(|by| by.username.clone()),
-                    record,
-                });
+                found.push(ManualIntervention { app: app.name().to_owned(), username: initiator.and_then(|by| by.username.clone()), record });
             }
         };
         if let Some(op) = &app.operation {
@@ -142,10 +135,8 @@ mod tests {
     #[test]
     fn a_pending_sync_requested_by_a_user_is_found() {
         let mut app = fixture("converged.yaml");
-        app.operation = Some(crate::argocd::Operation {
-            initiated_by: Some(InitiatedBy { username: Some("alice".into()), automated: None }),
-            sync: None,
-        });
+        app.operation =
+            Some(crate::argocd::Operation { initiated_by: Some(InitiatedBy { username: Some("alice".into()), automated: None }), sync: None });
         let found = manual_interventions(&[app], recreate());
         assert_eq!(found[0].to_string(), "traefik: synced by user `alice` (requested operation, not started yet)");
     }

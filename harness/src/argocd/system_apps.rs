@@ -55,12 +55,7 @@ impl SystemAppRules {
             Some(text) => Some((text.clone(), parse_selector(text)?)),
             None => None,
         };
-        Ok(Self {
-            root_app: config.root_app.clone(),
-            names: def.names.iter().cloned().collect(),
-            selector,
-            max_sync_wave: def.max_sync_wave,
-        })
+        Ok(Self { root_app: config.root_app.clone(), names: def.names.iter().cloned().collect(), selector, max_sync_wave: def.max_sync_wave })
     }
 
     /// The rule that makes `app` a system app, or `None` (always `None` for the root app).
@@ -154,7 +149,8 @@ fn parse_requirement(req: &str) -> Result<Expression, String> {
         return Ok(Expression::DoesNotExist(key_of(key.trim(), req)?));
     }
     if let Some((head, values)) = req.split_once('(') {
-        let (key, set_op) = head.trim().rsplit_once(char::is_whitespace).ok_or_else(|| format!("`{req}`: expected `KEY in (...)` or `KEY notin (...)`"))?;
+        let (key, set_op) =
+            head.trim().rsplit_once(char::is_whitespace).ok_or_else(|| format!("`{req}`: expected `KEY in (...)` or `KEY notin (...)`"))?;
         let values = values.trim_end().strip_suffix(')').ok_or_else(|| format!("`{req}`: the set must end with `)`"))?;
         let values = values.split(',').map(|v| value_of(v.trim(), req)).collect::<Result<_, _>>()?;
         let key = key_of(key.trim(), req)?;
@@ -195,12 +191,7 @@ mod tests {
     use crate::env::SystemApps;
 
     fn config(system_apps: SystemApps) -> ArgoCdConfig {
-        ArgoCdConfig {
-            namespace: "argocd".into(),
-            root_app: "vixens-app-of-apps".into(),
-            system_apps,
-            degraded_grace: Duration::from_secs(180),
-        }
+        ArgoCdConfig { namespace: "argocd".into(), root_app: "vixens-app-of-apps".into(), system_apps, degraded_grace: Duration::from_secs(180) }
     }
 
     fn app(name: &str, wave: Option<&str>, labels: &[(&str, &str)]) -> Application {
@@ -213,12 +204,9 @@ mod tests {
 
     #[test]
     fn an_app_is_a_system_app_when_any_rule_matches() {
-        let rules = SystemAppRules::new(&config(SystemApps {
-            names: vec!["argocd".into()],
-            selector: Some("tier=system".into()),
-            max_sync_wave: Some(2),
-        }))
-        .unwrap();
+        let rules =
+            SystemAppRules::new(&config(SystemApps { names: vec!["argocd".into()], selector: Some("tier=system".into()), max_sync_wave: Some(2) }))
+                .unwrap();
         assert_eq!(rules.matches(&app("argocd", Some("10"), &[])), Some(MatchedRule::Listed));
         assert_eq!(rules.matches(&app("keda", Some("10"), &[("tier", "system")])), Some(MatchedRule::Selector("tier=system")));
         assert_eq!(rules.matches(&app("traefik", Some("2"), &[])), Some(MatchedRule::SyncWave { wave: 2, max: 2 }));
@@ -250,22 +238,15 @@ mod tests {
     #[test]
     fn a_definition_without_any_rule_is_refused() {
         let err = SystemAppRules::new(&config(SystemApps::default())).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "argocd.system-apps defines no rule (names, selector or max-sync-wave): no app would be checked"
-        );
+        assert_eq!(err.to_string(), "argocd.system-apps defines no rule (names, selector or max-sync-wave): no app would be checked");
     }
 
     #[test]
     fn a_selector_that_does_not_parse_is_refused_naming_it() {
-        let err = SystemAppRules::new(&config(SystemApps { selector: Some("tier in (system".into()), ..SystemApps::default() }))
-            .unwrap_err();
+        let err = SystemAppRules::new(&config(SystemApps { selector: Some("tier in (system".into()), ..SystemApps::default() })).unwrap_err();
         assert_eq!(err.to_string(), "argocd.system-apps.selector `tier in (system` is invalid: unbalanced parentheses");
         let err = parse_selector("tier=sys tem").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "argocd.system-apps.selector `tier=sys tem` is invalid: `tier=sys tem`: `sys tem` is not a label value"
-        );
+        assert_eq!(err.to_string(), "argocd.system-apps.selector `tier=sys tem` is invalid: `tier=sys tem`: `sys tem` is not a label value");
     }
 
     #[test]

@@ -94,11 +94,7 @@ impl Entry {
     /// passed.
     pub fn current_validations(&self) -> impl Iterator<Item = &Validation> {
         let digest = self.example.as_ref().map(|e| &e.digest);
-        self.validated_on
-            .iter()
-            .flat_map(|v| v.records.iter())
-            .filter_map(|r| r.record.as_ref())
-            .filter(move |r| Some(&r.digest) == digest)
+        self.validated_on.iter().flat_map(|v| v.records.iter()).filter_map(|r| r.record.as_ref()).filter(move |r| Some(&r.digest) == digest)
     }
 }
 
@@ -158,11 +154,7 @@ impl Step {
     pub fn summary(&self) -> String {
         let first = self.command.lines().next().unwrap_or_default().trim_end_matches('\\').trim();
         const MAX: usize = 60;
-        if first.chars().count() > MAX {
-            format!("{}…", first.chars().take(MAX).collect::<String>())
-        } else {
-            first.to_owned()
-        }
+        if first.chars().count() > MAX { format!("{}…", first.chars().take(MAX).collect::<String>()) } else { first.to_owned() }
     }
 }
 

@@ -49,7 +49,11 @@ fn check_entry(doc: &Document, entry: &Entry, problems: &mut Vec<Problem>) {
             Rule::MissingContext,
             format!("`{}` has no context: its first paragraph must start with `Context:` (when to use it, what access it needs)", entry.id),
         ),
-        Some("") => problem(entry.line, Rule::MissingContext, format!("the `Context:` of `{}` says nothing: say when to use it and what access it needs", entry.id)),
+        Some("") => problem(
+            entry.line,
+            Rule::MissingContext,
+            format!("the `Context:` of `{}` says nothing: say when to use it and what access it needs", entry.id),
+        ),
         Some(_) => {}
     }
     let Some(example) = entry.example.as_ref().filter(|e| !e.steps.is_empty()) else {
@@ -62,7 +66,10 @@ fn check_entry(doc: &Document, entry: &Entry, problems: &mut Vec<Problem>) {
             problem(
                 step.line,
                 Rule::MissingExpectedOutput,
-                format!("`$ {}` has no expected output: write what it prints (`...` for any lines), or `? 0` alone if it prints nothing", step.summary()),
+                format!(
+                    "`$ {}` has no expected output: write what it prints (`...` for any lines), or `? 0` alone if it prints nothing",
+                    step.summary()
+                ),
             );
         }
         for line in &step.expected {
@@ -71,7 +78,9 @@ fn check_entry(doc: &Document, entry: &Entry, problems: &mut Vec<Problem>) {
                     problem(
                         line.line,
                         Rule::UnknownPlaceholder,
-                        format!("`[{name}]` is not defined: add \"`[{name}]` per environment: ...\" or \"`[{name}]` pattern `REGEX`: ...\" to the Placeholders section"),
+                        format!(
+                            "`[{name}]` is not defined: add \"`[{name}]` per environment: ...\" or \"`[{name}]` pattern `REGEX`: ...\" to the Placeholders section"
+                        ),
                     );
                 }
             }
@@ -177,7 +186,10 @@ mod tests {
         assert_eq!(problems[0].line, 10);
         assert_eq!(
             problems[0].message,
-            format!("`once` is validated on 1 environment with its current digest `{}` (lab). It needs 2: run `vixens commands run ENV --record` on each", Digest::of("$ true\n? 0\n"))
+            format!(
+                "`once` is validated on 1 environment with its current digest `{}` (lab). It needs 2: run `vixens commands run ENV --record` on each",
+                Digest::of("$ true\n? 0\n")
+            )
         );
     }
 
@@ -194,7 +206,8 @@ mod tests {
 
     #[test]
     fn the_same_environment_twice_counts_once() {
-        let text = entry("Twice", "$ true\n? 0\n", &["lab"]).replace("Validated on:\n", &format!("Validated on:\n{}", validated("$ true\n? 0\n", &["lab"])));
+        let text =
+            entry("Twice", "$ true\n? 0\n", &["lab"]).replace("Validated on:\n", &format!("Validated on:\n{}", validated("$ true\n? 0\n", &["lab"])));
         let got = rules(&text);
         assert!(got.contains(&(10, Rule::UnderValidated)), "{got:?}");
         assert!(got.contains(&(12, Rule::BadRecord)), "{got:?}");
@@ -208,6 +221,9 @@ mod tests {
     #[test]
     fn problems_render_as_file_line_rule_message() {
         let doc = parse(Path::new("docs/commands.md"), "### X\n\nContext: y.\n");
-        assert_eq!(render(&doc, &lint(&doc)), "docs/commands.md:1: missing-example: `x` has no example: add a ```console block with `$ ` command lines\n");
+        assert_eq!(
+            render(&doc, &lint(&doc)),
+            "docs/commands.md:1: missing-example: `x` has no example: add a ```console block with `$ ` command lines\n"
+        );
     }
 }

@@ -17,8 +17,7 @@ use regex::Regex;
 use super::document::{ExpectedLine, Placeholder, PlaceholderValue};
 
 /// `[..]` or `[NAME]` inside an expected line.
-static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\[\.\.\]|\[([A-Z][A-Z0-9_]*)\]").expect("the token pattern is valid"));
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[\.\.\]|\[([A-Z][A-Z0-9_]*)\]").expect("the token pattern is valid"));
 
 /// How far ahead a mismatched line looks for the expected one before calling it changed:
 /// bounds the cost of normalizing a long output that went wrong early.
@@ -340,7 +339,10 @@ mod tests {
     fn a_missing_environment_value_names_the_placeholder_and_line() {
         let err = Expected::compile(&lines("x\n[NODE]"), &placeholders(), &BTreeMap::new()).unwrap_err();
         assert_eq!(err, CompileError::MissingValue { name: "NODE".into(), line: 11 });
-        assert_eq!(err.to_string(), "the placeholder `[NODE]` (line 11) has no value in this environment: add `commands.values.NODE` to its env.yaml");
+        assert_eq!(
+            err.to_string(),
+            "the placeholder `[NODE]` (line 11) has no value in this environment: add `commands.values.NODE` to its env.yaml"
+        );
     }
 
     #[test]

@@ -12,8 +12,7 @@ use std::time::Duration;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::document::{
-    Convergence, Document, Entry, Example, ExpectedLine, Placeholder, PlaceholderValue, Problem, RecordLine, Rule, Step,
-    ValidatedOn, slug,
+    Convergence, Document, Entry, Example, ExpectedLine, Placeholder, PlaceholderValue, Problem, RecordLine, Rule, Step, ValidatedOn, slug,
 };
 use super::record::{Digest, Validation};
 
@@ -336,7 +335,11 @@ impl Reader<'_> {
             return;
         }
         if self.entry.as_ref().is_some_and(|s| s.entry.example.is_some()) {
-            self.problem(opening_line, Rule::BadExample, "a second `console` block: an entry has one example (put several `$ ` commands in one block)");
+            self.problem(
+                opening_line,
+                Rule::BadExample,
+                "a second `console` block: an entry has one example (put several `$ ` commands in one block)",
+            );
             return;
         }
         let steps = self.console_steps(content, opening_line + 1);
@@ -420,7 +423,11 @@ impl Reader<'_> {
             if let Some(v) = &r.record
                 && let Some(first) = seen.insert(v.env.clone(), r.line)
             {
-                self.problem(r.line, Rule::BadRecord, format!("a second record for `{}` (the first is on line {first}): keep one line per environment", v.env));
+                self.problem(
+                    r.line,
+                    Rule::BadRecord,
+                    format!("a second record for `{}` (the first is on line {first}): keep one line per environment", v.env),
+                );
             }
         }
         match self.entry.as_mut() {
@@ -436,11 +443,19 @@ impl Reader<'_> {
                     if let PlaceholderValue::Pattern(p) = &value
                         && let Err(e) = regex::Regex::new(p)
                     {
-                        self.problem(line, Rule::BadPlaceholder, format!("the pattern of `[{name}]` is not a regular expression: {}", last_line(&e.to_string())));
+                        self.problem(
+                            line,
+                            Rule::BadPlaceholder,
+                            format!("the pattern of `[{name}]` is not a regular expression: {}", last_line(&e.to_string())),
+                        );
                     }
                     if let Some(first) = self.doc.placeholders.iter().find(|p| p.name == name) {
                         let first = first.line;
-                        self.problem(line, Rule::BadPlaceholder, format!("`[{name}]` is already defined on line {first}: define each placeholder once"));
+                        self.problem(
+                            line,
+                            Rule::BadPlaceholder,
+                            format!("`[{name}]` is already defined on line {first}: define each placeholder once"),
+                        );
                         continue;
                     }
                     self.doc.placeholders.push(Placeholder { name, line, value });
@@ -665,7 +680,9 @@ Validated on:
 
     #[test]
     fn finds_tilde_fences_nested_in_lists_and_quotes() {
-        let d = doc("### Nested\n\nContext: x.\n\n1. First:\n\n   ~~~~console\n   $ echo a\n   a\n   ~~~~\n\n### Quoted\n\nContext: y.\n\n> ```console\n> $ echo b\n> b\n> ```\n");
+        let d = doc(
+            "### Nested\n\nContext: x.\n\n1. First:\n\n   ~~~~console\n   $ echo a\n   a\n   ~~~~\n\n### Quoted\n\nContext: y.\n\n> ```console\n> $ echo b\n> b\n> ```\n",
+        );
         assert_eq!(d.problems, []);
         let a = d.entries[0].example.as_ref().unwrap();
         assert_eq!((a.line, a.closing_line, a.prefix.as_str()), (7, Some(10), "   "));
@@ -678,7 +695,14 @@ Validated on:
     #[test]
     fn an_unterminated_block_is_a_problem_at_its_fence() {
         let d = doc("### Open\n\nContext: x.\n\n```console\n$ echo a\na\n");
-        assert_eq!(d.problems, [Problem { line: 5, rule: Rule::UnterminatedBlock, message: "this `console` block is never closed: add a closing fence like its opening one".into() }]);
+        assert_eq!(
+            d.problems,
+            [Problem {
+                line: 5,
+                rule: Rule::UnterminatedBlock,
+                message: "this `console` block is never closed: add a closing fence like its opening one".into()
+            }]
+        );
         assert_eq!(d.entries[0].example.as_ref().unwrap().closing_line, None);
         let d = doc("### Open in a list\n\nContext: x.\n\n- ```console\n  $ echo a\n- next item\n");
         assert_eq!(d.problems[0].rule, Rule::UnterminatedBlock);
@@ -694,11 +718,21 @@ Validated on:
 
     #[test]
     fn bad_markers_and_blocks_are_reported_at_their_line() {
-        let d = doc("### Bad\n\nContext: x.\n\nConverges: eventually\n\nTimeout: soon\n\nMutating:\n\n```console\nstray\n$\n$ false\n? maybe\n```\n\n```console\n$ echo again\n```\n");
+        let d = doc(
+            "### Bad\n\nContext: x.\n\nConverges: eventually\n\nTimeout: soon\n\nMutating:\n\n```console\nstray\n$\n$ false\n? maybe\n```\n\n```console\n$ echo again\n```\n",
+        );
         let got: Vec<(usize, Rule)> = d.problems.iter().map(|p| (p.line, p.rule)).collect();
         assert_eq!(
             got,
-            [(5, Rule::BadMarker), (7, Rule::BadMarker), (9, Rule::BadMarker), (12, Rule::BadExample), (13, Rule::BadExample), (15, Rule::BadExample), (18, Rule::BadExample)]
+            [
+                (5, Rule::BadMarker),
+                (7, Rule::BadMarker),
+                (9, Rule::BadMarker),
+                (12, Rule::BadExample),
+                (13, Rule::BadExample),
+                (15, Rule::BadExample),
+                (18, Rule::BadExample)
+            ]
         );
         assert!(d.problems[0].message.contains("write `Converges: within 2m`"), "{}", d.problems[0].message);
         assert_eq!(d.problems[5].message, "`? maybe` is not an exit status: write `? 0` to `? 255`");
@@ -706,16 +740,23 @@ Validated on:
 
     #[test]
     fn bad_placeholder_definitions_are_reported() {
-        let d = doc("## Placeholders\n\n- `[NODE]` per environment\n- `[NODE]` pattern `x`\n- `[lower]` per environment\n- `[BAD]` pattern `(`\n- `[WHAT]` is something\n- no code\n");
+        let d = doc(
+            "## Placeholders\n\n- `[NODE]` per environment\n- `[NODE]` pattern `x`\n- `[lower]` per environment\n- `[BAD]` pattern `(`\n- `[WHAT]` is something\n- no code\n",
+        );
         let got: Vec<(usize, Rule)> = d.problems.iter().map(|p| (p.line, p.rule)).collect();
-        assert_eq!(got, [(4, Rule::BadPlaceholder), (5, Rule::BadPlaceholder), (6, Rule::BadPlaceholder), (7, Rule::BadPlaceholder), (8, Rule::BadPlaceholder)]);
+        assert_eq!(
+            got,
+            [(4, Rule::BadPlaceholder), (5, Rule::BadPlaceholder), (6, Rule::BadPlaceholder), (7, Rule::BadPlaceholder), (8, Rule::BadPlaceholder)]
+        );
         assert_eq!(d.problems[0].message, "`[NODE]` is already defined on line 3: define each placeholder once");
         assert_eq!(d.placeholders.len(), 2);
     }
 
     #[test]
     fn duplicate_and_unreadable_records_are_reported() {
-        let d = doc("### R\n\nContext: x.\n\n```console\n$ true\n? 0\n```\n\nValidated on:\n- `lab` on 2026-11-26 (digest `0123456789ab`)\n- `lab` on 2026-11-27 (digest `0123456789ab`)\n- lab yesterday\n");
+        let d = doc(
+            "### R\n\nContext: x.\n\n```console\n$ true\n? 0\n```\n\nValidated on:\n- `lab` on 2026-11-26 (digest `0123456789ab`)\n- `lab` on 2026-11-27 (digest `0123456789ab`)\n- lab yesterday\n",
+        );
         let got: Vec<(usize, Rule)> = d.problems.iter().map(|p| (p.line, p.rule)).collect();
         assert_eq!(got, [(13, Rule::BadRecord), (12, Rule::BadRecord)]);
     }
@@ -730,7 +771,10 @@ Validated on:
     fn a_huge_file_is_refused_before_it_is_parsed() {
         let err = decode(Path::new("big.md"), vec![b'a'; MAX_BYTES as usize + 1]).unwrap_err();
         assert!(matches!(err, LoadError::TooLarge { .. }), "{err}");
-        assert_eq!(err.to_string(), format!("big.md: {} bytes is more than the {MAX_BYTES} bytes a commands document may have; split it", MAX_BYTES + 1));
+        assert_eq!(
+            err.to_string(),
+            format!("big.md: {} bytes is more than the {MAX_BYTES} bytes a commands document may have; split it", MAX_BYTES + 1)
+        );
     }
 
     #[test]
@@ -856,4 +900,3 @@ Validated on:
         }
     }
 }
-

@@ -179,12 +179,8 @@ pub fn record(path: &Path, recording: &Recording, ci: bool) -> Result<Recorded, 
             recorded.changed_since_run.push(passed.id.clone());
             continue;
         }
-        let validation = Validation {
-            env: recording.env.clone(),
-            date: recording.date.clone(),
-            tools: passed.tools.clone(),
-            digest: passed.digest.clone(),
-        };
+        let validation =
+            Validation { env: recording.env.clone(), date: recording.date.clone(), tools: passed.tools.clone(), digest: passed.digest.clone() };
         edits.extend(edits_for(entry, closing, &validation, &text));
         recorded.entries.push(passed.id.clone());
     }
@@ -217,12 +213,7 @@ fn edits_for(entry: &Entry, closing_line: usize, validation: &Validation, text: 
             lines: vec![prefix.trim_end().to_owned(), format!("{prefix}Validated on:"), format!("{prefix}- {validation}")],
         }];
     };
-    let same_env: Vec<usize> = list
-        .records
-        .iter()
-        .filter(|r| r.record.as_ref().is_some_and(|v| v.env == validation.env))
-        .map(|r| r.line)
-        .collect();
+    let same_env: Vec<usize> = list.records.iter().filter(|r| r.record.as_ref().is_some_and(|v| v.env == validation.env)).map(|r| r.line).collect();
     match same_env.split_first() {
         Some((&first, rest)) => {
             let bullet = bullet_prefix(text.lines().nth(first - 1).unwrap_or_default());
@@ -375,7 +366,11 @@ mod tests {
         Recording {
             env: env.into(),
             date: "2026-11-26".into(),
-            passed: doc.entries.iter().map(|e| Passed { id: e.id.clone(), digest: e.example.as_ref().unwrap().digest.clone(), tools: vec!["kubectl v1.34.1".into()] }).collect(),
+            passed: doc
+                .entries
+                .iter()
+                .map(|e| Passed { id: e.id.clone(), digest: e.example.as_ref().unwrap().digest.clone(), tools: vec!["kubectl v1.34.1".into()] })
+                .collect(),
         }
     }
 
@@ -390,10 +385,7 @@ mod tests {
         assert_eq!(done.written.as_deref(), Some(path.as_path()));
         assert_eq!(done.entries, ["say-hi"]);
         let after = std::fs::read_to_string(&path).unwrap();
-        let expected = DOC.replace(
-            "(digest `000000000000`)\r\n",
-            &format!("(digest `000000000000`)\r\n- {}\r\n", validation("lab", &digest)),
-        );
+        let expected = DOC.replace("(digest `000000000000`)\r\n", &format!("(digest `000000000000`)\r\n- {}\r\n", validation("lab", &digest)));
         assert_eq!(after, expected);
     }
 

@@ -333,7 +333,10 @@ mod tests {
         let mut f = failure(FailureKind::Output { diff: "--- expected\n+++ actual\n".into() });
         f.attempts = 7;
         f.converges = Some(Convergence { within: Duration::from_secs(60), every: Duration::from_secs(5) });
-        assert!(f.to_string().starts_with("Did not converge within 1m (7 attempts); the last attempt:\nOutput differs from the document (talosctl health)\n"));
+        assert!(
+            f.to_string()
+                .starts_with("Did not converge within 1m (7 attempts); the last attempt:\nOutput differs from the document (talosctl health)\n")
+        );
     }
 
     #[test]

@@ -31,8 +31,8 @@ use crate::process::{self, Command};
 use crate::redact::Redactor;
 
 use super::diff::{self, Side};
-use super::error_chain;
 use super::document::{Document, Entry, PlaceholderValue, Step};
+use super::error_chain;
 use super::matcher::Expected;
 use super::report::{EntryOutcome, Exit, FailedStep, Failure, FailureKind, Report, Skip, Verdict};
 use super::versions::Versions;
@@ -148,7 +148,14 @@ impl<'a> Runner<'a> {
     pub fn run_entry(&self, entry: &Entry, on_event: &mut dyn FnMut(Event<'_>)) -> EntryOutcome {
         let started = Instant::now();
         let digest = entry.example.as_ref().map(|e| e.digest.clone());
-        let outcome = |verdict, tools| EntryOutcome { id: entry.id.clone(), line: entry.line, digest: digest.clone(), verdict, elapsed: started.elapsed(), tools };
+        let outcome = |verdict, tools| EntryOutcome {
+            id: entry.id.clone(),
+            line: entry.line,
+            digest: digest.clone(),
+            verdict,
+            elapsed: started.elapsed(),
+            tools,
+        };
         let steps = match &entry.example {
             Some(example) if !example.steps.is_empty() => &example.steps,
             _ => return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::NoExample)), Vec::new()),
@@ -204,8 +211,7 @@ impl<'a> Runner<'a> {
                 ));
             }
         }
-        Expected::compile(&step.expected, &self.doc.placeholders, &values)
-            .map_err(|e| format!("{e} ({})", self.env.file.display()))
+        Expected::compile(&step.expected, &self.doc.placeholders, &values).map_err(|e| format!("{e} ({})", self.env.file.display()))
     }
 
     fn attempt(&self, entry: &Entry, step: &Step, expected: &Expected, scratch: &Path) -> Result<(), FailureKind> {
@@ -334,9 +340,9 @@ fn absolute(path: &Path) -> PathBuf {
 /// True when `command` reads `$name` or `${name}`.
 fn uses_variable(command: &str, name: &str) -> bool {
     command.contains(&format!("${{{name}}}"))
-        || command.match_indices(&format!("${name}")).any(|(i, m)| {
-            !command[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        })
+        || command
+            .match_indices(&format!("${name}"))
+            .any(|(i, m)| !command[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 #[cfg(test)]

@@ -99,7 +99,12 @@ impl ArtifactDir {
 pub async fn collect_cluster(cluster: &Cluster, namespace: &str, dir: &ArtifactDir, timeout: Duration) {
     let applications = Api::<DynamicObject>::namespaced_with(cluster.client().clone(), namespace, &application_resource());
     let text = match tokio::time::timeout(timeout, applications.list(&ListParams::default())).await {
-        Ok(Ok(list)) => list.items.iter().map(|app| serde_saphyr::to_string(app).unwrap_or_else(|e| format!("# cannot render: {e}\n"))).collect::<Vec<_>>().join("---\n"),
+        Ok(Ok(list)) => list
+            .items
+            .iter()
+            .map(|app| serde_saphyr::to_string(app).unwrap_or_else(|e| format!("# cannot render: {e}\n")))
+            .collect::<Vec<_>>()
+            .join("---\n"),
         Ok(Err(e)) => format!("# cannot list Applications in {namespace}: {e}\n"),
         Err(_) => format!("# listing Applications in {namespace} took longer than {}\n", humantime::format_duration(timeout)),
     };
@@ -124,7 +129,14 @@ fn application_resource() -> ApiResource {
 
 /// One line per event, oldest first: `TIME TYPE REASON KIND/NAME (NAMESPACE): MESSAGE`.
 fn render_events(mut events: Vec<Event>) -> String {
-    let time = |e: &Event| e.last_timestamp.as_ref().or(e.first_timestamp.as_ref()).map(|t| t.0.to_string()).or_else(|| e.event_time.as_ref().map(|t| t.0.to_string())).unwrap_or_default();
+    let time = |e: &Event| {
+        e.last_timestamp
+            .as_ref()
+            .or(e.first_timestamp.as_ref())
+            .map(|t| t.0.to_string())
+            .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()))
+            .unwrap_or_default()
+    };
     events.sort_by_key(|e| time(e));
     let mut text = String::new();
     for event in &events {

@@ -24,7 +24,8 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the order the suite lists them.
-    pub const ALL: [Self; 4] = [Self::RecreateCycle, Self::SystemAppsHealthy, Self::ArgocdBootstrappedWithoutManualIntervention, Self::TalosLogsClean];
+    pub const ALL: [Self; 4] =
+        [Self::RecreateCycle, Self::SystemAppsHealthy, Self::ArgocdBootstrappedWithoutManualIntervention, Self::TalosLogsClean];
 
     /// The test name inside `fresh_cluster_validation::`.
     #[must_use]
@@ -41,7 +42,9 @@ impl Check {
     #[must_use]
     pub fn phases(self) -> &'static [Phase] {
         match self {
-            Self::RecreateCycle => &[Phase::Destroy, Phase::Apply, Phase::KubernetesApi, Phase::TalosHealth, Phase::Argocd, Phase::Logs, Phase::Commands],
+            Self::RecreateCycle => {
+                &[Phase::Destroy, Phase::Apply, Phase::KubernetesApi, Phase::TalosHealth, Phase::Argocd, Phase::Logs, Phase::Commands]
+            }
             Self::SystemAppsHealthy | Self::ArgocdBootstrappedWithoutManualIntervention => &[Phase::KubernetesApi, Phase::Argocd],
             Self::TalosLogsClean => &[Phase::TalosHealth, Phase::Logs],
         }

@@ -103,7 +103,12 @@ impl<'a> Runner<'a> {
     }
 
     fn run(mut self, reporter: &mut dyn Reporter) -> Outcome {
-        reporter.report(&CycleEvent::Started { check: self.check, environment: &self.env.name, cycle_id: &self.cycle_id, budget: self.env.budgets.recreate });
+        reporter.report(&CycleEvent::Started {
+            check: self.check,
+            environment: &self.env.name,
+            cycle_id: &self.cycle_id,
+            budget: self.env.budgets.recreate,
+        });
         let mut timings = Timings::default();
         let mut failures: Vec<Failure> = Vec::new();
         let mut not_run = Vec::new();
@@ -114,9 +119,14 @@ impl<'a> Runner<'a> {
             }
             reporter.report(&CycleEvent::PhaseStarted { phase, budget: phase.budget(&self.env.budgets) });
             let started = Instant::now();
-            let mut on_progress = |progress: Progress<'_>| reporter.report(&CycleEvent::PhaseProgress { phase, elapsed: started.elapsed(), progress });
+            let mut on_progress =
+                |progress: Progress<'_>| reporter.report(&CycleEvent::PhaseProgress { phase, elapsed: started.elapsed(), progress });
             // Whatever a tool or a log line put in a failure, no secret reaches a reporter.
-            let result = self.phase(phase, &mut on_progress).map_err(|f| Failure { culprit: self.redactor.redact(&f.culprit), message: self.redactor.redact(&f.message), ..f });
+            let result = self.phase(phase, &mut on_progress).map_err(|f| Failure {
+                culprit: self.redactor.redact(&f.culprit),
+                message: self.redactor.redact(&f.message),
+                ..f
+            });
             let elapsed = started.elapsed();
             timings.record(phase, elapsed, result.is_ok());
             reporter.report(&CycleEvent::PhaseFinished { phase, elapsed, failure: result.as_ref().err() });
@@ -175,10 +185,16 @@ impl<'a> Runner<'a> {
             }
             Phase::TalosHealth => {
                 let mut output = String::new();
-                let result = phases::talos_health::run(env, &self.talosctl(), budget, &mut |line| {
-                    output.push_str(line);
-                    output.push('\n');
-                }, on_progress);
+                let result = phases::talos_health::run(
+                    env,
+                    &self.talosctl(),
+                    budget,
+                    &mut |line| {
+                        output.push_str(line);
+                        output.push('\n');
+                    },
+                    on_progress,
+                );
                 self.write_artifact(files::TALOS_HEALTH, &output);
                 let versions = result?;
                 if let Some(client) = versions.client {
@@ -296,7 +312,10 @@ mod tests {
 
     fn budgets(recreate: u64) -> Budgets {
         let s = Duration::from_secs;
-        Budgets { recreate: s(recreate), phases: PhaseBudgets { destroy: s(30), apply: s(30), kubernetes_api: s(15), talos_health: s(30), argocd: s(30), logs: s(30) } }
+        Budgets {
+            recreate: s(recreate),
+            phases: PhaseBudgets { destroy: s(30), apply: s(30), kubernetes_api: s(15), talos_health: s(30), argocd: s(30), logs: s(30) },
+        }
     }
 
     #[test]

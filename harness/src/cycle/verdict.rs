@@ -94,7 +94,14 @@ impl fmt::Display for Outcome {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.first_failure() {
-            None => write!(f, "{} on {} passed in {} (budget {})", self.check, self.environment, format_duration(self.total()), format_duration(self.budgets.recreate))?,
+            None => write!(
+                f,
+                "{} on {} passed in {} (budget {})",
+                self.check,
+                self.environment,
+                format_duration(self.total()),
+                format_duration(self.budgets.recreate)
+            )?,
             Some(first) => {
                 write!(f, "{} on {} failed in phase {}: {}", self.check, self.environment, first.phase, first.message)?;
                 write!(f, "\n  culprit: {}", first.culprit)?;
@@ -131,7 +138,10 @@ mod tests {
 
     fn budgets() -> Budgets {
         let s = Duration::from_secs;
-        Budgets { recreate: s(120), phases: PhaseBudgets { destroy: s(30), apply: s(30), kubernetes_api: s(15), talos_health: s(30), argocd: s(30), logs: s(30) } }
+        Budgets {
+            recreate: s(120),
+            phases: PhaseBudgets { destroy: s(30), apply: s(30), kubernetes_api: s(15), talos_health: s(30), argocd: s(30), logs: s(30) },
+        }
     }
 
     fn outcome(failures: Vec<Failure>) -> Outcome {
@@ -178,11 +188,10 @@ mod tests {
         assert_eq!(record.verdict, Verdict::Failed);
         assert_eq!(record.failures, [failure]);
         assert_eq!((record.total_ms, record.budget_ms), (7800, 120_000));
-        assert_eq!(record.phases.iter().map(|p| (p.phase.as_str(), p.ms, p.budget_ms, p.ok)).collect::<Vec<_>>(), [
-            ("destroy", 1900, 30_000, true),
-            ("apply", 700, 30_000, true),
-            ("argocd", 5200, 30_000, false)
-        ]);
+        assert_eq!(
+            record.phases.iter().map(|p| (p.phase.as_str(), p.ms, p.budget_ms, p.ok)).collect::<Vec<_>>(),
+            [("destroy", 1900, 30_000, true), ("apply", 700, 30_000, true), ("argocd", 5200, 30_000, false)]
+        );
         assert!(record.revision_dirty);
         assert_eq!(record.started_at, "2026-11-26T07:01:02.123Z");
         assert!(record.artifacts.is_some());

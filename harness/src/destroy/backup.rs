@@ -16,8 +16,8 @@
 //!
 //! Names start with the UTC time, so they sort oldest first; [`Store::prune`] keeps the newest N.
 
-use std::fs::{self, File};
 use std::fmt::Write as _;
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -97,7 +97,9 @@ pub enum Error {
     },
     /// The live state changed between the backup and its verification: the backup is not the
     /// state that would be destroyed.
-    #[error("the live state changed after the backup {path}: backed up lineage {lineage} serial {serial}, now lineage {live_lineage} serial {live_serial}")]
+    #[error(
+        "the live state changed after the backup {path}: backed up lineage {lineage} serial {serial}, now lineage {live_lineage} serial {live_serial}"
+    )]
     StateChanged {
         /// The backup.
         path: PathBuf,
@@ -173,7 +175,10 @@ impl Store {
             return Err(unverifiable(&path, format!("sha256 {} on disk, {sha256} printed by terraform", backup.sha256)));
         }
         if (backup.lineage.as_str(), backup.serial) != (state.lineage.as_str(), state.serial) {
-            return Err(unverifiable(&path, format!("lineage {} serial {} on disk, lineage {} serial {} pulled", backup.lineage, backup.serial, state.lineage, state.serial)));
+            return Err(unverifiable(
+                &path,
+                format!("lineage {} serial {} on disk, lineage {} serial {} pulled", backup.lineage, backup.serial, state.lineage, state.serial),
+            ));
         }
         Ok(backup)
     }
@@ -390,7 +395,12 @@ mod tests {
         Store::confirm_live(&backup, &live).unwrap();
         live.serial = 9;
         let err = Store::confirm_live(&backup, &live).unwrap_err();
-        assert!(err.to_string().ends_with("backed up lineage 3f2a0c4e-1b2d-4c5e-8f70-0a1b2c3d4e5f serial 7, now lineage 3f2a0c4e-1b2d-4c5e-8f70-0a1b2c3d4e5f serial 9"), "{err}");
+        assert!(
+            err.to_string().ends_with(
+                "backed up lineage 3f2a0c4e-1b2d-4c5e-8f70-0a1b2c3d4e5f serial 7, now lineage 3f2a0c4e-1b2d-4c5e-8f70-0a1b2c3d4e5f serial 9"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

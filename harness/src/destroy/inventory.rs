@@ -141,7 +141,11 @@ impl<'a> Checks<'a> {
     /// The first check that cannot tell what is there: a destroy must not start without an
     /// inventory to compare with.
     pub fn take(&self, timeout: Duration) -> Result<Inventory, Error> {
-        let checks = self.checks.iter().map(|check| Ok(Found { name: check_name(check).to_owned(), items: self.run(check, timeout)? })).collect::<Result<_, Error>>()?;
+        let checks = self
+            .checks
+            .iter()
+            .map(|check| Ok(Found { name: check_name(check).to_owned(), items: self.run(check, timeout)? }))
+            .collect::<Result<_, Error>>()?;
         Ok(Inventory { checks })
     }
 
@@ -169,7 +173,11 @@ impl Inventory {
             let before = self.checks.iter().find(|f| f.name == name).map_or(&[][..], |f| f.items.as_slice());
             match checks.run(check, timeout) {
                 Ok(items) => {
-                    lost.extend(before.iter().filter(|i| !items.contains(i)).map(|item| Lost { check: name.to_owned(), item: item.clone(), uncheckable: None }));
+                    lost.extend(before.iter().filter(|i| !items.contains(i)).map(|item| Lost {
+                        check: name.to_owned(),
+                        item: item.clone(),
+                        uncheckable: None,
+                    }));
                     after.checks.push(Found { name: name.to_owned(), items });
                 }
                 Err(e) => {
@@ -231,7 +239,11 @@ fn command(name: &str, run: &str, tools_path: &[PathBuf], timeout: Duration) -> 
     let finished = command.run().map_err(|source| Error::CommandRun { name: name.to_owned(), source })?;
     if !finished.success() {
         let stderr = finished.stderr_tail(STDERR_EXCERPT_LINES);
-        return Err(Error::CommandFailed { name: name.to_owned(), code: finished.code(), stderr: if stderr.is_empty() { "(nothing on stderr)".into() } else { stderr } });
+        return Err(Error::CommandFailed {
+            name: name.to_owned(),
+            code: finished.code(),
+            stderr: if stderr.is_empty() { "(nothing on stderr)".into() } else { stderr },
+        });
     }
     Ok(finished.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
 }
@@ -361,7 +373,10 @@ mod tests {
         std::fs::remove_file(dir.path().join("vaultwarden-data.img")).unwrap();
         let (after, lost) = before.lost_since(&Checks::new(&check), T);
         assert_eq!(after.len(), 1);
-        assert_eq!(lost.iter().map(ToString::to_string).collect::<Vec<_>>(), ["NAS iSCSI LUNs `vaultwarden-data.img` was there before the destroy and is gone"]);
+        assert_eq!(
+            lost.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["NAS iSCSI LUNs `vaultwarden-data.img` was there before the destroy and is gone"]
+        );
     }
 
     #[test]
@@ -390,7 +405,10 @@ mod tests {
     #[test]
     fn a_failing_command_is_an_error_not_an_empty_list() {
         let err = Checks::new(&[luns("echo 'iscsiadm: cannot make connection to 192.0.2.9' >&2; exit 4")]).take(T).unwrap_err();
-        assert_eq!(err.to_string(), "inventory check `NAS iSCSI LUNs`: the command failed with exit code 4: iscsiadm: cannot make connection to 192.0.2.9");
+        assert_eq!(
+            err.to_string(),
+            "inventory check `NAS iSCSI LUNs`: the command failed with exit code 4: iscsiadm: cannot make connection to 192.0.2.9"
+        );
     }
 
     #[test]
@@ -416,9 +434,15 @@ mod tests {
         let before = Checks::new(&check).take(T).unwrap();
         assert_eq!(before.checks[0].items, ["terraform-state-dev"]);
         std::fs::remove_dir(dir.path().join("terraform-state-dev")).unwrap();
-        assert_eq!(before.lost_since(&Checks::new(&check), T).1[0].to_string(), "terraform state bucket `terraform-state-dev` was there before the destroy and is gone");
+        assert_eq!(
+            before.lost_since(&Checks::new(&check), T).1[0].to_string(),
+            "terraform state bucket `terraform-state-dev` was there before the destroy and is gone"
+        );
         let relative = Checks::new(&[bucket("file://nas/buckets")]).take(T).unwrap_err();
-        assert_eq!(relative.to_string(), r#"inventory check `terraform state bucket`: endpoint "file://nas/buckets" is not an http://, https:// or absolute file:// URL"#);
+        assert_eq!(
+            relative.to_string(),
+            r#"inventory check `terraform state bucket`: endpoint "file://nas/buckets" is not an http://, https:// or absolute file:// URL"#
+        );
     }
 
     #[test]
@@ -429,7 +453,12 @@ mod tests {
         assert!(Checks::new(&[bucket(&absent)]).take(T).unwrap().is_empty());
         let broken = s3(&[("terraform-state-dev", 503)]);
         let err = Checks::new(&[bucket(&broken)]).take(T).unwrap_err();
-        assert_eq!(err.to_string(), format!("inventory check `terraform state bucket`: {broken}/terraform-state-dev answered 503, which says neither present (2xx, 3xx, 401, 403) nor absent (404)"));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "inventory check `terraform state bucket`: {broken}/terraform-state-dev answered 503, which says neither present (2xx, 3xx, 401, 403) nor absent (404)"
+            )
+        );
     }
 
     #[test]
@@ -437,6 +466,9 @@ mod tests {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let err = Checks::new(&[bucket(&format!("http://{closed}"))]).take(T).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with(&format!("inventory check `terraform state bucket`: no answer from http://{closed}/terraform-state-dev: ")), "{text}");
+        assert!(
+            text.starts_with(&format!("inventory check `terraform state bucket`: no answer from http://{closed}/terraform-state-dev: ")),
+            "{text}"
+        );
     }
 }

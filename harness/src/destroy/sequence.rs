@@ -154,13 +154,17 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         self.begin(Step::Plan)?;
         let plan_dir = self.plan_dir()?;
         let plan_file = plan_dir.path().join("destroy.tfplan");
-        let planned = self.terraform.plan_destroy(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        let planned =
+            self.terraform.plan_destroy(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
         if planned.map_err(|source| Error::Terraform { step: Step::Plan, source: Box::new(source) })? == PlanOutcome::NoChanges {
             return Ok(self.outcome(backup, pruned, None, Inventory::default()));
         }
 
         self.begin(Step::Guard)?;
-        let plan = self.terraform.show_plan(&plan_file, Run::within(self.remaining())).map_err(|source| Error::Terraform { step: Step::Guard, source: Box::new(source) })?;
+        let plan = self
+            .terraform
+            .show_plan(&plan_file, Run::within(self.remaining()))
+            .map_err(|source| Error::Terraform { step: Step::Guard, source: Box::new(source) })?;
         guard::check_plan(&plan, &self.env.protected).into_result().map_err(Error::Refused)?;
         (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
 
@@ -170,7 +174,8 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Inventory { after: false, inventory: &before });
 
         self.begin(Step::Apply)?;
-        let applied = self.terraform.apply_plan(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        let applied =
+            self.terraform.apply_plan(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
         drop(plan_dir);
 
         (self.on_event)(Event::Started(Step::InventoryAfter));

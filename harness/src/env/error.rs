@@ -91,10 +91,8 @@ impl Diagnostic for ConfigDiagnostic {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let missing = self.0.missing_variables();
-        (!missing.is_empty()).then(|| {
-            Box::new(format!("export {} (README: \"Pointing it at a real homelab\")", missing.join(", ")))
-                as Box<dyn fmt::Display>
-        })
+        (!missing.is_empty())
+            .then(|| Box::new(format!("export {} (README: \"Pointing it at a real homelab\")", missing.join(", "))) as Box<dyn fmt::Display>)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {

@@ -18,9 +18,8 @@ use super::error::{EnvConfigError, Problem, ProblemKind};
 use super::vars::{ExpandError, Scope, VarSource, expand};
 use super::yaml::{self, At, Key, Node, Value};
 use super::{
-    AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig,
-    InventoryCheck, Node as ClusterNode, NodeRole, Origin, PhaseBudgets, ProtectedConfig,
-    Provisioning, StateBackupConfig, SystemApps, TalosLogsConfig, TerraformConfig,
+    AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
+    PhaseBudgets, ProtectedConfig, Provisioning, StateBackupConfig, SystemApps, TalosLogsConfig, TerraformConfig,
 };
 
 /// Resource types that hold data which must outlive any cluster: always protected.
@@ -160,13 +159,7 @@ impl<'a> Reader<'a> {
     }
 
     fn report(&mut self, at: At, kind: ProblemKind) {
-        self.problems.push(Problem {
-            line: at.line,
-            column: at.column,
-            span: (at.offset, at.len).into(),
-            kind,
-            source: self.source.clone(),
-        });
+        self.problems.push(Problem { line: at.line, column: at.column, span: (at.offset, at.len).into(), kind, source: self.source.clone() });
     }
 
     fn table<'n>(&mut self, path: &str, node: &'n Node, known: &'static [&'static str]) -> Table<'n> {
@@ -181,7 +174,8 @@ impl<'a> Reader<'a> {
         let table = Table { path: path.to_owned(), at: node.at, entries, valid: true };
         for (key, _) in &table.entries {
             if !known.contains(&key.name.as_str()) {
-                let suggestion = known.iter().copied().min_by_key(|k| strsim::levenshtein(k, &key.name)).filter(|k| strsim::levenshtein(k, &key.name) <= 2);
+                let suggestion =
+                    known.iter().copied().min_by_key(|k| strsim::levenshtein(k, &key.name)).filter(|k| strsim::levenshtein(k, &key.name) <= 2);
                 self.report(key.at, ProblemKind::UnknownKey { key: table.key(&key.name), expected: known.to_vec(), suggestion });
             }
         }
@@ -209,9 +203,7 @@ impl<'a> Reader<'a> {
     fn scalar(&mut self, key: &str, node: &Node, expected: &str) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            Value::Bool | Value::Int(_) | Value::Float => {
-                Some(self.source.inner()[node.at.offset..node.at.offset + node.at.len].to_owned())
-            }
+            Value::Bool | Value::Int(_) | Value::Float => Some(self.source.inner()[node.at.offset..node.at.offset + node.at.len].to_owned()),
             _ => {
                 self.wrong_type(key, node, expected);
                 None
@@ -347,9 +339,9 @@ impl<'a> Reader<'a> {
         if let Some(name) = &name {
             self.scope.builtins.insert("ENV_NAME", name.clone());
         }
-        let kind = top.required(self, "kind", "disposable or protected").and_then(|n| {
-            self.choice("kind", n, &[("disposable", EnvKind::Disposable), ("protected", EnvKind::Protected)])
-        });
+        let kind = top
+            .required(self, "kind", "disposable or protected")
+            .and_then(|n| self.choice("kind", n, &[("disposable", EnvKind::Disposable), ("protected", EnvKind::Protected)]));
         let infra_repo = top.required(self, "infra-repo", A_PATH).and_then(|n| self.path("infra-repo", n));
         let work_dir = match top.get("work-dir") {
             Some(node) if self.scalar("work-dir", node, A_PATH).is_some_and(|s| s.contains("${WORK_DIR")) => {
@@ -369,10 +361,8 @@ impl<'a> Reader<'a> {
         let kubeconfig = top.required(self, "kubeconfig", A_PATH).and_then(|n| self.path("kubeconfig", n));
         let kubeconfig_readonly = top.get("kubeconfig-readonly").and_then(|n| self.path("kubeconfig-readonly", n));
         let talosconfig = top.required(self, "talosconfig", A_PATH).and_then(|n| self.path("talosconfig", n));
-        let tools_path = top
-            .get("tools-path")
-            .and_then(|n| self.list("tools-path", n, "a list of folders", |r, k, n| r.path(k, n)))
-            .unwrap_or_default();
+        let tools_path =
+            top.get("tools-path").and_then(|n| self.list("tools-path", n, "a list of folders", |r, k, n| r.path(k, n))).unwrap_or_default();
         let nodes = top.required(self, "nodes", "the cluster's nodes (name, address, role)").and_then(|n| self.nodes(n));
         let argocd = top.required(self, "argocd", "where Argo CD runs and which apps are system apps").and_then(|n| self.argocd(n));
         let budgets = self.budgets(&top);
@@ -437,9 +427,9 @@ impl<'a> Reader<'a> {
             let t = r.table(key, n, NODE);
             let name = t.required(r, "name", "the node's hostname").and_then(|n| r.string(&t.key("name"), n));
             let address = t.required(r, "address", "the address talosctl -n uses").and_then(|n| r.string(&t.key("address"), n));
-            let role = t.required(r, "role", "controlplane or worker").and_then(|n| {
-                r.choice(&t.key("role"), n, &[("controlplane", NodeRole::Controlplane), ("worker", NodeRole::Worker)])
-            });
+            let role = t
+                .required(r, "role", "controlplane or worker")
+                .and_then(|n| r.choice(&t.key("role"), n, &[("controlplane", NodeRole::Controlplane), ("worker", NodeRole::Worker)]));
             Some(ClusterNode { name: name?, address: address?, role: role? })
         })
     }
@@ -455,9 +445,8 @@ impl<'a> Reader<'a> {
             let s = self.table("argocd.system-apps", n, SYSTEM_APPS);
             let names = s.get("names").map_or(Some(Vec::new()), |n| self.strings("argocd.system-apps.names", n));
             let selector = optional(s.get("selector").map(|n| self.selector("argocd.system-apps.selector", n)));
-            let max_sync_wave = optional(
-                s.get("max-sync-wave").map(|n| self.integer::<i32>("argocd.system-apps.max-sync-wave", n, "a sync wave (an integer)")),
-            );
+            let max_sync_wave =
+                optional(s.get("max-sync-wave").map(|n| self.integer::<i32>("argocd.system-apps.max-sync-wave", n, "a sync wave (an integer)")));
             let apps = SystemApps { names: names?, selector: selector?, max_sync_wave: max_sync_wave? };
             if s.valid && apps.names.is_empty() && apps.selector.is_none() && apps.max_sync_wave.is_none() {
                 self.bad_value("argocd.system-apps", n.at, "defines no system app; expected names, selector or max-sync-wave".into());
@@ -492,11 +481,15 @@ impl<'a> Reader<'a> {
                 let key = p.key(name);
                 let d = r.duration(&key, n)?;
                 if d > limit {
-                    r.bad_value(&key, n.at, format!(
-                        "{} does not fit in budgets.recreate ({}); expected at most that",
-                        humantime::format_duration(d),
-                        humantime::format_duration(limit)
-                    ));
+                    r.bad_value(
+                        &key,
+                        n.at,
+                        format!(
+                            "{} does not fit in budgets.recreate ({}); expected at most that",
+                            humantime::format_duration(d),
+                            humantime::format_duration(limit)
+                        ),
+                    );
                     return None;
                 }
                 Some(d)
@@ -551,8 +544,10 @@ impl<'a> Reader<'a> {
     fn protected(&mut self, top: &Table<'_>) -> Option<ProtectedConfig> {
         let p = self.section(top, "protected", PROTECTED);
         let mut resource_types: Vec<String> = DEFAULT_PROTECTED_TYPES.iter().map(|s| (*s).to_owned()).collect();
-        let extra = p.get("resource-types").map_or(Some(Vec::new()), |n| self.list("protected.resource-types", n, "a list of globs", |r, k, n| r.glob(k, n)));
-        let addresses = p.get("addresses").map_or(Some(Vec::new()), |n| self.list("protected.addresses", n, "a list of globs", |r, k, n| r.glob(k, n)));
+        let extra =
+            p.get("resource-types").map_or(Some(Vec::new()), |n| self.list("protected.resource-types", n, "a list of globs", |r, k, n| r.glob(k, n)));
+        let addresses =
+            p.get("addresses").map_or(Some(Vec::new()), |n| self.list("protected.addresses", n, "a list of globs", |r, k, n| r.glob(k, n)));
         let inventory = p.get("inventory").map_or(Some(Vec::new()), |n| {
             self.list("protected.inventory", n, "a list of checks (kind s3-bucket or command)", |r, key, n| r.inventory(key, n))
         });
@@ -736,7 +731,8 @@ argocd:
             + "state-backup:\n  dir: ${WORK_DIR}/backups\n";
         // `${VIXENS_WORK_DIR:-...}` with a nested reference is not supported: the default is literal
         // text. Show the intended spelling works with the variable set instead.
-        let yaml = yaml.replace("${VIXENS_WORK_DIR:-${ENV_DIR}/../../target/vixens/${ENV_NAME}}", "${VIXENS_WORK_DIR:-../../target/vixens}/${ENV_NAME}");
+        let yaml =
+            yaml.replace("${VIXENS_WORK_DIR:-${ENV_DIR}/../../target/vixens/${ENV_NAME}}", "${VIXENS_WORK_DIR:-../../target/vixens}/${ENV_NAME}");
         let (dir, loaded) = load_str(&yaml, &[("WORK_DIR", "/not/this/one")]);
         let env = loaded.unwrap();
         let work = dir.path().join("target/vixens/lab");
@@ -753,7 +749,8 @@ argocd:
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("env.yaml");
         std::fs::write(&file, MINIMAL.to_owned() + "work-dir: ${VIXENS_WORK_DIR:-target}/${ENV_NAME}${UNSET:-}\n").unwrap();
-        let vars: BTreeMap<String, String> = [("VIXENS_WORK_DIR", "/srv/vixens"), ("NOT_REFERENCED", "x")].iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let vars: BTreeMap<String, String> =
+            [("VIXENS_WORK_DIR", "/srv/vixens"), ("NOT_REFERENCED", "x")].iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let env = Environment::load_with(&file, &vars).unwrap();
         assert_eq!(env.vars, BTreeMap::from([("VIXENS_WORK_DIR".to_owned(), "/srv/vixens".to_owned())]));
     }

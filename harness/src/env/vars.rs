@@ -139,8 +139,7 @@ pub fn expand(input: &str, vars: &dyn VarSource) -> Result<String, Vec<ExpandErr
 
 fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic()) && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
@@ -165,10 +164,7 @@ mod tests {
         let errors = expand("${VIXENS_REPO}/docs and ${VIXENS_SECRETS}", &vars()).unwrap_err();
         assert_eq!(
             errors,
-            vec![
-                ExpandError::Missing { name: "VIXENS_REPO".into(), offset: 0 },
-                ExpandError::Missing { name: "VIXENS_SECRETS".into(), offset: 24 },
-            ]
+            vec![ExpandError::Missing { name: "VIXENS_REPO".into(), offset: 0 }, ExpandError::Missing { name: "VIXENS_SECRETS".into(), offset: 24 },]
         );
     }
 

@@ -199,12 +199,9 @@ impl LineIndex {
             Raw::Float => Value::Float,
             Raw::Str(s) => Value::Str(s),
             Raw::Seq(items) => Value::Seq(items.into_iter().map(|i| self.node(text, i)).collect()),
-            Raw::Map(entries) => Value::Map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (Key { at: self.at(text, &k.referenced), name: k.value }, self.node(text, v)))
-                    .collect(),
-            ),
+            Raw::Map(entries) => {
+                Value::Map(entries.into_iter().map(|(k, v)| (Key { at: self.at(text, &k.referenced), name: k.value }, self.node(text, v))).collect())
+            }
         };
         Node { value, at }
     }

@@ -66,7 +66,8 @@ fn a_record_left_by_a_killed_process_outside_any_run_is_reaped_newest_item_first
 fn the_next_test_of_the_same_run_adopts_what_an_earlier_one_started() {
     let dir = tempfile::tempdir().unwrap();
     let run = live_run("run-1");
-    let mut first = Lease::acquire(dir.path(), "fresh_cluster_validation::system_apps_healthy", Some(run.clone()), DEFAULT_WAIT, nothing_to_undo).unwrap();
+    let mut first =
+        Lease::acquire(dir.path(), "fresh_cluster_validation::system_apps_healthy", Some(run.clone()), DEFAULT_WAIT, nothing_to_undo).unwrap();
     first.add(terraform()).unwrap();
     drop(first); // the test process ends; the environment stays up for the run
 
@@ -97,7 +98,8 @@ fn a_record_of_a_run_that_is_over_is_reaped_by_the_next_run() {
 #[test]
 fn another_run_that_is_still_going_keeps_the_environment_busy() {
     let dir = tempfile::tempdir().unwrap();
-    let mut other = Lease::acquire(dir.path(), "fresh_cluster_validation::recreate_cycle", Some(live_run("run-1")), DEFAULT_WAIT, nothing_to_undo).unwrap();
+    let mut other =
+        Lease::acquire(dir.path(), "fresh_cluster_validation::recreate_cycle", Some(live_run("run-1")), DEFAULT_WAIT, nothing_to_undo).unwrap();
     other.add(lab()).unwrap();
     drop(other);
 

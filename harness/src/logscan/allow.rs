@@ -47,8 +47,8 @@ impl AllowList {
         let mut owner = Vec::new();
         let mut always = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            let regex = Regex::new(&rule.pattern)
-                .map_err(|source| RuleError { origin: rule.origin.clone(), pattern: rule.pattern.clone(), source })?;
+            let regex =
+                Regex::new(&rule.pattern).map_err(|source| RuleError { origin: rule.origin.clone(), pattern: rule.pattern.clone(), source })?;
             match required_literals(&rule.pattern) {
                 Some(words) => {
                     owner.extend(std::iter::repeat_n(i, words.len()));

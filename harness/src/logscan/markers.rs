@@ -53,13 +53,36 @@ pub enum Marker {
 /// long, which keeps aho-corasick on its SIMD searcher.
 pub const KEYWORDS: &[&str] = &[
     // Kernel priorities: `%7s` right-aligns them after `<facility>: `, so a space always precedes.
-    " emerg: ", " alert: ", " crit: ", " err: ",
+    " emerg: ",
+    " alert: ",
+    " crit: ",
+    " err: ",
     // `[talos]` markers: `task|phase x (i/n): failed`, `<seq> sequence: failed`, and the rest.
-    ": failed", "](Failed)", "controller failed", "goroutine error", "] error",
+    ": failed",
+    "](Failed)",
+    "controller failed",
+    "goroutine error",
+    "] error",
     // Zap console levels, zap and etcd JSON (`"error": "..."` field, `{"level":"error"`), logrus.
-    "ERROR", "PANIC", "FATAL", "\"error\"", "\"fatal\"", "\"panic\"", "\"dpanic\"", "=error", "=fatal", "=panic",
+    "ERROR",
+    "PANIC",
+    "FATAL",
+    "\"error\"",
+    "\"fatal\"",
+    "\"panic\"",
+    "\"dpanic\"",
+    "=error",
+    "=fatal",
+    "=panic",
     // klog severities E and F (months 01 to 12), at a line start or after a node label.
-    "\nE0", "\nE1", "\nF0", "\nF1", ": E0", ": E1", ": F0", ": F1",
+    "\nE0",
+    "\nE1",
+    "\nF0",
+    "\nF1",
+    ": E0",
+    ": E1",
+    ": F0",
+    ": F1",
 ];
 
 static LOGRUS_LEVEL: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new("level="));
@@ -257,8 +280,13 @@ mod tests {
 
     #[test]
     fn a_console_copy_with_an_error_field_is_flagged() {
-        flags(r#"[talos] kubernetes endpoint watch error {"component": "controller-runtime", "controller": "k8s.EndpointController", "error": "connection refused"}"#, Marker::ErrorField);
-        clean(r#"[talos] setting resolvers {"component": "controller-runtime", "controller": "network.ResolverSpecController", "resolvers": ["1.1.1.1"]}"#);
+        flags(
+            r#"[talos] kubernetes endpoint watch error {"component": "controller-runtime", "controller": "k8s.EndpointController", "error": "connection refused"}"#,
+            Marker::ErrorField,
+        );
+        clean(
+            r#"[talos] setting resolvers {"component": "controller-runtime", "controller": "network.ResolverSpecController", "resolvers": ["1.1.1.1"]}"#,
+        );
     }
 
     #[test]
@@ -279,7 +307,10 @@ mod tests {
 
     #[test]
     fn etcd_error_levels_are_flagged() {
-        flags(r#"{"level":"error","ts":"2026-08-21T10:00:00.000Z","caller":"etcdserver/server.go:1","msg":"failed to publish"}"#, Marker::EtcdLevel("error"));
+        flags(
+            r#"{"level":"error","ts":"2026-08-21T10:00:00.000Z","caller":"etcdserver/server.go:1","msg":"failed to publish"}"#,
+            Marker::EtcdLevel("error"),
+        );
         flags(r#"{"level":"fatal","ts":"2026-08-21T10:00:00.000Z","msg":"x"}"#, Marker::EtcdLevel("fatal"));
         clean(r#"{"level":"warn","ts":"2026-08-21T10:00:00.000Z","msg":"slow fdatasync","error":"none"}"#);
     }

@@ -64,7 +64,15 @@ struct State {
 
 impl State {
     /// Searches the complete lines `buf[from..to]`.
-    fn chunk<S: Sink + ?Sized>(&mut self, scanner: &Scanner, buf: &[u8], from: usize, to: usize, input: &Input<'_>, sink: &mut S) -> Result<(), Error> {
+    fn chunk<S: Sink + ?Sized>(
+        &mut self,
+        scanner: &Scanner,
+        buf: &[u8],
+        from: usize,
+        to: usize,
+        input: &Input<'_>,
+        sink: &mut S,
+    ) -> Result<(), Error> {
         let chunk = &buf[from..to];
         let base_offset = self.buffer_offset + from as u64;
         // Line number of `chunk[counted]`.

@@ -106,7 +106,11 @@ fn every_line_a_candidate_gives_the_same_findings_at_every_buffer_size() {
     for buffer_bytes in [16, 97, 4096, 64 << 10] {
         let config = ScanConfig { buffer_bytes, ..ScanConfig::default() };
         assert_eq!(outcome(scan(&Scanner::with_config(&allow, config.clone()).unwrap(), &text, "mixed")), reference, "buffer {buffer_bytes}");
-        assert_eq!(outcome(scan(&Scanner::with_config(&allow, every_line(config)).unwrap(), &text, "mixed")), reference, "buffer {buffer_bytes}, every line");
+        assert_eq!(
+            outcome(scan(&Scanner::with_config(&allow, every_line(config)).unwrap(), &text, "mixed")),
+            reference,
+            "buffer {buffer_bytes}, every line"
+        );
     }
 }
 
@@ -190,11 +194,44 @@ fn a_failing_sink_or_reader_stops_the_scan_with_its_error() {
 
 /// Fragments that sit near the prefilter's edges: keywords, escapes, klog heads, labels.
 const FRAGMENTS: &[&str] = &[
-    "10.5.0.2: ", "E0821 ", "F1", "E2", "I0821 ", ": E1", "err", "ERROR", "\x1b[31m", "\x1b[0m", "E\x1b[0mRROR", "[talos] ", "task x (1/2): failed",
-    "phase y (3/4): failed", "boot sequence: failed", "service[etcd](Failed)", "service[etcd](Waiting)", "Health check failed", "controller failed",
-    "controller runtime goroutine error", "error x", "level=error", "level=warn", "level=panic", " error=x", "{\"level\":\"error\"}",
-    "{\"level\":\"dpanic\"", "{\"level\":\"warn\"", "kern:     err: [t]: ", "kern: crit: [t]: ", "user: warning: [t]: ",
-    "2026-08-21T10:00:09.500Z ", "PANIC ", " {\"error\": \"x\"}", " {\"component\": \"c\"}", "x", " ", "\r",
+    "10.5.0.2: ",
+    "E0821 ",
+    "F1",
+    "E2",
+    "I0821 ",
+    ": E1",
+    "err",
+    "ERROR",
+    "\x1b[31m",
+    "\x1b[0m",
+    "E\x1b[0mRROR",
+    "[talos] ",
+    "task x (1/2): failed",
+    "phase y (3/4): failed",
+    "boot sequence: failed",
+    "service[etcd](Failed)",
+    "service[etcd](Waiting)",
+    "Health check failed",
+    "controller failed",
+    "controller runtime goroutine error",
+    "error x",
+    "level=error",
+    "level=warn",
+    "level=panic",
+    " error=x",
+    "{\"level\":\"error\"}",
+    "{\"level\":\"dpanic\"",
+    "{\"level\":\"warn\"",
+    "kern:     err: [t]: ",
+    "kern: crit: [t]: ",
+    "user: warning: [t]: ",
+    "2026-08-21T10:00:09.500Z ",
+    "PANIC ",
+    " {\"error\": \"x\"}",
+    " {\"component\": \"c\"}",
+    "x",
+    " ",
+    "\r",
 ];
 
 proptest! {

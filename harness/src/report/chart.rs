@@ -34,9 +34,15 @@ pub(super) fn render(report: &Report) -> String {
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="12">"#
     );
-    let _ = write!(svg, r#"<title id="chart-title">Phase durations of the last {} cycles of {}</title>"#, report.cycles.len(), escape(&report.environment));
+    let _ = write!(
+        svg,
+        r#"<title id="chart-title">Phase durations of the last {} cycles of {}</title>"#,
+        report.cycles.len(),
+        escape(&report.environment)
+    );
     if report.cycles.is_empty() {
-        let _ = write!(svg, r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">No cycles recorded yet.</text></svg>"##, WIDTH / 2.0, HEIGHT / 2.0);
+        let _ =
+            write!(svg, r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">No cycles recorded yet.</text></svg>"##, WIDTH / 2.0, HEIGHT / 2.0);
         return svg;
     }
     let scale = Scale::for_report(report);
@@ -114,11 +120,7 @@ fn axes(svg: &mut String, scale: &Scale) {
     let _ = write!(svg, r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{BOTTOM}" stroke="#333"/>"##);
     let _ = write!(svg, r##"<line x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}" stroke="#333"/>"##);
     let middle = (TOP + BOTTOM) / 2.0;
-    let _ = write!(
-        svg,
-        r#"<text x="18" y="{middle}" text-anchor="middle" transform="rotate(-90 18 {middle})">duration ({})</text>"#,
-        scale.unit
-    );
+    let _ = write!(svg, r#"<text x="18" y="{middle}" text-anchor="middle" transform="rotate(-90 18 {middle})">duration ({})</text>"#, scale.unit);
     let _ = write!(svg, r#"<text x="{}" y="{}" text-anchor="middle">cycle (number in the ledger)</text>"#, (LEFT + RIGHT) / 2.0, HEIGHT - 10.0);
 }
 
@@ -158,7 +160,8 @@ fn bar(svg: &mut String, report: &Report, scale: &Scale, row: &Row, slot_x: f64,
         );
     }
     if report.cycles.len() <= 20 {
-        let _ = write!(svg, r#"<text x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#, top - 6.0, millis(row.record.total_ms));
+        let _ =
+            write!(svg, r#"<text x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#, top - 6.0, millis(row.record.total_ms));
     }
     let (colour, mark) = if failed { (FAILED, " ✗") } else { ("#333", "") };
     let _ = write!(svg, r#"<text x="{centre:.1}" y="{}" text-anchor="middle" fill="{colour}">#{}{mark}</text>"#, BOTTOM + 18.0, row.number);

@@ -192,7 +192,8 @@ fn failures(page: &mut String, report: &Report) {
             page.push_str("<table>\n<tr><th>#</th><th>phase</th><th>culprit</th><th>message</th><th>artifacts</th></tr>\n");
             any = true;
         }
-        let artifacts = row.record.artifacts.as_ref().map_or_else(|| "–".to_owned(), |a| format!("<code>{}</code>", escape(&a.display().to_string())));
+        let artifacts =
+            row.record.artifacts.as_ref().map_or_else(|| "–".to_owned(), |a| format!("<code>{}</code>", escape(&a.display().to_string())));
         let _ = writeln!(
             page,
             "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{artifacts}</td></tr>",

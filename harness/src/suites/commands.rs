@@ -67,10 +67,7 @@ fn run_entry(env: &Environment, doc: &Document, entry: &Entry, options: RunOptio
     }
     match runner.run_entry(entry, &mut |_| {}).verdict {
         Verdict::Passed { .. } => Ok(()),
-        Verdict::Failed(failure) => Err(Failed::from(format!(
-            "{failure}\nre-run: vixens commands run {} --entry {}",
-            env.name, entry.id
-        ))),
+        Verdict::Failed(failure) => Err(Failed::from(format!("{failure}\nre-run: vixens commands run {} --entry {}", env.name, entry.id))),
         Verdict::Skipped(skip) => Err(Failed::from(format!("not runnable here: {skip}"))),
     }
 }

@@ -120,7 +120,10 @@ impl Subject {
         let terraform = self.terraform();
         match self {
             Self::Instance(instance) => instance.down().map_err(|e| failed("tearing the instance down", &e)),
-            Self::Live(env) => terraform.apply(Run::within(env.budgets.phases.apply)).map(drop).map_err(|e| failed("re-applying the environment after the trial", &e)),
+            Self::Live(env) => terraform
+                .apply(Run::within(env.budgets.phases.apply))
+                .map(drop)
+                .map_err(|e| failed("re-applying the environment after the trial", &e)),
         }
     }
 }
@@ -202,7 +205,11 @@ fn state_backup_created(env: &Environment) -> Result<(), Failed> {
     let outcome = destroy::run(subject.env(), &confirm(), |_| {}).map_err(|e| failed("the safe destroy", &e))?;
     let backup = backup::verify(&outcome.backup.path).map_err(|e| failed("verifying the backup", &e))?;
     if (backup.lineage.as_str(), backup.serial) != (live.lineage.as_str(), live.serial) {
-        return Err(format!("the backup has lineage {} serial {}, the destroyed state lineage {} serial {}", backup.lineage, backup.serial, live.lineage, live.serial).into());
+        return Err(format!(
+            "the backup has lineage {} serial {}, the destroyed state lineage {} serial {}",
+            backup.lineage, backup.serial, live.lineage, live.serial
+        )
+        .into());
     }
     if std::fs::read(&backup.path).map_err(|e| failed("reading the backup", &e))? != before {
         return Err(format!("{} is not byte for byte the state that was destroyed", backup.path.display()).into());
@@ -255,7 +262,9 @@ fn protected_delete_is_refused(env: &Environment) -> Result<(), Failed> {
     let result = destroy::run(subject.env(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
     let address = "terraform_data.nas_iscsi_lun[0]";
     match &result {
-        Err(destroy::Error::Refused(refusal)) if refusal.reason == Reason::ProtectedResources && refusal.addresses.iter().any(|o| o.address == address) => {
+        Err(destroy::Error::Refused(refusal))
+            if refusal.reason == Reason::ProtectedResources && refusal.addresses.iter().any(|o| o.address == address) =>
+        {
             let text = refusal.to_string();
             if !text.contains(&format!("{address} (delete; protected address `terraform_data.nas_iscsi_lun*`)")) {
                 return Err(format!("the refusal does not name the address and its rule: {text}").into());

@@ -100,12 +100,15 @@ mod tests {
 
     #[test]
     fn the_trials_are_named_like_the_specification() {
-        assert_eq!(listed(&load("lab")), [
-            ("fresh_cluster_validation::recreate_cycle".to_owned(), false),
-            ("fresh_cluster_validation::system_apps_healthy".to_owned(), false),
-            ("fresh_cluster_validation::argocd_bootstrapped_without_manual_intervention".to_owned(), false),
-            ("fresh_cluster_validation::talos_logs_clean".to_owned(), false),
-        ]);
+        assert_eq!(
+            listed(&load("lab")),
+            [
+                ("fresh_cluster_validation::recreate_cycle".to_owned(), false),
+                ("fresh_cluster_validation::system_apps_healthy".to_owned(), false),
+                ("fresh_cluster_validation::argocd_bootstrapped_without_manual_intervention".to_owned(), false),
+                ("fresh_cluster_validation::talos_logs_clean".to_owned(), false),
+            ]
+        );
     }
 
     #[test]

@@ -186,8 +186,6 @@ mod tests {
     use super::*;
     use crate::talosctl::fixtures::{HEALTH_PASSED, HEALTH_TIMED_OUT};
 
-
-
     #[test]
     fn a_run_ending_ok_with_exit_0_is_healthy() {
         let report = HealthReport::parse(HEALTH_PASSED);

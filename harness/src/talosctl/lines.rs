@@ -163,7 +163,10 @@ mod tests {
 
     #[test]
     fn splits_the_node_label_even_for_ipv6_and_hostnames() {
-        assert_eq!(split_node("10.5.0.2: 2026/08/21 10:00:01.123456 [talos] task x"), (Some("10.5.0.2"), "2026/08/21 10:00:01.123456 [talos] task x"));
+        assert_eq!(
+            split_node("10.5.0.2: 2026/08/21 10:00:01.123456 [talos] task x"),
+            (Some("10.5.0.2"), "2026/08/21 10:00:01.123456 [talos] task x")
+        );
         assert_eq!(split_node("fd00::2: kern: info: [t]: m"), (Some("fd00::2"), "kern: info: [t]: m"));
         assert_eq!(split_node("talos-default-controlplane-1: x: y"), (Some("talos-default-controlplane-1"), "x: y"));
     }
@@ -197,11 +200,12 @@ mod tests {
 
     #[test]
     fn only_err_and_more_severe_priorities_are_errors() {
-        let errors: Vec<&str> = [Priority::Emerg, Priority::Alert, Priority::Crit, Priority::Err, Priority::Warning, Priority::Notice, Priority::Info, Priority::Debug]
-            .into_iter()
-            .filter(|p| p.is_error())
-            .map(Priority::as_str)
-            .collect();
+        let errors: Vec<&str> =
+            [Priority::Emerg, Priority::Alert, Priority::Crit, Priority::Err, Priority::Warning, Priority::Notice, Priority::Info, Priority::Debug]
+                .into_iter()
+                .filter(|p| p.is_error())
+                .map(Priority::as_str)
+                .collect();
         assert_eq!(errors, ["emerg", "alert", "crit", "err"]);
     }
 

@@ -102,11 +102,11 @@ const COLUMNS: [&str; 6] = ["NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE",
 pub fn parse_table(stdout: &str) -> Result<Vec<ServiceRow>, ParseError> {
     let mut lines = stdout.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((_, header)) = lines.next() else { return Ok(Vec::new()) };
-    let starts: Vec<usize> = COLUMNS
-        .iter()
-        .map(|c| header.find(c))
-        .collect::<Option<_>>()
-        .ok_or_else(|| ParseError { line: 1, text: header.to_owned(), problem: format!("expected the header {}", COLUMNS.join(" ")) })?;
+    let starts: Vec<usize> = COLUMNS.iter().map(|c| header.find(c)).collect::<Option<_>>().ok_or_else(|| ParseError {
+        line: 1,
+        text: header.to_owned(),
+        problem: format!("expected the header {}", COLUMNS.join(" ")),
+    })?;
     lines
         .map(|(i, text)| {
             let fail = |problem: String| ParseError { line: i + 1, text: text.to_owned(), problem };
@@ -221,8 +221,7 @@ impl ServiceHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::talosctl::fixtures::{SERVICE_TABLE, SERVICE_DETAIL};
-
+    use crate::talosctl::fixtures::{SERVICE_DETAIL, SERVICE_TABLE};
 
     #[test]
     fn reads_every_row_with_cells_that_contain_spaces() {
@@ -261,13 +260,15 @@ mod tests {
         assert_eq!(parse_table("").unwrap(), []);
     }
 
-
     #[test]
     fn reads_one_block_per_node_with_events_newest_first() {
         let details = parse_detail(SERVICE_DETAIL).unwrap();
         assert_eq!(details.len(), 2);
         let first = &details[0];
-        assert_eq!((first.node.as_str(), first.id.as_str(), first.state, first.health), ("10.5.0.2", "etcd", ServiceState::Running, ServiceHealth::Fail));
+        assert_eq!(
+            (first.node.as_str(), first.id.as_str(), first.state, first.health),
+            ("10.5.0.2", "etcd", ServiceState::Running, ServiceHealth::Fail)
+        );
         assert_eq!(first.last_health_message.as_deref(), Some("context deadline exceeded"));
         assert_eq!(
             first.events,

@@ -113,9 +113,17 @@ fn dmesg_streams_kernel_records() {
 
 #[test]
 fn a_logs_error_on_one_node_fails_with_talosctl_s_message() {
-    let fake = FakeTalosctl::new().answer("logs_kubelet", "10.5.0.2: I0821 10:00:00.1 1 x.go:1] ok\n", "ERROR: rpc error: code = Unavailable desc = connection refused\n", 1);
+    let fake = FakeTalosctl::new().answer(
+        "logs_kubelet",
+        "10.5.0.2: I0821 10:00:00.1 1 x.go:1] ok\n",
+        "ERROR: rpc error: code = Unavailable desc = connection refused\n",
+        1,
+    );
     let err = fake.talosctl().logs("10.5.0.2", "kubelet", MINUTE, &mut |_| {}).unwrap_err();
-    assert_eq!(err.to_string(), "`talosctl -n 10.5.0.2 logs kubelet` failed with exit code 1: ERROR: rpc error: code = Unavailable desc = connection refused");
+    assert_eq!(
+        err.to_string(),
+        "`talosctl -n 10.5.0.2 logs kubelet` failed with exit code 1: ERROR: rpc error: code = Unavailable desc = connection refused"
+    );
 }
 
 #[test]

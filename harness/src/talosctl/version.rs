@@ -115,7 +115,6 @@ mod tests {
     use super::*;
     use crate::talosctl::fixtures::VERSION_LONG;
 
-
     #[test]
     fn reads_the_client_and_every_node() {
         let report = parse(VERSION_LONG).unwrap();
@@ -128,7 +127,10 @@ mod tests {
 
     #[test]
     fn reads_the_short_client_line() {
-        let short = VERSION_LONG.replace("Client:\n\tTag:         v1.13.9\n\tSHA:         1a2b3c4d\n\tBuilt:       \n\tGo version:  go1.25.5\n\tOS/Arch:     linux/amd64\n", "Talos v1.13.9\n");
+        let short = VERSION_LONG.replace(
+            "Client:\n\tTag:         v1.13.9\n\tSHA:         1a2b3c4d\n\tBuilt:       \n\tGo version:  go1.25.5\n\tOS/Arch:     linux/amd64\n",
+            "Talos v1.13.9\n",
+        );
         let report = parse(&short).unwrap();
         assert_eq!(report.client.unwrap().tag, "v1.13.9");
         assert_eq!(report.servers.len(), 2);

@@ -168,9 +168,7 @@ impl Plan {
             return Err(ParseError::UnsupportedFormat { found });
         }
         let deserializer = &mut serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(deserializer).map_err(|e| ParseError::Malformed {
-            message: format!("at {}: {}", e.path(), e.inner()),
-        })
+        serde_path_to_error::deserialize(deserializer).map_err(|e| ParseError::Malformed { message: format!("at {}: {}", e.path(), e.inner()) })
     }
 
     /// The changes that destroy an object: deletes and replaces (in either order).
@@ -236,8 +234,7 @@ impl std::fmt::Display for Action {
 impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let list = Vec::<String>::deserialize(deserializer)?;
-        Self::from_list(&list)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown actions {list:?}: this harness does not know what they do")))
+        Self::from_list(&list).ok_or_else(|| serde::de::Error::custom(format!("unknown actions {list:?}: this harness does not know what they do")))
     }
 }
 
@@ -310,7 +307,9 @@ mod tests {
 
     #[test]
     fn a_replace_is_destructive_in_both_orders() {
-        for (actions, order) in [(r#"["delete","create"]"#, ReplaceOrder::DeleteThenCreate), (r#"["create","delete"]"#, ReplaceOrder::CreateThenDelete)] {
+        for (actions, order) in
+            [(r#"["delete","create"]"#, ReplaceOrder::DeleteThenCreate), (r#"["create","delete"]"#, ReplaceOrder::CreateThenDelete)]
+        {
             let json = format!(
                 r#"{{"format_version":"1.2","resource_changes":[{{"address":"a.b","mode":"managed","type":"a","name":"b",
                 "provider_name":"p","action_reason":"replace_because_cannot_update","change":{{"actions":{actions}}}}}]}}"#
@@ -379,6 +378,9 @@ mod tests {
     fn a_bad_index_type_is_refused() {
         let json = r#"{"format_version":"1.2","resource_changes":[{"address":"a.b[true]","mode":"managed","type":"a","name":"b","index":true,"provider_name":"p","change":{"actions":["delete"]}}]}"#;
         let err = Plan::parse(json).unwrap_err();
-        assert!(err.to_string().contains("resource_changes[0].index: invalid type: boolean `true`, expected an integer (count) or a string (for_each)"), "{err}");
+        assert!(
+            err.to_string().contains("resource_changes[0].index: invalid type: boolean `true`, expected an integer (count) or a string (for_each)"),
+            "{err}"
+        );
     }
 }

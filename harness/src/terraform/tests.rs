@@ -110,7 +110,13 @@ fn a_saved_destroy_plan_is_shown_then_applied_exactly() {
     let addresses: Vec<&str> = plan.destructive_changes().map(|c| c.address.as_str()).collect();
     assert_eq!(
         addresses,
-        ["terraform_data.counted[0]", "terraform_data.counted[1]", "terraform_data.single", r#"module.m.terraform_data.x["a"]"#, r#"module.m.terraform_data.x["b"]"#]
+        [
+            "terraform_data.counted[0]",
+            "terraform_data.counted[1]",
+            "terraform_data.single",
+            r#"module.m.terraform_data.x["a"]"#,
+            r#"module.m.terraform_data.x["b"]"#
+        ]
     );
     let keyed = &plan.resource_changes[3];
     assert_eq!((keyed.module_address.as_deref(), keyed.index.clone()), (Some("module.m"), Some(InstanceKey::Str("a".into()))));

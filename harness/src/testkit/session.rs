@@ -151,7 +151,8 @@ impl Session {
             return Ok(());
         }
         for item in lease.record().started.iter().rev() {
-            cleanup::undo(&self.env, item).map_err(|message| Error::Teardown { environment: self.env.name.clone(), message: format!("{item}: {message}") })?;
+            cleanup::undo(&self.env, item)
+                .map_err(|message| Error::Teardown { environment: self.env.name.clone(), message: format!("{item}: {message}") })?;
         }
         Ok(lease.release()?)
     }
@@ -163,7 +164,8 @@ impl Session {
             return Ok(());
         }
         let path = search_path(&self.env.tools_path);
-        let janitor = cleanup::spawn_janitor(vixens, &self.env, run, &path).map_err(|source| Error::Janitor { environment: self.env.name.clone(), source })?;
+        let janitor =
+            cleanup::spawn_janitor(vixens, &self.env, run, &path).map_err(|source| Error::Janitor { environment: self.env.name.clone(), source })?;
         Ok(lease.set_janitor(janitor)?)
     }
 
@@ -233,5 +235,8 @@ fn find_program(program: &str, dirs: &[PathBuf]) -> PathBuf {
     if program.contains('/') {
         return PathBuf::from(program);
     }
-    std::env::split_paths(&search_path(dirs)).map(|dir| dir.join(program)).find(|candidate| candidate.is_file()).unwrap_or_else(|| PathBuf::from(program))
+    std::env::split_paths(&search_path(dirs))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| PathBuf::from(program))
 }

@@ -44,7 +44,9 @@ struct Store {
 enum Message {
     Event(u64, Bytes),
     /// Ends every open watch: with a 410 ERROR event first when `expired`.
-    Close { expired: bool },
+    Close {
+        expired: bool,
+    },
 }
 
 impl StandIn {

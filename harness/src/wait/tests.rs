@@ -29,12 +29,7 @@ impl Judge<ConfigMap> for Expect {
             match state.as_str() {
                 "ready" => {}
                 "impossible" => return Judgement::Unsatisfiable(format!("{name} can never be ready")),
-                _ => waiting.push(Waiting {
-                    name: (*name).to_owned(),
-                    failing: state == "failing",
-                    reason: format!("state is {state}"),
-                    state,
-                }),
+                _ => waiting.push(Waiting { name: (*name).to_owned(), failing: state == "failing", reason: format!("state is {state}"), state }),
             }
         }
         if waiting.is_empty() {
@@ -64,10 +59,7 @@ fn endpoint() -> Endpoint {
 }
 
 fn config() -> WaitConfig {
-    WaitConfig::default()
-        .timeout(Duration::from_secs(30 * 60))
-        .failing_grace(Duration::from_secs(180))
-        .progress_interval(Duration::from_secs(5))
+    WaitConfig::default().timeout(Duration::from_secs(30 * 60)).failing_grace(Duration::from_secs(180)).progress_interval(Duration::from_secs(5))
 }
 
 /// A scripted watch: `send(at, events)` delivers events at `at` after the start.
@@ -245,8 +237,7 @@ async fn a_deleted_object_is_waited_for_again() {
 #[tokio::test(start_paused = true)]
 async fn refused_credentials_end_the_wait_at_once_naming_the_identity() {
     let (script, rx) = Script::start();
-    let forbidden = Status::failure("applications.argoproj.io is forbidden: User \"lab-readonly\" cannot list resource", "Forbidden")
-        .with_code(403);
+    let forbidden = Status::failure("applications.argoproj.io is forbidden: User \"lab-readonly\" cannot list resource", "Forbidden").with_code(403);
     script.at(secs(2), vec![Err(watcher::Error::InitialListFailed(kube::Error::Api(Box::new(forbidden))))]);
     let (result, elapsed, _) = run(&Expect(&["traefik"]), &config(), rx).await;
     assert_eq!(elapsed, secs(2));
@@ -267,9 +258,7 @@ async fn an_unsatisfiable_judgement_fails_at_once_with_its_reason() {
 
 #[test]
 fn a_long_progress_line_names_the_first_eight_and_counts_the_rest() {
-    let waiting = (1..=11)
-        .map(|i| Waiting { name: format!("app{i}"), state: "Progressing".into(), reason: String::new(), failing: false })
-        .collect();
+    let waiting = (1..=11).map(|i| Waiting { name: format!("app{i}"), state: "Progressing".into(), reason: String::new(), failing: false }).collect();
     let progress = Progress { noun: "system apps", ready: 5, total: 16, waiting };
     let line = progress.to_string();
     assert!(line.starts_with("5/16 system apps ready; waiting on app1 (Progressing), app2 (Progressing)"), "{line}");
@@ -357,10 +346,7 @@ mod over_http {
         later(Duration::from_millis(600), move || flip.put(json(&fixture("converged.yaml"))));
         let (result, events) = wait(&cluster).await;
         assert_eq!(result.unwrap(), ["cert-manager", "traefik"]);
-        assert!(
-            events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { .. })),
-            "the outage was seen and survived: {events:?}"
-        );
+        assert!(events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { .. })), "the outage was seen and survived: {events:?}");
     }
 
     #[tokio::test]
@@ -372,7 +358,10 @@ mod over_http {
         later(Duration::from_millis(400), move || flip.put(json(&fixture("converged.yaml"))));
         let (result, events) = wait(&cluster).await;
         assert_eq!(result.unwrap(), ["cert-manager", "traefik"]);
-        assert!(events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { error } if error.contains("Expired") || error.contains("410"))), "{events:?}");
+        assert!(
+            events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { error } if error.contains("Expired") || error.contains("410"))),
+            "{events:?}"
+        );
         assert!(events.iter().any(|e| matches!(e, WaitEvent::Listed { relist: true, .. })), "{events:?}");
     }
 }

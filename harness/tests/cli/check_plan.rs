@@ -74,7 +74,12 @@ fn check_plan(env: &str, files: &[&str]) -> (i32, String, String) {
   - terraform_data.nas_iscsi_lun[0] (delete; protected address `terraform_data.nas_iscsi_lun*`)
 "
 )]
-#[case::the_labs_ordinary_destroy("lab", "lab-destroy.json", 0, "lab-destroy.json: allowed for lab: 1 resource destroyed or replaced, none protected\n")]
+#[case::the_labs_ordinary_destroy(
+    "lab",
+    "lab-destroy.json",
+    0,
+    "lab-destroy.json: allowed for lab: 1 resource destroyed or replaced, none protected\n"
+)]
 #[case::protections_are_the_environments_own(
     "dev",
     "lab-protected-delete.json",

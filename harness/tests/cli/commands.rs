@@ -62,12 +62,7 @@ fn stdout_of(output: &std::process::Output) -> String {
 
 #[test]
 fn lint_passes_on_a_document_whose_entries_are_complete_and_validated_on_two_environments() {
-    vixens_in(&fixtures().join("ops"))
-        .args(["commands", "lint"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr("docs/commands.md: 6 entries, no problems\n");
+    vixens_in(&fixtures().join("ops")).args(["commands", "lint"]).assert().success().stdout("").stderr("docs/commands.md: 6 entries, no problems\n");
     vixens_in(&fixtures()).args(["commands", "lint", "--file", "lint/clean.md"]).assert().success();
 }
 
@@ -176,12 +171,8 @@ fn a_changed_expected_output_fails_with_a_diff_that_points_at_the_document_line(
     let header = line_of(&text, "   NAME  STATUS  [..]");
     let changed = line_of(&text, "   [NODE]  NotReady  [AGE]");
     let command = header - 1;
-    let output = vixens_in(repo.path())
-        .args(["commands", "run", "alpha", "--entry", "match-an-age-and-skip-lines"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let output =
+        vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "match-an-age-and-skip-lines"]).assert().code(1).get_output().clone();
     let stdout = stdout_of(&output);
     let expected = format!(
         "\
@@ -249,7 +240,12 @@ fn an_entry_that_never_converges_says_how_long_it_tried() {
         .args(["commands", "run", "alpha", "--entry", "wait-for-health"])
         .assert()
         .code(1)
-        .stdout(predicate::str::is_match(r"Did not converge within 1s \(\d+ attempts\); the last attempt:\nOutput differs from the document \(talosctl health\)").unwrap())
+        .stdout(
+            predicate::str::is_match(
+                r"Did not converge within 1s \(\d+ attempts\); the last attempt:\nOutput differs from the document \(talosctl health\)",
+            )
+            .unwrap(),
+        )
         .stdout(predicate::str::contains("- waiting for all k8s nodes to report ready: DONE\n"))
         .stdout(predicate::str::contains("+ waiting for all k8s nodes to report ready: OK\n"));
 }
@@ -257,7 +253,11 @@ fn an_entry_that_never_converges_says_how_long_it_tried() {
 #[test]
 fn a_command_over_its_timeout_is_stopped_and_named() {
     let repo = ops_repo();
-    edit_doc(repo.path(), "Context: checks that the stand-in answers; needs nothing.\n", "Context: checks that the stand-in answers; needs nothing.\n\nTimeout: 1s\n");
+    edit_doc(
+        repo.path(),
+        "Context: checks that the stand-in answers; needs nothing.\n",
+        "Context: checks that the stand-in answers; needs nothing.\n\nTimeout: 1s\n",
+    );
     edit_doc(repo.path(), "$ talosctl hello\n", "$ echo started; sleep 30; talosctl hello\n");
     let started = std::time::Instant::now();
     vixens_in(repo.path())
@@ -293,11 +293,9 @@ fn an_unknown_entry_or_environment_is_refused_before_anything_runs() {
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("error: no entry `nope` in docs/commands.md; its entries are: say-hello, count-with-a-pipeline,"));
-    vixens_in(repo.path())
-        .args(["commands", "run", "delta"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::is_match(r"^error: no environment named `delta` in .*/environments; known environments: alpha, beta, gamma\n$").unwrap());
+    vixens_in(repo.path()).args(["commands", "run", "delta"]).assert().code(2).stderr(
+        predicate::str::is_match(r"^error: no environment named `delta` in .*/environments; known environments: alpha, beta, gamma\n$").unwrap(),
+    );
 }
 
 // ---- record ----
@@ -320,10 +318,14 @@ fn recording_rewrites_only_the_validated_on_lines_of_entries_that_passed() {
     let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(b, a)| b != a).collect();
     assert!(!changed.is_empty());
     for (old, new) in &changed {
-        assert!(old.trim_start().starts_with("- `alpha` on ") && new.trim_start().starts_with("- `alpha` on "), "changed a line that is not alpha's record:\n{old}\n{new}");
+        assert!(
+            old.trim_start().starts_with("- `alpha` on ") && new.trim_start().starts_with("- `alpha` on "),
+            "changed a line that is not alpha's record:\n{old}\n{new}"
+        );
     }
     // The failing entry keeps its old record; the edited one is recorded with its new digest.
-    let count_record = |text: &str| text.split("### Count with a pipeline").nth(1).unwrap().lines().find(|l| l.starts_with("- `alpha`")).unwrap().to_owned();
+    let count_record =
+        |text: &str| text.split("### Count with a pipeline").nth(1).unwrap().lines().find(|l| l.starts_with("- `alpha`")).unwrap().to_owned();
     assert_eq!(count_record(&before), count_record(&after));
 
     // A changed command invalidates its old records: only alpha has the new digest.
@@ -345,12 +347,11 @@ fn in_ci_the_document_is_never_rewritten_and_the_records_go_beside_it() {
     let repo = ops_repo();
     edit_doc(repo.path(), "$ talosctl hello\n", "$ talosctl hello # greet\n");
     let before = doc(repo.path());
-    vixens_in(repo.path())
-        .env("CI", "true")
-        .args(["commands", "run", "alpha", "--record", "--entry", "say-hello"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("CI=true: docs/commands.md is never rewritten in CI; wrote the 1 records for alpha to docs/commands.md.new for review"));
+    vixens_in(repo.path()).env("CI", "true").args(["commands", "run", "alpha", "--record", "--entry", "say-hello"]).assert().success().stdout(
+        predicate::str::contains(
+            "CI=true: docs/commands.md is never rewritten in CI; wrote the 1 records for alpha to docs/commands.md.new for review",
+        ),
+    );
     assert_eq!(doc(repo.path()), before);
     let new = std::fs::read_to_string(repo.path().join("docs/commands.md.new")).unwrap();
     assert_ne!(new, before);

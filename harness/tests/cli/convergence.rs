@@ -58,11 +58,7 @@ fn rules() -> SystemAppRules {
     SystemAppRules::new(&ArgoCdConfig {
         namespace: "argocd".into(),
         root_app: "vixens-app-of-apps".into(),
-        system_apps: SystemApps {
-            selector: Some("vixens.io/tier=system".into()),
-            max_sync_wave: Some(2),
-            ..SystemApps::default()
-        },
+        system_apps: SystemApps { selector: Some("vixens.io/tier=system".into()), max_sync_wave: Some(2), ..SystemApps::default() },
         degraded_grace: Duration::from_secs(180),
     })
     .expect("valid rules")
@@ -117,10 +113,7 @@ async fn a_stuck_app_times_out_naming_it_with_its_state() {
     let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().timeout(Duration::from_secs(15))).await;
     let message = result.expect_err("keda never finishes its sync").to_string();
     assert!(message.starts_with("timed out after 15s with 14/15 system apps ready; not ready:"), "{message}");
-    assert!(
-        message.contains("\n  keda: Progressing: health is Progressing; sync status is OutOfSync; the sync operation is Running"),
-        "{message}"
-    );
+    assert!(message.contains("\n  keda: Progressing: health is Progressing; sync status is OutOfSync; the sync operation is Running"), "{message}");
 }
 
 #[tokio::test]

@@ -95,7 +95,8 @@ fn assert_backups_consistent(instance: &Instance, lineage: &str) -> Vec<PathBuf>
         let backup = backup::verify(path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(backup.lineage, lineage, "{}", path.display());
     }
-    let leftovers: Vec<_> = std::fs::read_dir(store.dir()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().ends_with(".partial")).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(store.dir()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().ends_with(".partial")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     backups
 }
@@ -109,7 +110,9 @@ fn lock_file(instance: &Instance) -> PathBuf {
 fn help_documents_the_exit_codes() {
     let out = Command::new(env!("CARGO_BIN_EXE_vixens")).args(["destroy", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
-    for line in ["0    destroyed", "1    refused, nothing changed", "2    cannot destroy safely", "3    the destroy ran and failed", "130  interrupted"] {
+    for line in
+        ["0    destroyed", "1    refused, nothing changed", "2    cannot destroy safely", "3    the destroy ran and failed", "130  interrupted"]
+    {
         assert!(help.contains(line), "{line:?} missing from:\n{help}");
     }
 }
@@ -117,7 +120,11 @@ fn help_documents_the_exit_codes() {
 #[test]
 fn a_protected_environment_is_refused_even_with_a_matching_confirmation_and_no_setup() {
     // prod's variables are not set on this machine: the refusal needs none of them.
-    let out = Command::new(env!("CARGO_BIN_EXE_vixens")).args(["destroy", "prod", "--confirm", "prod"]).env("VIXENS_CONFIRM_DESTROY", "prod").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vixens"))
+        .args(["destroy", "prod", "--confirm", "prod"])
+        .env("VIXENS_CONFIRM_DESTROY", "prod")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "", "nothing was started");
     assert_eq!(
@@ -138,7 +145,11 @@ fn a_destroy_interrupted_by_sigterm_before_the_apply_destroys_nothing_and_runnin
     let (code, stdout, stderr) = running.finish();
     assert_eq!(code, 130, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.contains("interrupt received: stopping after the step under way"), "{stderr}");
-    assert!(stderr.contains("vixens destroy lab: interrupted before ") && stderr.contains("nothing was destroyed; the state and its backups are consistent"), "{stderr}");
+    assert!(
+        stderr.contains("vixens destroy lab: interrupted before ")
+            && stderr.contains("nothing was destroyed; the state and its backups are consistent"),
+        "{stderr}"
+    );
     assert!(!stdout.contains("==> terraform apply"), "{stdout}");
     assert_eq!(state(&lab), before, "the state is unchanged");
     assert_eq!(lab_status(&lab), 0, "the lab still runs");
@@ -148,7 +159,12 @@ fn a_destroy_interrupted_by_sigterm_before_the_apply_destroys_nothing_and_runnin
     let out = vixens(&lab).output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    for line in ["==> the state backup", "==> the check of the destroy plan", "    allowed: 1 resource to destroy, none protected", "==> the protected inventory after destroy"] {
+    for line in [
+        "==> the state backup",
+        "==> the check of the destroy plan",
+        "    allowed: 1 resource to destroy, none protected",
+        "==> the protected inventory after destroy",
+    ] {
         assert!(stdout.lines().any(|l| l == line), "{line:?} missing from:\n{stdout}");
     }
     assert!(stdout.lines().last().unwrap().starts_with("destroyed `lab` in "), "{stdout}");

@@ -63,11 +63,21 @@ fn kubernetes_api(accepts_token: bool) -> (String, mpsc::Receiver<String>) {
             }
             let _ = tx.send(authorization);
             let (status, body) = if accepts_token {
-                ("200 OK", r#"{"major":"1","minor":"31","gitVersion":"v1.31.4","gitCommit":"a","gitTreeState":"clean","buildDate":"2026-01-01T00:00:00Z","goVersion":"go1.25","compiler":"gc","platform":"linux/amd64"}"#)
+                (
+                    "200 OK",
+                    r#"{"major":"1","minor":"31","gitVersion":"v1.31.4","gitCommit":"a","gitTreeState":"clean","buildDate":"2026-01-01T00:00:00Z","goVersion":"go1.25","compiler":"gc","platform":"linux/amd64"}"#,
+                )
             } else {
-                ("401 Unauthorized", r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#)
+                (
+                    "401 Unauthorized",
+                    r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#,
+                )
             };
-            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
         }
     });
     (url, rx)
@@ -92,14 +102,21 @@ fn missing_files_each_fail_with_their_remedy() {
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let dir = fixture("doctor/missing-files");
     for (check, detail, remedy) in [
-        ("terraform-root", format!("{} is not readable", dir.join("no-such-root").display()), "point terraform.root in env.yaml at the environment's root module"),
+        (
+            "terraform-root",
+            format!("{} is not readable", dir.join("no-such-root").display()),
+            "point terraform.root in env.yaml at the environment's root module",
+        ),
         ("infra-repo", format!("{} is not a folder", dir.join("no-such-repo").display()), "point infra-repo in env.yaml at the GitOps repository"),
         ("kubeconfig", format!("{} does not exist", dir.join("no-such-kubeconfig").display()), "put the kubeconfig at"),
         ("talosconfig", format!("{} does not exist", dir.join("no-such-talosconfig").display()), "put the talosconfig at"),
         ("kubernetes-api", "not checked: no usable kubeconfig".to_owned(), "fix the check above first"),
         ("talos-api", "not checked: no usable talosconfig".to_owned(), "fix the check above first"),
     ] {
-        let line = stdout.lines().position(|l| l.split_whitespace().take(2).eq(["FAIL", check])).unwrap_or_else(|| panic!("no FAIL line for {check}:\n{stdout}"));
+        let line = stdout
+            .lines()
+            .position(|l| l.split_whitespace().take(2).eq(["FAIL", check]))
+            .unwrap_or_else(|| panic!("no FAIL line for {check}:\n{stdout}"));
         let lines: Vec<&str> = stdout.lines().collect();
         assert!(lines[line].contains(&detail), "{check}: {}", lines[line]);
         assert!(lines[line + 1].trim_start().starts_with(&format!("remedy: {remedy}")), "{check}: {}", lines[line + 1]);
@@ -129,7 +146,9 @@ fn a_missing_terraform_binary_fails_with_its_remedy() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("FAIL  terraform       `tofu-not-installed-here` not found in tools-path or PATH"))
-        .stdout(predicate::str::contains("remedy: install tofu-not-installed-here (terraform >= 1.5, or OpenTofu with `terraform.binary: tofu` in env.yaml)"));
+        .stdout(predicate::str::contains(
+            "remedy: install tofu-not-installed-here (terraform >= 1.5, or OpenTofu with `terraform.binary: tofu` in env.yaml)",
+        ));
 }
 
 #[test]
@@ -184,8 +203,17 @@ fn a_stale_token_fails_the_kubernetes_api_check_with_its_remedy() {
     let out = vixens().arg("doctor").arg(dir.path().join("env.yaml")).assert().code(1);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    assert!(stdout.contains(&format!("FAIL  kubernetes-api  {url} answered 401 Unauthorized: it does not accept the credentials of {}", kubeconfig.display())), "{stdout}");
-    assert!(stdout.contains("remedy: regenerate the kubeconfig (talosctl kubeconfig, or terraform output): its token or certificate is stale"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "FAIL  kubernetes-api  {url} answered 401 Unauthorized: it does not accept the credentials of {}",
+            kubeconfig.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("remedy: regenerate the kubeconfig (talosctl kubeconfig, or terraform output): its token or certificate is stale"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(TOKEN));
 }
 
@@ -198,7 +226,13 @@ fn unreachable_apis_fail_with_their_remedy() {
     let out = vixens().arg("doctor").arg(dir.path().join("env.yaml")).assert().code(1);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains(&format!("FAIL  kubernetes-api  https://{closed} unreachable: ")), "{stdout}");
-    assert!(stdout.contains(&format!("remedy: is the cluster up and the VIP reachable from here? try `kubectl --kubeconfig {} get --raw /version`", dir.path().join("kubeconfig").display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "remedy: is the cluster up and the VIP reachable from here? try `kubectl --kubeconfig {} get --raw /version`",
+            dir.path().join("kubeconfig").display()
+        )),
+        "{stdout}"
+    );
     assert!(stdout.contains(&format!("FAIL  talos-api       {closed} unreachable (")), "{stdout}");
     assert!(!stdout.contains(TOKEN));
 }

@@ -27,8 +27,7 @@ fn a_bad_env_yaml_is_reported_with_every_problem_in_place(#[files("tests/fixture
     // variables at all, so that the snapshot (line wrapping included) is the same wherever the
     // repository is checked out.
     assert_eq!(std::env::current_dir().unwrap(), manifest, "tests run from the package folder");
-    let error = Environment::load_with(relative, &BTreeMap::<String, String>::new())
-        .expect_err("every bad-env fixture must be rejected");
+    let error = Environment::load_with(relative, &BTreeMap::<String, String>::new()).expect_err("every bad-env fixture must be rejected");
     let rendered = render(&error.to_diagnostic());
     let name = relative.file_stem().unwrap().to_string_lossy().into_owned();
     insta::assert_snapshot!(name, rendered);

@@ -61,7 +61,9 @@ impl Run {
             .spawn()
             .unwrap();
         let run = Self { runner, work };
-        run.wait_until("the lab is up and its lease lists it", |run| run.lab_running() && run.record().is_some_and(|r| r.started.iter().any(|s| matches!(s, Started::Lab { .. }))));
+        run.wait_until("the lab is up and its lease lists it", |run| {
+            run.lab_running() && run.record().is_some_and(|r| r.started.iter().any(|s| matches!(s, Started::Lab { .. })))
+        });
         run
     }
 

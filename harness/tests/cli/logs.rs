@@ -82,7 +82,12 @@ fn an_error_line_is_reported_with_file_line_node_and_source_and_fails() {
 #[test]
 fn clean_logs_pass() {
     let logs = Logs::new();
-    logs.vixens().args(["logs", "scan", "machined.log"]).assert().success().stdout("").stderr("0 unexplained error line(s) in 3 lines of 1 file(s)\n");
+    logs.vixens()
+        .args(["logs", "scan", "machined.log"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("0 unexplained error line(s) in 3 lines of 1 file(s)\n");
 }
 
 #[test]

@@ -221,7 +221,9 @@ fn an_unknown_environment_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("vixens promote: no `environments/` folder in "))
-        .stderr(predicate::str::contains("so `staging` cannot be looked up (run it inside the harness's workspace, or pass the path of an env.yaml)"));
+        .stderr(predicate::str::contains(
+            "so `staging` cannot be looked up (run it inside the harness's workspace, or pass the path of an env.yaml)",
+        ));
 }
 
 #[test]
@@ -229,7 +231,11 @@ fn an_environment_is_found_by_name_under_environments() {
     let lab = Lab::with_ledger("five-clean.jsonl");
     let envs = lab.path("repo/environments/lab");
     std::fs::create_dir_all(&envs).unwrap();
-    let yaml = std::fs::read_to_string(lab.path("env.yaml")).unwrap().replace(": infra", ": ../../../infra").replace(": kubeconfig", ": ../../../kubeconfig").replace(": evidence/", ": ../../../evidence/");
+    let yaml = std::fs::read_to_string(lab.path("env.yaml"))
+        .unwrap()
+        .replace(": infra", ": ../../../infra")
+        .replace(": kubeconfig", ": ../../../kubeconfig")
+        .replace(": evidence/", ": ../../../evidence/");
     std::fs::write(envs.join("env.yaml"), yaml).unwrap();
     let nested = lab.path("repo/harness/src");
     std::fs::create_dir_all(&nested).unwrap();

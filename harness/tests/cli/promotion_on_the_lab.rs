@@ -59,8 +59,7 @@ impl Promotion {
         // The lab's terraform calls `vixens-lab` by name, which sits beside this `vixens`.
         let bin = Path::new(env!("CARGO_BIN_EXE_vixens")).parent().unwrap().to_owned();
         let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).unwrap();
-        cmd.env("PATH", path)
-            .env("VIXENS_WORK_DIR", self.path("work")).env("VIXENS_INFRA_REPO", self.infra()).dir(workspace())
+        cmd.env("PATH", path).env("VIXENS_WORK_DIR", self.path("work")).env("VIXENS_INFRA_REPO", self.infra()).dir(workspace())
     }
 
     /// `count` recreate cycles on the private lab with the promotion profile, with `faults`.
@@ -123,11 +122,15 @@ fn five_clean_lab_cycles_pass_promotion_and_a_fault_fewer_cycles_or_another_revi
     let cycles = promotion.cycles(5, "");
     assert!(cycles.success(), "five clean cycles: {}{}", cycles.stdout, cycles.stderr_tail(40));
     let passed = promotion.promote(&[]);
-    assert_output(&passed, 0, &[
-        &format!("promotion of lab at revision {short} (infra repo HEAD): PASS\n"),
-        &format!("  ✓ cycles: 5/5 consecutive cycles on revision {short}, each within the 2m budget"),
-        "  ✓ junit: 5/5 fresh_cluster_validation::recreate_cycle runs passed",
-    ]);
+    assert_output(
+        &passed,
+        0,
+        &[
+            &format!("promotion of lab at revision {short} (infra repo HEAD): PASS\n"),
+            &format!("  ✓ cycles: 5/5 consecutive cycles on revision {short}, each within the 2m budget"),
+            "  ✓ junit: 5/5 fresh_cluster_validation::recreate_cycle runs passed",
+        ],
+    );
 
     let out = promotion.path("report");
     let report = promotion.vixens(&["report", "lab", "--junit", promotion.junit().to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -139,10 +142,14 @@ fn five_clean_lab_cycles_pass_promotion_and_a_fault_fewer_cycles_or_another_revi
 
     let faulted = promotion.cycles(1, "app-degraded=traefik");
     assert!(!faulted.success(), "a cycle with a degraded app passed: {}", faulted.stdout);
-    assert_output(&promotion.promote(&[]), 1, &[
-        "consecutive cycles; cycle 6 failed in phase argocd: traefik has been Degraded for ",
-        "fresh_cluster_validation::recreate_cycle failed in lab::suites (stress run 1): recreate_cycle on lab failed in phase argocd: traefik",
-    ]);
+    assert_output(
+        &promotion.promote(&[]),
+        1,
+        &[
+            "consecutive cycles; cycle 6 failed in phase argocd: traefik has been Degraded for ",
+            "fresh_cluster_validation::recreate_cycle failed in lab::suites (stress run 1): recreate_cycle on lab failed in phase argocd: traefik",
+        ],
+    );
 
     promotion.commit_to_infra();
     assert_output(&promotion.promote(&[]), 1, &[&format!("  ✗ cycles: cycles ran on revision {short}, promoting ")]);

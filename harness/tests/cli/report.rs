@@ -12,14 +12,11 @@ use crate::promote::{A, Lab, SECRET};
 fn the_report_writes_markdown_and_html_under_target_vixens_report() {
     let lab = Lab::with_ledger("fault-in-cycle-3.jsonl");
     let out = lab.path("target/vixens/report");
-    lab.vixens("report", "stress-five-passed.xml", &["--revision", A])
-        .assert()
-        .success()
-        .stdout(format!(
-            "promotion verdict for lab: REFUSED\nwrote {}\nwrote {}\n",
-            out.join("lab.md").display(),
-            out.join("lab.html").display()
-        ));
+    lab.vixens("report", "stress-five-passed.xml", &["--revision", A]).assert().success().stdout(format!(
+        "promotion verdict for lab: REFUSED\nwrote {}\nwrote {}\n",
+        out.join("lab.md").display(),
+        out.join("lab.html").display()
+    ));
     let markdown = std::fs::read_to_string(out.join("lab.md")).unwrap();
     assert!(markdown.contains("❌ **PROMOTION REFUSED**"), "{markdown}");
     assert!(markdown.contains("cycle 3 failed in phase argocd: traefik Degraded"), "{markdown}");

@@ -107,10 +107,7 @@ pub fn resource_list(group: &str, version: &str) -> Result<Response, ApiError> {
         return Err(ApiError::no_route());
     }
     let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}),
-    ))
+    Ok(json_response(StatusCode::OK, &json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})))
 }
 
 /// `GET /openapi/v2`: an OpenAPI document with no definitions, in the protobuf encoding kubectl
@@ -121,7 +118,9 @@ pub async fn openapi_v2(State(api): State<Arc<Api>>, headers: HeaderMap) -> Resp
         return e.into_response();
     }
     let mut response = (StatusCode::OK, openapi_v2_document()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"));
     response
 }
 

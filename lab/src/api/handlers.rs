@@ -242,7 +242,10 @@ fn body_object(request: &Request) -> Result<Value, ApiError> {
 fn admit(target: &Target, object: &mut Value) -> Result<(), ApiError> {
     let kind = target.kind;
     if let Some(v) = object.get("apiVersion").and_then(Value::as_str).filter(|v| *v != kind.api_version()) {
-        return Err(ApiError::bad_request(format!("the API version in the data ({v}) does not match the expected API version ({})", kind.api_version())));
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({v}) does not match the expected API version ({})",
+            kind.api_version()
+        )));
     }
     if let Some(k) = object.get("kind").and_then(Value::as_str).filter(|k| *k != kind.kind) {
         return Err(ApiError::bad_request(format!("the kind in the data ({k}) does not match the expected kind ({})", kind.kind)));
@@ -471,7 +474,10 @@ mod tests {
     fn kubectl_accept_headers_pick_a_table() {
         let mut headers = HeaderMap::new();
         let query = Query::parse(None).unwrap();
-        headers.insert(header::ACCEPT, "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json".parse().unwrap());
+        headers.insert(
+            header::ACCEPT,
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json".parse().unwrap(),
+        );
         assert_eq!(Output::negotiate(&headers, &query), Output::Table("Metadata".into()));
         headers.insert(header::ACCEPT, "application/vnd.kubernetes.protobuf, application/json".parse().unwrap());
         assert_eq!(Output::negotiate(&headers, &query), Output::Json);

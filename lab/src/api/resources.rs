@@ -29,7 +29,16 @@ pub const VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update
 /// The served resource types: core Namespaces, Nodes, Pods, Events, and Argo CD Applications
 /// (as the upstream CRD declares them: namespaced, short names `app`/`apps`, no subresources).
 pub const KINDS: &[Kind] = &[
-    Kind { group: "", version: "v1", kind: "Namespace", plural: "namespaces", singular: "namespace", namespaced: false, short_names: &["ns"], categories: &[] },
+    Kind {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        singular: "namespace",
+        namespaced: false,
+        short_names: &["ns"],
+        categories: &[],
+    },
     Kind { group: "", version: "v1", kind: "Node", plural: "nodes", singular: "node", namespaced: false, short_names: &["no"], categories: &[] },
     Kind { group: "", version: "v1", kind: "Pod", plural: "pods", singular: "pod", namespaced: true, short_names: &["po"], categories: &["all"] },
     Kind { group: "", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true, short_names: &["ev"], categories: &[] },

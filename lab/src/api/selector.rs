@@ -113,11 +113,7 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
     if let Some(key) = part.strip_prefix('!') {
         return valid_key(key.trim(), part).map(|k| Requirement::DoesNotExist(k.to_owned()));
     }
-    for (op, make) in [
-        ("!=", Requirement::NotEquals as fn(String, String) -> Requirement),
-        ("==", Requirement::Equals),
-        ("=", Requirement::Equals),
-    ] {
+    for (op, make) in [("!=", Requirement::NotEquals as fn(String, String) -> Requirement), ("==", Requirement::Equals), ("=", Requirement::Equals)] {
         if let Some((key, value)) = part.split_once(op) {
             let key = valid_key(key.trim(), part)?;
             return Ok(make(key.to_owned(), value.trim().to_owned()));

@@ -74,7 +74,11 @@ impl ApiError {
     /// 405: a verb the resource does not support at this path.
     #[must_use]
     pub fn method_not_allowed(method: &str) -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({method})"))
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({method})"),
+        )
     }
 
     /// 410 for a watch or continue token older than the kept history.

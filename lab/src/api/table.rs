@@ -30,7 +30,11 @@ const NAME: Column = Column {
     priority: 0,
     description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
 };
-const AGE: Column = col("Age", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata");
+const AGE: Column = col(
+    "Age",
+    0,
+    "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+);
 
 fn columns(kind: &Kind) -> Vec<Column> {
     match kind.plural {
@@ -50,7 +54,11 @@ fn columns(kind: &Kind) -> Vec<Column> {
             NAME,
             col("Ready", 0, "The aggregate readiness state of this pod for accepting traffic."),
             col("Status", 0, "The aggregate status of the containers in this pod."),
-            col("Restarts", 0, "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+            col(
+                "Restarts",
+                0,
+                "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+            ),
             AGE,
             col("IP", 1, "podIP is the IP address allocated to the pod."),
             col("Node", 1, "NodeName is a request to schedule this pod onto a specific node."),
@@ -61,7 +69,11 @@ fn columns(kind: &Kind) -> Vec<Column> {
         "events" => vec![
             col("Last Seen", 0, "The time at which the most recent occurrence of this event was recorded."),
             col("Type", 0, "Type of this event (Normal, Warning), new types could be added in the future"),
-            col("Reason", 0, "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+            col(
+                "Reason",
+                0,
+                "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+            ),
             col("Object", 0, "The object that this event is about."),
             col("Subobject", 1, "The subobject the event is about (fieldPath)."),
             col("Source", 1, "The component reporting this event."),
@@ -70,13 +82,7 @@ fn columns(kind: &Kind) -> Vec<Column> {
             col("Count", 1, "The number of times this event has occurred."),
             Column { format: "name", priority: 1, ..NAME },
         ],
-        "applications" => vec![
-            NAME,
-            col("Sync Status", 0, ""),
-            col("Health Status", 0, ""),
-            col("Revision", 10, ""),
-            col("Project", 10, ""),
-        ],
+        "applications" => vec![NAME, col("Sync Status", 0, ""), col("Health Status", 0, ""), col("Revision", 10, ""), col("Project", 10, "")],
         _ => vec![NAME, AGE],
     }
 }
@@ -90,13 +96,13 @@ fn cells(kind: &Kind, obj: &Value, now: Timestamp) -> Vec<Value> {
         "pods" => pod_cells(obj, name, age, now),
         "namespaces" => vec![name, json!(text(obj, "/status/phase")), age],
         "events" => event_cells(obj, now),
-        "applications" => ["/status/sync/status", "/status/health/status", "/status/sync/revision", "/spec/project"]
-            .iter()
-            .fold(vec![name], |mut cells, p| {
+        "applications" => {
+            ["/status/sync/status", "/status/health/status", "/status/sync/revision", "/spec/project"].iter().fold(vec![name], |mut cells, p| {
                 // As the CRD table convertor: a missing value is a null cell.
                 cells.push(obj.pointer(p).filter(|v| !v.is_null()).cloned().unwrap_or(Value::Null));
                 cells
-            }),
+            })
+        }
         _ => vec![name, age],
     }
 }
@@ -356,7 +362,17 @@ mod tests {
 
     #[test]
     fn durations_print_like_the_api_server() {
-        for (s, text) in [(5, "5s"), (119, "119s"), (125, "2m5s"), (600, "10m"), (3 * 3600 + 1200, "3h20m"), (9 * 3600, "9h"), (50 * 3600, "2d2h"), (400 * 86400, "400d"), (3 * 365 * 86400, "3y")] {
+        for (s, text) in [
+            (5, "5s"),
+            (119, "119s"),
+            (125, "2m5s"),
+            (600, "10m"),
+            (3 * 3600 + 1200, "3h20m"),
+            (9 * 3600, "9h"),
+            (50 * 3600, "2d2h"),
+            (400 * 86400, "400d"),
+            (3 * 365 * 86400, "3y"),
+        ] {
             assert_eq!(human_duration(s), text);
         }
     }

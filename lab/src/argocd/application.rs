@@ -87,10 +87,9 @@ pub fn managed_resources(app: &AppSpec) -> Vec<Managed> {
     let ns = app.destination_namespace.as_str();
     let name = app.name.as_str();
     match name {
-        "priority-classes" => ["vixens-critical", "vixens-high", "vixens-low"]
-            .iter()
-            .map(|n| Managed::new("scheduling.k8s.io", "v1", "PriorityClass", "", n))
-            .collect(),
+        "priority-classes" => {
+            ["vixens-critical", "vixens-high", "vixens-low"].iter().map(|n| Managed::new("scheduling.k8s.io", "v1", "PriorityClass", "", n)).collect()
+        }
         "shared-namespaces" => ["tools", "media", "home", "services"].iter().map(|n| Managed::new("", "v1", "Namespace", "", n)).collect(),
         _ => {
             let mut resources = vec![
@@ -215,7 +214,15 @@ pub fn health(status: &str, message: Option<&str>, now: &str) -> Value {
 /// The patch of a finished sync: `operationState` Succeeded with its result, `sync` Synced, the
 /// resources Synced, and the history with this sync appended.
 #[must_use]
-pub fn sync_succeeded(path: &str, operation: &Value, revision: &str, started_at: &str, finished_at: &str, managed: &[Managed], history: &[Value]) -> Value {
+pub fn sync_succeeded(
+    path: &str,
+    operation: &Value,
+    revision: &str,
+    started_at: &str,
+    finished_at: &str,
+    managed: &[Managed],
+    history: &[Value],
+) -> Value {
     json!({
         "status": {
             "operationState": {

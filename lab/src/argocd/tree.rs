@@ -80,7 +80,22 @@ mod tests {
         assert_eq!(apps.iter().map(|a| a.sync_wave).min(), Some(-5));
         assert_eq!(apps.iter().map(|a| a.sync_wave).max(), Some(10));
         let system: Vec<_> = apps.iter().filter(|a| a.sync_wave <= SYSTEM_MAX_WAVE).map(|a| a.name.as_str()).collect();
-        for expected in ["snapshot-controller", "priority-classes", "infisical-operator", "shared-namespaces", "cilium-lb", "synology-csi", "nfs-storage", "cert-manager", "cert-manager-config", "cert-manager-webhook", "traefik", "local-path-provisioner", "keda", "argocd"] {
+        for expected in [
+            "snapshot-controller",
+            "priority-classes",
+            "infisical-operator",
+            "shared-namespaces",
+            "cilium-lb",
+            "synology-csi",
+            "nfs-storage",
+            "cert-manager",
+            "cert-manager-config",
+            "cert-manager-webhook",
+            "traefik",
+            "local-path-provisioner",
+            "keda",
+            "argocd",
+        ] {
             assert!(system.contains(&expected), "{expected} is a system app");
         }
         assert!(apps.iter().all(|a| (a.labels[TIER_LABEL] == "system") == (a.sync_wave <= SYSTEM_MAX_WAVE)));

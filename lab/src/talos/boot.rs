@@ -164,11 +164,25 @@ impl NodeBoot {
         let boot = Timestamp::now() - Duration::from_millis(1800);
         let at = |ms: u64| boot + Duration::from_micros(ms * 1000 + fnv1a(&format!("{}{ms}", self.name())) % 1000);
         let kern = |ms, priority, message: &str| node.kernel(Facility::Kern, priority, at(ms), message);
-        kern(0, Priority::Notice, &format!("Linux version {KERNEL_VERSION} (@buildkitsandbox) (gcc (GCC) 14.2.0, GNU ld (GNU Binutils) 2.44) #1 SMP Tue Nov 18 09:12:44 UTC 2026"));
-        kern(0, Priority::Info, "Command line: talos.platform=metal console=ttyS0 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 nvme_core.io_timeout=4294967295 printk.devkmsg=on ima_template=ima-ng ima_appraise=fix ima_hash=sha512");
+        kern(
+            0,
+            Priority::Notice,
+            &format!(
+                "Linux version {KERNEL_VERSION} (@buildkitsandbox) (gcc (GCC) 14.2.0, GNU ld (GNU Binutils) 2.44) #1 SMP Tue Nov 18 09:12:44 UTC 2026"
+            ),
+        );
+        kern(
+            0,
+            Priority::Info,
+            "Command line: talos.platform=metal console=ttyS0 init_on_alloc=1 slab_nomerge pti=on consoleblank=0 nvme_core.io_timeout=4294967295 printk.devkmsg=on ima_template=ima-ng ima_appraise=fix ima_hash=sha512",
+        );
         kern(0, Priority::Info, "BIOS-provided physical RAM map:");
         kern(1, Priority::Info, "DMI: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.3-debian-1.16.3-2 04/01/2014");
-        kern(2, Priority::Info, "Memory: 8012340K/8388088K available (22528K kernel code, 2946K rwdata, 10844K rodata, 4292K init, 2452K bss, 353648K reserved, 0K cma-reserved)");
+        kern(
+            2,
+            Priority::Info,
+            "Memory: 8012340K/8388088K available (22528K kernel code, 2946K rwdata, 10844K rodata, 4292K init, 2452K bss, 353648K reserved, 0K cma-reserved)",
+        );
         kern(3, Priority::Notice, "Unknown kernel command line parameters \"talos.platform=metal\", will be passed to user space.");
         kern(40, Priority::Info, "Loading iSCSI transport class v2.0-870.");
         kern(41, Priority::Info, "iscsi: registered transport (tcp)");
@@ -188,7 +202,18 @@ impl NodeBoot {
         node.talos(&format!("task setupLogger (1/1): done, {}", go_duration(Duration::from_nanos(118_340))));
         node.talos(&format!("phase logger (1/7): done, {}", go_duration(Duration::from_nanos(402_117))));
         node.talos("phase systemRequirements (2/7): 7 tasks(s)");
-        for (i, task) in ["enforceKSPPRequirements", "setupSystemDirectory", "mountBPFFS", "mountCgroups", "mountPseudoFilesystems", "setRLimit", "dropCapabilities"].iter().enumerate() {
+        for (i, task) in [
+            "enforceKSPPRequirements",
+            "setupSystemDirectory",
+            "mountBPFFS",
+            "mountCgroups",
+            "mountPseudoFilesystems",
+            "setRLimit",
+            "dropCapabilities",
+        ]
+        .iter()
+        .enumerate()
+        {
             node.talos(&format!("task {task} ({}/7): starting", i + 1));
             node.talos(&format!("task {task} ({}/7): done, {}", i + 1, go_duration(Duration::from_nanos(31_250 + 9_101 * i as u64))));
         }
@@ -216,7 +241,11 @@ impl NodeBoot {
         }
         node.service_event("udevd", Preparing, "Running pre state");
         node.service_event("udevd", Preparing, "Creating service runner");
-        node.service_event("udevd", Running, &format!("Process Process([\"/sbin/udevd\" \"--resolve-names=never\"]) started with PID {}", self.pid(1011)));
+        node.service_event(
+            "udevd",
+            Running,
+            &format!("Process Process([\"/sbin/udevd\" \"--resolve-names=never\"]) started with PID {}", self.pid(1011)),
+        );
         let udevd = self.pid(1011);
         node.kernel(Facility::Daemon, Priority::Info, Timestamp::now(), &format!("udevd[{udevd}]: starting version 3.2.14"));
         node.log("udevd", format!("udevd[{udevd}]: starting version 3.2.14"));
@@ -242,7 +271,11 @@ impl NodeBoot {
     fn network_and_time(&self) {
         let node = self.node();
         let controller = |c: &'static str| ("controller", c);
-        node.controller(ZapLevel::Info, "setting hostname", &[controller("network.HostnameSpecController"), ("hostname", self.name()), ("domainname", "")]);
+        node.controller(
+            ZapLevel::Info,
+            "setting hostname",
+            &[controller("network.HostnameSpecController"), ("hostname", self.name()), ("domainname", "")],
+        );
         let address = format!("{}/24", self.address());
         node.controller(ZapLevel::Info, "assigned address", &[controller("network.AddressSpecController"), ("address", &address), ("link", "eth0")]);
         node.controller(
@@ -250,7 +283,11 @@ impl NodeBoot {
             "failed looking up \"time.cloudflare.com\", ignored",
             &[controller("time.SyncController"), ("error", "lookup time.cloudflare.com on 10.5.0.1:53: read udp 10.5.0.1:53: i/o timeout")],
         );
-        node.controller(ZapLevel::Info, "adjusting time (slew) by 1.52ms via 162.159.200.1, state TIME_OK, status STA_PLL | STA_NANO", &[controller("time.SyncController")]);
+        node.controller(
+            ZapLevel::Info,
+            "adjusting time (slew) by 1.52ms via 162.159.200.1, state TIME_OK, status STA_PLL | STA_NANO",
+            &[controller("time.SyncController")],
+        );
     }
 
     fn apid_and_trustd_waiting(&self) {
@@ -295,7 +332,14 @@ impl NodeBoot {
         );
         containerd_startup(node, "cri", "/run/containerd/containerd.sock");
         let now = Timestamp::now();
-        for msg in ["Connect containerd service", "Start subscribing containerd event", "Start recovering state", "Start event monitor", "Start snapshots syncer", "Start streaming server"] {
+        for msg in [
+            "Connect containerd service",
+            "Start subscribing containerd event",
+            "Start recovering state",
+            "Start event monitor",
+            "Start snapshots syncer",
+            "Start streaming server",
+        ] {
             node.log("cri", logrus(now, "info", msg, &[]));
         }
         // Every real boot logs this at level=error until the CNI (Cilium) writes its config.
@@ -305,7 +349,10 @@ impl NodeBoot {
                 now,
                 "error",
                 "failed to load cni during init, please check CRI plugin status before setting up network for pods",
-                &[("error", "cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config")],
+                &[(
+                    "error",
+                    "cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config",
+                )],
             ),
         );
     }
@@ -351,7 +398,10 @@ impl NodeBoot {
         kubelet(
             'E',
             "kubelet_node_status.go:107",
-            &format!("\"Unable to register node with API server\" err=\"Post \\\"https://localhost:7445/api/v1/nodes\\\": dial tcp [::1]:7445: connect: connection refused\" node=\"{}\"", self.name()),
+            &format!(
+                "\"Unable to register node with API server\" err=\"Post \\\"https://localhost:7445/api/v1/nodes\\\": dial tcp [::1]:7445: connect: connection refused\" node=\"{}\"",
+                self.name()
+            ),
         );
         node.controller(
             ZapLevel::Info,
@@ -396,7 +446,12 @@ impl NodeBoot {
         let leader = super::kube::hex_id(&format!("etcd-{}", self.cluster.nodes[0].spec.name), 16);
         log("info", "raft/raft.go:1093", &format!("raft.node: {member} elected leader {leader} at term 2"), &[]);
         log("info", "etcdserver/server.go:2144", "published local member to cluster through raft", &[("local-member-id", json!(member))]);
-        log("warn", "etcdserver/util.go:170", "apply request took too long", &[("took", json!("121.402ms")), ("expected-duration", json!("100ms")), ("prefix", json!("read-only range "))]);
+        log(
+            "warn",
+            "etcdserver/util.go:170",
+            "apply request took too long",
+            &[("took", json!("121.402ms")), ("expected-duration", json!("100ms")), ("prefix", json!("read-only range "))],
+        );
         log("info", "embed/serve.go:187", "serving client traffic securely", &[("traffic", json!("grpc+http")), ("address", json!("[::]:2379"))]);
     }
 
@@ -455,7 +510,10 @@ impl NodeBoot {
             return;
         }
         self.kube.set_node_ready(&node.spec, true);
-        node.log("kubelet", klog('I', Timestamp::now(), self.pid(1734), "kubelet_node_status.go:501", "\"Fast updating node status as it just became ready\""));
+        node.log(
+            "kubelet",
+            klog('I', Timestamp::now(), self.pid(1734), "kubelet_node_status.go:501", "\"Fast updating node status as it just became ready\""),
+        );
     }
 
     /// `talos-error`: the node's data disk fails. The kernel logs an I/O error, and the mount
@@ -463,7 +521,12 @@ impl NodeBoot {
     /// reaches machined's log.
     fn storage_fails(&self) {
         let node = self.node();
-        node.kernel(Facility::Kern, Priority::Err, Timestamp::now(), "I/O error, dev sdb, sector 2048 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2");
+        node.kernel(
+            Facility::Kern,
+            Priority::Err,
+            Timestamp::now(),
+            "I/O error, dev sdb, sector 2048 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2",
+        );
         for _ in 0..5 {
             node.controller(
                 ZapLevel::Error,
@@ -493,9 +556,23 @@ fn containerd_startup(node: &Node, id: &str, socket: &str) {
     log(
         "info",
         "skip loading plugin \"io.containerd.snapshotter.v1.btrfs\"...",
-        &[("error", "path /var/lib/containerd/io.containerd.snapshotter.v1.btrfs (xfs) must be a btrfs filesystem to be used with the btrfs snapshotter: skip plugin"), ("type", "io.containerd.snapshotter.v1")],
+        &[
+            (
+                "error",
+                "path /var/lib/containerd/io.containerd.snapshotter.v1.btrfs (xfs) must be a btrfs filesystem to be used with the btrfs snapshotter: skip plugin",
+            ),
+            ("type", "io.containerd.snapshotter.v1"),
+        ],
     );
-    log("warn", "failed to load plugin", &[("error", "devmapper not configured: skip plugin"), ("id", "io.containerd.snapshotter.v1.devmapper"), ("type", "io.containerd.snapshotter.v1")]);
+    log(
+        "warn",
+        "failed to load plugin",
+        &[
+            ("error", "devmapper not configured: skip plugin"),
+            ("id", "io.containerd.snapshotter.v1.devmapper"),
+            ("type", "io.containerd.snapshotter.v1"),
+        ],
+    );
     log("info", "serving...", &[("address", socket)]);
     log("info", "containerd successfully booted in 0.041892s", &[]);
 }

@@ -97,22 +97,24 @@ pub async fn run(cluster: &Cluster, timeout: Duration, out: mpsc::Sender<HealthM
 pub fn evaluate(cluster: &Cluster, check: &str) -> Verdict {
     match check {
         "etcd to be healthy" => service_healthy(cluster, "etcd", true),
-        "etcd members to be consistent across nodes" | "etcd members to be control plane nodes" => {
-            match service_healthy(cluster, "etcd", true) {
-                Verdict::Ok => Verdict::Ok,
-                _ => Verdict::Waiting("etcd is not healthy on every control plane node".into()),
-            }
-        }
+        "etcd members to be consistent across nodes" | "etcd members to be control plane nodes" => match service_healthy(cluster, "etcd", true) {
+            Verdict::Ok => Verdict::Ok,
+            _ => Verdict::Waiting("etcd is not healthy on every control plane node".into()),
+        },
         "apid to be ready" => service_healthy(cluster, "apid", false),
         "kubelet to be healthy" => service_healthy(cluster, "kubelet", false),
-        "all nodes to finish boot sequence" => per_node(cluster, false, |node| {
-            if node.booted() { None } else { Some("node is still booting: stage Booting".into()) }
-        }),
+        "all nodes to finish boot sequence" => {
+            per_node(cluster, false, |node| if node.booted() { None } else { Some("node is still booting: stage Booting".into()) })
+        }
         "all k8s nodes to report" => nodes_report(cluster),
         "all control plane static pods to be running" | "all control plane components to be ready" => static_pods(cluster),
         "all k8s nodes to report ready" => nodes_ready(cluster),
         "kube-proxy to report ready" => {
-            if pods(cluster, "k8s-app", "kube-proxy").is_empty() { Verdict::Skip } else { pods_ready(cluster, "kube-proxy") }
+            if pods(cluster, "k8s-app", "kube-proxy").is_empty() {
+                Verdict::Skip
+            } else {
+                pods_ready(cluster, "kube-proxy")
+            }
         }
         "coredns to report ready" => pods_ready(cluster, "kube-dns"),
         // Memory, disks and diagnostics are fine on simulated nodes; unschedulable nodes
@@ -165,13 +167,12 @@ fn k8s_nodes(cluster: &Cluster) -> Vec<Value> {
 }
 
 fn is_ready(node: &Value) -> bool {
-    node.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    node.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
 }
 
 fn nodes_report(cluster: &Cluster) -> Verdict {
-    let reported: Vec<String> = k8s_nodes(cluster).iter().filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned)).collect();
+    let reported: Vec<String> =
+        k8s_nodes(cluster).iter().filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned)).collect();
     let missing: Vec<&str> = cluster.nodes().iter().filter(|n| !reported.contains(&n.spec.name)).map(|n| n.spec.address.as_str()).collect();
     if missing.is_empty() { Verdict::Ok } else { Verdict::Waiting(format!("some nodes are not reported: {missing:?}")) }
 }
@@ -191,9 +192,7 @@ fn pods(cluster: &Cluster, label: &str, value: &str) -> Vec<Value> {
 }
 
 fn pod_ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
 }
 
 fn pods_ready(cluster: &Cluster, k8s_app: &str) -> Verdict {

@@ -95,7 +95,9 @@ impl NodePlugin<'_> {
         kern(Priority::Info, &format!("connection{connection}:0: detected conn error (1020)"));
         node.log(
             "ext-iscsid",
-            format!("iscsid: Kernel reported iSCSI connection {connection}:0 error (1020 - ISCSI_ERR_TCP_CONN_CLOSE: TCP connection closed) state (3)"),
+            format!(
+                "iscsid: Kernel reported iSCSI connection {connection}:0 error (1020 - ISCSI_ERR_TCP_CONN_CLOSE: TCP connection closed) state (3)"
+            ),
         );
         node.log("ext-iscsid", format!("iscsid: connection{connection}:0 is operational after recovery (1 attempts)"));
     }

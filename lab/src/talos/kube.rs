@@ -131,9 +131,7 @@ pub fn namespace(name: &str) -> Value {
 
 fn node_conditions(ready: bool) -> Value {
     let now = now_rfc3339();
-    let pressure = |kind: &str, reason: &str, message: &str| {
-        json!({"type": kind, "status": "False", "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now})
-    };
+    let pressure = |kind: &str, reason: &str, message: &str| json!({"type": kind, "status": "False", "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now});
     let ready = if ready {
         json!({"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status", "lastHeartbeatTime": now, "lastTransitionTime": now})
     } else {
@@ -207,7 +205,8 @@ fn pod_object(pod: &PodSpec<'_>) -> Value {
     let now = now_rfc3339();
     let ready = if pod.ready { "True" } else { "False" };
     let condition = |kind: &str, status: &str| json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
-    let containers: Vec<Value> = pod.containers.iter().map(|(name, image)| json!({"name": name, "image": image, "imagePullPolicy": "IfNotPresent"})).collect();
+    let containers: Vec<Value> =
+        pod.containers.iter().map(|(name, image)| json!({"name": name, "image": image, "imagePullPolicy": "IfNotPresent"})).collect();
     let statuses: Vec<Value> = pod
         .containers
         .iter()

@@ -262,7 +262,10 @@ mod tests {
     #[test]
     fn machined_lines_carry_microseconds_and_the_talos_prefix() {
         let t = at("2026-08-21T10:00:01.123456789Z");
-        assert_eq!(machined(t, "task startAllServices (1/1): done, 2.1s"), "2026/08/21 10:00:01.123456 [talos] task startAllServices (1/1): done, 2.1s");
+        assert_eq!(
+            machined(t, "task startAllServices (1/1): done, 2.1s"),
+            "2026/08/21 10:00:01.123456 [talos] task startAllServices (1/1): done, 2.1s"
+        );
     }
 
     #[test]

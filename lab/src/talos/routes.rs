@@ -22,8 +22,7 @@ use super::{Cluster, GO_VERSION, Node, TALOS_SHA, TALOS_VERSION, health};
 
 /// What a bad or missing token gets: the real apid refuses the client certificate during the
 /// TLS handshake.
-const BAD_CREDENTIALS: &str =
-    "rpc error: code = Unavailable desc = connection error: desc = \"transport: authentication handshake failed: remote error: tls: bad certificate\"";
+const BAD_CREDENTIALS: &str = "rpc error: code = Unavailable desc = connection error: desc = \"transport: authentication handshake failed: remote error: tls: bad certificate\"";
 
 pub(super) fn router(cluster: Arc<Cluster>, token: String) -> Router {
     let token = Arc::new(token);
@@ -40,11 +39,7 @@ pub(super) fn router(cluster: Arc<Cluster>, token: String) -> Router {
 
 async fn authorize(State(token): State<Arc<String>>, request: Request, next: Next) -> Response {
     let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if presented == Some(token.as_str()) {
-        next.run(request).await
-    } else {
-        error(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into())
-    }
+    if presented == Some(token.as_str()) { next.run(request).await } else { error(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into()) }
 }
 
 fn error(status: StatusCode, error: String) -> Response {

@@ -99,7 +99,8 @@ impl Client {
                 handshake_error(&e)
             ))
         })?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.map_err(|e| CallError::Connection(transport_error(&e.to_string())))?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.map_err(|e| CallError::Connection(transport_error(&e.to_string())))?;
         tokio::spawn(connection);
         let request = Request::get(path)
             .header(hyper::header::HOST, address.as_str())

@@ -77,7 +77,12 @@ pub(super) fn load(global: &Global) -> Result<Target, Failure> {
         return Err(Failure::Message("error constructing client: failed to determine endpoints".into()));
     }
     let nodes = if global.nodes.is_empty() { context.nodes.clone() } else { global.nodes.clone() };
-    Ok(Target { endpoints, nodes: nodes.into_iter().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect(), ca_pem, token: token.trim().to_owned() })
+    Ok(Target {
+        endpoints,
+        nodes: nodes.into_iter().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect(),
+        ca_pem,
+        token: token.trim().to_owned(),
+    })
 }
 
 impl Target {
@@ -85,7 +90,8 @@ impl Target {
     pub fn require_nodes(&self) -> Result<&[String], Failure> {
         if self.nodes.is_empty() {
             Err(Failure::Message(
-                "nodes are not set for the command: please use `--nodes` flag or configuration file to set the nodes to run the command against".into(),
+                "nodes are not set for the command: please use `--nodes` flag or configuration file to set the nodes to run the command against"
+                    .into(),
             ))
         } else {
             Ok(&self.nodes)

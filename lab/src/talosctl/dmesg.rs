@@ -35,10 +35,12 @@ pub(super) async fn run(global: &Global, args: DmesgArgs) -> Outcome {
         let (client, query, tx) = (client.clone(), query.clone(), tx.clone());
         tokio::spawn(async move {
             let result = match client.get(&node, &query).await {
-                Ok(response) => for_each_line(response, |line| {
-                    let _ = tx.send(Event::Line(node.clone(), line.to_owned()));
-                })
-                .await,
+                Ok(response) => {
+                    for_each_line(response, |line| {
+                        let _ = tx.send(Event::Line(node.clone(), line.to_owned()));
+                    })
+                    .await
+                }
                 Err(e) => Err(e),
             };
             if let Err(e) = result {

@@ -28,7 +28,9 @@ pub(super) async fn run(global: &Global, args: ServiceArgs) -> Outcome {
     let action = args.action.as_deref().unwrap_or("status");
     if action != "status" {
         return Err(match action {
-            "start" | "stop" | "restart" => Failure::Message(format!("error {action}ing service: rpc error: code = Unimplemented desc = the lab's services cannot be {action}ed")),
+            "start" | "stop" | "restart" => {
+                Failure::Message(format!("error {action}ing service: rpc error: code = Unimplemented desc = the lab's services cannot be {action}ed"))
+            }
             other => Failure::Message(format!("unsupported service action: {other:?}")),
         });
     }

@@ -70,7 +70,8 @@ fn state(app: &Value) -> String {
         Some(by) => format!("by {}", text(by, "/username")),
         None => "-".into(),
     };
-    let pending = if app.get("operation").is_some() { format!("operation requested ({})", initiated("/operation/initiatedBy")) } else { "no operation".into() };
+    let pending =
+        if app.get("operation").is_some() { format!("operation requested ({})", initiated("/operation/initiatedBy")) } else { "no operation".into() };
     let last = match app.pointer("/status/operationState/phase") {
         Some(phase) => format!("{} ({})", phase.as_str().unwrap_or("?"), initiated("/status/operationState/operation/initiatedBy")),
         None => "never synced".into(),
@@ -84,8 +85,11 @@ fn every_child(spec: &LabSpec) -> impl Iterator<Item = &str> {
 }
 
 fn all_children(spec: &LabSpec, apps: &BTreeMap<String, Value>, health: &str) -> bool {
-    every_child(spec).all(|n| apps.get(n).is_some_and(|a| text(a, "/status/health/status") == health && text(a, "/status/sync/status") == "Synced" && a.pointer("/status/reconciledAt").is_some()))
-        && apps.get("vixens-app-of-apps").is_some_and(|r| text(r, "/status/operationState/phase") == "Succeeded")
+    every_child(spec).all(|n| {
+        apps.get(n).is_some_and(|a| {
+            text(a, "/status/health/status") == health && text(a, "/status/sync/status") == "Synced" && a.pointer("/status/reconciledAt").is_some()
+        })
+    }) && apps.get("vixens-app-of-apps").is_some_and(|r| text(r, "/status/operationState/phase") == "Succeeded")
 }
 
 /// The successive states of one app, repeated states folded.
@@ -146,7 +150,8 @@ async fn waves_are_applied_in_order_and_each_sync_leaves_one_history_entry() {
     let spec = dev_lab("", 0.2);
     let (store, events) = record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
     let wave = |app: &str| spec.apps.iter().find(|a| a.name == app).map_or(i32::MIN, |a| a.sync_wave);
-    let created: Vec<i32> = events.iter().filter(|e| e.kind == EventType::Added && name(&e.object) != "vixens-app-of-apps").map(|e| wave(name(&e.object))).collect();
+    let created: Vec<i32> =
+        events.iter().filter(|e| e.kind == EventType::Added && name(&e.object) != "vixens-app-of-apps").map(|e| wave(name(&e.object))).collect();
     assert_eq!(created.len(), spec.apps.len());
     assert!(created.is_sorted(), "children are created wave by wave: {created:?}");
     for app in every_child(&spec) {
@@ -158,7 +163,10 @@ async fn waves_are_applied_in_order_and_each_sync_leaves_one_history_entry() {
         assert_eq!(history[0]["initiatedBy"], serde_json::json!({"automated": true}));
         assert_eq!(history[0]["deployedAt"], last["status"]["operationState"]["finishedAt"]);
         assert_eq!(history[0]["deployStartedAt"], last["status"]["operationState"]["startedAt"]);
-        assert_eq!(last["spec"]["syncPolicy"]["retry"], serde_json::json!({"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}));
+        assert_eq!(
+            last["spec"]["syncPolicy"]["retry"],
+            serde_json::json!({"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}})
+        );
         assert!(last.get("operation").is_none(), "{app}: no pending operation once synced");
     }
 }

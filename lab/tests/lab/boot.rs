@@ -19,7 +19,12 @@ fn names(objects: &[Value]) -> Vec<String> {
 }
 
 fn condition(object: &Value, kind: &str) -> String {
-    object["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == kind).map_or("-".into(), |c| c["status"].as_str().unwrap().to_owned())
+    object["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == kind)
+        .map_or("-".into(), |c| c["status"].as_str().unwrap().to_owned())
 }
 
 /// Boots `spec` with Argo CD and waits until the tree converged.

@@ -32,7 +32,9 @@ fn wait_converged(lab: &Lab, except: &[&str]) -> BTreeMap<String, Value> {
         let apps = applications(lab);
         let done = apps.len() > 1
             && apps.iter().filter(|(n, _)| !except.contains(&n.as_str())).all(|(_, a)| {
-                text(a, "/status/health/status") == "Healthy" && text(a, "/status/sync/status") == "Synced" && a.pointer("/status/reconciledAt").is_some()
+                text(a, "/status/health/status") == "Healthy"
+                    && text(a, "/status/sync/status") == "Synced"
+                    && a.pointer("/status/reconciledAt").is_some()
             });
         if done {
             return apps;
@@ -91,10 +93,13 @@ fn slow_bootstrap_delays_convergence_by_its_seconds() {
 fn node_not_ready_keeps_the_node_not_ready_and_health_never_passes() {
     let lab = booted_lab(&[], "node-not-ready=lab-controlplane-3");
     let nodes = stdout(&lab.kubectl(&["get", "nodes", "--no-headers"]));
-    let status: BTreeMap<&str, &str> = nodes.lines().map(|l| {
-        let cells: Vec<&str> = l.split_whitespace().collect();
-        (cells[0], cells[1])
-    }).collect();
+    let status: BTreeMap<&str, &str> = nodes
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            (cells[0], cells[1])
+        })
+        .collect();
     assert_eq!(status, BTreeMap::from([("lab-controlplane-1", "Ready"), ("lab-controlplane-2", "Ready"), ("lab-controlplane-3", "NotReady")]));
     let health = run(&lab, &["health", "--wait-timeout", "2s"]);
     assert_eq!((health.code, health.stdout.as_str()), (1, ""), "{health}");
@@ -122,7 +127,8 @@ fn wipe_lun_deletes_that_lun_on_down_and_nothing_else_ever_does() {
     let nas = tempfile::tempdir().unwrap();
     let nas_dir = nas.path().to_str().unwrap();
     let luns = |dir: &Path| -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir.join("luns")).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect()).unwrap_or_default();
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir.join("luns")).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect()).unwrap_or_default();
         names.sort();
         names
     };
@@ -245,7 +251,10 @@ fn the_talos_error_fault_is_flagged_and_no_allow_rule_explains_it() {
     let (services, allow) = lab_env();
     let lab = booted_lab(&[], "talos-error=lab-controlplane-2");
     let lines = all_lines(&lab, &services);
-    let left: Vec<String> = unexplained(&lines, &allow).iter().map(|(node, text)| format!("{node}: {}", text.split_once("]: ").map_or(text.as_str(), |(_, m)| m))).collect();
+    let left: Vec<String> = unexplained(&lines, &allow)
+        .iter()
+        .map(|(node, text)| format!("{node}: {}", text.split_once("]: ").map_or(text.as_str(), |(_, m)| m)))
+        .collect();
     assert!(!left.is_empty());
     assert!(left.iter().all(|l| l.starts_with("10.5.0.3: ")), "{left:#?}");
     assert!(left.iter().any(|l| l.contains("I/O error, dev sdb")), "{left:#?}");

@@ -36,7 +36,9 @@ async fn lab_with_objects() -> Lab {
     }
     let gvk = GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application");
     let apps: Api<DynamicObject> = Api::namespaced_with(client, "team-a", &ApiResource::from_gvk_with_plural(&gvk, "applications"));
-    for (name, sync, health) in [("cert-manager", Some("Synced"), Some("Healthy")), ("traefik", Some("OutOfSync"), Some("Progressing")), ("keda", None, None)] {
+    for (name, sync, health) in
+        [("cert-manager", Some("Synced"), Some("Healthy")), ("traefik", Some("OutOfSync"), Some("Progressing")), ("keda", None, None)]
+    {
         let mut app = json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
             "metadata": {"name": name, "labels": {"suite": "lab-api"}, "annotations": {"argocd.argoproj.io/sync-wave": "2"}},
@@ -94,7 +96,10 @@ async fn output_formats_json_yaml_and_jsonpath_carry_the_objects() {
 #[tokio::test]
 async fn kubectl_writes_patch_label_and_delete_with_the_admin_kubeconfig() {
     let lab = lab_with_objects().await;
-    assert_eq!(stdout(&lab.kubectl(&["-n", "team-a", "patch", "app", "keda", "--type", "merge", "-p", r#"{"spec":{"project":"infra"}}"#])), "application.argoproj.io/keda patched\n");
+    assert_eq!(
+        stdout(&lab.kubectl(&["-n", "team-a", "patch", "app", "keda", "--type", "merge", "-p", r#"{"spec":{"project":"infra"}}"#])),
+        "application.argoproj.io/keda patched\n"
+    );
     let json_patch = r#"[{"op":"replace","path":"/spec/project","value":"platform"}]"#;
     stdout(&lab.kubectl(&["-n", "team-a", "patch", "app", "keda", "--type", "json", "-p", json_patch]));
     assert_eq!(stdout(&lab.kubectl(&["label", "node", "node-b", "pool=edge"])), "node/node-b labeled\n");
@@ -123,7 +128,12 @@ async fn a_write_with_the_read_only_kubeconfig_is_forbidden() {
 #[tokio::test]
 async fn get_nodes_watch_prints_a_row_per_change() {
     let lab = lab_with_objects().await;
-    let mut child = lab.kubectl_command("kubeconfig", &["get", "nodes", "-l", "suite=lab-api", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = lab
+        .kubectl_command("kubeconfig", &["get", "nodes", "-l", "suite=lab-api", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let (lines, rx) = mpsc::channel();
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -193,7 +203,10 @@ fn a_fresh_lab_shows_ready_nodes_and_healthy_apps_to_kubectl() {
     assert_eq!(rows[0], ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
     assert_eq!(rows.len(), 4, "{nodes}");
     for (i, row) in rows[1..].iter().enumerate() {
-        assert_eq!((row[0], row[1], row[2], row[4]), (format!("lab-controlplane-{}", i + 1).as_str(), "Ready", "control-plane", vixens_lab::api::KUBERNETES_VERSION));
+        assert_eq!(
+            (row[0], row[1], row[2], row[4]),
+            (format!("lab-controlplane-{}", i + 1).as_str(), "Ready", "control-plane", vixens_lab::api::KUBERNETES_VERSION)
+        );
     }
     let apps = stdout(&lab.kubectl(&["-n", "argocd", "get", "applications", "--no-headers"]));
     assert!(apps.lines().count() > 15, "{apps}");

@@ -114,7 +114,13 @@ fn up_on_a_running_lab_refuses_to_start_a_second_daemon() {
     let out = vixens_lab(&["up", "--state-dir", &state_arg(&lab)], "");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let expected = format!("vixens-lab: a lab is already running in {} (`lab`, pid {}, {}); run `vixens-lab down --state-dir {}` first\n", state_arg(&lab), lab.pid(), lab.info["api_url"].as_str().unwrap(), state_arg(&lab));
+    let expected = format!(
+        "vixens-lab: a lab is already running in {} (`lab`, pid {}, {}); run `vixens-lab down --state-dir {}` first\n",
+        state_arg(&lab),
+        lab.pid(),
+        lab.info["api_url"].as_str().unwrap(),
+        state_arg(&lab)
+    );
     assert_eq!(stderr, expected);
     let info: serde_json::Value = serde_json::from_slice(&std::fs::read(lab.path("lab.json")).unwrap()).unwrap();
     assert_eq!(info["pid"], lab.info["pid"], "the running lab is untouched");

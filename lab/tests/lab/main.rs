@@ -123,6 +123,12 @@ pub fn alive(pid: i32) -> bool {
 /// stdout of a successful command.
 #[track_caller]
 pub fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -97,7 +97,9 @@ fn dmesg_prints_kernel_records_in_the_talos_format_with_the_node_prefix() {
     let out = talosctl(&lab, &["-n", "10.5.0.2", "dmesg"]);
     assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let record = Regex::new(r"^10\.5\.0\.2: (kern|user|daemon): +(emerg|alert|crit|err|warning|notice|info|debug): \[\d{4}-\d\d-\d\dT[\d:.]+Z\]: .+$").unwrap();
+    let record =
+        Regex::new(r"^10\.5\.0\.2: (kern|user|daemon): +(emerg|alert|crit|err|warning|notice|info|debug): \[\d{4}-\d\d-\d\dT[\d:.]+Z\]: .+$")
+            .unwrap();
     for line in stdout.lines() {
         assert!(record.is_match(line), "not a dmesg record: {line}");
         let priority = line.split(": ").nth(2).unwrap();
@@ -114,7 +116,10 @@ fn logs_print_each_line_with_its_node_on_stdout() {
     insta::assert_snapshot!("logs_containerd", run(&lab, &["-n", "10.5.0.3", "logs", "containerd"]).to_string());
     insta::assert_snapshot!("logs_kubelet_klog", run(&lab, &["logs", "kubelet", "--tail", "3"]).to_string());
     insta::assert_snapshot!("logs_controller_runtime_zap", run(&lab, &["logs", "controller-runtime", "--tail", "2"]).to_string());
-    insta::assert_snapshot!("logs_kubernetes_container", run(&lab, &["logs", "-k", "kube-system/kube-apiserver-lab-controlplane-1:kube-apiserver"]).to_string());
+    insta::assert_snapshot!(
+        "logs_kubernetes_container",
+        run(&lab, &["logs", "-k", "kube-system/kube-apiserver-lab-controlplane-1:kube-apiserver"]).to_string()
+    );
     let etcd = run(&lab, &["logs", "etcd", "--tail", "1"]);
     assert!(etcd.stdout.starts_with("10.5.0.2: {\"level\":"), "{etcd}");
 }

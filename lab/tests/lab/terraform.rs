@@ -175,12 +175,8 @@ fn the_whole_cycle_runs_in_a_network_namespace_without_network() {
         c.args(["-c", &cycle]).env("HTTPS_PROXY", "http://127.0.0.1:9").env("HTTP_PROXY", "http://127.0.0.1:9");
         c
     };
-    let out = command
-        .env("TF_DATA_DIR", lab.path("tf-data"))
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .env_remove("VIXENS_LAB_FAULTS")
-        .output()
-        .unwrap();
+    let out =
+        command.env("TF_DATA_DIR", lab.path("tf-data")).env("TF_CLI_CONFIG_FILE", "/dev/null").env_remove("VIXENS_LAB_FAULTS").output().unwrap();
     let stdout = ok(&out);
     assert!(stdout.contains("Talos v1.13.9"), "talosctl reached the lab: {stdout}");
     assert!(stdout.contains("Destroy complete! Resources: 1 destroyed."), "{stdout}");

@@ -66,7 +66,10 @@ fn watch_apps(apps: Api<DynamicObject>, config: watcher::Config) -> Watcher {
 
 /// The next item, failing the test after `secs` seconds (the stream must not end either).
 async fn next(stream: &mut Watcher, secs: u64) -> Seen {
-    tokio::time::timeout(Duration::from_secs(secs), stream.recv()).await.expect("the watcher said something in time").expect("the watcher stream never ends")
+    tokio::time::timeout(Duration::from_secs(secs), stream.recv())
+        .await
+        .expect("the watcher said something in time")
+        .expect("the watcher stream never ends")
 }
 
 /// Reads until `wanted`, returning everything seen before it.
@@ -204,9 +207,10 @@ async fn watch_events_are_newline_delimited_json_with_versions() {
     seed(&store, &["traefik"]);
     let (client, _stop) = serve_in_process(store.clone()).await;
     let apps: Api<DynamicObject> = Api::namespaced_with(client.clone(), "team-a", &applications());
-    let request = axum::http::Request::get("/apis/argoproj.io/v1alpha1/namespaces/team-a/applications?&watch=true&timeoutSeconds=1&resourceVersion=1")
-        .body(Vec::new())
-        .unwrap();
+    let request =
+        axum::http::Request::get("/apis/argoproj.io/v1alpha1/namespaces/team-a/applications?&watch=true&timeoutSeconds=1&resourceVersion=1")
+            .body(Vec::new())
+            .unwrap();
     let text = client.request_text(request).await.unwrap();
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 1, "{text}");

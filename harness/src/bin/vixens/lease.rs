@@ -106,7 +106,9 @@ fn reap(env: &Environment, _: &Command) -> ExitCode {
         }
     };
     match lease.found() {
-        Found::Reaped(record) => println!("{}: undid {} (left by pid {}, {})", env.name, lease::describe(&record.started), record.holder.pid, record.holder.purpose),
+        Found::Reaped(record) => {
+            println!("{}: undid {} (left by pid {}, {})", env.name, lease::describe(&record.started), record.holder.pid, record.holder.purpose)
+        }
         Found::Free | Found::OfThisRun => println!("{}: nothing to reap", env.name),
     }
     match lease.release() {
@@ -121,11 +123,22 @@ fn reap(env: &Environment, _: &Command) -> ExitCode {
 fn janitor(env: &Environment, command: &Command) -> ExitCode {
     let Command::Janitor { work_dir, run, runner_pid, runner_start, .. } = command else { unreachable!("dispatched on Janitor") };
     if std::path::absolute(work_dir).ok() != std::path::absolute(&env.work_dir).ok() {
-        eprintln!("error: {} resolves its work dir to {}, not {}: leaving the lease to the next run's reaper", env.file.display(), env.work_dir.display(), work_dir.display());
+        eprintln!(
+            "error: {} resolves its work dir to {}, not {}: leaving the lease to the next run's reaper",
+            env.file.display(),
+            env.work_dir.display(),
+            work_dir.display()
+        );
         return ExitCode::from(2);
     }
     let run = RunRef { id: run.clone(), runner: ProcessRef { pid: *runner_pid, start: *runner_start } };
-    println!("{} janitor pid {}: waiting for nextest run {} (runner pid {}) to end", jiff::Timestamp::now(), std::process::id(), run.id, run.runner.pid);
+    println!(
+        "{} janitor pid {}: waiting for nextest run {} (runner pid {}) to end",
+        jiff::Timestamp::now(),
+        std::process::id(),
+        run.id,
+        run.runner.pid
+    );
     match cleanup::janitor(env, &run) {
         Ok(cleanup::Janitored::Undone(record)) => {
             println!("{} run {} is over: undid {}", jiff::Timestamp::now(), run.id, lease::describe(&record.started));

@@ -93,7 +93,11 @@ fn scan(args: &ScanArgs) -> ExitCode {
     }
 }
 
-fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::StdoutLock<'_>>) -> Result<harness::logscan::Summary, harness::logscan::Error> {
+fn scan_file(
+    scanner: &Scanner,
+    path: &Path,
+    printer: &mut Printer<std::io::StdoutLock<'_>>,
+) -> Result<harness::logscan::Summary, harness::logscan::Error> {
     let name = path.display().to_string();
     printer.file.clone_from(&name);
     if name == "-" {

@@ -82,9 +82,7 @@ pub fn gather(args: &EvidenceArgs) -> anyhow::Result<Gathered> {
     let junit_path = args.junit.clone().unwrap_or_else(|| default_junit(&root));
     let junit = match promote::junit::read(&junit_path) {
         Ok(junit) => JunitEvidence::Read(junit),
-        Err(promote::junit::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            JunitEvidence::Missing(junit_path.clone())
-        }
+        Err(promote::junit::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => JunitEvidence::Missing(junit_path.clone()),
         Err(error) => return Err(error.into()),
     };
     let cycles_required = args.cycles.unwrap_or(env.cycles_required);

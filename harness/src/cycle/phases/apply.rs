@@ -30,7 +30,13 @@ pub(crate) fn terraform_for(env: &Environment, redactor: &Redactor, transcript: 
 }
 
 /// Runs `terraform init` then `terraform apply` within `budget`, streaming terraform's lines.
-pub(crate) fn run(env: &Environment, redactor: &Redactor, transcript: Option<&Path>, budget: Duration, on_progress: OnProgress<'_>) -> Result<Summary, Failure> {
+pub(crate) fn run(
+    env: &Environment,
+    redactor: &Redactor,
+    transcript: Option<&Path>,
+    budget: Duration,
+    on_progress: OnProgress<'_>,
+) -> Result<Summary, Failure> {
     let started = Instant::now();
     let tf = terraform_for(env, redactor, transcript);
     let left = || budget.saturating_sub(started.elapsed());
@@ -46,9 +52,10 @@ pub(crate) fn terraform_failure(phase: Phase, error: &terraform::Error) -> Failu
         terraform::Error::Failed { command, stderr, .. } | terraform::Error::TimedOut { command, stderr, .. } => (command.clone(), stderr.as_str()),
         terraform::Error::Spawn { binary, .. } => (binary.clone(), ""),
         terraform::Error::PreventDestroy { addresses, .. } => return failure(phase, addresses.join(", "), super::chain(error)),
-        terraform::Error::Io { command, .. } | terraform::Error::Plan { command, .. } | terraform::Error::State { command, .. } | terraform::Error::Unexpected { command, .. } => {
-            (command.clone(), "")
-        }
+        terraform::Error::Io { command, .. }
+        | terraform::Error::Plan { command, .. }
+        | terraform::Error::State { command, .. }
+        | terraform::Error::Unexpected { command, .. } => (command.clone(), ""),
         terraform::Error::Transcript { path, .. } => (path.display().to_string(), ""),
     };
     let addresses = named_addresses(stderr);

@@ -28,7 +28,13 @@ pub(crate) enum Intervention {
 }
 
 /// Waits for convergence within the environment's `argocd` budget, then checks `intervention`.
-pub(crate) async fn converge(env: &Environment, cluster: &Cluster, progress_interval: Duration, intervention: Intervention, on_progress: OnProgress<'_>) -> Result<Converged, Failure> {
+pub(crate) async fn converge(
+    env: &Environment,
+    cluster: &Cluster,
+    progress_interval: Duration,
+    intervention: Intervention,
+    on_progress: OnProgress<'_>,
+) -> Result<Converged, Failure> {
     let rules = SystemAppRules::new(&env.argocd).map_err(|e| failure(Phase::Argocd, "argocd.system-apps", e.to_string()))?;
     let config = argocd::wait_config(env, progress_interval);
     let on_event = |event: WaitEvent| on_progress(Progress::Status(&describe(&event)));
@@ -37,13 +43,23 @@ pub(crate) async fn converge(env: &Environment, cluster: &Cluster, progress_inte
         Intervention::Ignored => return Ok(converged),
         Intervention::Since(at) => at,
         Intervention::SinceBootstrap => converged.bootstrapped_at().ok_or_else(|| {
-            failure(Phase::Argocd, &env.argocd.root_app, format!("the root app `{}` has no creationTimestamp: the bootstrap time is unknown", env.argocd.root_app))
+            failure(
+                Phase::Argocd,
+                &env.argocd.root_app,
+                format!("the root app `{}` has no creationTimestamp: the bootstrap time is unknown", env.argocd.root_app),
+            )
         })?,
     };
     let found = converged.manual_interventions(since);
     let Some(first) = found.first() else { return Ok(converged) };
     let lines: Vec<String> = found.iter().map(|f| format!("\n  {f}")).collect();
-    let message = format!("Argo CD did not bootstrap by itself: {} sync{} since {since} {} not initiated automatically:{}", found.len(), if found.len() == 1 { "" } else { "s" }, if found.len() == 1 { "was" } else { "were" }, lines.concat());
+    let message = format!(
+        "Argo CD did not bootstrap by itself: {} sync{} since {since} {} not initiated automatically:{}",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        if found.len() == 1 { "was" } else { "were" },
+        lines.concat()
+    );
     Err(failure(Phase::Argocd, first.app.clone(), message))
 }
 
@@ -97,7 +113,8 @@ mod tests {
 
     #[test]
     fn a_degraded_app_is_the_culprit() {
-        let error = wait::Error::FailedFor { item: waiting("traefik", "Degraded", true), failing_for: Duration::from_secs(3), grace: Duration::from_secs(3) };
+        let error =
+            wait::Error::FailedFor { item: waiting("traefik", "Degraded", true), failing_for: Duration::from_secs(3), grace: Duration::from_secs(3) };
         assert_eq!(wait_failure(&error).culprit, "traefik");
     }
 
@@ -110,6 +127,9 @@ mod tests {
     #[test]
     fn progress_reads_like_the_wait() {
         let progress = wait::Progress { noun: "system apps", ready: 12, total: 16, waiting: vec![waiting("traefik", "Progressing", false)] };
-        assert_eq!(describe(&WaitEvent::Progress { elapsed: Duration::from_secs(5), progress }), "12/16 system apps ready; waiting on traefik (Progressing)");
+        assert_eq!(
+            describe(&WaitEvent::Progress { elapsed: Duration::from_secs(5), progress }),
+            "12/16 system apps ready; waiting on traefik (Progressing)"
+        );
     }
 }

@@ -24,7 +24,12 @@ pub(crate) fn options(env: &Environment, redactor: &Redactor, transcript: Option
 }
 
 /// Destroys `env` safely, within the destroy budget (the sequence keeps its own deadline).
-pub(crate) fn run(env: &Environment, redactor: &Redactor, transcript: Option<&Path>, on_progress: OnProgress<'_>) -> Result<destroy::Outcome, Failure> {
+pub(crate) fn run(
+    env: &Environment,
+    redactor: &Redactor,
+    transcript: Option<&Path>,
+    on_progress: OnProgress<'_>,
+) -> Result<destroy::Outcome, Failure> {
     let options = options(env, redactor, transcript);
     destroy::run(env, &options, |event| report(&event, on_progress)).map_err(|e| destroy_failure(&e))
 }
@@ -59,7 +64,9 @@ pub(crate) fn destroy_failure(error: &destroy::Error) -> Failure {
         destroy::Error::BackupFailed(_) => failure(Phase::Destroy, "the state backup", message),
         destroy::Error::Terraform { source, .. } => failure(Phase::Destroy, terraform_failure(Phase::Destroy, source).culprit, message),
         destroy::Error::InventoryBefore(_) => failure(Phase::Destroy, "the protected inventory", message),
-        destroy::Error::ApplyFailed { source, lost } if lost.is_empty() => failure(Phase::Destroy, terraform_failure(Phase::Destroy, source).culprit, message),
+        destroy::Error::ApplyFailed { source, lost } if lost.is_empty() => {
+            failure(Phase::Destroy, terraform_failure(Phase::Destroy, source).culprit, message)
+        }
         destroy::Error::ApplyFailed { lost, .. } | destroy::Error::ProtectedStorageLost { lost } => {
             let items: Vec<String> = lost.iter().map(|l| format!("{} `{}`", l.check, l.item)).collect();
             failure(Phase::Destroy, items.join(", "), message)

@@ -23,7 +23,9 @@ pub(crate) fn api_failure(error: &kube::Error) -> Failure {
         kube::Error::KubeconfigMissing { path, .. } | kube::Error::Kubeconfig { path, .. } => path.display().to_string(),
         kube::Error::Client { kubeconfig, .. } => kubeconfig.display().to_string(),
         kube::Error::Unreachable { server, .. } | kube::Error::TimedOut { server, .. } | kube::Error::Api { server, .. } => server.clone(),
-        kube::Error::Unauthorized { identity, server, .. } | kube::Error::Forbidden { identity, server, .. } => format!("user `{identity}` at {server}"),
+        kube::Error::Unauthorized { identity, server, .. } | kube::Error::Forbidden { identity, server, .. } => {
+            format!("user `{identity}` at {server}")
+        }
     };
     failure(Phase::KubernetesApi, culprit, super::chain(error))
 }

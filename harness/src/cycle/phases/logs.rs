@@ -137,10 +137,21 @@ struct NodeScan<'s> {
     recent: VecDeque<String>,
 }
 
-fn scan_source(env: &Environment, talosctl: &Talosctl, scanner: &Scanner, source: &str, nodes: &[&str], timeout: Duration) -> Result<SourceScan, Failure> {
-    let names: Vec<String> = nodes.iter().map(|n| format!("talosctl -n {n} {}", if source == DMESG { "dmesg".to_owned() } else { format!("logs {source}") })).collect();
-    let mut scans: BTreeMap<&str, NodeScan<'_>> =
-        nodes.iter().zip(&names).map(|(node, name)| (*node, NodeScan { scan: scanner.lines(Input::new(name, source)), recent: VecDeque::new() })).collect();
+fn scan_source(
+    env: &Environment,
+    talosctl: &Talosctl,
+    scanner: &Scanner,
+    source: &str,
+    nodes: &[&str],
+    timeout: Duration,
+) -> Result<SourceScan, Failure> {
+    let names: Vec<String> =
+        nodes.iter().map(|n| format!("talosctl -n {n} {}", if source == DMESG { "dmesg".to_owned() } else { format!("logs {source}") })).collect();
+    let mut scans: BTreeMap<&str, NodeScan<'_>> = nodes
+        .iter()
+        .zip(&names)
+        .map(|(node, name)| (*node, NodeScan { scan: scanner.lines(Input::new(name, source)), recent: VecDeque::new() }))
+        .collect();
     let mut findings: Vec<OwnedFinding> = Vec::new();
     let mut excerpts = String::new();
     let mut scan_error: Option<logscan::Error> = None;
@@ -163,7 +174,8 @@ fn scan_source(env: &Environment, talosctl: &Talosctl, scanner: &Scanner, source
         }
     };
     let joined = nodes.join(",");
-    let fetched = if source == DMESG { talosctl.dmesg(&joined, timeout, &mut on_line) } else { talosctl.logs(&joined, source, timeout, &mut on_line) };
+    let fetched =
+        if source == DMESG { talosctl.dmesg(&joined, timeout, &mut on_line) } else { talosctl.logs(&joined, source, timeout, &mut on_line) };
     let culprit = || format!("{joined}: {source}");
     fetched.map_err(|e| failure(Phase::Logs, culprit(), super::chain(&e)))?;
     if let Some(e) = scan_error {
@@ -215,12 +227,15 @@ mod tests {
         let services: Vec<String> = ["machined", "etcd", "controller-runtime"].map(String::from).into();
         let all = ["10.5.0.2", "10.5.0.5"];
         let running = [("10.5.0.2", "machined"), ("10.5.0.2", "etcd"), ("10.5.0.5", "machined"), ("10.5.0.5", "kubelet")];
-        assert_eq!(plan(&services, &all, &running), [
-            ("machined", vec!["10.5.0.2", "10.5.0.5"]),
-            ("etcd", vec!["10.5.0.2"]),
-            ("controller-runtime", vec!["10.5.0.2", "10.5.0.5"]),
-            ("dmesg", vec!["10.5.0.2", "10.5.0.5"]),
-        ]);
+        assert_eq!(
+            plan(&services, &all, &running),
+            [
+                ("machined", vec!["10.5.0.2", "10.5.0.5"]),
+                ("etcd", vec!["10.5.0.2"]),
+                ("controller-runtime", vec!["10.5.0.2", "10.5.0.5"]),
+                ("dmesg", vec!["10.5.0.2", "10.5.0.5"]),
+            ]
+        );
     }
 
     #[test]
@@ -249,6 +264,9 @@ mod tests {
         let recent = VecDeque::from(["10.5.0.2: one".to_owned(), "10.5.0.2: two".to_owned()]);
         let mut text = String::new();
         excerpt(&env(), &mut text, &found, &recent, "10.5.0.2: three");
-        assert_eq!(text, "== lab-controlplane-1 (10.5.0.2): machined:3 (FLAGGED: failed Talos task)\n        1  10.5.0.2: one\n        2  10.5.0.2: two\n >      3  10.5.0.2: three\n\n");
+        assert_eq!(
+            text,
+            "== lab-controlplane-1 (10.5.0.2): machined:3 (FLAGGED: failed Talos task)\n        1  10.5.0.2: one\n        2  10.5.0.2: two\n >      3  10.5.0.2: three\n\n"
+        );
     }
 }

@@ -27,7 +27,13 @@ pub(crate) fn health_node(env: &Environment) -> Option<&str> {
 }
 
 /// Runs the checks, appending talosctl's output to `output` (an artifact) as it streams.
-pub(crate) fn run(env: &Environment, talosctl: &Talosctl, budget: Duration, output: &mut dyn FnMut(&str), on_progress: OnProgress<'_>) -> Result<Versions, Failure> {
+pub(crate) fn run(
+    env: &Environment,
+    talosctl: &Talosctl,
+    budget: Duration,
+    output: &mut dyn FnMut(&str),
+    on_progress: OnProgress<'_>,
+) -> Result<Versions, Failure> {
     let started = Instant::now();
     let Some(node) = health_node(env) else {
         return Err(failure(Phase::TalosHealth, "env.yaml nodes", format!("{} lists no node to run `talosctl health` on", env.file.display())));

@@ -52,7 +52,11 @@ impl<W: Write> Reporter for Terminal<W> {
             }
             CycleEvent::PhaseStarted { phase, budget } => writeln!(out, "  {phase}: started (budget {})", format_duration(*budget)),
             CycleEvent::PhaseProgress { phase, progress: Progress::Output { tool, line }, .. } => {
-                if self.tool_output { writeln!(out, "  {phase} | {tool}: {line}") } else { Ok(()) }
+                if self.tool_output {
+                    writeln!(out, "  {phase} | {tool}: {line}")
+                } else {
+                    Ok(())
+                }
             }
             CycleEvent::PhaseProgress { phase, elapsed, progress: Progress::Status(status) } => {
                 writeln!(out, "  {phase} {}: {status}", format_duration(*elapsed))
@@ -83,11 +87,24 @@ mod tests {
         let mut terminal = Terminal::new(Vec::new()).tool_output(tool_output);
         let failure = Failure { phase: "argocd".into(), culprit: "traefik".into(), message: "traefik has been Degraded".into() };
         let events = [
-            CycleEvent::Started { check: Check::RecreateCycle, environment: "lab", cycle_id: "20261126T070102.123Z-42", budget: Duration::from_secs(120) },
+            CycleEvent::Started {
+                check: Check::RecreateCycle,
+                environment: "lab",
+                cycle_id: "20261126T070102.123Z-42",
+                budget: Duration::from_secs(120),
+            },
             CycleEvent::PhaseStarted { phase: Phase::Destroy, budget: Duration::from_secs(30) },
-            CycleEvent::PhaseProgress { phase: Phase::Destroy, elapsed: Duration::from_millis(300), progress: Progress::Output { tool: "terraform", line: "terraform_data.lab: Destroying..." } },
+            CycleEvent::PhaseProgress {
+                phase: Phase::Destroy,
+                elapsed: Duration::from_millis(300),
+                progress: Progress::Output { tool: "terraform", line: "terraform_data.lab: Destroying..." },
+            },
             CycleEvent::PhaseFinished { phase: Phase::Destroy, elapsed: Duration::from_millis(1900), failure: None },
-            CycleEvent::PhaseProgress { phase: Phase::Argocd, elapsed: Duration::from_secs(3), progress: Progress::Status("12/16 system apps ready; waiting on traefik (Progressing)") },
+            CycleEvent::PhaseProgress {
+                phase: Phase::Argocd,
+                elapsed: Duration::from_secs(3),
+                progress: Progress::Status("12/16 system apps ready; waiting on traefik (Progressing)"),
+            },
             CycleEvent::PhaseFinished { phase: Phase::Argocd, elapsed: Duration::from_millis(5200), failure: Some(&failure) },
         ];
         for event in &events {
