@@ -5,6 +5,7 @@
 #   just promote dev    the promotion verdict from the evidence and the JUnit report
 #   just report dev     the release report (Markdown + HTML)
 #   just doctor dev     the preflight: tools, files, APIs
+#   just up lab         bring a lab environment up by hand (vixens destroy lab --confirm lab takes it down)
 
 # Cargo runs `vixens` from this workspace, so recipes work before anything is installed.
 vixens := "cargo run --quiet -p harness --bin vixens --"
@@ -20,8 +21,7 @@ test *ARGS:
 lab *ARGS:
     cargo nextest run -p lab {{ARGS}}
 
-# COUNT destroy/recreate cycles in a row on ENV (lab, lab-ha, dev), 5 by default as promotion
-# requires: each cycle its own JUnit entry (target/nextest/promotion/junit.xml) and ledger record.
+# COUNT destroy/recreate cycles in a row on ENV (5 by default, as promotion requires), each its own JUnit entry and ledger record.
 cycles ENV COUNT="5" *ARGS:
     cargo nextest run -p {{ENV}} --profile promotion --stress-count {{COUNT}} -E 'test(recreate_cycle)' {{ARGS}}
 
@@ -36,3 +36,8 @@ report ENV *ARGS:
 # The preflight for ENV: tools and versions, configuration files, Kubernetes and Talos APIs.
 doctor ENV:
     {{vixens}} doctor {{ENV}}
+
+# Bring an on-demand environment (lab, lab-ha) up with its terraform root, as the suites do.
+up ENV:
+    cargo build --quiet -p vixens-lab
+    {{vixens}} up {{ENV}}

@@ -30,6 +30,7 @@ pub mod lease;
 pub mod logscan;
 pub mod process;
 pub mod promote;
+pub mod provision;
 pub mod redact;
 pub mod report;
 pub mod suites;

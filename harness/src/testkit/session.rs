@@ -25,17 +25,11 @@
 //! resource in the plan stops it like any destroy.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::cycle::phases;
 use crate::env::Environment;
 use crate::evidence::Failure;
-use crate::kube::Cluster;
 use crate::lease::{self, Lease, RunRef, Started, cleanup};
-use crate::redact::Redactor;
-
-/// How long a running environment's API gets to answer before it counts as not up.
-const UP_PROBE: Duration = Duration::from_secs(2);
+use crate::provision;
 
 /// What the test does with the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +114,7 @@ impl Session {
         if usage == Use::Recreate {
             session.record_terraform()?;
         }
-        if !is_up(&session.env) {
+        if !provision::is_up(&session.env) {
             session.bring_up()?;
         }
         Ok(session)
@@ -182,22 +176,10 @@ impl Session {
         Ok(())
     }
 
-    /// `terraform apply`; when the API still does not answer (a state left by a run whose lab
-    /// has since stopped: apply saw nothing to do), the stale state is destroyed and applied
-    /// again.
+    /// Brings the environment up, terraform recorded in the lease first.
     fn bring_up(&mut self) -> Result<(), Error> {
         self.record_terraform()?;
-        let redactor = Redactor::new();
-        let budget = self.env.budgets.phases.apply;
-        let failed = |failure| Error::BringUp { environment: self.env.name.clone(), failure };
-        phases::apply::run(&self.env, &redactor, None, budget, &mut |_| {}).map_err(failed)?;
-        if is_up(&self.env) {
-            return Ok(());
-        }
-        tracing::info!(environment = %self.env.name, "the API does not answer after apply: destroying the stale state and applying again");
-        phases::destroy::run(&self.env, &redactor, None, &mut |_| {}).map_err(failed)?;
-        phases::apply::run(&self.env, &redactor, None, budget, &mut |_| {}).map_err(failed)?;
-        Ok(())
+        provision::up(&self.env, &mut |_| {}).map_err(|failure| Error::BringUp { environment: self.env.name.clone(), failure })
     }
 }
 
@@ -207,20 +189,6 @@ impl Drop for Session {
             tracing::warn!("{e}");
         }
     }
-}
-
-/// True when `env`'s Kubernetes API answers within [`UP_PROBE`] with its admin kubeconfig.
-fn is_up(env: &Environment) -> bool {
-    if !env.kubeconfig.is_file() {
-        return false;
-    }
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return false };
-    runtime.block_on(async {
-        match Cluster::from_kubeconfig(&env.kubeconfig).await {
-            Ok(cluster) => cluster.probe(UP_PROBE).await.is_ok(),
-            Err(_) => false,
-        }
-    })
 }
 
 /// `dirs` then this process's PATH, as one PATH value.

@@ -298,6 +298,19 @@ fn an_unknown_entry_or_environment_is_refused_before_anything_runs() {
     );
 }
 
+#[test]
+fn a_lab_that_is_not_up_is_refused_before_anything_runs_naming_vixens_up() {
+    let repo = ops_repo();
+    let env_yaml = repo.path().join("environments/alpha/env.yaml");
+    let text = std::fs::read_to_string(&env_yaml).unwrap();
+    std::fs::write(&env_yaml, text + "provisioning:\n  env: {}\n").unwrap();
+    let kubeconfig = repo.path().join("environments/alpha/kubeconfig");
+    vixens_in(repo.path()).args(["commands", "run", "alpha"]).assert().code(2).stderr(format!(
+        "error: alpha's Kubernetes API does not answer with {}: bring it up with `vixens up alpha` (the suites do it themselves)\n",
+        kubeconfig.display()
+    ));
+}
+
 // ---- record ----
 
 #[test]

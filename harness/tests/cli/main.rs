@@ -13,4 +13,5 @@ mod logs;
 mod promote;
 mod promotion_on_the_lab;
 mod report;
+mod up;
 mod workflows;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use harness::commands::report::{EntryOutcome, Verdict};
 use harness::commands::{self, Event, RunOptions, Runner, error_chain, lint, record};
 use harness::env::{self, Environment};
+use harness::provision;
 
 /// Exit code when the check ran and found problems.
 const FAILED: u8 = 1;
@@ -21,7 +22,8 @@ pub enum Command {
     /// and exits 1 if there is any.
     Lint(LintArgs),
     /// Run docs/commands.md's entries on an environment and compare their output with the
-    /// document. Exits 1 if an entry fails.
+    /// document. A lab must be up (`vixens up ENV`). Exits 1 if an entry
+    /// fails, 2 if they cannot run.
     Run(RunArgs),
 }
 
@@ -99,6 +101,16 @@ fn run_entries(args: &RunArgs) -> ExitCode {
     if !unknown.is_empty() {
         let ids: Vec<&str> = doc.entries.iter().map(|e| e.id.as_str()).collect();
         eprintln!("error: no entry {} in {}; its entries are: {}", quoted(&unknown), doc.path.display(), ids.join(", "));
+        return ExitCode::from(CANNOT_RUN);
+    }
+    // A lab that is down would make every entry wait out its timeout; a real cluster's entries
+    // say for themselves what does not answer.
+    if env.provisioning.is_some() && !provision::is_up(&env) {
+        eprintln!(
+            "error: {0}'s Kubernetes API does not answer with {1}: bring it up with `vixens up {0}` (the suites do it themselves)",
+            env.name,
+            env.kubeconfig.display()
+        );
         return ExitCode::from(CANNOT_RUN);
     }
     // Documented commands call `vixens` and `vixens-lab` by name: the ones beside this binary

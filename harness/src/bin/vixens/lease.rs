@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use harness::env::{self, Environment};
+use harness::env::Environment;
 use harness::lease::{self, Found, Lease, ProcessRef, RunRef, cleanup};
 
 /// How long `reap` waits for a test that is using the environment: a person asking wants an
@@ -56,21 +56,10 @@ pub fn run(command: Command) -> ExitCode {
         Command::Reap { env } => (env, reap),
         Command::Janitor { env, .. } => (env, janitor),
     };
-    match load(name) {
+    match crate::load_env(name) {
         Ok(environment) => action(&environment, &command),
         Err(code) => code,
     }
-}
-
-fn load(name: &str) -> Result<Environment, ExitCode> {
-    let file = env::resolve(name).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
-        ExitCode::from(2)
-    })?;
-    Environment::load(&file).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
-        ExitCode::from(2)
-    })
 }
 
 fn show(env: &Environment, _: &Command) -> ExitCode {

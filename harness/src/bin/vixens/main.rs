@@ -16,6 +16,7 @@ mod lease;
 mod logs;
 mod promote;
 mod report;
+mod up;
 
 /// Executable checks for a Talos + Terraform + Argo CD homelab: ADRs, safe destroy/recreate
 /// cycles, documented commands, and the promotion verdict over them.
@@ -41,6 +42,7 @@ enum Command {
     Lease(lease::Command),
     Promote(promote::Args),
     Report(report::Args),
+    Up(up::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,5 +57,19 @@ fn main() -> ExitCode {
         Command::Lease(cmd) => lease::run(cmd),
         Command::Promote(args) => promote::run(args),
         Command::Report(args) => report::run(args),
+        Command::Up(args) => up::run(args),
     }
+}
+
+/// The environment an ENV argument names (a name under `environments/`, or the path of an
+/// env.yaml), loaded; on failure its diagnostic is printed and the exit code is 2.
+fn load_env(name: &str) -> Result<harness::env::Environment, ExitCode> {
+    let file = harness::env::resolve(name).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        ExitCode::from(2)
+    })?;
+    harness::env::Environment::load(&file).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
+        ExitCode::from(2)
+    })
 }
