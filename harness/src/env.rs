@@ -319,6 +319,20 @@ pub struct Provisioning {
     pub env: BTreeMap<String, String>,
 }
 
+/// Why `env`'s read-only checks cannot run: a protected environment is only ever read, and only
+/// with an identity that cannot write, so it must name one (`kubeconfig-readonly`). `None` when
+/// they can.
+#[must_use]
+pub fn missing_read_only_identity(env: &Environment) -> Option<String> {
+    (env.is_protected() && env.kubeconfig_readonly.is_none()).then(|| {
+        format!(
+            "`{}` is protected and its env.yaml ({}) sets no `kubeconfig-readonly`: its checks run only with a read-only identity, a kubeconfig allowed only get, list and watch",
+            env.name,
+            env.file.display()
+        )
+    })
+}
+
 impl Environment {
     /// Loads and validates `path`, expanding `${VAR}` from the process environment.
     ///

@@ -22,6 +22,9 @@ use crate::env::Environment;
 /// or credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A read-only check on a protected environment that names no read-only identity.
+    #[error("{0}")]
+    NoReadOnlyIdentity(String),
     /// The kubeconfig file does not exist.
     #[error("kubeconfig {} does not exist (check `{key}` in the environment's env.yaml)", path.display())]
     KubeconfigMissing {
@@ -104,8 +107,9 @@ pub enum Error {
 pub enum Access {
     /// The environment's `kubeconfig`: destructive suites.
     Admin,
-    /// The environment's `kubeconfig-readonly` when set (get/list/watch only), else its
-    /// `kubeconfig`: read-only suites, which must pass with a read-only identity.
+    /// The environment's `kubeconfig-readonly` when set (get/list/watch only), else, on a
+    /// disposable environment only, its `kubeconfig`: read-only suites, which must pass with a
+    /// read-only identity.
     ReadOnly,
 }
 
@@ -147,6 +151,9 @@ impl Cluster {
     /// # Errors
     /// See [`Cluster::from_kubeconfig`].
     pub async fn connect(env: &Environment, access: Access) -> Result<Self, Error> {
+        if let (Access::ReadOnly, Some(message)) = (access, crate::env::missing_read_only_identity(env)) {
+            return Err(Error::NoReadOnlyIdentity(message));
+        }
         let (path, key) = match (access, &env.kubeconfig_readonly) {
             (Access::ReadOnly, Some(readonly)) => (readonly, "kubeconfig-readonly"),
             (Access::Admin | Access::ReadOnly, _) => (&env.kubeconfig, "kubeconfig"),
@@ -425,5 +432,26 @@ mod tests {
         assert_eq!(ro.endpoint().server, "http://127.0.0.1:2/");
         let rw = Cluster::connect(&env, Access::Admin).await.unwrap();
         assert_eq!(rw.endpoint().server, "http://127.0.0.1:1/");
+    }
+
+    #[tokio::test]
+    async fn a_protected_environment_without_a_read_only_identity_is_never_read_as_admin() {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = kubeconfig(dir.path(), "http://127.0.0.1:1");
+        let env_file = dir.path().join("env.yaml");
+        let yaml = format!(
+            "name: prod\nkind: protected\ninfra-repo: .\nterraform: {{root: .}}\nkubeconfig: {}\ntalosconfig: x\nnodes: []\nargocd: {{system-apps: {{max-sync-wave: 2}}}}\n",
+            admin.display()
+        );
+        std::fs::write(&env_file, yaml).unwrap();
+        let env = Environment::load_with(&env_file, &BTreeMap::<String, String>::new()).unwrap();
+        let Err(err) = Cluster::connect(&env, Access::ReadOnly).await else { panic!("read as admin") };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`prod` is protected and its env.yaml ({}) sets no `kubeconfig-readonly`: its checks run only with a read-only identity, a kubeconfig allowed only get, list and watch",
+                env_file.display()
+            )
+        );
     }
 }

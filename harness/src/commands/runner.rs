@@ -160,6 +160,9 @@ impl<'a> Runner<'a> {
             Some(example) if !example.steps.is_empty() => &example.steps,
             _ => return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::NoExample)), Vec::new()),
         };
+        if let Some(message) = crate::env::missing_read_only_identity(self.env) {
+            return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::CannotRun { message })), Vec::new());
+        }
         let scratch = match tempfile::Builder::new().prefix("vixens-commands-").tempdir() {
             Ok(dir) => dir,
             Err(e) => {

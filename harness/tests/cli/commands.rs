@@ -164,6 +164,21 @@ fn mutating_entries_never_run_on_a_protected_environment() {
 }
 
 #[test]
+fn a_protected_environment_without_a_read_only_identity_runs_nothing() {
+    let repo = ops_repo();
+    let env_yaml = repo.path().join("environments/gamma/env.yaml");
+    let text = std::fs::read_to_string(&env_yaml).unwrap().replace("kubeconfig-readonly: kubeconfig-readonly\n", "");
+    std::fs::write(&env_yaml, text).unwrap();
+    vixens_in(repo.path())
+        .args(["commands", "run", "gamma", "--entry", "say-hello"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`gamma` is protected and its env.yaml (").and(predicate::str::contains(
+            "sets no `kubeconfig-readonly`: its checks run only with a read-only identity, a kubeconfig allowed only get, list and watch",
+        )));
+}
+
+#[test]
 fn a_changed_expected_output_fails_with_a_diff_that_points_at_the_document_line() {
     let repo = ops_repo();
     edit_doc(repo.path(), "   [NODE]  Ready  [AGE]\n", "   [NODE]  NotReady  [AGE]\n");

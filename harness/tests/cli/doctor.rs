@@ -218,6 +218,17 @@ fn a_stale_token_fails_the_kubernetes_api_check_with_its_remedy() {
 }
 
 #[test]
+fn a_protected_environment_without_a_read_only_identity_fails_with_its_remedy() {
+    let dir = env_dir("terraform:\n  root: terraform\n");
+    let env_yaml = dir.path().join("env.yaml");
+    std::fs::write(&env_yaml, std::fs::read_to_string(&env_yaml).unwrap().replace("kind: disposable", "kind: protected")).unwrap();
+    let out = vixens().arg("doctor").arg(&env_yaml).assert().code(1);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("FAIL  kubeconfig-readonly  `t` is protected and its env.yaml ("), "{stdout}");
+    assert!(stdout.contains("remedy: set `kubeconfig-readonly` in env.yaml: a kubeconfig whose user may only get, list and watch"), "{stdout}");
+}
+
+#[test]
 fn unreachable_apis_fail_with_their_remedy() {
     let dir = env_dir("terraform:\n  root: terraform\n");
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

@@ -20,6 +20,7 @@ pub(crate) async fn reachable(env: &Environment, access: Access, budget: Duratio
 /// server when it does not answer, the identity when it is refused.
 pub(crate) fn api_failure(error: &kube::Error) -> Failure {
     let culprit = match error {
+        kube::Error::NoReadOnlyIdentity(_) => "kubeconfig-readonly".to_owned(),
         kube::Error::KubeconfigMissing { path, .. } | kube::Error::Kubeconfig { path, .. } => path.display().to_string(),
         kube::Error::Client { kubeconfig, .. } => kubeconfig.display().to_string(),
         kube::Error::Unreachable { server, .. } | kube::Error::TimedOut { server, .. } | kube::Error::Api { server, .. } => server.clone(),
