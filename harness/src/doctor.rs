@@ -103,7 +103,8 @@ pub fn run(env: &Environment) -> Report {
     if let Some(readonly) = &env.kubeconfig_readonly {
         checks.push(doctor.kubeconfig("kubeconfig-readonly", readonly));
     } else if let Some(message) = crate::env::missing_read_only_identity(env) {
-        let remedy = "set `kubeconfig-readonly` in env.yaml: a kubeconfig whose user may only get, list and watch (a ServiceAccount token, for instance)";
+        let remedy =
+            "set `kubeconfig-readonly` in env.yaml: a kubeconfig whose user may only get, list and watch (a ServiceAccount token, for instance)";
         checks.push(Check { name: "kubeconfig-readonly", status: Status::Fail, detail: message, remedy: Some(remedy.to_owned()) });
     }
     let (talosconfig, endpoints) = doctor.talosconfig();

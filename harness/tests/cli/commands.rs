@@ -169,13 +169,11 @@ fn a_protected_environment_without_a_read_only_identity_runs_nothing() {
     let env_yaml = repo.path().join("environments/gamma/env.yaml");
     let text = std::fs::read_to_string(&env_yaml).unwrap().replace("kubeconfig-readonly: kubeconfig-readonly\n", "");
     std::fs::write(&env_yaml, text).unwrap();
-    vixens_in(repo.path())
-        .args(["commands", "run", "gamma", "--entry", "say-hello"])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("`gamma` is protected and its env.yaml (").and(predicate::str::contains(
+    vixens_in(repo.path()).args(["commands", "run", "gamma", "--entry", "say-hello"]).assert().code(1).stdout(
+        predicate::str::contains("`gamma` is protected and its env.yaml (").and(predicate::str::contains(
             "sets no `kubeconfig-readonly`: its checks run only with a read-only identity, a kubeconfig allowed only get, list and watch",
-        )));
+        )),
+    );
 }
 
 #[test]

@@ -129,6 +129,20 @@ fn one_unreadable_file_is_reported_and_the_others_are_still_scanned() {
 }
 
 #[test]
+fn a_compressed_binary_or_empty_capture_is_an_error_never_a_pass() {
+    let logs = Logs::new();
+    std::fs::write(logs.path("dmesg.log.gz"), b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03").unwrap();
+    std::fs::write(logs.path("core.bin"), b"ELF\x00\x01\x02").unwrap();
+    std::fs::write(logs.path("empty.log"), b"").unwrap();
+    logs.vixens().args(["logs", "scan", "dmesg.log.gz", "core.bin", "empty.log", "machined.log"]).assert().code(2).stderr(
+        "error: dmesg.log.gz: gzip data, not a text log: decompress it first (for instance `zcat FILE | vixens logs scan -`)\n\
+         error: core.bin: binary data (a NUL byte), not a text log\n\
+         error: empty.log: empty: nothing to scan (was the capture cut short?)\n\
+         0 unexplained error line(s) in 3 lines of 1 file(s)\n",
+    );
+}
+
+#[test]
 fn standard_input_is_scanned_with_a_dash() {
     let logs = Logs::new();
     logs.vixens()

@@ -1,6 +1,6 @@
 //! `vixens logs scan`: the recreate cycle's Talos log scanner, on saved logs.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -74,9 +74,9 @@ fn scan(args: &ScanArgs) -> ExitCode {
                 allowed += summary.allowed;
                 lines += summary.lines;
             }
-            Err(e) => {
+            Err(message) => {
                 failed += 1;
-                eprintln!("error: {}", harness_error_chain(&e));
+                eprintln!("error: {message}");
             }
         }
     }
@@ -93,19 +93,36 @@ fn scan(args: &ScanArgs) -> ExitCode {
     }
 }
 
-fn scan_file(
-    scanner: &Scanner,
-    path: &Path,
-    printer: &mut Printer<std::io::StdoutLock<'_>>,
-) -> Result<harness::logscan::Summary, harness::logscan::Error> {
+/// Scans one file (`-`: standard input) after checking that it is a text log: a compressed or
+/// binary file, or an empty one, would otherwise pass with nothing found.
+fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::StdoutLock<'_>>) -> Result<harness::logscan::Summary, String> {
     let name = path.display().to_string();
     printer.file.clone_from(&name);
-    if name == "-" {
-        return scanner.scan_reader(std::io::stdin().lock(), &Input::new("-", "stdin"), printer);
+    let (reader, source): (Box<dyn Read>, String) = if name == "-" {
+        (Box::new(std::io::stdin().lock()), "stdin".to_owned())
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        (Box::new(file), path.file_stem().map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned()))
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let head = reader.fill_buf().map_err(|e| format!("cannot read {name}: {e}"))?;
+    if let Some(problem) = not_a_text_log(head) {
+        return Err(format!("{name}: {problem}"));
     }
-    let source = path.file_stem().map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
-    let file = std::fs::File::open(path).map_err(|source| harness::logscan::Error::Read { input: name.clone(), source })?;
-    scanner.scan_reader(file, &Input::new(&name, &source), printer)
+    scanner.scan_reader(reader, &Input::new(&name, &source), printer).map_err(|e| harness_error_chain(&e))
+}
+
+/// Why a file starting with `head` cannot be scanned as a log, if it cannot.
+fn not_a_text_log(head: &[u8]) -> Option<String> {
+    const COMPRESSED: [(&[u8], &str); 5] =
+        [(b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x00", "xz"), (b"BZh", "bzip2"), (b"PK\x03\x04", "zip")];
+    if head.is_empty() {
+        return Some("empty: nothing to scan (was the capture cut short?)".to_owned());
+    }
+    if let Some((_, format)) = COMPRESSED.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return Some(format!("{format} data, not a text log: decompress it first (for instance `zcat FILE | vixens logs scan -`)"));
+    }
+    head.contains(&0).then(|| "binary data (a NUL byte), not a text log".to_owned())
 }
 
 /// Prints each finding as `file:line: node: source: text`.
