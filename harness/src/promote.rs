@@ -348,10 +348,39 @@ fn junit_runs(evidence: &Evidence<'_>) -> CheckResult {
         );
     }
     if reasons.is_empty() {
+        reasons.extend(cycles_not_in(evidence, &runs, junit));
+    }
+    if reasons.is_empty() {
         CheckResult::Passed(format!("{passed}/{} {RECREATE_CYCLE_TEST} runs passed ({})", runs.len(), junit.path.display()))
     } else {
         CheckResult::Refused(reasons)
     }
+}
+
+/// The judged cycles that no passing run of the report covers: a report left by another run
+/// (an older promotion run, another machine's) does not vouch for the ledger's cycles.
+fn cycles_not_in(evidence: &Evidence<'_>, runs: &[&junit::TestRun], junit: &junit::Junit) -> Vec<Reason> {
+    let required = evidence.cycles_required as usize;
+    let records: Vec<&CycleRecord> = evidence.ledger.records.iter().filter(|r| r.environment == evidence.environment).collect();
+    let first = records.len().saturating_sub(required);
+    let passing: Vec<&&junit::TestRun> = runs.iter().filter(|r| r.outcome == junit::Outcome::Passed).collect();
+    records[first..]
+        .iter()
+        .enumerate()
+        .filter(|(_, record)| {
+            let started = record.started_at.parse::<jiff::Timestamp>().ok();
+            !started.is_some_and(|t| passing.iter().any(|run| run.covers(t)))
+        })
+        .map(|(i, record)| {
+            Reason::new(format!(
+                "cycle {} (started {}) is not one of the runs {} reports: the report comes from another nextest run; run {}",
+                first + i + 1,
+                record.started_at,
+                junit.path.display(),
+                stress_command(evidence.environment, required)
+            ))
+        })
+        .collect()
 }
 
 /// The command that produces the JUnit the gate reads.
@@ -454,7 +483,10 @@ mod tests {
     }
 
     fn passing_junit(runs: usize) -> JunitEvidence {
-        let run = |i| TestRun { binary: "lab::suites".into(), stress_iteration: Some(i), name: RECREATE_CYCLE_TEST.into(), outcome: Outcome::Passed };
+        // Each run spans the time every test cycle records (10:00).
+        let span = Some(("2026-11-26T09:59:00Z".parse().unwrap(), Duration::from_secs(600)));
+        let run =
+            |i| TestRun { binary: "lab::suites".into(), stress_iteration: Some(i), name: RECREATE_CYCLE_TEST.into(), outcome: Outcome::Passed, span };
         JunitEvidence::Read(Junit { path: "junit.xml".into(), runs: (0..runs as u32).map(run).collect() })
     }
 
@@ -591,6 +623,20 @@ mod tests {
         let decision = judge(vec![ok(A); 5], junit, &clean_lints());
         assert_eq!(decision.exit_code(), exit::REFUSED);
         decision.reasons().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_junit_report_of_another_run_does_not_vouch_for_the_cycles() {
+        let JunitEvidence::Read(mut junit) = passing_junit(5) else { unreachable!() };
+        for run in &mut junit.runs {
+            run.span = Some(("2026-11-25T09:00:00Z".parse().unwrap(), Duration::from_secs(600)));
+        }
+        let reasons = junit_reasons(JunitEvidence::Read(junit));
+        assert_eq!(reasons.len(), 5, "{reasons:?}");
+        assert_eq!(
+            reasons[0],
+            "cycle 1 (started 2026-11-26T10:00:00Z) is not one of the runs junit.xml reports: the report comes from another nextest run; run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`"
+        );
     }
 
     #[test]

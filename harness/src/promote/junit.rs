@@ -8,6 +8,7 @@
 //! failed retries, `<flakyFailure>`/`<flakyError>` when it passed only on retry, `<skipped>`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// One test as the JUnit report records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub struct TestRun {
     pub name: String,
     /// How it ended.
     pub outcome: Outcome,
+    /// When it started and how long it took (`timestamp` and `time`), when the report says.
+    pub span: Option<(jiff::Timestamp, Duration)>,
 }
 
 /// How one test ended.
@@ -35,7 +38,21 @@ pub enum Outcome {
     Skipped,
 }
 
+/// Clock slack when matching a cycle's recorded start to the test that ran it: the ledger and
+/// nextest read the clock a moment apart and round differently.
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
 impl TestRun {
+    /// True when `time` falls within this run, give or take [`CLOCK_SLACK`].
+    #[must_use]
+    pub fn covers(&self, time: jiff::Timestamp) -> bool {
+        let Some((started, took)) = self.span else { return false };
+        let slack = jiff::SignedDuration::try_from(CLOCK_SLACK).unwrap_or_default();
+        let took = jiff::SignedDuration::try_from(took).unwrap_or_default();
+        let (Ok(from), Ok(to)) = (started.checked_sub(slack), started.checked_add(took + slack)) else { return false };
+        from <= time && time <= to
+    }
+
     /// The package the test binary belongs to (`lab` for `lab::suites`).
     #[must_use]
     pub fn package(&self) -> &str {
@@ -128,10 +145,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Junit, Error> {
             let Some(name) = case.attribute("name") else {
                 return Err(shape(case, format!("a <testcase> of {suite_name} has no name")));
             };
-            runs.push(TestRun { binary: binary.to_owned(), stress_iteration, name: name.to_owned(), outcome: outcome(case) });
+            runs.push(TestRun { binary: binary.to_owned(), stress_iteration, name: name.to_owned(), outcome: outcome(case), span: span(case) });
         }
     }
     Ok(Junit { path: path.to_owned(), runs })
+}
+
+/// A test case's `timestamp` (RFC 3339) and `time` (seconds).
+fn span(case: roxmltree::Node<'_, '_>) -> Option<(jiff::Timestamp, Duration)> {
+    let started = case.attribute("timestamp")?.parse().ok()?;
+    let seconds: f64 = case.attribute("time")?.parse().ok()?;
+    Some((started, Duration::try_from_secs_f64(seconds).ok()?))
 }
 
 /// `lab::suites@stress-2` → (`lab::suites`, Some(2)).

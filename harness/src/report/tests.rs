@@ -72,7 +72,7 @@ fn a_fault_in_cycle_three_reports_the_refusal_with_its_artifacts() {
 
 #[test]
 fn a_long_history_marks_the_deciding_window() {
-    let report = report_of("mixed-history.jsonl", "stress-five-passed.xml");
+    let report = report_of("mixed-history.jsonl", "stress-last-five-of-mixed-history.xml");
     insta::assert_snapshot!("mixed_history_markdown", report.markdown());
     assert!(report.html().matches("<tr class=\"window\">").count() == 5);
 }

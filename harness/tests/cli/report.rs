@@ -107,7 +107,7 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 #[test]
 fn the_html_report_renders_in_headless_chromium_with_its_chart() {
     let lab = Lab::with_ledger("mixed-history.jsonl");
-    lab.vixens("report", "stress-five-passed.xml", &["--revision", A]).assert().success();
+    lab.vixens("report", "stress-last-five-of-mixed-history.xml", &["--revision", A]).assert().success();
     let html = lab.path("target/vixens/report/lab.html");
     let url = format!("file://{}", html.display());
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot");
