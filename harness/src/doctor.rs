@@ -79,12 +79,7 @@ impl Report {
 /// Runs every check for `env`.
 #[must_use]
 pub fn run(env: &Environment) -> Report {
-    let mut redactor = Redactor::new();
-    redactor.add_config_file(&env.kubeconfig);
-    redactor.add_config_file(&env.talosconfig);
-    if let Some(readonly) = &env.kubeconfig_readonly {
-        redactor.add_config_file(readonly);
-    }
+    let redactor = Redactor::for_env(env);
     let doctor = Doctor { env, provisioned_by_harness: env.provisioning.is_some(), search_path: search_path(env) };
     let mut checks = vec![Check {
         name: "env.yaml",

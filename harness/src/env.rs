@@ -272,6 +272,9 @@ pub enum InventoryCheck {
         endpoint: String,
         /// The bucket.
         bucket: String,
+        /// Read-only credentials to sign the request with: MinIO answers an anonymous one 403
+        /// whether or not the bucket exists.
+        credentials: Option<S3Credentials>,
     },
     /// A command whose output lists items, one per line (iSCSI LUNs).
     Command {
@@ -280,6 +283,27 @@ pub enum InventoryCheck {
         /// Run through `bash -c`.
         run: String,
     },
+}
+
+/// S3 credentials (`access-key`, `secret-key`, `region` of an `s3-bucket` check).
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Credentials {
+    /// The access key id.
+    pub access_key: String,
+    /// The secret key: never printed, not even by `Debug`.
+    pub secret_key: String,
+    /// The signing region (`us-east-1` unless set; MinIO's default).
+    pub region: String,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"[redacted]")
+            .field("region", &self.region)
+            .finish()
+    }
 }
 
 /// Where state backups go.

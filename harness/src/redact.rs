@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use crate::env::{Environment, InventoryCheck};
+
 /// Replaces registered secrets with `[REDACTED:<name>]`.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -48,6 +50,33 @@ impl Redactor {
         }
     }
 
+    /// Registers every secret of `env`: its kubeconfigs' and talosconfig's credentials (read
+    /// afresh: a recreate writes new ones), its terraform environment, the secret keys of its
+    /// inventory checks.
+    pub fn add_environment(&mut self, env: &Environment) {
+        self.add_config_file(&env.kubeconfig);
+        if let Some(readonly) = &env.kubeconfig_readonly {
+            self.add_config_file(readonly);
+        }
+        self.add_config_file(&env.talosconfig);
+        for (name, value) in &env.terraform.env {
+            self.add(name, value);
+        }
+        for check in &env.protected.inventory {
+            if let InventoryCheck::S3Bucket { credentials: Some(credentials), .. } = check {
+                self.add("secret-key", &credentials.secret_key);
+            }
+        }
+    }
+
+    /// A redactor knowing every secret of `env` ([`Redactor::add_environment`]).
+    #[must_use]
+    pub fn for_env(env: &Environment) -> Self {
+        let mut redactor = Self::new();
+        redactor.add_environment(env);
+        redactor
+    }
+
     /// `text` with every registered secret replaced.
     #[must_use]
     pub fn redact(&self, text: &str) -> String {
@@ -84,6 +113,18 @@ mod tests {
         r.add("token", "abcdefgh");
         r.add("token-long", "abcdefgh-ijklmnop");
         assert_eq!(r.redact("t=abcdefgh-ijklmnop u=abcdefgh"), "t=[REDACTED:token-long] u=[REDACTED:token]");
+    }
+
+    #[test]
+    fn an_environments_secrets_include_its_inventory_keys_and_terraform_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "name: t\nkind: disposable\ninfra-repo: .\nterraform:\n  root: .\n  env: {TF_VAR_token: terraform-token-value}\n\
+                    kubeconfig: kubeconfig\ntalosconfig: talosconfig\nnodes: []\nargocd: {system-apps: {max-sync-wave: 2}}\n\
+                    protected:\n  inventory:\n    - {kind: s3-bucket, name: b, endpoint: http://nas:9000, bucket: b, access-key: AKID, secret-key: minio-secret-value}\n";
+        std::fs::write(dir.path().join("env.yaml"), yaml).unwrap();
+        let env = Environment::load_with(dir.path().join("env.yaml"), &std::collections::BTreeMap::<String, String>::new()).unwrap();
+        let r = Redactor::for_env(&env);
+        assert_eq!(r.redact("minio-secret-value terraform-token-value"), "[REDACTED:secret-key] [REDACTED:TF_VAR_token]");
     }
 
     #[test]

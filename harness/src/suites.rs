@@ -104,10 +104,11 @@ mod tests {
         assert!(error.problems.iter().all(|p| matches!(p.kind, ProblemKind::MissingVariable { .. })), "{error}");
         let message = failure_message(&error);
         let expected = "environment variables not set: VIXENS_DEV_CP1, VIXENS_DEV_CP2, VIXENS_DEV_CP3, VIXENS_DEV_VIP, \
-                        VIXENS_MINIO_ENDPOINT, VIXENS_NAS_ADDRESS, VIXENS_REPO, VIXENS_SECRETS, VIXENS_TERRAFORM_REPO";
+                        VIXENS_MINIO_ACCESS_KEY, VIXENS_MINIO_ENDPOINT, VIXENS_MINIO_SECRET_KEY, VIXENS_NAS_ADDRESS, VIXENS_REPO, \
+                        VIXENS_SECRETS, VIXENS_TERRAFORM_REPO";
         assert!(message.contains(expected), "{message}");
         assert!(
-            message.contains(&format!("{}:21:13: `infra-repo`: environment variable VIXENS_REPO is not set", dir.join("env.yaml").display())),
+            message.contains(&format!("{}:23:13: `infra-repo`: environment variable VIXENS_REPO is not set", dir.join("env.yaml").display())),
             "{message}"
         );
         assert!(message.ends_with("Then `vixens doctor dev` checks the tools, files and APIs before any test runs."), "{message}");

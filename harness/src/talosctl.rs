@@ -147,9 +147,7 @@ impl Talosctl {
     /// tools-path folders first on PATH.
     #[must_use]
     pub fn for_env(env: &Environment) -> Self {
-        let mut redactor = Redactor::new();
-        redactor.add_config_file(&env.talosconfig);
-        Self::new(&env.talosconfig).tools_path(&env.tools_path).redactor(&redactor)
+        Self::new(&env.talosconfig).tools_path(&env.tools_path).redactor(&Redactor::for_env(env))
     }
 
     /// Runs `binary` instead of `talosctl`.

@@ -295,16 +295,7 @@ impl<'a> Runner<'a> {
 
     /// Secrets of this environment, read afresh: an entry may have just created the files.
     fn redactor(&self) -> Redactor {
-        let mut redactor = Redactor::new();
-        redactor.add_config_file(&self.env.kubeconfig);
-        if let Some(readonly) = &self.env.kubeconfig_readonly {
-            redactor.add_config_file(readonly);
-        }
-        redactor.add_config_file(&self.env.talosconfig);
-        for (name, value) in &self.env.terraform.env {
-            redactor.add(name, value);
-        }
-        redactor
+        Redactor::for_env(self.env)
     }
 }
 

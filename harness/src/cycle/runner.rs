@@ -90,7 +90,7 @@ impl<'a> Runner<'a> {
         let started_at = Timestamp::now();
         let cycle_id = cycle_id(started_at);
         let mut redactor = options.redactor.clone();
-        learn_secrets(env, &mut redactor);
+        redactor.add_environment(env);
         let artifacts = match ArtifactDir::create(&env.evidence.artifacts, &cycle_id, &redactor) {
             Ok(dir) => Some(dir),
             Err(e) => {
@@ -170,7 +170,7 @@ impl<'a> Runner<'a> {
             Phase::Apply => {
                 phases::apply::run(env, &self.redactor, transcript.as_deref(), budget, on_progress)?;
                 // The recreated cluster has new credentials: keep them out of everything too.
-                learn_secrets(env, &mut self.redactor);
+                self.redactor.add_environment(env);
                 if let Some(dir) = &mut self.artifacts {
                     dir.set_redactor(&self.redactor);
                 }
@@ -277,18 +277,6 @@ impl<'a> Runner<'a> {
 
 /// How long the post-mortem may take to fetch Applications and events.
 const POST_MORTEM_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Registers the secrets of `env`'s kubeconfigs, talosconfig and terraform environment.
-fn learn_secrets(env: &Environment, redactor: &mut Redactor) {
-    redactor.add_config_file(&env.kubeconfig);
-    if let Some(readonly) = &env.kubeconfig_readonly {
-        redactor.add_config_file(readonly);
-    }
-    redactor.add_config_file(&env.talosconfig);
-    for (name, value) in &env.terraform.env {
-        redactor.add(name, value);
-    }
-}
 
 /// The budget failures of `timings`: the total, and each phase over its own budget unless that
 /// phase already failed (a phase that ran out of time has said so itself).

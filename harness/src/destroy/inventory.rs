@@ -4,11 +4,13 @@
 //!
 //! Two kinds of check, from env.yaml's `protected.inventory`:
 //! - **`s3-bucket`**: the bucket answers at its endpoint. For an `http://` or `https://`
-//!   endpoint, an HTTP `HEAD <endpoint>/<bucket>` (path-style, unauthenticated): `404` means the
-//!   bucket is absent; any other `2xx`, `3xx`, `401` or `403` means it is there (MinIO and S3
-//!   answer `403` for a private bucket that exists); anything else (`5xx`, no answer) means the
-//!   check cannot tell, which is an error. For a `file://` endpoint (the lab's NAS folder), the
-//!   bucket is present when `<endpoint path>/<bucket>` is a folder.
+//!   endpoint, an HTTP `HEAD <endpoint>/<bucket>` (path-style), signed (AWS SigV4) with the
+//!   check's `access-key` and `secret-key`: `2xx` or `3xx` means the bucket is there, `404` that
+//!   it is absent. `401` and `403` tell nothing: MinIO answers an anonymous request 403 whether or
+//!   not the bucket exists, so an unsigned check that gets one is an error asking for
+//!   credentials, and a signed one names the credentials as refused. Anything else (`5xx`, no
+//!   answer) is an error too. For a `file://` endpoint (the lab's NAS folder), the bucket is
+//!   present when `<endpoint path>/<bucket>` is a folder.
 //! - **`command`**: run with `bash -c`; each non-empty line of its output is one item (a LUN). A
 //!   non-zero exit is an error, not an empty list.
 //!
@@ -18,8 +20,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::env::InventoryCheck;
+use crate::env::{InventoryCheck, S3Credentials};
 use crate::process::{self, Command};
+
+mod sigv4;
 
 /// Lines of stderr kept in a failed command's error.
 const STDERR_EXCERPT_LINES: usize = 10;
@@ -91,8 +95,30 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// An unsigned check got 401 or 403, which MinIO answers whether or not the bucket exists.
+    #[error(
+        "inventory check `{name}`: {url} answered {status} to an anonymous request, which MinIO answers whether or not the bucket exists: give the check `access-key` and `secret-key` (read-only credentials)"
+    )]
+    Anonymous {
+        /// The check.
+        name: String,
+        /// The bucket's URL.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// A signed check got 401 or 403.
+    #[error("inventory check `{name}`: {url} refused the check's credentials ({status}): check its `access-key`, `secret-key` and `region`")]
+    CredentialsRefused {
+        /// The check.
+        name: String,
+        /// The bucket's URL.
+        url: String,
+        /// The status.
+        status: u16,
+    },
     /// The endpoint answered with a status that says neither present nor absent.
-    #[error("inventory check `{name}`: {url} answered {status}, which says neither present (2xx, 3xx, 401, 403) nor absent (404)")]
+    #[error("inventory check `{name}`: {url} answered {status}, which says neither present (2xx, 3xx) nor absent (404)")]
     Status {
         /// The check.
         name: String,
@@ -153,8 +179,8 @@ impl<'a> Checks<'a> {
     fn run(&self, check: &InventoryCheck, timeout: Duration) -> Result<Vec<String>, Error> {
         match check {
             InventoryCheck::Command { name, run } => command(name, run, self.tools_path, timeout),
-            InventoryCheck::S3Bucket { name, endpoint, bucket } => {
-                let present = bucket_present(name, endpoint, bucket, timeout)?;
+            InventoryCheck::S3Bucket { name, endpoint, bucket, credentials } => {
+                let present = bucket_present(name, endpoint, bucket, credentials.as_ref(), timeout)?;
                 Ok(if present { vec![bucket.clone()] } else { Vec::new() })
             }
         }
@@ -248,7 +274,7 @@ fn command(name: &str, run: &str, tools_path: &[PathBuf], timeout: Duration) -> 
     Ok(finished.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
 }
 
-fn bucket_present(name: &str, endpoint: &str, bucket: &str, timeout: Duration) -> Result<bool, Error> {
+fn bucket_present(name: &str, endpoint: &str, bucket: &str, credentials: Option<&S3Credentials>, timeout: Duration) -> Result<bool, Error> {
     let base = endpoint.trim_end_matches('/');
     if let Some(path) = base.strip_prefix("file://") {
         let folder = Path::new(path);
@@ -262,15 +288,24 @@ fn bucket_present(name: &str, endpoint: &str, bucket: &str, timeout: Duration) -
             Err(source) => Err(Error::File { name: name.to_owned(), path: folder, source }),
         };
     }
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
+    let Some(host) = base.strip_prefix("http://").or_else(|| base.strip_prefix("https://")).map(|rest| rest.split('/').next().unwrap_or(rest)) else {
         return Err(Error::BadEndpoint { name: name.to_owned(), endpoint: endpoint.to_owned() });
-    }
+    };
     let url = format!("{base}/{bucket}");
+    let headers = match credentials {
+        Some(credentials) => {
+            let now = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+            sigv4::head_bucket_headers(credentials, host, bucket, &now)
+        }
+        None => Vec::new(),
+    };
     let unreachable = |message: String| Error::Unreachable { name: name.to_owned(), url: url.clone(), message };
-    let status = http::head(&url, timeout).map_err(unreachable)?;
+    let status = http::head(&url, &headers, timeout).map_err(unreachable)?;
     match status {
         404 => Ok(false),
-        200..=399 | 401 | 403 => Ok(true),
+        200..=399 => Ok(true),
+        401 | 403 if credentials.is_some() => Err(Error::CredentialsRefused { name: name.to_owned(), url, status }),
+        401 | 403 => Err(Error::Anonymous { name: name.to_owned(), url, status }),
         status => Err(Error::Status { name: name.to_owned(), url, status }),
     }
 }
@@ -287,7 +322,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// One unauthenticated `HEAD` request, on a thread of its own with its own runtime, so that it
+/// One `HEAD` request with the given headers, on a thread of its own with its own runtime, so that it
 /// works whether or not the caller runs inside a tokio runtime.
 mod http {
     use std::time::Duration;
@@ -298,12 +333,12 @@ mod http {
     use hyper_util::rt::TokioExecutor;
 
     /// The status of `HEAD url`, or why there is none.
-    pub(super) fn head(url: &str, timeout: Duration) -> Result<u16, String> {
+    pub(super) fn head(url: &str, headers: &[(&'static str, String)], timeout: Duration) -> Result<u16, String> {
         let uri: hyper::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
-        std::thread::scope(|s| s.spawn(|| request(uri, timeout)).join().unwrap_or_else(|_| Err("the HTTP client panicked".into())))
+        std::thread::scope(|s| s.spawn(|| request(uri, headers, timeout)).join().unwrap_or_else(|_| Err("the HTTP client panicked".into())))
     }
 
-    fn request(uri: hyper::Uri, timeout: Duration) -> Result<u16, String> {
+    fn request(uri: hyper::Uri, headers: &[(&'static str, String)], timeout: Duration) -> Result<u16, String> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
         runtime.block_on(async {
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
@@ -313,7 +348,8 @@ mod http {
                 .enable_http1()
                 .build();
             let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-            let request = hyper::Request::head(uri).body(Empty::new()).map_err(|e| e.to_string())?;
+            let request = headers.iter().fold(hyper::Request::head(uri), |request, (name, value)| request.header(*name, value.as_str()));
+            let request = request.body(Empty::new()).map_err(|e| e.to_string())?;
             match tokio::time::timeout(timeout, client.request(request)).await {
                 Ok(Ok(response)) => Ok(response.status().as_u16()),
                 Ok(Err(e)) => Err(super::error_chain(&e)),
@@ -336,11 +372,27 @@ mod tests {
     }
 
     fn bucket(endpoint: &str) -> InventoryCheck {
-        InventoryCheck::S3Bucket { name: "terraform state bucket".into(), endpoint: endpoint.into(), bucket: "terraform-state-dev".into() }
+        InventoryCheck::S3Bucket {
+            name: "terraform state bucket".into(),
+            endpoint: endpoint.into(),
+            bucket: "terraform-state-dev".into(),
+            credentials: None,
+        }
     }
 
-    /// An S3 stand-in answering `HEAD /<bucket>` with the status given for that bucket (404
-    /// for any other), as MinIO answers an unauthenticated request.
+    fn signed_bucket(endpoint: &str, access_key: &str) -> InventoryCheck {
+        let credentials = S3Credentials { access_key: access_key.into(), secret_key: "s3cr3t".into(), region: "us-east-1".into() };
+        InventoryCheck::S3Bucket {
+            name: "terraform state bucket".into(),
+            endpoint: endpoint.into(),
+            bucket: "terraform-state-dev".into(),
+            credentials: Some(credentials),
+        }
+    }
+
+    /// An S3 stand-in answering `HEAD /<bucket>` as MinIO does: 403 to an anonymous request or
+    /// to another key than `AKIDEXAMPLE`, whatever the bucket; to that key, the status given for
+    /// the bucket (404 for any other).
     fn s3(statuses: &'static [(&'static str, u16)]) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
@@ -350,8 +402,13 @@ mod tests {
             runtime.block_on(async move {
                 let app = axum::Router::new().route(
                     "/{bucket}",
-                    axum::routing::head(move |axum::extract::Path(b): axum::extract::Path<String>| async move {
-                        let status = statuses.iter().find(|(name, _)| *name == b).map_or(404, |(_, s)| *s);
+                    axum::routing::head(move |axum::extract::Path(b): axum::extract::Path<String>, headers: axum::http::HeaderMap| async move {
+                        let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                        let status = if authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") {
+                            statuses.iter().find(|(name, _)| *name == b).map_or(404, |(_, s)| *s)
+                        } else {
+                            403
+                        };
                         axum::http::StatusCode::from_u16(status).unwrap()
                     }),
                 );
@@ -446,19 +503,39 @@ mod tests {
     }
 
     #[test]
-    fn an_http_bucket_is_present_unless_the_endpoint_says_404() {
-        let present = s3(&[("terraform-state-dev", 403)]);
-        assert_eq!(Checks::new(&[bucket(&present)]).take(T).unwrap().checks[0].items, ["terraform-state-dev"]);
+    fn a_signed_check_tells_a_present_bucket_from_an_absent_one() {
+        let present = s3(&[("terraform-state-dev", 200)]);
+        assert_eq!(Checks::new(&[signed_bucket(&present, "AKIDEXAMPLE")]).take(T).unwrap().checks[0].items, ["terraform-state-dev"]);
         let absent = s3(&[]);
-        assert!(Checks::new(&[bucket(&absent)]).take(T).unwrap().is_empty());
+        assert!(Checks::new(&[signed_bucket(&absent, "AKIDEXAMPLE")]).take(T).unwrap().is_empty());
         let broken = s3(&[("terraform-state-dev", 503)]);
-        let err = Checks::new(&[bucket(&broken)]).take(T).unwrap_err();
+        let err = Checks::new(&[signed_bucket(&broken, "AKIDEXAMPLE")]).take(T).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
-                "inventory check `terraform state bucket`: {broken}/terraform-state-dev answered 503, which says neither present (2xx, 3xx, 401, 403) nor absent (404)"
+                "inventory check `terraform state bucket`: {broken}/terraform-state-dev answered 503, which says neither present (2xx, 3xx) nor absent (404)"
             )
         );
+    }
+
+    #[test]
+    fn a_403_never_counts_as_present() {
+        let endpoint = s3(&[("terraform-state-dev", 200)]);
+        let anonymous = Checks::new(&[bucket(&endpoint)]).take(T).unwrap_err();
+        assert_eq!(
+            anonymous.to_string(),
+            format!(
+                "inventory check `terraform state bucket`: {endpoint}/terraform-state-dev answered 403 to an anonymous request, which MinIO answers whether or not the bucket exists: give the check `access-key` and `secret-key` (read-only credentials)"
+            )
+        );
+        let refused = Checks::new(&[signed_bucket(&endpoint, "AKIDOTHER")]).take(T).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "inventory check `terraform state bucket`: {endpoint}/terraform-state-dev refused the check's credentials (403): check its `access-key`, `secret-key` and `region`"
+            )
+        );
+        assert!(!format!("{refused:?}").contains("s3cr3t"), "the secret key leaked");
     }
 
     #[test]

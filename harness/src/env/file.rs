@@ -19,7 +19,7 @@ use super::vars::{ExpandError, Scope, VarSource, expand};
 use super::yaml::{self, At, Key, Node, Value};
 use super::{
     AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
-    PhaseBudgets, ProtectedConfig, Provisioning, StateBackupConfig, SystemApps, TalosLogsConfig, TerraformConfig,
+    PhaseBudgets, ProtectedConfig, Provisioning, S3Credentials, StateBackupConfig, SystemApps, TalosLogsConfig, TerraformConfig,
 };
 
 /// Resource types that hold data which must outlive any cluster: always protected.
@@ -67,7 +67,7 @@ const PHASES: &[&str] = &["destroy", "apply", "kubernetes-api", "talos-health", 
 const TALOS_LOGS: &[&str] = &["services", "allow"];
 const ALLOW: &[&str] = &["pattern", "reason"];
 const PROTECTED: &[&str] = &["resource-types", "addresses", "inventory"];
-const INVENTORY_S3: &[&str] = &["kind", "name", "endpoint", "bucket"];
+const INVENTORY_S3: &[&str] = &["kind", "name", "endpoint", "bucket", "access-key", "secret-key", "region"];
 const INVENTORY_COMMAND: &[&str] = &["kind", "name", "run"];
 const STATE_BACKUP: &[&str] = &["dir", "keep"];
 const EVIDENCE: &[&str] = &["ledger", "artifacts"];
@@ -578,13 +578,29 @@ impl<'a> Reader<'a> {
                 let name = t.required(self, "name", "a name for messages").and_then(|n| self.string(&t.key("name"), n));
                 let endpoint = t.required(self, "endpoint", "the S3 endpoint URL").and_then(|n| self.string(&t.key("endpoint"), n));
                 let bucket = t.required(self, "bucket", "the bucket's name").and_then(|n| self.string(&t.key("bucket"), n));
-                Some(InventoryCheck::S3Bucket { name: name?, endpoint: endpoint?, bucket: bucket? })
+                let credentials = self.s3_credentials(&t, node);
+                Some(InventoryCheck::S3Bucket { name: name?, endpoint: endpoint?, bucket: bucket?, credentials })
             }
             Kind::Command => {
                 let t = self.table(key, node, INVENTORY_COMMAND);
                 let name = t.required(self, "name", "a name for messages").and_then(|n| self.string(&t.key("name"), n));
                 let run = t.required(self, "run", "a bash command listing one item per line").and_then(|n| self.string(&t.key("run"), n));
                 Some(InventoryCheck::Command { name: name?, run: run? })
+            }
+        }
+    }
+
+    /// `access-key` and `secret-key` (both or neither) and `region` of an `s3-bucket` check.
+    fn s3_credentials(&mut self, t: &Table<'_>, node: &Node) -> Option<S3Credentials> {
+        let access_key = t.get("access-key").and_then(|n| self.string(&t.key("access-key"), n));
+        let secret_key = t.get("secret-key").and_then(|n| self.string(&t.key("secret-key"), n));
+        let region = t.get("region").map_or(Some("us-east-1".to_owned()), |n| self.string(&t.key("region"), n))?;
+        match (access_key, secret_key) {
+            (Some(access_key), Some(secret_key)) => Some(S3Credentials { access_key, secret_key, region }),
+            (None, None) => None,
+            _ => {
+                self.bad_value(&t.path, node.at, "access-key and secret-key go together; expected both or neither".into());
+                None
             }
         }
     }
@@ -857,6 +873,11 @@ argocd:
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\nprotected:\n  inventory:\n    - {kind: nfs, name: x}\n",
         &["9:14: `protected.inventory[0].kind`: \"nfs\" is not allowed; expected one of s3-bucket, command"]
+    )]
+    #[case::s3_credentials_go_together(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\nprotected:\n  inventory:\n    - {kind: s3-bucket, name: b, endpoint: http://nas:9000, bucket: b, access-key: k}\n",
+        &["9:7: `protected.inventory[0]`: access-key and secret-key go together; expected both or neither"]
     )]
     #[case::inventory_keys_follow_its_kind(
         "kubeconfig: state/kubeconfig\n",

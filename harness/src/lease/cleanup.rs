@@ -45,9 +45,7 @@ pub fn undo(env: &Environment, item: &Started) -> Result<(), String> {
     match item {
         Started::Lab { bin, state_dir } => lab_down(bin, state_dir),
         Started::Terraform { .. } => {
-            let mut redactor = Redactor::new();
-            redactor.add_config_file(&env.kubeconfig);
-            redactor.add_config_file(&env.talosconfig);
+            let redactor = Redactor::for_env(env);
             match destroy::run(env, &phases::destroy::options(env, &redactor, None), |_| {}) {
                 // An apply killed before it wrote any state left nothing to destroy.
                 Ok(_) | Err(destroy::Error::BackupFailed(destroy::backup::Error::NoState)) => Ok(()),

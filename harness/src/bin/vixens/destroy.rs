@@ -72,7 +72,7 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("vixens destroy {name}: cannot handle SIGINT/SIGTERM: {e}");
         return ExitCode::from(exit::ERROR);
     }
-    options.redactor = redactor(&environment);
+    options.redactor = Redactor::for_env(&environment);
 
     println!("vixens destroy {name} ({})", environment.file.display());
     match destroy::run(&environment, &options, |event| render(&event)) {
@@ -135,17 +135,6 @@ fn on_signals(interrupt: &Interrupt) -> std::io::Result<()> {
         }
     });
     Ok(())
-}
-
-/// Kubeconfig and talosconfig secrets, in case terraform prints them.
-fn redactor(environment: &Environment) -> Redactor {
-    let mut redactor = Redactor::new();
-    redactor.add_config_file(&environment.kubeconfig);
-    if let Some(readonly) = &environment.kubeconfig_readonly {
-        redactor.add_config_file(readonly);
-    }
-    redactor.add_config_file(&environment.talosconfig);
-    redactor
 }
 
 /// One event as progress lines on stdout.

@@ -76,7 +76,7 @@ pub struct Gathered {
 /// Reads everything the gate judges, and judges it.
 pub fn gather(args: &EvidenceArgs) -> anyhow::Result<Gathered> {
     let (env, root) = load_environment(&args.env)?;
-    let redactor = redactor(&env);
+    let redactor = Redactor::for_env(&env);
     let revision = promote::revision::resolve(&env.infra_repo, args.revision.as_deref())?;
     let records = harness::evidence::read(&env.evidence.ledger)?;
     let junit_path = args.junit.clone().unwrap_or_else(|| default_junit(&root));
@@ -129,20 +129,6 @@ pub fn render(decision: &Decision, redactor: &Redactor) -> String {
         }
     }
     redactor.redact(&out)
-}
-
-/// Registers every secret the environment's files hold, before anything is printed.
-pub fn redactor(env: &Environment) -> Redactor {
-    let mut redactor = Redactor::new();
-    redactor.add_config_file(&env.kubeconfig);
-    if let Some(readonly) = &env.kubeconfig_readonly {
-        redactor.add_config_file(readonly);
-    }
-    redactor.add_config_file(&env.talosconfig);
-    for (name, value) in &env.terraform.env {
-        redactor.add(name, value);
-    }
-    redactor
 }
 
 /// `ENV` as `harness::env::resolve` reads it (a name under `environments/`, or a path), loaded.
