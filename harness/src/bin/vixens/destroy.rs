@@ -14,11 +14,12 @@ use harness::redact::Redactor;
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0    destroyed (or nothing to destroy); every protected item is still there
+  0    destroyed (or nothing left to destroy); every protected item is still there
   1    refused, nothing changed: protected environment, missing or wrong confirmation,
        or a plan that would delete or replace a protected resource (each address listed)
-  2    cannot destroy safely, nothing destroyed: unusable env.yaml, state backup failed or
-       unverifiable, terraform failed before the apply, protected inventory unreadable
+  2    cannot destroy safely, nothing destroyed: unusable env.yaml, no state (never applied),
+       state backup failed or unverifiable, terraform failed before the apply, protected
+       inventory unreadable
   3    the destroy ran and failed: terraform apply failed, or protected storage is missing
        (or cannot be checked) afterwards; needs a person
   130  interrupted (SIGINT/SIGTERM) before the destroy started: nothing destroyed, state and
