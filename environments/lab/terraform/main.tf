@@ -18,27 +18,32 @@ terraform {
 
 locals {
   faults = [for f in split(",", var.faults) : trimspace(f) if trimspace(f) != ""]
+  # Without -var, `terraform -chdir=environments/lab/terraform apply` puts its lab in this
+  # workspace's target/ folder, beside the labs the harness brings up.
+  by_hand   = abspath("${path.module}/../../../target/vixens/terraform-by-hand")
+  state_dir = var.state_dir != "" ? var.state_dir : "${local.by_hand}/state"
+  nas_dir   = var.nas_dir != "" ? var.nas_dir : "${local.by_hand}/nas"
 }
 
 resource "terraform_data" "lab" {
   # What destroy needs: a destroy-time provisioner may only read `self`.
   input = {
     lab_bin   = var.lab_bin
-    state_dir = var.state_dir
+    state_dir = local.state_dir
   }
 
   # Any change of shape recreates the lab (down, then up).
-  triggers_replace = [var.name, var.control_planes, var.workers, var.app_count, var.time_scale, var.nas_dir, var.faults]
+  triggers_replace = [var.name, var.control_planes, var.workers, var.app_count, var.time_scale, local.nas_dir, var.faults]
 
   provisioner "local-exec" {
     command = "exec \"$LAB_BIN\" up --state-dir \"$STATE_DIR\" --name \"$NAME\" --nodes \"$CONTROL_PLANES\" --workers \"$WORKERS\" --nas-dir \"$NAS_DIR\" --time-scale \"$TIME_SCALE\" $APP_COUNT_ARGS"
     environment = {
       LAB_BIN           = var.lab_bin
-      STATE_DIR         = var.state_dir
+      STATE_DIR         = local.state_dir
       NAME              = var.name
       CONTROL_PLANES    = var.control_planes
       WORKERS           = var.workers
-      NAS_DIR           = var.nas_dir
+      NAS_DIR           = local.nas_dir
       TIME_SCALE        = var.time_scale
       APP_COUNT_ARGS    = var.app_count > 0 ? "--app-count ${var.app_count}" : ""
       # The faults come from this variable only, so that one value drives both the lab and the
@@ -66,7 +71,7 @@ resource "terraform_data" "nas_iscsi_lun" {
   count = contains(local.faults, "protected-delete") ? 1 : 0
 
   input = {
-    lun = "${var.nas_dir}/luns/${var.protected_lun}.img"
+    lun = "${local.nas_dir}/luns/${var.protected_lun}.img"
   }
 
   provisioner "local-exec" {

@@ -2,25 +2,25 @@
 
 output "kubeconfig_path" {
   description = "The admin kubeconfig."
-  value       = "${var.state_dir}/kubeconfig"
+  value       = "${local.state_dir}/kubeconfig"
   depends_on  = [terraform_data.lab]
 }
 
 output "kubeconfig_readonly_path" {
   description = "A kubeconfig whose token may only get, list and watch."
-  value       = "${var.state_dir}/kubeconfig-readonly"
+  value       = "${local.state_dir}/kubeconfig-readonly"
   depends_on  = [terraform_data.lab]
 }
 
 output "talosconfig_path" {
   description = "The talosconfig for the talosctl stand-in."
-  value       = "${var.state_dir}/talosconfig"
+  value       = "${local.state_dir}/talosconfig"
   depends_on  = [terraform_data.lab]
 }
 
 output "talosctl_path" {
   description = "The folder holding the talosctl stand-in, to put first on PATH."
-  value       = "${var.state_dir}/bin"
+  value       = "${local.state_dir}/bin"
   depends_on  = [terraform_data.lab]
 }
 
@@ -33,5 +33,5 @@ output "cluster_endpoint" {
 
 output "nas_dir" {
   description = "The NAS folder: LUNs under luns/, the state bucket under buckets/."
-  value       = var.nas_dir
+  value       = local.nas_dir
 }

@@ -5,13 +5,15 @@ variable "lab_bin" {
 }
 
 variable "state_dir" {
-  description = "The lab's state folder (kubeconfig, talosconfig, lab.json, bin/talosctl). Absolute."
+  description = "The lab's state folder (kubeconfig, talosconfig, lab.json, bin/talosctl). Absolute; empty: target/vixens/terraform-by-hand/state of this workspace."
   type        = string
+  default     = ""
 }
 
 variable "nas_dir" {
-  description = "The lab's NAS folder (iSCSI LUNs, state bucket): it survives destroy. Absolute."
+  description = "The lab's NAS folder (iSCSI LUNs, state bucket): it survives destroy. Absolute; empty: target/vixens/terraform-by-hand/nas of this workspace."
   type        = string
+  default     = ""
 }
 
 variable "name" {

@@ -152,6 +152,31 @@ fn init_apply_and_destroy_work_offline_and_leave_no_lab_process() {
 /// proof that nothing is downloaded. Where user namespaces are forbidden (some CI sandboxes), the
 /// same cycle runs with a dead proxy instead, which still fails any registry access.
 #[test]
+fn apply_and_destroy_need_no_variable_and_keep_their_lab_under_target() {
+    let instance = Instance::new("");
+    let by_hand = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/vixens/terraform-by-hand");
+    let by_hand = std::path::absolute(&by_hand).unwrap();
+    // `vixens-lab` found on PATH, as the variable's default says; nothing else is given.
+    let path = std::env::join_paths(
+        std::iter::once(lab_binary().parent().unwrap().to_owned()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let bare = |args: &[&str]| {
+        let out = instance.terraform(args).env("PATH", &path).output().expect("terraform runs");
+        ok(&out)
+    };
+    ok(&instance.init());
+    bare(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let state = by_hand.join("state");
+    let lab: Value = serde_json::from_slice(&std::fs::read(state.join("lab.json")).expect("lab.json under target")).unwrap();
+    let pid = pid(&lab);
+    bare(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(!state.join("lab.json").exists(), "the lab is still up after destroy");
+    assert!(!alive(pid), "lab process {pid} survived destroy");
+    assert!(by_hand.join("nas").is_dir(), "the NAS folder survives destroy");
+}
+
+#[test]
 fn the_whole_cycle_runs_in_a_network_namespace_without_network() {
     let lab = Instance::new("");
     let cycle = format!(
