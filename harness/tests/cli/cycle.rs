@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use harness::budget::Phase;
 use harness::cycle::report::{Ledger, Terminal};
-use harness::cycle::{self, Check, Options, Outcome, Reporters};
+use harness::cycle::{self, Check, CycleEvent, Options, Outcome, Progress, Reporter, Reporters};
 use harness::env::Environment;
 use harness::evidence::{self, Verdict};
 use harness::testkit::{self, instance::Instance};
@@ -178,7 +179,28 @@ fn a_failed_apply_names_the_resource_and_terraforms_explanation() {
 
 #[test]
 fn an_api_restart_does_not_fail_a_healthy_cycle() {
-    let lab = lab(&["api-restart=1"]);
-    let outcome = run(lab.env(), Check::RecreateCycle);
+    // A slower bootstrap keeps the Argo CD wait open when the API restarts, 2 s after the
+    // recreated lab came up: the restart lands inside the watch, not before it.
+    let lab = lab(&["api-restart=2", "slow-bootstrap=3"]);
+    let mut argocd_lines = ArgocdLines::default();
+    let mut terminal = Terminal::new(std::io::stderr());
+    let outcome = cycle::run(lab.env(), Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut argocd_lines));
     assert!(outcome.passed(), "{outcome}");
+    assert!(
+        argocd_lines.0.iter().any(|line| line.starts_with("watch interrupted, resuming after backoff")),
+        "the restart did not reach the Argo CD watch: {:?}",
+        argocd_lines.0
+    );
+}
+
+/// The Argo CD phase's progress lines.
+#[derive(Default)]
+struct ArgocdLines(Vec<String>);
+
+impl Reporter for ArgocdLines {
+    fn report(&mut self, event: &CycleEvent<'_>) {
+        if let CycleEvent::PhaseProgress { phase: Phase::Argocd, progress: Progress::Status(line), .. } = event {
+            self.0.push((*line).to_owned());
+        }
+    }
 }
