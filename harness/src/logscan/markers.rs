@@ -144,7 +144,11 @@ fn talos(text: &str) -> Option<Marker> {
     memchr::memmem::find(&text.as_bytes()[fields..], b"\"error\": \"").map(|_| Marker::ErrorField)
 }
 
-/// Zap's development console encoder: `<ISO 8601> <LEVEL> <message> {...}`.
+/// Zap's development console encoder: `<ISO 8601> <LEVEL> <message> {...}`, judged by its level
+/// only. The reference also names an `"error"` field as a marker; it is read on the `[talos]`
+/// console copy of the same entry ([`talos`]), which is where the reference's error field shows
+/// up, while a timestamped WARN or INFO entry carrying one is a retried reconcile, which every
+/// healthy boot logs.
 fn zap(text: &str) -> Option<Marker> {
     let b = text.as_bytes();
     let is_time = b.len() >= 20 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[10] == b'T';
