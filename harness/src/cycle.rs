@@ -9,7 +9,7 @@
 //! - [`run`]: the runner. Each phase has a name, a deadline from the environment's budgets and a
 //!   measured duration; the first failure stops the check and names the phase and the culprit
 //!   (the resource address, the node and log line, the app); the budgets are judged; a failed
-//!   check keeps its [artifacts](artifacts) (terraform transcript, `talosctl health` output,
+//!   check keeps its [artifacts] (terraform transcript, `talosctl health` output,
 //!   log excerpts, every Application, the events) in a folder named in the verdict. The runner
 //!   never prints: it emits [`CycleEvent`]s.
 //! - [`report`]: reporters of those events: terminal progress and the evidence ledger.

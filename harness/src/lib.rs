@@ -7,7 +7,7 @@
 //!    [`logscan`] (Talos logs), [`budget`], [`evidence`], [`lease`].
 //! 3. **Documented commands** in `docs/commands.md`: [`commands`].
 //!
-//! Around them: [`env`] loads and validates `environments/<env>/env.yaml`; [`terraform`],
+//! Around them: [`env`](mod@env) loads and validates `environments/<env>/env.yaml`; [`terraform`],
 //! [`talosctl`] and [`kube`] drive the real tools; [`process`] runs every child process under a
 //! deadline; [`redact`] keeps secrets out of every output; [`suites`] turns all of it into the
 //! nextest suites each environment package instantiates; [`promote`] and [`report`] give release

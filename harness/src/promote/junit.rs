@@ -43,7 +43,7 @@ pub enum Outcome {
 const CLOCK_SLACK: Duration = Duration::from_secs(2);
 
 impl TestRun {
-    /// True when `time` falls within this run, give or take [`CLOCK_SLACK`].
+    /// True when `time` falls within this run, give or take two seconds of clock slack.
     #[must_use]
     pub fn covers(&self, time: jiff::Timestamp) -> bool {
         let Some((started, took)) = self.span else { return false };

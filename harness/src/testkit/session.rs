@@ -1,5 +1,5 @@
 //! The environment one suite test runs on. [`Session::open`] takes the environment's
-//! [lease](crate::lease) (reaping what a killed or finished run left), and brings an on-demand
+//! [lease](crate::lease::Lease) (reaping what a killed or finished run left), and brings an on-demand
 //! environment (env.yaml `provisioning`: the labs) up if it is not up; [`Session::close`] gives
 //! it back. Nothing a session starts outlives the run:
 //!
