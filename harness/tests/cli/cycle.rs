@@ -179,9 +179,10 @@ fn a_failed_apply_names_the_resource_and_terraforms_explanation() {
 
 #[test]
 fn an_api_restart_does_not_fail_a_healthy_cycle() {
-    // A slower bootstrap keeps the Argo CD wait open when the API restarts, 2 s after the
-    // recreated lab came up: the restart lands inside the watch, not before it.
-    let lab = lab(&["api-restart=2", "slow-bootstrap=3"]);
+    // A slower bootstrap keeps the Argo CD wait open when the API restarts, 3 s after the
+    // recreated lab came up: the restart lands inside the watch, not before it, even on a loaded
+    // machine.
+    let lab = lab(&["api-restart=3", "slow-bootstrap=6"]);
     let mut argocd_lines = ArgocdLines::default();
     let mut terminal = Terminal::new(std::io::stderr());
     let outcome = cycle::run(lab.env(), Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut argocd_lines));
