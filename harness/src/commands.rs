@@ -73,7 +73,7 @@ pub fn lint_repository(repo: &Path) -> RepositoryLint {
                 problems: lint::render(&doc, &problems).lines().map(str::to_owned).collect(),
             }
         }
-        Err(e) => RepositoryLint { summary: String::new(), problems: vec![error_chain(&e)] },
+        Err(e) => RepositoryLint { summary: String::new(), problems: vec![crate::error_chain(&e)] },
     }
 }
 
@@ -89,19 +89,6 @@ pub fn run_read_only(env: &Environment, extra_path: Vec<PathBuf>) -> Result<Repo
     let doc = load(&env.commands.doc)?;
     let options = RunOptions { mutating: false, entries: Vec::new(), extra_path };
     Ok(Runner::new(env, &doc, options).run(&mut |_| {}))
-}
-
-/// An error and its causes on one line (`cannot read x: No such file`), for messages.
-#[must_use]
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

@@ -400,26 +400,11 @@ fn server_version(kubeconfig: &Path) -> Result<String, ApiProbe> {
             match tokio::time::timeout(API_TIMEOUT * 2, client.apiserver_version()).await {
                 Ok(Ok(info)) => Ok(info.git_version),
                 Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(ApiProbe::Unauthorized),
-                Ok(Err(e)) => Err(unreachable(error_chain(&e))),
+                Ok(Err(e)) => Err(unreachable(crate::error_chain(&e))),
                 Err(_) => Err(unreachable(format!("no answer within {}", humantime::format_duration(API_TIMEOUT * 2)))),
             }
         })
     })
-}
-
-/// An error and its causes on one line (`a: b: c`), each cause said once.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// A TCP connection to each Talos endpoint: the API is reachable when every one accepts.

@@ -32,10 +32,10 @@ use crate::redact::Redactor;
 
 use super::diff::{self, Side};
 use super::document::{Document, Entry, PlaceholderValue, Step};
-use super::error_chain;
 use super::matcher::Expected;
 use super::report::{EntryOutcome, Exit, FailedStep, Failure, FailureKind, Report, Skip, Verdict};
 use super::versions::Versions;
+use crate::error_chain;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]

@@ -2,8 +2,6 @@
 //! [`Failure`] that names the phase, the culprit (the resource address, the node and log line,
 //! the app) and what happened. Phases never print: they report [`Progress`] through a callback.
 
-use std::fmt::Write as _;
-
 use super::Progress;
 use crate::budget::Phase;
 use crate::evidence::Failure;
@@ -24,38 +22,8 @@ pub(crate) fn failure(phase: Phase, culprit: impl Into<String>, message: impl In
     Failure { phase: phase.name().to_owned(), culprit: culprit.into(), message: message.into() }
 }
 
-/// An error and its causes on one line (`cannot build a client: invalid certificate`): each
-/// layer's message says only its own part (style.md), so the chain is what a person reads.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            let _ = write!(text, ": {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// The node of `env` at `address` as messages name it: `lab-controlplane-2 (10.5.0.3)`, or the
 /// address alone when env.yaml does not list it.
 pub(crate) fn node_label(env: &crate::env::Environment, address: &str) -> String {
     env.nodes.iter().find(|n| n.address == address || n.name == address).map_or_else(|| address.to_owned(), |n| format!("{} ({})", n.name, n.address))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("cannot build a client")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn a_chain_reads_outer_to_inner_on_one_line() {
-        let error = Outer(std::io::Error::other("invalid certificate"));
-        assert_eq!(chain(&error), "cannot build a client: invalid certificate");
-    }
 }

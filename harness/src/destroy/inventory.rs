@@ -207,7 +207,7 @@ impl Inventory {
                     after.checks.push(Found { name: name.to_owned(), items });
                 }
                 Err(e) => {
-                    let why = error_chain(&e);
+                    let why = crate::error_chain(&e);
                     lost.extend(before.iter().map(|item| Lost { check: name.to_owned(), item: item.clone(), uncheckable: Some(why.clone()) }));
                 }
             }
@@ -310,18 +310,6 @@ fn bucket_present(name: &str, endpoint: &str, bucket: &str, credentials: Option<
     }
 }
 
-/// The message of an error and its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// One `HEAD` request with the given headers, on a thread of its own with its own runtime, so that it
 /// works whether or not the caller runs inside a tokio runtime.
 mod http {
@@ -352,7 +340,7 @@ mod http {
             let request = request.body(Empty::new()).map_err(|e| e.to_string())?;
             match tokio::time::timeout(timeout, client.request(request)).await {
                 Ok(Ok(response)) => Ok(response.status().as_u16()),
-                Ok(Err(e)) => Err(super::error_chain(&e)),
+                Ok(Err(e)) => Err(crate::error_chain(&e)),
                 Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
             }
         })

@@ -49,7 +49,7 @@ pub fn undo(env: &Environment, item: &Started) -> Result<(), String> {
             match destroy::run(env, &phases::destroy::options(env, &redactor, None), |_| {}) {
                 // An apply killed before it wrote any state left nothing to destroy.
                 Ok(_) | Err(destroy::Error::BackupFailed(destroy::backup::Error::NoState)) => Ok(()),
-                Err(e) => Err(phases::chain(&e)),
+                Err(e) => Err(crate::error_chain(&e)),
             }
         }
     }
@@ -60,7 +60,7 @@ pub fn undo(env: &Environment, item: &Started) -> Result<(), String> {
 /// # Errors
 /// What failed, in words.
 pub fn lab_down(bin: &Path, state_dir: &Path) -> Result<(), String> {
-    let done = Command::new(bin).arg("down").arg("--state-dir").arg(state_dir).timeout(LAB_DOWN_TIMEOUT).run().map_err(|e| phases::chain(&e))?;
+    let done = Command::new(bin).arg("down").arg("--state-dir").arg(state_dir).timeout(LAB_DOWN_TIMEOUT).run().map_err(|e| crate::error_chain(&e))?;
     if done.success() { Ok(()) } else { Err(format!("`{} down --state-dir {}` failed: {}", bin.display(), state_dir.display(), done.stderr_tail(5))) }
 }
 

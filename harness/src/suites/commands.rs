@@ -29,7 +29,7 @@ pub fn trials(env: &Environment) -> Vec<Trial> {
     let doc = match commands::load(&env.commands.doc) {
         Ok(doc) => Arc::new(doc),
         Err(e) => {
-            let message = commands::error_chain(&e);
+            let message = crate::error_chain(&e);
             return vec![Trial::test(format!("commands::{}::document_loads", env.name), move || Err(Failed::from(message)))];
         }
     };
@@ -53,10 +53,10 @@ pub fn trials(env: &Environment) -> Vec<Trial> {
 }
 
 fn run(env: &Environment, doc: &Document, entry: &Entry, mutating: bool) -> Result<(), Failed> {
-    let binaries = crate::testkit::binaries().map_err(|e| Failed::from(commands::error_chain(&e)))?.folders();
-    let session = Session::open(env, &format!("commands::{}", entry.id), Use::Read).map_err(|e| Failed::from(commands::error_chain(&e)))?;
+    let binaries = crate::testkit::binaries().map_err(|e| Failed::from(crate::error_chain(&e)))?.folders();
+    let session = Session::open(env, &format!("commands::{}", entry.id), Use::Read).map_err(|e| Failed::from(crate::error_chain(&e)))?;
     let result = run_entry(session.env(), doc, entry, RunOptions { mutating, entries: vec![entry.id.clone()], extra_path: binaries });
-    let closed = session.close().map_err(|e| Failed::from(commands::error_chain(&e)));
+    let closed = session.close().map_err(|e| Failed::from(crate::error_chain(&e)));
     result.and(closed)
 }
 

@@ -17,10 +17,10 @@ use std::time::Duration;
 use libtest_mimic::{Failed, Trial};
 
 use crate::budget::Phase;
-use crate::cycle::phases::chain;
 use crate::cycle::report::{Ledger, Terminal};
 use crate::cycle::{self, Check, Options, Outcome, Reporters};
 use crate::env::Environment;
+use crate::error_chain as chain;
 use crate::testkit::session::{Session, Use};
 
 /// The longest interval between two progress lines of a long wait.

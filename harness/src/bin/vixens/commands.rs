@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use harness::commands::report::{EntryOutcome, Verdict};
-use harness::commands::{self, Event, RunOptions, Runner, error_chain, lint, record};
+use harness::commands::{self, Event, RunOptions, Runner, lint, record};
 use harness::env::{self, Environment};
+use harness::error_chain;
 use harness::provision;
 
 /// Exit code when the check ran and found problems.

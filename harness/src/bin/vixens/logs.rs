@@ -109,7 +109,7 @@ fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::Stdo
     if let Some(problem) = not_a_text_log(head) {
         return Err(format!("{name}: {problem}"));
     }
-    scanner.scan_reader(reader, &Input::new(&name, &source), printer).map_err(|e| harness_error_chain(&e))
+    scanner.scan_reader(reader, &Input::new(&name, &source), printer).map_err(|e| harness::error_chain(&e))
 }
 
 /// Why a file starting with `head` cannot be scanned as a log, if it cannot.
@@ -169,16 +169,4 @@ impl VarSource for AllowListVars {
     fn var(&self, name: &str) -> Option<String> {
         Some(std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| format!("${{{name}}}")))
     }
-}
-
-/// An error and its causes on one line: `cannot read x.log: No such file or directory`.
-fn harness_error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -51,7 +51,7 @@ pub(crate) fn terraform_failure(phase: Phase, error: &terraform::Error) -> Failu
     let (command, stderr) = match error {
         terraform::Error::Failed { command, stderr, .. } | terraform::Error::TimedOut { command, stderr, .. } => (command.clone(), stderr.as_str()),
         terraform::Error::Spawn { binary, .. } => (binary.clone(), ""),
-        terraform::Error::PreventDestroy { addresses, .. } => return failure(phase, addresses.join(", "), super::chain(error)),
+        terraform::Error::PreventDestroy { addresses, .. } => return failure(phase, addresses.join(", "), crate::error_chain(error)),
         terraform::Error::Io { command, .. }
         | terraform::Error::Plan { command, .. }
         | terraform::Error::State { command, .. }
@@ -60,7 +60,7 @@ pub(crate) fn terraform_failure(phase: Phase, error: &terraform::Error) -> Failu
     };
     let addresses = named_addresses(stderr);
     let culprit = if addresses.is_empty() { command } else { addresses.join(", ") };
-    let mut message = super::chain(error);
+    let mut message = crate::error_chain(error);
     let explanation = explanation(stderr);
     if !explanation.is_empty() {
         message.push('\n');

@@ -90,7 +90,7 @@ fn wait_failure(error: &wait::Error) -> Failure {
             return failure(Phase::Argocd, denied.culprit, denied.message);
         }
     };
-    failure(Phase::Argocd, culprit, super::chain(error))
+    failure(Phase::Argocd, culprit, crate::error_chain(error))
 }
 
 #[cfg(test)]

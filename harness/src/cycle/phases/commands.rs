@@ -19,7 +19,7 @@ use crate::evidence::Failure;
 pub(crate) fn run(env: &Environment, extra_path: Vec<PathBuf>, on_progress: OnProgress<'_>) -> (Result<(), Failure>, String) {
     let report = match commands::run_read_only(env, extra_path) {
         Ok(report) => report,
-        Err(e) => return (Err(failure(Phase::Commands, env.commands.doc.display().to_string(), super::chain(&e))), String::new()),
+        Err(e) => return (Err(failure(Phase::Commands, env.commands.doc.display().to_string(), crate::error_chain(&e))), String::new()),
     };
     on_progress(Progress::Status(&summary(&report)));
     (judge(&report), details(&report))

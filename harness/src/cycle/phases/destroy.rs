@@ -41,7 +41,7 @@ fn report(event: &Event<'_>, on_progress: OnProgress<'_>) {
         Event::Terraform(_, line) => on_progress(Progress::Output { tool: "terraform", line }),
         Event::BackedUp(backup) => on_progress(Progress::Status(&format!("state backed up to {}", backup.path.display()))),
         Event::Pruned(paths) => on_progress(Progress::Status(&format!("removed {} old state backup(s)", paths.len()))),
-        Event::PruneFailed(error) => on_progress(Progress::Status(&format!("old state backups not removed: {}", super::chain(*error)))),
+        Event::PruneFailed(error) => on_progress(Progress::Status(&format!("old state backups not removed: {}", crate::error_chain(*error)))),
         Event::Allowed { destroys } => on_progress(Progress::Status(&format!("the destroy plan is allowed: {destroys} object(s) to destroy"))),
         Event::Inventory { after, inventory } => {
             let when = if *after { "after" } else { "before" };
@@ -54,7 +54,7 @@ fn report(event: &Event<'_>, on_progress: OnProgress<'_>) {
 /// The failure of a safe destroy: the culprit is the protected resources a refused plan
 /// touches, the protected items lost, or the resource terraform names.
 pub(crate) fn destroy_failure(error: &destroy::Error) -> Failure {
-    let message = super::chain(error);
+    let message = crate::error_chain(error);
     match error {
         destroy::Error::Refused(refusal) if !refusal.addresses.is_empty() => {
             let addresses: Vec<&str> = refusal.addresses.iter().map(|o| o.address.as_str()).collect();

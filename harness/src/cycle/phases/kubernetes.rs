@@ -28,7 +28,7 @@ pub(crate) fn api_failure(error: &kube::Error) -> Failure {
             format!("user `{identity}` at {server}")
         }
     };
-    failure(Phase::KubernetesApi, culprit, super::chain(error))
+    failure(Phase::KubernetesApi, culprit, crate::error_chain(error))
 }
 
 #[cfg(test)]

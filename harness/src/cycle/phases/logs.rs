@@ -51,12 +51,12 @@ impl Scanned {
 /// Fetches and scans every node's logs within `budget`.
 pub(crate) fn scan(env: &Environment, talosctl: &Talosctl, budget: Duration) -> Result<Scanned, Failure> {
     let started = Instant::now();
-    let scanner = Scanner::new(&env.talos_logs.allow).map_err(|e| failure(Phase::Logs, "talos-logs.allow", super::chain(&e)))?;
+    let scanner = Scanner::new(&env.talos_logs.allow).map_err(|e| failure(Phase::Logs, "talos-logs.allow", crate::error_chain(&e)))?;
     let all: Vec<&str> = env.nodes.iter().map(|n| n.address.as_str()).collect();
     if all.is_empty() {
         return Err(failure(Phase::Logs, "env.yaml nodes", format!("{} lists no node whose logs could be read", env.file.display())));
     }
-    let rows = talosctl.services(&all, budget).map_err(|e| failure(Phase::Logs, all.join(","), super::chain(&e)))?;
+    let rows = talosctl.services(&all, budget).map_err(|e| failure(Phase::Logs, all.join(","), crate::error_chain(&e)))?;
     let running: Vec<(&str, &str)> = rows.iter().map(|r| (r.node.as_str(), r.id.as_str())).collect();
     let plan = plan(&env.talos_logs.services, &all, &running);
     let mut scanned = Scanned::default();
@@ -177,9 +177,9 @@ fn scan_source(
     let fetched =
         if source == DMESG { talosctl.dmesg(&joined, timeout, &mut on_line) } else { talosctl.logs(&joined, source, timeout, &mut on_line) };
     let culprit = || format!("{joined}: {source}");
-    fetched.map_err(|e| failure(Phase::Logs, culprit(), super::chain(&e)))?;
+    fetched.map_err(|e| failure(Phase::Logs, culprit(), crate::error_chain(&e)))?;
     if let Some(e) = scan_error {
-        return Err(failure(Phase::Logs, culprit(), super::chain(&e)));
+        return Err(failure(Phase::Logs, culprit(), crate::error_chain(&e)));
     }
     let lines = scans.values().map(|s| s.scan.summary().lines).sum();
     Ok(SourceScan { findings, excerpts, lines })

@@ -45,7 +45,7 @@ pub(crate) fn run(
     talosctl.health(node, budget, &mut lines).map_err(|e| health_failure(env, &e))?;
     let nodes: Vec<&str> = env.nodes.iter().map(|n| n.address.as_str()).collect();
     let left = budget.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
-    let report = talosctl.version(&nodes, left).map_err(|e| failure(Phase::TalosHealth, nodes.join(","), super::chain(&e)))?;
+    let report = talosctl.version(&nodes, left).map_err(|e| failure(Phase::TalosHealth, nodes.join(","), crate::error_chain(&e)))?;
     let mut tags: Vec<String> = report.servers.into_iter().map(|s| s.version.tag).collect();
     tags.sort();
     tags.dedup();
@@ -66,7 +66,7 @@ fn health_failure(env: &Environment, error: &talosctl::Error) -> Failure {
             let culprit = if named.is_empty() { unhealthy.check.clone().unwrap_or_else(|| "talosctl health".into()) } else { named.join(", ") };
             (culprit, error.to_string())
         }
-        other => ("talosctl health".to_owned(), super::chain(other)),
+        other => ("talosctl health".to_owned(), crate::error_chain(other)),
     };
     failure(Phase::TalosHealth, culprit, reason)
 }
