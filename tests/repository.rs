@@ -6,7 +6,7 @@ use std::path::Path;
 fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut trials = harness::adr::trials(repo);
-    trials.extend(harness::commands::lint_trials(repo));
+    let mut trials = vixens_docs::adr::trials(repo);
+    trials.extend(vixens_docs::commands::lint_trials(repo));
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -2,5 +2,5 @@
 //! instantiated for the environment described by this package's `env.yaml`.
 
 fn main() -> std::process::ExitCode {
-    harness::suites::main(env!("CARGO_MANIFEST_DIR"))
+    vixens_suites::main(env!("CARGO_MANIFEST_DIR"))
 }

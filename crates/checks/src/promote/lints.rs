@@ -1,0 +1,101 @@
+//! The repository lints the gate requires, run on the infrastructure repository and turned into
+//! [`LintOutcome`]s: the ADRs (`vixens_docs::adr`), and the documented commands.
+
+use std::path::Path;
+
+use super::LintOutcome;
+use vixens_docs::{adr, commands};
+
+/// The gate's name for the ADR check.
+pub const ADRS: &str = "ADRs";
+
+/// The gate's name for the documented-commands check.
+pub const DOCUMENTED_COMMANDS: &str = "documented commands";
+
+/// Lints `repo`'s `docs/commands.md` as `vixens commands lint --repo REPO` does: every entry
+/// complete, and validated on at least two environments with its current content. Any problem
+/// refuses promotion, and so does a document that cannot be read.
+#[must_use]
+pub fn documented_commands(repo: &Path) -> LintOutcome {
+    let lint = commands::lint_repository(repo);
+    LintOutcome { name: DOCUMENTED_COMMANDS.to_owned(), summary: lint.summary, problems: lint.problems }
+}
+
+/// Lints the ADRs of `repo` as `vixens adr lint --repo REPO` does. Errors refuse promotion;
+/// warnings are counted in the summary. An unusable configuration or a missing ADR folder is a
+/// problem too: a lint that could not run never passes.
+#[must_use]
+pub fn adrs(repo: &Path) -> LintOutcome {
+    let outcome = |summary: String, problems: Vec<String>| LintOutcome { name: ADRS.to_owned(), summary, problems };
+    let config = match adr::Config::for_repo(repo) {
+        Ok(config) => config,
+        Err(error) => return outcome(String::new(), error.lines()),
+    };
+    match adr::lint(repo, &config) {
+        Ok(lint) => {
+            let problems = lint.diagnostics.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
+            let warnings = match lint.warnings() {
+                0 => String::new(),
+                1 => ", 1 warning".to_owned(),
+                n => format!(", {n} warnings"),
+            };
+            let summary = format!("{} ADRs in {} clean{warnings}", lint.adrs.len(), repo.join(&lint.directory).display());
+            outcome(summary, problems)
+        }
+        Err(error) => outcome(String::new(), vec![format!("{}: {error}", repo.display())]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_repositorys_documented_commands_pass_the_gate() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+        let outcome = documented_commands(repo);
+        assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
+        assert!(outcome.summary.contains("entries"), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn a_missing_commands_document_refuses_promotion() {
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = documented_commands(dir.path());
+        assert_eq!(outcome.name, DOCUMENTED_COMMANDS);
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
+        assert!(outcome.problems[0].contains("commands.md"), "{:?}", outcome.problems);
+    }
+
+    fn repo_with_adr(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs/adr")).unwrap();
+        std::fs::write(dir.path().join("docs/adr/001-use-talos.md"), text).unwrap();
+        dir
+    }
+
+    #[test]
+    fn this_repository_s_own_adrs_pass() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+        let outcome = adrs(repo);
+        assert_eq!(outcome.problems, Vec::<String>::new());
+        assert!(outcome.summary.ends_with("docs/adr clean") || outcome.summary.contains("docs/adr clean,"), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn an_adr_without_its_sections_refuses_promotion_naming_file_and_line() {
+        let repo = repo_with_adr("# ADR-001: Use Talos\n\n**Status:** Accepted\n\nWe use Talos.\n");
+        let outcome = adrs(repo.path());
+        assert!(!outcome.problems.is_empty());
+        assert!(outcome.problems.iter().all(|p| p.starts_with("docs/adr/001-use-talos.md")), "{:?}", outcome.problems);
+        assert!(outcome.problems.iter().any(|p| p.contains("Context")), "{:?}", outcome.problems);
+    }
+
+    #[test]
+    fn a_repository_without_adrs_refuses_promotion() {
+        let repo = tempfile::tempdir().unwrap();
+        let outcome = adrs(repo.path());
+        assert_eq!(outcome.problems.len(), 1);
+        assert!(outcome.problems[0].contains("no ADR folder at docs/adr"), "{:?}", outcome.problems);
+    }
+}

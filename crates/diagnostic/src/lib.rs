@@ -1,0 +1,38 @@
+//! What every layer of the harness says when something is wrong.
+//!
+//! - [`error_chain`]: an error and its causes on one line, each cause said once.
+
+/// An error and its causes on one line (`cannot read x.log: No such file or directory`), each
+/// cause said once: each layer's message says only its own part, so the chain is what a person
+/// reads.
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot build a client")]
+    struct Outer(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot build a client: {0}")]
+    struct Repeats(#[source] std::io::Error);
+
+    #[test]
+    fn an_error_chain_reads_outer_to_inner_on_one_line_each_cause_once() {
+        assert_eq!(super::error_chain(&Outer(std::io::Error::other("invalid certificate"))), "cannot build a client: invalid certificate");
+        assert_eq!(super::error_chain(&Repeats(std::io::Error::other("invalid certificate"))), "cannot build a client: invalid certificate");
+    }
+}

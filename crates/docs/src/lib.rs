@@ -1,0 +1,12 @@
+//! The documentation checks of the specification, which need no cluster and never compile a
+//! Kubernetes client:
+//!
+//! - [`adr`]: the ADRs of `docs/adr/` (structure, status, consequences, references,
+//!   supersession both ways, numbering, the index) and `vixens adr check-change`;
+//! - [`commands`]: `docs/commands.md` parsed with exact lines, linted, its expected output
+//!   matched, and its `Validated on:` records written.
+//!
+//! Checks never print or exit: they return typed findings; `vixens` renders them.
+
+pub mod adr;
+pub mod commands;

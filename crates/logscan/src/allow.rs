@@ -1,0 +1,185 @@
+//! The environment's allow-list: reviewed patterns of benign error lines, each with its reason.
+//!
+//! Rules are tried only on flagged lines, first rule of the file first. A keyword prefilter picks
+//! the rules that can match: each rule's required literals (every match starts, or ends, with one
+//! of them) go into one Aho-Corasick automaton, and a rule with no usable literal is always tried.
+//! Each candidate is then confirmed by its full regular expression, so the prefilter can only save
+//! work, never change a verdict.
+
+use std::path::PathBuf;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+
+/// One reviewed allow-list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowRule {
+    /// A regular expression matched against the line (ANSI colour already stripped).
+    pub pattern: String,
+    /// Why this line is benign; shown when a line is allowed.
+    pub reason: String,
+    /// Where the rule is written, for messages (`env.yaml:42`).
+    pub origin: Origin,
+}
+
+/// A place in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// The compiled allow-list.
+#[derive(Debug, Clone)]
+pub struct AllowList {
+    rules: Vec<(AllowRule, Regex)>,
+    /// Keyword automaton; pattern `i` belongs to rule `owner[i]`.
+    keywords: Option<AhoCorasick>,
+    owner: Vec<usize>,
+    /// Rules without keywords: tried on every flagged line.
+    always: Vec<usize>,
+}
+
+/// A rule whose pattern is not a regular expression (env.yaml loading normally catches this).
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{}: allow-list pattern {pattern:?} is not a regular expression", origin.file.display(), origin.line)]
+pub struct RuleError {
+    /// Where the rule is written.
+    pub origin: Origin,
+    /// The pattern.
+    pub pattern: String,
+    /// Why.
+    #[source]
+    pub source: regex::Error,
+}
+
+impl AllowList {
+    /// Compiles `rules`.
+    ///
+    /// # Errors
+    /// [`RuleError`] naming the first rule that is not a regular expression.
+    pub fn new(rules: &[AllowRule]) -> Result<Self, RuleError> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let regex =
+                Regex::new(&rule.pattern).map_err(|source| RuleError { origin: rule.origin.clone(), pattern: rule.pattern.clone(), source })?;
+            match required_literals(&rule.pattern) {
+                Some(words) => {
+                    owner.extend(std::iter::repeat_n(i, words.len()));
+                    literals.extend(words);
+                }
+                None => always.push(i),
+            }
+            compiled.push((rule.clone(), regex));
+        }
+        let keywords = (!literals.is_empty()).then(|| AhoCorasick::new(&literals).expect("literal keywords always build an automaton"));
+        tracing::trace!(rules = rules.len(), keywords = literals.len(), always = always.len(), "allow-list compiled");
+        Ok(Self { rules: compiled, keywords, owner, always })
+    }
+
+    /// True when the list has no rule.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The first rule (in file order) that matches `text`.
+    #[must_use]
+    pub fn first_match(&self, text: &str) -> Option<&AllowRule> {
+        let mut candidates = self.always.clone();
+        if let Some(keywords) = &self.keywords {
+            candidates.extend(keywords.find_overlapping_iter(text).map(|m| self.owner[m.pattern().as_usize()]));
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.into_iter().map(|i| &self.rules[i]).find(|(_, regex)| regex.is_match(text)).map(|(rule, _)| rule)
+    }
+
+    /// The first rule that matches `text`, trying every rule: what the prefilter must agree with.
+    #[cfg(test)]
+    pub(crate) fn first_match_unfiltered(&self, text: &str) -> Option<&AllowRule> {
+        self.rules.iter().find(|(_, regex)| regex.is_match(text)).map(|(rule, _)| rule)
+    }
+}
+
+/// Literals one of which every match of `pattern` contains (its possible prefixes, else its
+/// possible suffixes); `None` when no such finite, non-empty set is known.
+fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    [ExtractKind::Prefix, ExtractKind::Suffix].into_iter().find_map(|kind| usable(Extractor::new().kind(kind).extract(&hir)))
+}
+
+fn usable(seq: Seq) -> Option<Vec<Vec<u8>>> {
+    let literals = seq.literals()?;
+    let all_non_empty = !literals.is_empty() && literals.iter().all(|l| !l.as_bytes().is_empty());
+    all_non_empty.then(|| literals.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(line: usize, pattern: &str) -> AllowRule {
+        AllowRule { pattern: pattern.into(), reason: format!("reason {line}"), origin: Origin { file: "env.yaml".into(), line } }
+    }
+
+    #[test]
+    fn the_first_matching_rule_in_file_order_wins() {
+        let list = AllowList::new(&[rule(10, "iscsid"), rule(11, "ext-iscsid.*session")]).unwrap();
+        let hit = list.first_match("ext-iscsid: session 3 error").unwrap();
+        assert_eq!(hit.origin.line, 10);
+        assert!(list.first_match("kubelet error").is_none());
+    }
+
+    #[test]
+    fn rules_without_literals_are_always_tried() {
+        let list = AllowList::new(&[rule(1, r".*"), rule(2, r"(?i)e+rror")]).unwrap();
+        assert_eq!(list.always, [0]);
+        assert_eq!(list.first_match("anything").unwrap().origin.line, 1);
+    }
+
+    #[test]
+    fn literals_come_from_prefixes_or_else_suffixes() {
+        assert_eq!(required_literals("iscsi.*session"), Some(vec![b"iscsi".to_vec()]));
+        assert_eq!(required_literals(".*timeout$"), Some(vec![b"timeout".to_vec()]));
+        assert_eq!(required_literals("a|bc"), Some(vec![b"a".to_vec(), b"bc".to_vec()]));
+        assert_eq!(required_literals(".*"), None);
+        assert_eq!(required_literals("x*"), None, "an empty match needs no literal");
+    }
+
+    #[test]
+    fn the_keyword_prefilter_agrees_with_trying_every_rule() {
+        let rules = [
+            rule(1, "^kern: +err: .*I/O error, dev vdb"),
+            rule(2, "(?i)ISCSI"),
+            rule(3, r"\d+ errors? occurred"),
+            rule(4, "level=error msg=\"[^\"]*not found"),
+            rule(5, r"(?:apid|trustd).*connection (refused|reset)"),
+        ];
+        let list = AllowList::new(&rules).unwrap();
+        for text in [
+            "kern:     err: [t]: blk_update_request: I/O error, dev vdb, sector 0",
+            "kern:     err: [t]: blk_update_request: I/O error, dev vda, sector 0",
+            "iscsid: connection1:0: detected conn error (1020)",
+            "2 errors occurred",
+            r#"time="x" level=error msg="image not found""#,
+            "apid: connection reset by peer",
+            "trustd connection refused",
+            "nothing to see",
+        ] {
+            assert_eq!(list.first_match(text).map(|r| r.origin.line), list.first_match_unfiltered(text).map(|r| r.origin.line), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_bad_pattern_names_its_place() {
+        let err = AllowList::new(&[rule(42, "(unclosed")]).unwrap_err();
+        assert_eq!(err.to_string(), "env.yaml:42: allow-list pattern \"(unclosed\" is not a regular expression");
+    }
+}

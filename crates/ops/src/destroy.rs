@@ -1,0 +1,176 @@
+//! The one safe destroy path, used by `vixens destroy ENV` and by the recreate cycle.
+//!
+//! The specification says destroy prompts for confirmation, backs the state up automatically and
+//! never destroys the NAS volumes (iSCSI LUNs) or the MinIO bucket. [`run`] does it in this order,
+//! and nothing is destroyed until every step before the apply has passed:
+//!
+//! 1. [`guard::check_environment`]: a protected environment is refused outright, whatever the
+//!    flags or variables, before any terraform call;
+//! 2. [`confirmation`]: the operator named the environment (typed at a prompt, `--confirm ENV`,
+//!    or `VIXENS_CONFIRM_DESTROY=ENV` without a terminal);
+//! 3. `terraform init`, then [`backup`]: `terraform state pull` into
+//!    `<state-backup.dir>/<env>/<UTC time>-serial<N>.tfstate`, flushed to disk and verified
+//!    against the live state (lineage, serial, sha256 stored beside it); the last
+//!    `state-backup.keep` are kept;
+//! 4. [`guard::check_plan`]: `terraform plan -destroy -out=FILE`, `terraform show -json FILE`,
+//!    and any delete or replace of a protected resource refuses the destroy, naming every address;
+//! 5. [`inventory`]: the protected inventory (state bucket, LUNs) is taken, the saved plan that was
+//!    checked is applied (`terraform apply FILE`, exactly that plan), and the inventory is taken
+//!    again: anything present before and missing after fails, naming it.
+//!
+//! A refusal is a [`Verdict`], never an exception to a rule: the guard and the confirmation only
+//! judge, they never print or prompt. [`run`] reports progress as [`Event`]s; the `vixens` binary
+//! renders them and owns the prompt and the exit codes ([`exit`]).
+//!
+//! An interruption (SIGINT or SIGTERM, see [`Interrupt`]) is honoured between steps: the step
+//! under way runs to its end, so that the state and the backups are always consistent, and the
+//! destroy stops before the next one. Once `terraform apply` of the checked plan has started, it
+//! runs to its end: stopping it halfway would leave a half-destroyed environment.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub mod backup;
+pub mod confirmation;
+pub mod guard;
+pub mod inventory;
+mod sequence;
+pub mod unattended;
+
+pub use confirmation::Confirmation;
+pub use guard::{Offender, Reason, Refusal, Verdict};
+pub use sequence::{Event, Options, Outcome, Step, run};
+
+/// Exit codes of `vixens destroy` (documented in `vixens destroy --help` and the README).
+pub mod exit {
+    /// The environment was destroyed (or there was nothing to destroy) and every protected item
+    /// is still there.
+    pub const DESTROYED: u8 = 0;
+    /// Refused: protected environment, missing or wrong confirmation, or a plan that would
+    /// destroy a protected resource. Nothing was changed.
+    pub const REFUSED: u8 = 1;
+    /// Could not destroy safely: unusable env.yaml, failed or unverifiable state backup, terraform
+    /// failing before the apply, protected inventory unreadable. Nothing was destroyed.
+    pub const ERROR: u8 = 2;
+    /// The destroy ran and failed: `terraform apply` of the checked plan failed, or protected
+    /// storage is missing (or cannot be checked) afterwards. Needs a person.
+    pub const FAILED: u8 = 3;
+    /// Interrupted (SIGINT or SIGTERM) before the destroy started: nothing was destroyed, the
+    /// state and its backups are consistent, and running again works.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Why a safe destroy did not complete. None of these is retried: each needs a person, a fix in
+/// env.yaml or terraform, or (for [`Error::Interrupted`]) simply running again.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The destroy was refused; nothing was changed.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The state could not be backed up, or the backup could not be verified: nothing was
+    /// destroyed.
+    #[error("no destroy without a verified state backup")]
+    BackupFailed(#[source] backup::Error),
+    /// A terraform command before the apply failed (init, state pull, plan, show): nothing was
+    /// destroyed.
+    #[error("{step} failed: nothing was destroyed")]
+    Terraform {
+        /// The step that ran terraform.
+        step: Step,
+        /// What terraform did.
+        #[source]
+        source: Box<vixens_drivers::terraform::Error>,
+    },
+    /// The protected inventory could not be taken before the destroy: nothing was destroyed,
+    /// since there would be nothing to compare with afterwards.
+    #[error("cannot take the protected inventory before destroy: nothing was destroyed")]
+    InventoryBefore(#[source] inventory::Error),
+    /// `terraform apply` of the checked plan failed: the environment may be partly destroyed.
+    #[error("terraform apply of the checked destroy plan failed{}", lost_suffix(.lost))]
+    ApplyFailed {
+        /// What terraform did.
+        #[source]
+        source: Box<vixens_drivers::terraform::Error>,
+        /// Protected items present before and missing after, if any.
+        lost: Vec<inventory::Lost>,
+    },
+    /// Protected storage present before the destroy is missing, or cannot be checked, after it.
+    #[error("protected storage is missing after destroy: {}", lost_list(.lost))]
+    ProtectedStorageLost {
+        /// Every protected item present before and missing (or uncheckable) after.
+        lost: Vec<inventory::Lost>,
+    },
+    /// Interrupted (SIGINT or SIGTERM) before `step`: nothing was destroyed.
+    #[error("interrupted before {step}: nothing was destroyed; the state and its backups are consistent")]
+    Interrupted {
+        /// The step that was not started.
+        step: Step,
+    },
+    /// The work folder for the saved plan could not be created.
+    #[error("cannot create a folder for the destroy plan in {dir}")]
+    WorkDir {
+        /// The environment's work dir.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The exit code `vixens destroy` gives this error (see [`exit`]).
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Refused(_) => exit::REFUSED,
+            Self::BackupFailed(_) | Self::Terraform { .. } | Self::InventoryBefore(_) | Self::WorkDir { .. } => exit::ERROR,
+            Self::ApplyFailed { .. } | Self::ProtectedStorageLost { .. } => exit::FAILED,
+            Self::Interrupted { .. } => exit::INTERRUPTED,
+        }
+    }
+
+    /// True when nothing was destroyed: every error but a failed apply or lost storage.
+    #[must_use]
+    pub fn nothing_destroyed(&self) -> bool {
+        self.exit_code() != exit::FAILED
+    }
+}
+
+fn lost_list(lost: &[inventory::Lost]) -> String {
+    lost.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+fn lost_suffix(lost: &[inventory::Lost]) -> String {
+    if lost.is_empty() { String::new() } else { format!(", and protected storage is missing: {}", lost_list(lost)) }
+}
+
+/// A request to stop, set by a signal handler (the `vixens` binary registers SIGINT and SIGTERM)
+/// and read by [`run`] between steps. Cloning shares the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// A flag that is not set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The shared flag, for a signal handler to set.
+    #[must_use]
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+
+    /// Asks the destroy to stop at the next step boundary.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once a stop was requested.
+    #[must_use]
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}

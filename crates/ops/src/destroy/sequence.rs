@@ -1,0 +1,248 @@
+//! The safe-destroy sequence: the steps of [`super`] in order, under the environment's destroy
+//! budget (`budgets.phases.destroy`), reporting [`Event`]s as it goes.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::backup::{self, Backup, Store};
+use super::confirmation::Confirmation;
+use super::guard;
+use super::inventory::{Checks, Inventory};
+use super::{Error, Interrupt};
+use crate::env::Environment;
+use vixens_drivers::process::Stream;
+use vixens_drivers::redact::Redactor;
+use vixens_drivers::terraform::{self, PlanOutcome, Run, Summary, Terraform};
+
+/// The protected inventory is always checked after an apply, even when the destroy budget is
+/// spent: each check then gets this long.
+const LAST_INVENTORY_FLOOR: Duration = Duration::from_secs(30);
+
+/// How to run one safe destroy.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What the operator said (see [`super::confirmation`]).
+    pub confirmation: Confirmation,
+    /// Set by a signal handler to stop between steps.
+    pub interrupt: Interrupt,
+    /// Secrets to keep out of terraform's streamed lines and errors.
+    pub redactor: Redactor,
+    /// Where to append every terraform command and its output (an artifact), if anywhere.
+    pub transcript: Option<PathBuf>,
+}
+
+impl Options {
+    /// Options with this confirmation, no interrupt, no secrets and no transcript.
+    #[must_use]
+    pub fn new(confirmation: Confirmation) -> Self {
+        Self { confirmation, interrupt: Interrupt::new(), redactor: Redactor::new(), transcript: None }
+    }
+}
+
+/// A step of the sequence, named as messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `terraform init`.
+    Init,
+    /// `terraform state pull`, the backup written and verified.
+    Backup,
+    /// `terraform plan -destroy -out=FILE`.
+    Plan,
+    /// `terraform show -json FILE` and the guard's verdict.
+    Guard,
+    /// The protected inventory before the destroy.
+    InventoryBefore,
+    /// `terraform apply FILE`.
+    Apply,
+    /// The protected inventory after the destroy.
+    InventoryAfter,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Init => "terraform init",
+            Self::Backup => "the state backup",
+            Self::Plan => "terraform plan -destroy",
+            Self::Guard => "the check of the destroy plan",
+            Self::InventoryBefore => "the protected inventory before destroy",
+            Self::Apply => "terraform apply of the checked plan",
+            Self::InventoryAfter => "the protected inventory after destroy",
+        })
+    }
+}
+
+/// What happens, as it happens, for progress output and artifacts.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A step starts.
+    Started(Step),
+    /// A line terraform printed (redacted).
+    Terraform(Stream, &'a str),
+    /// The backup is written and verified against the live state.
+    BackedUp(&'a Backup),
+    /// Old backups were removed to keep `state-backup.keep`.
+    Pruned(&'a [PathBuf]),
+    /// Old backups could not be removed; the destroy goes on (the new backup is verified).
+    PruneFailed(&'a backup::Error),
+    /// The plan was checked and allowed: this many objects will be destroyed.
+    Allowed {
+        /// Deletes and replaces in the plan.
+        destroys: usize,
+    },
+    /// The protected inventory was taken (`after` = after the apply).
+    Inventory {
+        /// False before the destroy, true after it.
+        after: bool,
+        /// What was found.
+        inventory: &'a Inventory,
+    },
+}
+
+/// A completed safe destroy.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The verified backup taken before anything was destroyed.
+    pub backup: Backup,
+    /// Old backups removed.
+    pub pruned: Vec<PathBuf>,
+    /// Terraform's counts; `None` when the plan had nothing to destroy.
+    pub destroyed: Option<Summary>,
+    /// The protected inventory after the destroy (empty when nothing was destroyed).
+    pub inventory: Inventory,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Runs the safe destroy of `env` (see the [module docs](super)).
+///
+/// # Errors
+/// See [`Error`]: a refusal, a failed backup, terraform failing, an interruption, lost protected
+/// storage. [`Error::nothing_destroyed`] says whether anything may have been destroyed.
+pub fn run(env: &Environment, options: &Options, on_event: impl FnMut(Event<'_>)) -> Result<Outcome, Error> {
+    guard::check_environment(env).into_result().map_err(Error::Refused)?;
+    options.confirmation.judge(&env.name).into_result().map_err(Error::Refused)?;
+    Sequence::new(env, options, on_event).run()
+}
+
+struct Sequence<'a, F> {
+    env: &'a Environment,
+    options: &'a Options,
+    terraform: Terraform,
+    on_event: F,
+    started: Instant,
+}
+
+impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
+    fn new(env: &'a Environment, options: &'a Options, on_event: F) -> Self {
+        let terraform = env.terraform_driver(&options.redactor, options.transcript.as_deref());
+        Self { env, options, terraform, on_event, started: Instant::now() }
+    }
+
+    fn run(mut self) -> Result<Outcome, Error> {
+        self.begin(Step::Init)?;
+        let init = self.terraform.init(Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        init.map_err(|source| Error::Terraform { step: Step::Init, source: Box::new(source) })?;
+
+        self.begin(Step::Backup)?;
+        let (backup, pruned) = self.backup()?;
+
+        self.begin(Step::Plan)?;
+        let plan_dir = self.plan_dir()?;
+        let plan_file = plan_dir.path().join("destroy.tfplan");
+        let planned =
+            self.terraform.plan_destroy(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        if planned.map_err(|source| Error::Terraform { step: Step::Plan, source: Box::new(source) })? == PlanOutcome::NoChanges {
+            return Ok(self.outcome(backup, pruned, None, Inventory::default()));
+        }
+
+        self.begin(Step::Guard)?;
+        let plan = self
+            .terraform
+            .show_plan(&plan_file, Run::within(self.remaining()))
+            .map_err(|source| Error::Terraform { step: Step::Guard, source: Box::new(source) })?;
+        guard::check_plan(&plan, &self.env.protected).into_result().map_err(Error::Refused)?;
+        (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
+
+        self.begin(Step::InventoryBefore)?;
+        let checks = Checks::of(self.env);
+        let before = checks.take(self.remaining()).map_err(Error::InventoryBefore)?;
+        (self.on_event)(Event::Inventory { after: false, inventory: &before });
+
+        self.begin(Step::Apply)?;
+        let applied =
+            self.terraform.apply_plan(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        drop(plan_dir);
+
+        (self.on_event)(Event::Started(Step::InventoryAfter));
+        let (after, lost) = before.lost_since(&checks, self.remaining().max(LAST_INVENTORY_FLOOR));
+        (self.on_event)(Event::Inventory { after: true, inventory: &after });
+        let summary = applied.map_err(|source| Error::ApplyFailed { source: Box::new(source), lost: lost.clone() })?;
+        if !lost.is_empty() {
+            return Err(Error::ProtectedStorageLost { lost });
+        }
+        Ok(self.outcome(backup, pruned, Some(summary), after))
+    }
+
+    /// Announces `step`, unless an interruption was requested or the budget is spent.
+    fn begin(&mut self, step: Step) -> Result<(), Error> {
+        if self.options.interrupt.requested() {
+            return Err(Error::Interrupted { step });
+        }
+        if self.remaining().is_zero() {
+            return Err(Error::Terraform {
+                step,
+                source: Box::new(terraform::Error::TimedOut {
+                    command: step.to_string(),
+                    root: self.env.terraform.root.clone(),
+                    timeout: self.env.budgets.phases.destroy,
+                    stderr: "the destroy budget (budgets.phases.destroy) was spent before this step".into(),
+                }),
+            });
+        }
+        (self.on_event)(Event::Started(step));
+        Ok(())
+    }
+
+    /// `state pull`, the backup written and verified, the live state pulled again to prove it
+    /// is still the state that was backed up, then old backups pruned.
+    fn backup(&mut self) -> Result<(Backup, Vec<PathBuf>), Error> {
+        let store = Store::for_env(self.env);
+        let pull_failed = |source| Error::Terraform { step: Step::Backup, source: Box::new(source) };
+        let pulled = self.terraform.state_pull(Run::within(self.remaining())).map_err(pull_failed)?;
+        let backup = store.write(&pulled, jiff::Timestamp::now()).map_err(Error::BackupFailed)?;
+        let live = self.terraform.state_pull(Run::within(self.remaining())).map_err(pull_failed)?;
+        let live = live.state.ok_or(Error::BackupFailed(backup::Error::NoState))?;
+        Store::confirm_live(&backup, &live).map_err(Error::BackupFailed)?;
+        (self.on_event)(Event::BackedUp(&backup));
+        let pruned = match store.prune(self.env.state_backup.keep, &backup.path) {
+            Ok(pruned) => pruned,
+            Err(e) => {
+                (self.on_event)(Event::PruneFailed(&e));
+                Vec::new()
+            }
+        };
+        if !pruned.is_empty() {
+            (self.on_event)(Event::Pruned(&pruned));
+        }
+        Ok((backup, pruned))
+    }
+
+    /// A private folder for the saved plan, removed when dropped: a plan file holds the prior
+    /// state, secrets included.
+    fn plan_dir(&self) -> Result<tempfile::TempDir, Error> {
+        let dir = &self.env.work_dir;
+        let work_dir_error = |source| Error::WorkDir { dir: dir.clone(), source };
+        std::fs::create_dir_all(dir).map_err(work_dir_error)?;
+        tempfile::Builder::new().prefix(".destroy-plan-").tempdir_in(dir).map_err(work_dir_error)
+    }
+
+    fn remaining(&self) -> Duration {
+        self.env.budgets.phases.destroy.saturating_sub(self.started.elapsed())
+    }
+
+    fn outcome(&self, backup: Backup, pruned: Vec<PathBuf>, destroyed: Option<Summary>, inventory: Inventory) -> Outcome {
+        Outcome { backup, pruned, destroyed, inventory, elapsed: self.started.elapsed() }
+    }
+}

@@ -1,0 +1,76 @@
+//! `vixens`: the command-line face of the harness.
+//!
+//! Parse (clap) → resolve the environment → run a check → render its verdict → exit code.
+//! Checks live in the library crates (`vixens_checks` and below); this binary owns output,
+//! diagnostics and exit codes.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod adr;
+mod check_plan;
+mod commands;
+mod destroy;
+mod doctor;
+mod lease;
+mod logs;
+mod promote;
+mod report;
+mod up;
+
+/// Executable checks for a Talos + Terraform + Argo CD homelab: ADRs, safe destroy/recreate
+/// cycles, documented commands, and the promotion verdict over them.
+#[derive(Parser)]
+#[command(name = "vixens", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Doctor(doctor::Args),
+    Destroy(destroy::Args),
+    CheckPlan(check_plan::Args),
+    #[command(subcommand)]
+    Adr(adr::Command),
+    #[command(subcommand)]
+    Commands(commands::Command),
+    #[command(subcommand)]
+    Logs(logs::Command),
+    #[command(subcommand)]
+    Lease(lease::Command),
+    Promote(promote::Args),
+    Report(report::Args),
+    Up(up::Args),
+}
+
+fn main() -> ExitCode {
+    vixens_checks::report::init_tracing();
+    match Cli::parse().command {
+        Command::Doctor(args) => doctor::run(args),
+        Command::Destroy(args) => destroy::run(args),
+        Command::CheckPlan(args) => check_plan::run(args),
+        Command::Adr(cmd) => adr::run(cmd),
+        Command::Commands(cmd) => commands::run(cmd),
+        Command::Logs(cmd) => logs::run(cmd),
+        Command::Lease(cmd) => lease::run(cmd),
+        Command::Promote(args) => promote::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Up(args) => up::run(args),
+    }
+}
+
+/// The environment an ENV argument names (a name under `environments/`, or the path of an
+/// env.yaml), loaded; on failure its diagnostic is printed and the exit code is 2.
+fn load_env(name: &str) -> Result<vixens_ops::env::Environment, ExitCode> {
+    let file = vixens_config::resolve(name).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        ExitCode::from(2)
+    })?;
+    vixens_ops::env::Environment::load(&file).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
+        ExitCode::from(2)
+    })
+}

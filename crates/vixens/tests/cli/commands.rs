@@ -1,0 +1,403 @@
+//! `vixens commands lint` and `vixens commands run`, on fixture documents and on fake
+//! environments whose commands are local (a `talosctl` stand-in in `tools/`).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+use rstest::rstest;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/<crate> is two folders below the workspace")
+        .join("tests/fixtures/commands")
+}
+
+fn vixens_in(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("vixens");
+    cmd.current_dir(dir).env_remove("CI").env("NO_COLOR", "1");
+    cmd
+}
+
+/// A fresh copy of the fixture repository `ops`: a document, three fake environments and a
+/// `talosctl` stand-in.
+fn ops_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("ops"), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            // fs::copy keeps the permissions: the stand-in stays executable.
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn doc(repo: &Path) -> String {
+    std::fs::read_to_string(repo.join("docs/commands.md")).unwrap()
+}
+
+fn edit_doc(repo: &Path, from: &str, to: &str) {
+    let text = doc(repo);
+    assert!(text.contains(from), "the fixture no longer contains {from:?}");
+    std::fs::write(repo.join("docs/commands.md"), text.replacen(from, to, 1)).unwrap();
+}
+
+/// The 1-based line of the first line of `doc` equal to `line`.
+fn line_of(doc: &str, line: &str) -> usize {
+    doc.lines().position(|l| l == line).unwrap_or_else(|| panic!("no line {line:?}")) + 1
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+// ---- lint ----
+
+#[test]
+fn lint_passes_on_a_document_whose_entries_are_complete_and_validated_on_two_environments() {
+    vixens_in(&fixtures().join("ops")).args(["commands", "lint"]).assert().success().stdout("").stderr("docs/commands.md: 6 entries, no problems\n");
+    vixens_in(&fixtures()).args(["commands", "lint", "--file", "lint/clean.md"]).assert().success();
+}
+
+#[rstest]
+#[case::missing_context("missing-context", &[(7, "missing-context")])]
+#[case::missing_example("missing-example", &[(7, "missing-example")])]
+#[case::missing_expected_output("missing-expected-output", &[(12, "missing-expected-output")])]
+#[case::duplicate_id("duplicate-id", &[(20, "duplicate-id")])]
+#[case::unknown_placeholder("unknown-placeholder", &[(13, "unknown-placeholder")])]
+#[case::unterminated_block("unterminated-block", &[(24, "unterminated-block"), (24, "under-validated")])]
+#[case::under_validated("under-validated", &[(16, "under-validated")])]
+#[case::stale_record("stale-record", &[(16, "under-validated")])]
+#[case::bad_example("bad-example", &[(12, "bad-example"), (14, "bad-example")])]
+#[case::bad_marker("bad-marker", &[(11, "bad-marker")])]
+#[case::bad_placeholder("bad-placeholder", &[(6, "bad-placeholder")])]
+#[case::bad_record("bad-record", &[(17, "bad-record")])]
+fn lint_fails_with_file_and_line_on_a_fixture_that_breaks_each_rule(#[case] fixture: &str, #[case] expected: &[(usize, &str)]) {
+    let file = format!("lint/{fixture}.md");
+    let output = vixens_in(&fixtures()).args(["commands", "lint", "--file", &file]).assert().code(1).get_output().clone();
+    let stdout = stdout_of(&output);
+    let found: Vec<(usize, String)> = stdout
+        .lines()
+        .map(|l| {
+            let rest = l.strip_prefix(&format!("{file}:")).unwrap_or_else(|| panic!("not `file:line: rule: message`: {l}"));
+            let (line, rest) = rest.split_once(": ").unwrap();
+            let (rule, message) = rest.split_once(": ").unwrap();
+            assert!(!message.is_empty(), "{l}");
+            (line.parse().unwrap(), rule.to_owned())
+        })
+        .collect();
+    let expected: Vec<(usize, String)> = expected.iter().map(|(l, r)| (*l, (*r).to_owned())).collect();
+    assert_eq!(found, expected, "{stdout}");
+    let problems = expected.len();
+    let plural = if problems == 1 { "" } else { "s" };
+    assert_eq!(String::from_utf8_lossy(&output.stderr), format!("{file}: {problems} problem{plural}\n"));
+}
+
+#[test]
+fn lint_reports_a_file_that_is_not_utf8_with_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("commands.md"), b"# Commands\n\n### Caf\xe9\n").unwrap();
+    vixens_in(dir.path())
+        .args(["commands", "lint", "--file", "commands.md"])
+        .assert()
+        .code(2)
+        .stderr("error: commands.md:3:8: not UTF-8 text (byte 0xe9); save the document as UTF-8\n");
+}
+
+#[test]
+fn lint_refuses_a_huge_file_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::File::create(dir.path().join("commands.md")).unwrap();
+    file.set_len(64 * 1024 * 1024).unwrap();
+    vixens_in(dir.path())
+        .args(["commands", "lint", "--file", "commands.md"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: commands.md: 67108864 bytes is more than the 4194304 bytes"));
+}
+
+#[test]
+fn lint_names_a_missing_document() {
+    let dir = tempfile::tempdir().unwrap();
+    vixens_in(dir.path())
+        .args(["commands", "lint", "--repo", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: cannot read docs/commands.md: No such file or directory"));
+}
+
+// ---- run ----
+
+#[test]
+fn run_passes_every_read_only_entry_and_skips_mutating_ones_unless_asked() {
+    let repo = ops_repo();
+    let output = vixens_in(repo.path()).args(["commands", "run", "alpha"]).assert().success().get_output().clone();
+    let stdout = stdout_of(&output);
+    assert!(stdout.starts_with("running 6 entries of docs/commands.md on alpha\n"), "{stdout}");
+    for id in ["say-hello", "count-with-a-pipeline", "match-an-age-and-skip-lines", "refuse-an-unknown-service", "wait-for-health"] {
+        assert!(stdout.contains(&format!("s] commands::alpha::{id}")), "{id} did not pass:\n{stdout}");
+    }
+    assert!(stdout.contains("SKIP             commands::alpha::create-a-marker-file: mutating entry; run it with --mutating\n"), "{stdout}");
+    assert!(stdout.contains("\n5 of 5 entries passed on alpha (1 skipped) in "), "{stdout}");
+    assert!(!repo.path().join("marker.txt").exists());
+
+    vixens_in(repo.path()).args(["commands", "run", "alpha", "--mutating", "--entry", "create-a-marker-file"]).assert().success();
+    assert!(repo.path().join("marker.txt").exists());
+}
+
+#[test]
+fn mutating_entries_never_run_on_a_protected_environment() {
+    let repo = ops_repo();
+    vixens_in(repo.path())
+        .args(["commands", "run", "gamma", "--mutating"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("commands::gamma::create-a-marker-file: mutating entry; the environment is protected"));
+    assert!(!repo.path().join("marker.txt").exists());
+}
+
+#[test]
+fn a_protected_environment_without_a_read_only_identity_runs_nothing() {
+    let repo = ops_repo();
+    let env_yaml = repo.path().join("environments/gamma/env.yaml");
+    let text = std::fs::read_to_string(&env_yaml).unwrap().replace("kubeconfig-readonly: kubeconfig-readonly\n", "");
+    std::fs::write(&env_yaml, text).unwrap();
+    vixens_in(repo.path()).args(["commands", "run", "gamma", "--entry", "say-hello"]).assert().code(1).stdout(
+        predicate::str::contains("`gamma` is protected and its env.yaml (").and(predicate::str::contains(
+            "sets no `kubeconfig-readonly`: its checks run only with a read-only identity, a kubeconfig allowed only get, list and watch",
+        )),
+    );
+}
+
+#[test]
+fn a_changed_expected_output_fails_with_a_diff_that_points_at_the_document_line() {
+    let repo = ops_repo();
+    edit_doc(repo.path(), "   [NODE]  Ready  [AGE]\n", "   [NODE]  NotReady  [AGE]\n");
+    let text = doc(repo.path());
+    let header = line_of(&text, "   NAME  STATUS  [..]");
+    let changed = line_of(&text, "   [NODE]  NotReady  [AGE]");
+    let command = header - 1;
+    let output =
+        vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "match-an-age-and-skip-lines"]).assert().code(1).get_output().clone();
+    let stdout = stdout_of(&output);
+    let expected = format!(
+        "\
+Output differs from the document (printf 'NAME  STATUS  AGE\\n'; seq 3; echo \"$NODE  Ready  5m\")
+at docs/commands.md:{command}, on alpha
+
+--- expected: docs/commands.md:{header}
++++ actual:   output of `printf 'NAME  STATUS  AGE\\n'; seq 3; echo \"$NODE  Ready  5m\"` on alpha
+ {header}   1 | NAME  STATUS  [..]
+ {dots}   2 | ...
+ {changed}     - [NODE]  NotReady  [AGE]
+      5 + 10.5.0.2  Ready  5m
+",
+        dots = header + 1,
+    );
+    assert!(stdout.contains(&expected), "expected:\n{expected}\ngot:\n{stdout}");
+    assert!(stdout.contains("\n1 of 1 entries failed on alpha in "), "{stdout}");
+    assert!(stdout.ends_with("re-run: vixens commands run alpha --entry match-an-age-and-skip-lines\n"), "{stdout}");
+}
+
+#[test]
+fn a_failed_command_reads_expected_success_was_exit_with_its_redacted_output() {
+    let repo = ops_repo();
+    edit_doc(repo.path(), "$ talosctl hello\n", "$ cat \"$KUBECONFIG\"; talosctl hello && false\n");
+    let line = line_of(&doc(repo.path()), "$ cat \"$KUBECONFIG\"; talosctl hello && false");
+    let output = vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello"]).assert().code(1).get_output().clone();
+    let stdout = stdout_of(&output);
+    let expected = format!(
+        "Expected success, was exit 1 (cat \"$KUBECONFIG\"; talosctl hello && false)\nat docs/commands.md:{line}, on alpha\n\noutput (stdout and stderr):\n```\napiVersion: v1\n"
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    assert!(stdout.contains("    token: [REDACTED:token]\nhello from alpha\n```\n"), "{stdout}");
+    assert!(!stdout.contains("s3cr3t"), "a secret leaked:\n{stdout}");
+}
+
+#[test]
+fn an_expected_failure_passes_and_an_unexpected_success_fails() {
+    let repo = ops_repo();
+    vixens_in(repo.path()).args(["commands", "run", "beta", "--entry", "refuse-an-unknown-service"]).assert().success();
+    edit_doc(repo.path(), "$ talosctl service nope\n", "$ talosctl service nope || true\n");
+    vixens_in(repo.path())
+        .args(["commands", "run", "beta", "--entry", "refuse-an-unknown-service"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Expected exit 1, was exit 0 (talosctl service nope || true)"));
+}
+
+#[test]
+fn a_converging_entry_is_retried_until_it_passes() {
+    let repo = ops_repo();
+    vixens_in(repo.path())
+        .args(["commands", "run", "alpha", "--entry", "wait-for-health"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("RETRY [attempt 1] commands::alpha::wait-for-health: expected success, was exit 1 at docs/commands.md:"))
+        .stdout(predicate::str::contains("commands::alpha::wait-for-health (after 3 attempts)"));
+}
+
+#[test]
+fn an_entry_that_never_converges_says_how_long_it_tried() {
+    let repo = ops_repo();
+    edit_doc(repo.path(), "Converges: within 20s, every 100ms", "Converges: within 1s, every 100ms");
+    edit_doc(repo.path(), "waiting for all k8s nodes to report ready: OK\n```", "waiting for all k8s nodes to report ready: DONE\n```");
+    vixens_in(repo.path())
+        .args(["commands", "run", "alpha", "--entry", "wait-for-health"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::is_match(
+                r"Did not converge within 1s \(\d+ attempts\); the last attempt:\nOutput differs from the document \(talosctl health\)",
+            )
+            .unwrap(),
+        )
+        .stdout(predicate::str::contains("- waiting for all k8s nodes to report ready: DONE\n"))
+        .stdout(predicate::str::contains("+ waiting for all k8s nodes to report ready: OK\n"));
+}
+
+#[test]
+fn a_command_over_its_timeout_is_stopped_and_named() {
+    let repo = ops_repo();
+    edit_doc(
+        repo.path(),
+        "Context: checks that the stand-in answers; needs nothing.\n",
+        "Context: checks that the stand-in answers; needs nothing.\n\nTimeout: 1s\n",
+    );
+    edit_doc(repo.path(), "$ talosctl hello\n", "$ echo started; sleep 30; talosctl hello\n");
+    let started = std::time::Instant::now();
+    vixens_in(repo.path())
+        .args(["commands", "run", "alpha", "--entry", "say-hello"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Expected success, timed out after 1s (echo started; sleep 30; talosctl hello)"))
+        .stdout(predicate::str::contains("output before it was stopped (stdout and stderr):\n```\nstarted\n```\n"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the pipeline outlived its timeout");
+}
+
+#[test]
+fn a_value_missing_from_the_environment_is_named_with_the_key_to_add() {
+    let repo = ops_repo();
+    let env_yaml = repo.path().join("environments/alpha/env.yaml");
+    let text = std::fs::read_to_string(&env_yaml).unwrap();
+    std::fs::write(&env_yaml, text.replace("  values:\n    GREETING: hello from alpha\n", "")).unwrap();
+    let line = line_of(&doc(repo.path()), "[GREETING]");
+    vixens_in(repo.path())
+        .args(["commands", "run", "alpha", "--entry", "say-hello"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "Cannot run on alpha: the placeholder `[GREETING]` (line {line}) has no value in this environment: add `commands.values.GREETING` to its env.yaml"
+        )));
+}
+
+#[test]
+fn an_unknown_entry_or_environment_is_refused_before_anything_runs() {
+    let repo = ops_repo();
+    vixens_in(repo.path())
+        .args(["commands", "run", "alpha", "--entry", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: no entry `nope` in docs/commands.md; its entries are: say-hello, count-with-a-pipeline,"));
+    vixens_in(repo.path()).args(["commands", "run", "delta"]).assert().code(2).stderr(
+        predicate::str::is_match(r"^error: no environment named `delta` in .*/environments; known environments: alpha, beta, gamma\n$").unwrap(),
+    );
+}
+
+#[test]
+fn a_lab_that_is_not_up_is_refused_before_anything_runs_naming_vixens_up() {
+    let repo = ops_repo();
+    let env_yaml = repo.path().join("environments/alpha/env.yaml");
+    let text = std::fs::read_to_string(&env_yaml).unwrap();
+    std::fs::write(&env_yaml, text + "provisioning:\n  env: {}\n").unwrap();
+    let kubeconfig = repo.path().join("environments/alpha/kubeconfig");
+    vixens_in(repo.path()).args(["commands", "run", "alpha"]).assert().code(2).stderr(format!(
+        "error: alpha's Kubernetes API does not answer with {}: bring it up with `vixens up alpha` (the suites do it themselves)\n",
+        kubeconfig.display()
+    ));
+}
+
+// ---- record ----
+
+#[test]
+fn recording_rewrites_only_the_validated_on_lines_of_entries_that_passed() {
+    let repo = ops_repo();
+    // One entry changes its command (it will pass with a new digest), one now expects
+    // output it does not print (it will fail).
+    edit_doc(repo.path(), "$ talosctl hello\n", "$ talosctl hello # greet\n");
+    edit_doc(repo.path(), "node=[NODE] nodes=[NODE_COUNT]\n", "node=[NODE] nodes=99\n");
+    let before = doc(repo.path());
+    vixens_in(repo.path())
+        .args(["commands", "run", "alpha", "--record"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("recorded 4 entries as validated on alpha in docs/commands.md\n"));
+    let after = doc(repo.path());
+    assert_eq!(before.lines().count(), after.lines().count());
+    let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(b, a)| b != a).collect();
+    assert!(!changed.is_empty());
+    for (old, new) in &changed {
+        assert!(
+            old.trim_start().starts_with("- `alpha` on ") && new.trim_start().starts_with("- `alpha` on "),
+            "changed a line that is not alpha's record:\n{old}\n{new}"
+        );
+    }
+    // The failing entry keeps its old record; the edited one is recorded with its new digest.
+    let count_record =
+        |text: &str| text.split("### Count with a pipeline").nth(1).unwrap().lines().find(|l| l.starts_with("- `alpha`")).unwrap().to_owned();
+    assert_eq!(count_record(&before), count_record(&after));
+
+    // A changed command invalidates its old records: only alpha has the new digest.
+    let lint = vixens_in(repo.path()).args(["commands", "lint"]).assert().code(1).get_output().clone();
+    let lint = stdout_of(&lint);
+    assert!(lint.contains("under-validated: `say-hello` is validated on 1 environment with its current digest"), "{lint}");
+    assert!(lint.contains("(alpha); the records of beta, gamma are for an earlier version of the block"), "{lint}");
+
+    // Passing on a second environment makes it whole again.
+    vixens_in(repo.path()).args(["commands", "run", "beta", "--record", "--entry", "say-hello"]).assert().success();
+    let lint = vixens_in(repo.path()).args(["commands", "lint"]).assert().code(1).get_output().clone();
+    let lint = stdout_of(&lint);
+    assert!(!lint.contains("`say-hello`"), "{lint}");
+    assert!(lint.contains("`count-with-a-pipeline` is validated on no environment"), "{lint}");
+}
+
+#[test]
+fn in_ci_the_document_is_never_rewritten_and_the_records_go_beside_it() {
+    let repo = ops_repo();
+    edit_doc(repo.path(), "$ talosctl hello\n", "$ talosctl hello # greet\n");
+    let before = doc(repo.path());
+    vixens_in(repo.path()).env("CI", "true").args(["commands", "run", "alpha", "--record", "--entry", "say-hello"]).assert().success().stdout(
+        predicate::str::contains(
+            "CI=true: docs/commands.md is never rewritten in CI; wrote the 1 records for alpha to docs/commands.md.new for review",
+        ),
+    );
+    assert_eq!(doc(repo.path()), before);
+    let new = std::fs::read_to_string(repo.path().join("docs/commands.md.new")).unwrap();
+    assert_ne!(new, before);
+    assert!(new.contains("$ talosctl hello # greet\n"));
+}
+
+#[test]
+fn each_entry_gets_an_empty_scratch_folder_shared_by_its_commands_and_removed_after() {
+    let repo = ops_repo();
+    edit_doc(
+        repo.path(),
+        "$ talosctl hello\n[GREETING]\n",
+        "$ ls -A \"$SCRATCH\" | wc -l; touch \"$SCRATCH/x\"; echo \"$SCRATCH\" > scratch-path\n0\n$ ls \"$SCRATCH\"/*\n[SCRATCH]/x\n",
+    );
+    edit_doc(repo.path(), "## Everyday\n", "- `[SCRATCH]` per environment: the entry's own folder.\n\n## Everyday\n");
+    vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello"]).assert().success();
+    let scratch = std::fs::read_to_string(repo.path().join("scratch-path")).unwrap();
+    assert!(!Path::new(scratch.trim()).exists(), "{scratch} outlived the entry");
+}

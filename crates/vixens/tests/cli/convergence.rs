@@ -1,0 +1,138 @@
+//! Argo CD convergence against the lab's real API server: `vixens-lab up` runs as a process, and
+//! the harness's kube client, wait and manual-intervention proof drive it exactly as a recreate
+//! cycle drives the homelab. Each lab fault that concerns convergence fails with the app named;
+//! an API restart does not fail a healthy wait.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use vixens_kube::Cluster;
+use vixens_kube::argocd::SystemApps;
+use vixens_kube::argocd::{Converged, SystemAppRules, wait_converged};
+use vixens_kube::wait::{self, WaitConfig, WaitEvent};
+
+/// A lab started for one test and stopped when the test ends.
+struct Lab {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    started: Timestamp,
+}
+
+impl Lab {
+    /// `vixens-lab up` with `VIXENS_LAB_FAULTS=faults`.
+    fn up(faults: &str) -> Self {
+        let bin = vixens_ops::binaries::binaries().expect("vixens-lab builds").vixens_lab;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let started = Timestamp::now();
+        let output = Command::new(&bin)
+            .args(["up", "--idle-timeout", "5m", "--state-dir"])
+            .arg(dir.path().join("lab"))
+            .arg("--nas-dir")
+            .arg(dir.path().join("nas"))
+            .env("VIXENS_LAB_FAULTS", faults)
+            .output()
+            .expect("vixens-lab runs");
+        assert!(output.status.success(), "vixens-lab up failed: {}", String::from_utf8_lossy(&output.stderr));
+        Self { dir, bin, started }
+    }
+
+    fn kubeconfig(&self, name: &str) -> PathBuf {
+        self.dir.path().join("lab").join(name)
+    }
+
+    async fn cluster(&self, kubeconfig: &str) -> Cluster {
+        Cluster::from_kubeconfig(&self.kubeconfig(kubeconfig)).await.expect("the lab's kubeconfig is usable")
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.bin).arg("down").arg("--state-dir").arg(self.dir.path().join("lab")).output();
+    }
+}
+
+/// The lab's system apps as an environment would define them: its tier label, or wave <= 2.
+fn rules() -> SystemAppRules {
+    let system_apps = SystemApps { selector: Some("vixens.io/tier=system".into()), max_sync_wave: Some(2), ..SystemApps::default() };
+    SystemAppRules::new("vixens-app-of-apps", &system_apps).expect("valid rules")
+}
+
+/// The default lab tree bootstraps in about 5 s; these budgets leave room on a loaded machine.
+fn config() -> WaitConfig {
+    WaitConfig::default().timeout(Duration::from_secs(60)).progress_interval(Duration::from_secs(1))
+}
+
+async fn converge(cluster: &Cluster, config: &WaitConfig) -> (Result<Converged, wait::Error>, Vec<WaitEvent>) {
+    let mut events = Vec::new();
+    let result = wait_converged(cluster, "argocd", &rules(), config, |event| events.push(event)).await;
+    (result, events)
+}
+
+fn names(converged: &Converged) -> Vec<&str> {
+    converged.system_apps.iter().map(vixens_kube::argocd::Application::name).collect()
+}
+
+#[tokio::test]
+async fn a_normal_bootstrap_converges_by_itself() {
+    let lab = Lab::up("");
+    let (result, events) = converge(&lab.cluster("kubeconfig").await, &config()).await;
+    let converged = result.expect("the default tree converges");
+    assert_eq!(converged.system_apps.len(), 15, "{:?}", names(&converged));
+    assert!(names(&converged).contains(&"traefik"));
+    assert!(!names(&converged).contains(&"vixens-app-of-apps"), "the root app is never evidence");
+    assert_eq!(converged.manual_interventions(lab.started), []);
+    assert!(events.iter().any(|e| matches!(e, WaitEvent::Listed { relist: false, .. })), "{events:?}");
+}
+
+#[tokio::test]
+async fn the_read_only_identity_can_wait_for_convergence() {
+    let lab = Lab::up("");
+    let (result, _) = converge(&lab.cluster("kubeconfig-readonly").await, &config()).await;
+    assert_eq!(result.expect("a read-only identity may list and watch").system_apps.len(), 15);
+}
+
+#[tokio::test]
+async fn a_degraded_app_fails_once_its_grace_runs_out_naming_it_and_its_health_message() {
+    let lab = Lab::up("app-degraded=traefik");
+    let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().failing_grace(Duration::from_secs(2))).await;
+    let message = result.expect_err("traefik stays Degraded").to_string();
+    assert!(message.starts_with("traefik has been Degraded for 2s"), "{message}");
+    assert!(message.ends_with("health is Degraded: Deployment \"traefik\" exceeded its progress deadline"), "{message}");
+}
+
+#[tokio::test]
+async fn a_stuck_app_times_out_naming_it_with_its_state() {
+    let lab = Lab::up("app-stuck=keda");
+    let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().timeout(Duration::from_secs(15))).await;
+    let message = result.expect_err("keda never finishes its sync").to_string();
+    assert!(message.starts_with("timed out after 15s with 14/15 system apps ready; not ready:"), "{message}");
+    assert!(message.contains("\n  keda: Progressing: health is Progressing; sync status is OutOfSync; the sync operation is Running"), "{message}");
+}
+
+#[tokio::test]
+async fn a_manual_sync_is_found_naming_the_app_and_the_user() {
+    let lab = Lab::up("manual-sync=cert-manager");
+    let (result, _) = converge(&lab.cluster("kubeconfig").await, &config()).await;
+    let converged = result.expect("a manually synced app still converges");
+    let found: Vec<String> = converged.manual_interventions(lab.started).iter().map(ToString::to_string).collect();
+    assert!(!found.is_empty(), "the manual sync must be found");
+    assert!(found.iter().all(|f| f.starts_with("cert-manager: synced by user `admin`")), "{found:?}");
+}
+
+#[tokio::test]
+async fn an_api_restart_does_not_fail_a_healthy_wait() {
+    let lab = Lab::up("api-restart=1");
+    let (result, events) = converge(&lab.cluster("kubeconfig").await, &config()).await;
+    assert_eq!(result.expect("the wait survives the restart").system_apps.len(), 15);
+    assert!(events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { .. })), "the restart was seen: {events:?}");
+}
+
+#[tokio::test]
+async fn the_kubernetes_api_of_the_lab_is_reachable_over_tls() {
+    let lab = Lab::up("");
+    let version = lab.cluster("kubeconfig").await.wait_reachable(Duration::from_secs(20)).await.expect("reachable");
+    assert!(version.git_version.starts_with('v'), "{version:?}");
+    assert!(Path::new(&lab.kubeconfig("kubeconfig-readonly")).is_file());
+}

@@ -1,0 +1,212 @@
+//! The recreate cycle against private labs, one lab fault at a time: each fault that concerns
+//! the fresh-cluster-validation scenario fails the right check, naming its phase and culprit,
+//! and a healthy lab passes every check (the read-only ones with the read-only kubeconfig),
+//! leaving one ledger record with every phase timed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use vixens_checks::cycle::report::{Ledger, Terminal};
+use vixens_checks::cycle::{self, Check, CycleEvent, Options, Outcome, Progress, Reporter, Reporters};
+use vixens_ops::binaries;
+use vixens_ops::budget::Phase;
+use vixens_ops::env::Environment;
+use vixens_ops::evidence::{self, Verdict};
+use vixens_ops::instance::Instance;
+
+fn lab_env() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/<crate> is two folders below the workspace")
+        .join("environments/lab/env.yaml")
+}
+
+/// A private lab with `faults`, up.
+fn lab(faults: &[&str]) -> Instance {
+    let builder = faults.iter().fold(Instance::builder(lab_env()), |b, f| b.fault(f));
+    builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
+}
+
+/// Progress every second; the documented commands find `vixens` and `vixens-lab` on PATH.
+fn options() -> Options {
+    let binaries = binaries::binaries().expect("the harness binaries build");
+    Options::default().progress_interval(Duration::from_secs(1)).extra_path(binaries.folders())
+}
+
+/// Runs `check` on `env`, progress on stderr (nextest shows it for a failing test).
+fn run(env: &Environment, check: Check) -> Outcome {
+    let mut terminal = Terminal::new(std::io::stderr());
+    cycle::run(env, check, &options(), &mut terminal)
+}
+
+/// Asserts that `outcome` failed first in `phase`, blaming `culprit`, and returns its message.
+#[track_caller]
+fn failed_in(outcome: &Outcome, phase: &str, culprit: &str) -> String {
+    let failure = outcome.first_failure().unwrap_or_else(|| panic!("expected a failure in phase {phase}, the check passed:\n{outcome}"));
+    assert_eq!((failure.phase.as_str(), failure.culprit.as_str()), (phase, culprit), "{outcome}");
+    let verdict = outcome.to_string();
+    assert!(verdict.contains(&format!("failed in phase {phase}: ")) && verdict.contains(&format!("culprit: {culprit}")), "{verdict}");
+    failure.message.clone()
+}
+
+#[test]
+fn a_healthy_lab_passes_a_recreate_cycle_and_the_read_only_checks_with_the_read_only_identity() {
+    let lab = lab(&[]);
+    let env = lab.env();
+    let mut ledger = Ledger::for_env(env);
+    let mut terminal = Terminal::new(std::io::stderr());
+    let outcome = cycle::run(env, Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut ledger));
+    assert!(outcome.passed(), "{outcome}");
+    assert_eq!(outcome.artifacts, None, "a passing cycle keeps no artifacts");
+
+    let records = evidence::read(&env.evidence.ledger).unwrap();
+    assert_eq!(ledger.finish().unwrap(), records, "the record appended is the one on disk");
+    let [record] = records.as_slice() else { panic!("one cycle, one record: {records:?}") };
+    assert_eq!(record.verdict, Verdict::Passed);
+    let phases: Vec<&str> = record.phases.iter().map(|p| p.phase.as_str()).collect();
+    assert_eq!(phases, ["destroy", "apply", "kubernetes-api", "talos-health", "argocd", "logs", "commands"]);
+    assert!(record.phases.iter().all(|p| p.ok && p.ms <= p.budget_ms), "{:?}", record.phases);
+    assert_eq!(record.total_ms, record.phases.iter().map(|p| p.ms).sum::<u64>());
+    for tool in ["terraform", "talosctl", "talos", "kubernetes"] {
+        assert!(record.tool_versions.contains_key(tool), "{tool} missing from {:?}", record.tool_versions);
+    }
+    let ledger_text = std::fs::read_to_string(&env.evidence.ledger).unwrap();
+    let token = std::fs::read_to_string(&env.kubeconfig).unwrap();
+    let token = token.lines().find_map(|l| l.trim().strip_prefix("token:")).unwrap().trim();
+    assert!(!ledger_text.contains(token), "no secret in the evidence");
+
+    // Without the admin kubeconfig, the read-only checks still pass: they use the read-only one.
+    std::fs::remove_file(&env.kubeconfig).unwrap();
+    for check in [Check::SystemAppsHealthy, Check::ArgocdBootstrappedWithoutManualIntervention, Check::TalosLogsClean] {
+        let outcome = run(env, check);
+        assert!(outcome.passed(), "{outcome}");
+    }
+    assert_eq!(evidence::read(&env.evidence.ledger).unwrap().len(), 1, "read-only checks record no cycle");
+}
+
+#[test]
+fn a_degraded_app_fails_the_cycle_in_phase_argocd_naming_it_with_its_artifacts() {
+    let lab = lab(&["app-degraded=traefik"]);
+    let outcome = run(lab.env(), Check::RecreateCycle);
+    let message = failed_in(&outcome, "argocd", "traefik");
+    assert!(message.starts_with("traefik has been Degraded for"), "{message}");
+    let artifacts = outcome.artifacts.clone().expect("a failed cycle keeps its artifacts");
+    assert!(outcome.to_string().contains(&format!("artifacts: {}", artifacts.display())));
+    let applications = std::fs::read_to_string(artifacts.join(cycle::artifacts::files::APPLICATIONS)).unwrap();
+    assert!(applications.contains("name: traefik") && applications.contains("Degraded"), "{applications}");
+    assert!(artifacts.join(cycle::artifacts::files::TERRAFORM).is_file());
+    assert!(std::fs::read_to_string(artifacts.join(cycle::artifacts::files::EVENTS)).is_ok());
+    assert_eq!(outcome.not_run, [vixens_ops::budget::Phase::Logs, vixens_ops::budget::Phase::Commands]);
+
+    let healthy = run(lab.env(), Check::SystemAppsHealthy);
+    failed_in(&healthy, "argocd", "traefik");
+}
+
+#[test]
+fn a_stuck_app_times_the_argocd_phase_out_naming_it() {
+    let lab = lab(&["app-stuck=keda"]);
+    let mut env = lab.env().clone();
+    env.budgets.phases.argocd = Duration::from_secs(8);
+    let outcome = run(&env, Check::RecreateCycle);
+    let message = failed_in(&outcome, "argocd", "keda");
+    assert!(message.starts_with("timed out after 8s with 14/15 system apps ready; not ready:"), "{message}");
+    assert!(message.contains("\n  keda: Progressing: "), "{message}");
+}
+
+#[test]
+fn a_manual_sync_fails_the_proof_of_no_manual_intervention_naming_the_app_and_the_user() {
+    let lab = lab(&["manual-sync=cert-manager"]);
+    let outcome = run(lab.env(), Check::RecreateCycle);
+    let message = failed_in(&outcome, "argocd", "cert-manager");
+    assert!(message.starts_with("Argo CD did not bootstrap by itself: "), "{message}");
+    assert!(message.contains("\n  cert-manager: synced by user `admin`"), "{message}");
+
+    let bootstrapped = run(lab.env(), Check::ArgocdBootstrappedWithoutManualIntervention);
+    failed_in(&bootstrapped, "argocd", "cert-manager");
+    let healthy = run(lab.env(), Check::SystemAppsHealthy);
+    assert!(healthy.passed(), "a manually synced app is still healthy: {healthy}");
+}
+
+#[test]
+fn an_error_in_the_talos_logs_fails_the_logs_phase_naming_node_source_and_line() {
+    let lab = lab(&["talos-error=lab-controlplane-2"]);
+    let outcome = run(lab.env(), Check::RecreateCycle);
+    let failure = outcome.first_failure().unwrap_or_else(|| panic!("the error line must be found:\n{outcome}"));
+    assert_eq!(failure.phase, "logs", "{outcome}");
+    assert!(failure.culprit.starts_with("lab-controlplane-2 (10.5.0.3): "), "{outcome}");
+    assert!(failure.message.contains("\n  10.5.0.3: "), "{}", failure.message);
+    assert!(!failure.message.contains("10.5.0.2: ") && !failure.message.contains("10.5.0.4: "), "only the faulty node: {}", failure.message);
+    let excerpts = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TALOS_LOGS)).unwrap();
+    assert!(excerpts.contains("== lab-controlplane-2 (10.5.0.3): ") && excerpts.contains("FLAGGED"), "{excerpts}");
+
+    let clean = run(lab.env(), Check::TalosLogsClean);
+    let message = failed_in(&clean, "logs", &failure.culprit);
+    assert_eq!(message, failure.message);
+}
+
+#[test]
+fn a_node_that_never_gets_ready_fails_talos_health_naming_it() {
+    let lab = lab(&["node-not-ready=lab-controlplane-3"]);
+    let mut env = lab.env().clone();
+    env.budgets.phases.talos_health = Duration::from_secs(6);
+    let outcome = run(&env, Check::RecreateCycle);
+    let message = failed_in(&outcome, "talos-health", "lab-controlplane-3 (10.5.0.4)");
+    assert!(message.contains("waiting for all k8s nodes to report ready: some nodes are not ready: [lab-controlplane-3]"), "{message}");
+    let health = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TALOS_HEALTH)).unwrap();
+    assert!(health.contains("discovered nodes: "), "{health}");
+}
+
+#[test]
+fn a_slow_bootstrap_overruns_a_small_recreate_budget_naming_the_slowest_phase() {
+    let lab = lab(&["slow-bootstrap=6"]);
+    let mut env = lab.env().clone();
+    env.budgets.recreate = Duration::from_secs(8);
+    let outcome = run(&env, Check::RecreateCycle);
+    let message = failed_in(&outcome, "budget", "phase argocd");
+    assert!(message.starts_with("recreate took ") && message.contains(", over its 8s budget; slowest phase argocd "), "{message}");
+    assert!(outcome.timings.phases().iter().all(|m| m.ok), "every phase passed on its own: {outcome}");
+}
+
+#[test]
+fn a_failed_apply_names_the_resource_and_terraforms_explanation() {
+    let lab = lab(&[]);
+    let mut env = lab.env().clone();
+    // The recreate's apply starts a lab that refuses to start.
+    env.terraform.vars.insert("faults".into(), "apply-fail".into());
+    let outcome = run(&env, Check::RecreateCycle);
+    let message = failed_in(&outcome, "apply", "terraform_data.lab");
+    assert!(message.contains("failed with exit code 1: local-exec provisioner error"), "{message}");
+    assert!(message.contains("fault `apply-fail` injected through VIXENS_LAB_FAULTS: the lab refuses to start"), "{message}");
+    let transcript = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TERRAFORM)).unwrap();
+    assert!(transcript.contains("$ terraform apply -auto-approve"), "{transcript}");
+}
+
+#[test]
+fn an_api_restart_does_not_fail_a_healthy_cycle() {
+    // A slower bootstrap keeps the Argo CD wait open when the API restarts, 3 s after the
+    // recreated lab came up: the restart lands inside the watch, not before it, even on a loaded
+    // machine.
+    let lab = lab(&["api-restart=3", "slow-bootstrap=6"]);
+    let mut argocd_lines = ArgocdLines::default();
+    let mut terminal = Terminal::new(std::io::stderr());
+    let outcome = cycle::run(lab.env(), Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut argocd_lines));
+    assert!(outcome.passed(), "{outcome}");
+    assert!(
+        argocd_lines.0.iter().any(|line| line.starts_with("watch interrupted, resuming after backoff")),
+        "the restart did not reach the Argo CD watch: {:?}",
+        argocd_lines.0
+    );
+}
+
+/// The Argo CD phase's progress lines.
+#[derive(Default)]
+struct ArgocdLines(Vec<String>);
+
+impl Reporter for ArgocdLines {
+    fn report(&mut self, event: &CycleEvent<'_>) {
+        if let CycleEvent::PhaseProgress { phase: Phase::Argocd, progress: Progress::Status(line), .. } = event {
+            self.0.push((*line).to_owned());
+        }
+    }
+}

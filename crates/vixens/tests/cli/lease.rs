@@ -1,0 +1,169 @@
+//! Nothing the harness starts outlives the run, even when the run is killed: a test session on a
+//! private lab runs in a child process under a stand-in nextest runner (`sh`), and the whole
+//! run is killed with SIGKILL once the lab is up. The session's janitor then tears the lab down;
+//! and when the janitor is killed too, `vixens lease reap` (what the next run's first session
+//! does) cleans up.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vixens_ops::binaries;
+use vixens_ops::lease::{self, Started};
+use vixens_ops::session::{Session, Use};
+
+/// Set for the child: the test below then plays the killed test instead of returning at once.
+const CHILD_VAR: &str = "VIXENS_TEST_SESSION_CHILD";
+
+fn lab_env() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/<crate> is two folders below the workspace")
+        .join("environments/lab/env.yaml")
+}
+
+/// The variables of a private lab in `work_dir`.
+fn vars(work_dir: &Path) -> Vec<(&'static str, String)> {
+    let lab = binaries::binaries().expect("the harness binaries build").vixens_lab;
+    vec![("VIXENS_WORK_DIR", work_dir.display().to_string()), ("VIXENS_LAB_BIN", lab.display().to_string()), ("VIXENS_LAB_FAULTS", String::new())]
+}
+
+/// The killed test: opens a recreate session on the lab its variables describe, then waits to
+/// be killed. Run only as the child of the tests below.
+#[test]
+#[ignore = "the child process of the kill tests below, which run it with --ignored"]
+fn a_session_that_is_killed() {
+    if std::env::var_os(CHILD_VAR).is_none() {
+        return;
+    }
+    let env = vixens_ops::env::Environment::load(lab_env()).expect("the lab loads with the parent's variables");
+    let session = Session::open(&env, "a session that is killed", Use::Recreate).expect("the lab comes up");
+    println!("up");
+    std::thread::sleep(Duration::from_secs(600));
+    drop(session);
+}
+
+/// A stand-in nextest run: `sh` (the runner) running this test binary's killed test.
+struct Run {
+    runner: Child,
+    work: tempfile::TempDir,
+}
+
+impl Run {
+    fn start() -> Self {
+        let work = tempfile::tempdir().unwrap();
+        let test = std::env::current_exe().unwrap();
+        let runner = Command::new("sh")
+            .args(["-c", r#""$0" --exact lease::a_session_that_is_killed --ignored --nocapture --test-threads 1 & wait"#])
+            .arg(&test)
+            .envs(vars(work.path()))
+            .env(CHILD_VAR, "1")
+            .env("NEXTEST_RUN_ID", "a-run-that-is-killed")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let run = Self { runner, work };
+        run.wait_until("the lab is up and its lease lists it", |run| {
+            run.lab_running() && run.record().is_some_and(|r| r.started.iter().any(|s| matches!(s, Started::Lab { .. })))
+        });
+        run
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.work.path().join("lab/state")
+    }
+
+    fn record(&self) -> Option<lease::Record> {
+        lease::read(&self.work.path().join("lab")).unwrap()
+    }
+
+    fn lab_running(&self) -> bool {
+        let lab = binaries::binaries().unwrap().vixens_lab;
+        Command::new(lab).arg("status").arg("--state-dir").arg(self.state_dir()).output().unwrap().status.code() == Some(0)
+    }
+
+    /// SIGKILL to the test process under the runner, then to the runner, as when a CI job is
+    /// cancelled.
+    fn kill(&mut self) {
+        let runner = self.runner.id();
+        let children = std::fs::read_to_string(format!("/proc/{runner}/task/{runner}/children")).unwrap();
+        for child in children.split_whitespace() {
+            kill(child.parse().unwrap());
+        }
+        self.runner.kill().unwrap();
+        self.runner.wait().unwrap();
+    }
+
+    #[track_caller]
+    fn wait_until(&self, what: &str, done: impl Fn(&Self) -> bool) {
+        let started = Instant::now();
+        while !done(self) {
+            assert!(started.elapsed() < Duration::from_secs(120), "{what}: not within 2 minutes; janitor log:\n{}", self.janitor_log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn janitor_log(&self) -> String {
+        std::fs::read_to_string(self.work.path().join("lab").join(lease::cleanup::JANITOR_LOG)).unwrap_or_default()
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.runner.kill();
+        let lab = binaries::binaries().unwrap().vixens_lab;
+        let _ = Command::new(lab).arg("down").arg("--state-dir").arg(self.state_dir()).output();
+    }
+}
+
+/// SIGKILL to the process `pid` (one this test started).
+fn kill(pid: u32) {
+    assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+}
+
+/// `vixens lease SUBCOMMAND` on the run's lab: exit code and stdout + stderr.
+fn vixens_lease(run: &Run, subcommand: &str) -> (i32, String) {
+    let vixens = binaries::binaries().unwrap().vixens;
+    let done = Command::new(vixens).args(["lease", subcommand]).arg(lab_env()).envs(vars(run.work.path())).output().unwrap();
+    (done.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr)))
+}
+
+#[test]
+fn when_a_run_is_killed_its_janitor_tears_the_lab_down() {
+    let mut run = Run::start();
+    let janitor = run.record().unwrap().janitor.expect("a janitor watches the run");
+    assert!(janitor.alive());
+    let (code, output) = vixens_lease(&run, "reap");
+    assert_eq!(code, 1, "a test that is still going keeps its lab: {output}");
+    assert!(output.contains(" is in use by pid ") && output.contains(" (a session that is killed, since "), "{output}");
+    run.kill();
+    run.wait_until("the janitor stops the lab and removes the lease", |run| !run.lab_running() && run.record().is_none());
+    let log = run.janitor_log();
+    assert!(log.contains("run a-run-that-is-killed is over: undid terraform apply of "), "{log}");
+}
+
+#[test]
+fn when_the_janitor_is_killed_too_the_next_reap_cleans_up() {
+    let mut run = Run::start();
+    let janitor = run.record().unwrap().janitor.expect("a janitor watches the run");
+    kill(janitor.pid);
+    run.kill();
+    assert!(run.lab_running(), "nobody has cleaned up yet");
+
+    let (code, shown) = vixens_lease(&run, "show");
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("  kept up for nextest run a-run-that-is-killed (runner pid ") && shown.contains(", over: stale)\n"), "{shown}");
+    assert!(shown.contains(&format!("  janitor pid {} (gone)\n", janitor.pid)), "{shown}");
+    assert!(shown.contains("  started: terraform apply of ") && shown.contains(", the lab in "), "{shown}");
+
+    let (code, reaped) = vixens_lease(&run, "reap");
+    assert_eq!(code, 0, "{reaped}");
+    assert!(reaped.starts_with("lab: undid terraform apply of "), "{reaped}");
+    assert!(reaped.contains("(left by pid ") && reaped.ends_with(", a session that is killed)\n"), "{reaped}");
+    assert!(!run.lab_running());
+    assert!(run.record().is_none());
+    assert_eq!(vixens_lease(&run, "reap"), (0, "lab: nothing to reap\n".to_owned()));
+}
