@@ -44,8 +44,8 @@ pub enum Section<T> {
 /// shape was reported as a problem, naming what was expected ([`ListItem::EXPECTED`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum List<T> {
-    /// A sequence, read.
-    Items(Located<Vec<T>>),
+    /// A sequence, read, each entry with its place.
+    Items(Located<Vec<Located<T>>>),
     /// Something else, already reported.
     NotAList,
 }
@@ -443,7 +443,8 @@ mod tests {
         assert_eq!(terraform.at.line, 3);
         assert_eq!(terraform.value.root.unwrap().at.line, 3);
         let Some(List::Items(nodes)) = top.nodes else { panic!("nodes is a list") };
-        assert!(matches!(&nodes.value[0].address.as_ref().unwrap().value, Value::Str(s) if s == "10.5.0.2"));
+        assert_eq!(nodes.value[0].at.line, 5);
+        assert!(matches!(&nodes.value[0].value.address.as_ref().unwrap().value, Value::Str(s) if s == "10.5.0.2"));
     }
 
     #[test]

@@ -297,7 +297,7 @@ impl EnvFile {
         let Some(List::Items(checks)) = &mut protected.value.inventory else { return };
         let entries = entry(root, "protected").and_then(|p| entry(p, "inventory"));
         let Some(Node { value: Value::Seq(nodes), .. }) = entries else { return };
-        for ((i, node), check) in nodes.iter().enumerate().zip(checks.value.iter_mut()) {
+        for ((i, node), check) in nodes.iter().enumerate().zip(checks.value.iter_mut().map(|c| &mut c.value)) {
             let path = format!("protected.inventory[{i}]");
             let kind = entry(node, "kind");
             *check = match kind.map(|k| &k.value) {

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod drivers;
-mod file;
+mod load;
 
 pub use vixens_config::error::{ConfigDiagnostic, EnvConfigError, Problem, ProblemKind};
 pub use vixens_config::resolve::{ResolveError, resolve, resolve_from};
@@ -140,7 +140,7 @@ pub struct ArgoCdConfig {
     /// The root app-of-apps (`vixens-app-of-apps`). Its own health is never taken as evidence.
     pub root_app: String,
     /// Which child Applications are system apps.
-    pub system_apps: SystemApps,
+    pub system_apps: vixens_kube::argocd::SystemAppRules,
     /// How long an app may stay Degraded before the wait fails fast.
     pub degraded_grace: Duration,
 }
@@ -288,6 +288,38 @@ pub fn missing_read_only_identity(env: &Environment) -> Option<String> {
     })
 }
 
+/// What the destroy guard needs of an environment: its name, its kind and its protected
+/// patterns, read from its env.yaml with only the variables those use. A protected environment
+/// is refused, and a plan checked, on a machine where the rest of the file's variables are not
+/// set (a pull-request check, a typo'd `vixens destroy prod`).
+#[derive(Debug, Clone)]
+pub struct Protection {
+    /// The environment's name.
+    pub name: String,
+    /// Disposable or protected.
+    pub kind: EnvKind,
+    /// Its protected resource types and addresses (`inventory` is empty: it needs the cluster).
+    pub protected: ProtectedConfig,
+}
+
+impl Protection {
+    /// Reads what the guard needs of the env.yaml at `path`, expanding `${VAR}` from `vars`.
+    ///
+    /// # Errors
+    /// Every problem of the file's structure (unknown keys, wrong shapes, not YAML), and every
+    /// problem of the name, the kind and the protected patterns (an unset variable they use, a
+    /// bad glob); problems elsewhere in the file are not looked for.
+    pub fn load(path: &Path, vars: &dyn VarSource) -> Result<Self, EnvConfigError> {
+        load::load_protection(path, vars)
+    }
+
+    /// True when the environment may never be destroyed.
+    #[must_use]
+    pub fn is_protected(&self) -> bool {
+        self.kind == EnvKind::Protected
+    }
+}
+
 impl Environment {
     /// Loads and validates `path`, expanding `${VAR}` from the process environment.
     ///
@@ -304,7 +336,7 @@ impl Environment {
     /// See [`Environment::load`].
     pub fn load_with(path: impl AsRef<Path>, vars: &dyn VarSource) -> Result<Self, EnvConfigError> {
         let recording = vixens_config::vars::Recording::new(vars);
-        let mut env = file::load(path.as_ref(), &recording)?;
+        let mut env = load::load(path.as_ref(), &recording)?;
         env.vars = recording.into_seen();
         Ok(env)
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use vixens_drivers::terraform::Plan;
 use vixens_ops::destroy::{Verdict, guard};
-use vixens_ops::env::{self, Environment, ProcessVars};
+use vixens_ops::env::{self, ProcessVars, Protection};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// Checks one plan file, prints its verdict, returns its exit code.
-fn check(environment: &Environment, path: &Path) -> u8 {
+fn check(environment: &Protection, path: &Path) -> u8 {
     let shown = path.display();
     let plan = match std::fs::read_to_string(path) {
         Ok(text) => Plan::parse(&text).map_err(|e| e.to_string()),
@@ -85,14 +85,14 @@ fn check(environment: &Environment, path: &Path) -> u8 {
 }
 
 /// The environment, for its protections only: variables the rest of env.yaml needs may be
-/// unset (see [`guard::load`]).
-fn load(name_or_path: &str) -> Result<Environment, ExitCode> {
+/// unset (see [`Protection::load`]).
+fn load(name_or_path: &str) -> Result<Protection, ExitCode> {
     let file = env::resolve(name_or_path).map_err(|e| {
         eprintln!("{:?}", miette::Report::new(e));
         ExitCode::from(ERROR)
     })?;
-    match guard::load(&file, &ProcessVars) {
-        Ok(judged) => Ok(judged.environment),
+    match Protection::load(&file, &ProcessVars) {
+        Ok(protection) => Ok(protection),
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
             Err(ExitCode::from(ERROR))

@@ -4,12 +4,13 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vixens_drivers::process::Stream;
-use vixens_ops::destroy::guard::{self, Judged};
+use vixens_ops::destroy::guard;
 use vixens_ops::destroy::{self, Confirmation, Event, Interrupt, Options, Outcome, Verdict, exit};
-use vixens_ops::env::{self, Environment, ProcessVars};
+use vixens_ops::env::{self, EnvConfigError, Environment, ProcessVars, Protection};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -50,22 +51,25 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let judged = match load(&args.env) {
-        Ok(judged) => judged,
+    let file = match resolve(&args.env) {
+        Ok(file) => file,
         Err(code) => return code,
     };
-    let name = judged.environment.name.clone();
     // Refused before any prompt, and even on a machine not set up for it: there is nothing to
     // confirm.
-    if let Verdict::Refused(refusal) = guard::check_environment(&judged.environment) {
+    let protection = match Protection::load(&file, &ProcessVars) {
+        Ok(protection) => protection,
+        Err(e) => return unusable(&e),
+    };
+    let name = protection.name;
+    if let Verdict::Refused(refusal) = guard::check_environment(&name, protection.kind) {
         eprintln!("vixens destroy {name}: refused: {refusal}\nnothing was changed");
         return ExitCode::from(exit::REFUSED);
     }
-    if let Some(unset) = judged.unset {
-        eprintln!("{:?}", miette::Report::new(unset.to_diagnostic()));
-        return ExitCode::from(exit::ERROR);
-    }
-    let environment = judged.environment;
+    let environment = match Environment::load(&file) {
+        Ok(environment) => environment,
+        Err(e) => return unusable(&e),
+    };
     // Asked before the signal handlers exist: Ctrl-C at the prompt simply ends vixens.
     let mut options = Options::new(confirmation(&environment, args.confirm));
     if let Err(e) = on_signals(&options.interrupt) {
@@ -87,15 +91,17 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn load(name_or_path: &str) -> Result<Judged, ExitCode> {
-    let file = env::resolve(name_or_path).map_err(|e| {
+fn resolve(name_or_path: &str) -> Result<PathBuf, ExitCode> {
+    env::resolve(name_or_path).map_err(|e| {
         eprintln!("{:?}", miette::Report::new(e));
         ExitCode::from(exit::ERROR)
-    })?;
-    guard::load(&file, &ProcessVars).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
-        ExitCode::from(exit::ERROR)
     })
+}
+
+/// An env.yaml that cannot be used, rendered with its every problem.
+fn unusable(error: &EnvConfigError) -> ExitCode {
+    eprintln!("{:?}", miette::Report::new(error.to_diagnostic()));
+    ExitCode::from(exit::ERROR)
 }
 
 /// `--confirm` wherever given; else the prompt on a terminal; else `VIXENS_CONFIRM_DESTROY`.

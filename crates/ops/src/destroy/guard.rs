@@ -17,13 +17,11 @@
 //! instance key: `synology_lun.data["a"]` protects that one instance. A plan that stopped on an
 //! error is refused too: it may not list every change.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 
 use globset::{Glob, GlobMatcher};
 
-use crate::env::{EnvConfigError, Environment, ProblemKind, ProtectedConfig, VarSource};
+use crate::env::{EnvKind, ProtectedConfig};
 use vixens_drivers::terraform::{Plan, ResourceChange};
 
 /// What the guard (or the confirmation) decided.
@@ -160,56 +158,13 @@ impl fmt::Display for Rule {
     }
 }
 
-/// An environment loaded for the guard alone, which reads only its name, its kind and its
-/// protected patterns.
-#[derive(Debug, Clone)]
-pub struct Judged {
-    /// The environment; when [`Judged::unset`] is set, unset variables hold placeholders.
-    pub environment: Environment,
-    /// When some variables are unset: the error a full load gives. The environment is then good
-    /// for the guard (refusing a protected environment, checking a plan) and for nothing else.
-    pub unset: Option<EnvConfigError>,
-}
-
-/// Loads `path` for the guard: when the only problems are unset variables that neither the
-/// name, the kind nor the protected patterns use, they are filled with placeholders, so that a
-/// protected environment is refused, and a plan checked, on a machine not set up for it (a
-/// pull-request check, a typo'd `vixens destroy prod`).
-///
-/// # Errors
-/// Any other problem, or an unset variable that the guard needs.
-pub fn load(path: &Path, vars: &dyn VarSource) -> Result<Judged, EnvConfigError> {
-    let error = match Environment::load_with(path, vars) {
-        Ok(environment) => return Ok(Judged { environment, unset: None }),
-        Err(error) => error,
-    };
-    let guard_needs = |key: &str| ["name", "kind", "protected.resource-types", "protected.addresses"].iter().any(|k| key.starts_with(k));
-    let only_unset_elsewhere = error.problems.iter().all(|p| matches!(&p.kind, ProblemKind::MissingVariable { key, .. } if !guard_needs(key)));
-    if !only_unset_elsewhere {
-        return Err(error);
-    }
-    let placeholders: BTreeMap<String, String> = error.missing_variables().iter().map(|n| ((*n).to_owned(), format!("/unset/{n}"))).collect();
-    let environment = Environment::load_with(path, &WithPlaceholders { vars, placeholders })?;
-    Ok(Judged { environment, unset: Some(error) })
-}
-
-/// `vars`, with placeholders for the variables it lacks.
-struct WithPlaceholders<'a> {
-    vars: &'a dyn VarSource,
-    placeholders: BTreeMap<String, String>,
-}
-
-impl VarSource for WithPlaceholders<'_> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.vars.var(name).or_else(|| self.placeholders.get(name).cloned())
-    }
-}
-
-/// Refuses a protected environment, before anything else is looked at.
+/// Refuses a protected environment, before anything else is looked at. `name` and `kind` come
+/// from its env.yaml ([`Protection::load`](crate::env::Protection::load) reads them on a machine
+/// where the rest of the file's variables are not set).
 #[must_use]
-pub fn check_environment(env: &Environment) -> Verdict {
-    if env.is_protected() {
-        return Verdict::refused(Reason::ProtectedEnvironment { environment: env.name.clone() });
+pub fn check_environment(name: &str, kind: EnvKind) -> Verdict {
+    if kind == EnvKind::Protected {
+        return Verdict::refused(Reason::ProtectedEnvironment { environment: name.to_owned() });
     }
     Verdict::Allowed
 }
@@ -292,7 +247,10 @@ fn names_of(change: &ResourceChange) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::env::{Environment, Protection};
 
     fn protected(types: &[&str], addresses: &[&str]) -> ProtectedConfig {
         ProtectedConfig {
@@ -411,26 +369,25 @@ mod tests {
     #[test]
     fn a_protected_environment_is_refused_on_a_machine_not_set_up_for_it() {
         let dir = tempfile::tempdir().unwrap();
-        let judged = load(&env_yaml(dir.path(), "protected", "'module.storage.*'"), &BTreeMap::new()).unwrap();
-        assert_eq!(judged.unset.as_ref().map(EnvConfigError::missing_variables), Some(vec!["NOT_SET_REPO", "NOT_SET_SECRETS"]));
-        let Verdict::Refused(refusal) = check_environment(&judged.environment) else { panic!("refused") };
+        let path = env_yaml(dir.path(), "protected", "'module.storage.*'");
+        let full = Environment::load_with(&path, &BTreeMap::<String, String>::new()).unwrap_err();
+        assert_eq!(full.missing_variables(), ["NOT_SET_REPO", "NOT_SET_SECRETS"]);
+        let protection = Protection::load(&path, &BTreeMap::<String, String>::new()).unwrap();
+        let Verdict::Refused(refusal) = check_environment(&protection.name, protection.kind) else { panic!("refused") };
         assert_eq!(
             refusal.to_string(),
             "`prod` is a protected environment (kind: protected in its env.yaml): it is never destroyed, whatever the flags"
         );
-        assert_eq!(judged.environment.protected.addresses, ["module.storage.*"]);
+        assert_eq!(protection.protected.addresses, ["module.storage.*"]);
     }
 
     #[test]
     fn an_unset_variable_in_a_protection_is_not_papered_over() {
         let dir = tempfile::tempdir().unwrap();
-        let err = load(&env_yaml(dir.path(), "disposable", "'${NOT_SET_PATTERN}'"), &BTreeMap::new()).unwrap_err();
-        assert!(err.missing_variables().contains(&"NOT_SET_PATTERN"), "{err}");
-        let dir = tempfile::tempdir().unwrap();
-        let vars = BTreeMap::from([("NOT_SET_REPO".to_owned(), ".".to_owned()), ("NOT_SET_SECRETS".to_owned(), ".".to_owned())]);
-        let judged = load(&env_yaml(dir.path(), "disposable", ""), &vars).unwrap();
-        assert!(judged.unset.is_none());
-        assert!(check_environment(&judged.environment).is_allowed());
+        let err = Protection::load(&env_yaml(dir.path(), "disposable", "'${NOT_SET_PATTERN}'"), &BTreeMap::<String, String>::new()).unwrap_err();
+        assert_eq!(err.missing_variables(), ["NOT_SET_PATTERN"], "{err}");
+        let protection = Protection::load(&env_yaml(dir.path(), "disposable", ""), &BTreeMap::<String, String>::new()).unwrap();
+        assert!(check_environment(&protection.name, protection.kind).is_allowed());
     }
 
     #[test]

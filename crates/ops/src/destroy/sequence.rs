@@ -121,7 +121,7 @@ pub struct Outcome {
 /// See [`Error`]: a refusal, a failed backup, terraform failing, an interruption, lost protected
 /// storage. [`Error::nothing_destroyed`] says whether anything may have been destroyed.
 pub fn run(env: &Environment, options: &Options, on_event: impl FnMut(Event<'_>)) -> Result<Outcome, Error> {
-    guard::check_environment(env).into_result().map_err(Error::Refused)?;
+    guard::check_environment(&env.name, env.kind).into_result().map_err(Error::Refused)?;
     options.confirmation.judge(&env.name).into_result().map_err(Error::Refused)?;
     Sequence::new(env, options, on_event).run()
 }

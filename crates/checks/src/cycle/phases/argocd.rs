@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use crate::cycle::Progress;
 use vixens_kube::Cluster;
-use vixens_kube::argocd::{self, Converged, SystemAppRules};
+use vixens_kube::argocd::{self, Converged};
 use vixens_kube::wait::{self, WaitConfig, WaitEvent};
 use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
@@ -35,12 +35,11 @@ pub(crate) async fn converge(
     intervention: Intervention,
     on_progress: OnProgress<'_>,
 ) -> Result<Converged, Failure> {
-    let rules =
-        SystemAppRules::new(&env.argocd.root_app, &env.argocd.system_apps).map_err(|e| Phase::Argocd.failure("argocd.system-apps", e.to_string()))?;
+    let rules = &env.argocd.system_apps;
     let config =
         WaitConfig::default().timeout(env.budgets.phases.argocd).failing_grace(env.argocd.degraded_grace).progress_interval(progress_interval);
     let on_event = |event: WaitEvent| on_progress(Progress::Status(&describe(&event)));
-    let converged = argocd::wait_converged(cluster, &env.argocd.namespace, &rules, &config, on_event).await.map_err(|e| wait_failure(&e))?;
+    let converged = argocd::wait_converged(cluster, &env.argocd.namespace, rules, &config, on_event).await.map_err(|e| wait_failure(&e))?;
     let since = match intervention {
         Intervention::Ignored => return Ok(converged),
         Intervention::Since(at) => at,

@@ -1,26 +1,29 @@
-//! Stage two of loading: the env.yaml schema, read from the [`yaml`](vixens_config::yaml) tree into an
-//! [`Environment`] while every problem is collected (unknown keys at any depth, wrong types,
-//! missing keys, bad durations, missing variables, bad globs and regexes).
-//!
-//! Each reader returns `Option`: `None` means "a problem was recorded here", and loading goes on
-//! so that the rest of the file is judged too. An [`Environment`] is returned only when no
-//! problem was recorded.
+//! Stage two of loading: the [`EnvFile`] model of stage one given its meaning. Variables are
+//! expanded, paths resolved against the env.yaml's folder, durations, numbers and choices read,
+//! budgets checked against each other, and the allow-list patterns, protected globs and the
+//! system-app selector compiled here, once, so that nothing downstream parses them again.
+//! Every problem is collected, each at its place: an [`Environment`] is returned only when the
+//! file has none, stage one's included.
 
 use std::collections::BTreeMap;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use miette::NamedSource;
+use vixens_config::de::{List, Section};
+use vixens_config::error::{EnvConfigError, ProblemKind, Problems};
+use vixens_config::file::{
+    AllowFile, ArgoCdFile, BudgetsFile, CommandsFile, EnvFile, EvidenceFile, InventoryFile, NodeFile, ProtectedFile, Read, StateBackupFile,
+    TalosLogsFile, TerraformFile,
+};
+use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
+use vixens_config::yaml::{At, Node, Value};
+use vixens_kube::argocd::{SystemAppRules, SystemApps};
 
 use super::{
     AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
-    PhaseBudgets, ProtectedConfig, Provisioning, S3Credentials, StateBackupConfig, SystemApps, TalosLogsConfig,
+    PhaseBudgets, ProtectedConfig, Protection, Provisioning, S3Credentials, StateBackupConfig, TalosLogsConfig,
 };
-use vixens_config::error::{EnvConfigError, Problem, ProblemKind};
-use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
-use vixens_config::yaml::{self, At, Key, Node, Value};
 
 /// Resource types that hold data which must outlive any cluster: always protected.
 pub(crate) const DEFAULT_PROTECTED_TYPES: &[&str] = &[
@@ -36,158 +39,87 @@ pub(crate) const DEFAULT_PROTECTED_TYPES: &[&str] = &[
 /// The Talos services scanned by default besides dmesg.
 const DEFAULT_LOG_SERVICES: &[&str] = &["machined", "apid", "etcd", "kubelet", "containerd"];
 
-const TOP: &[&str] = &[
-    "name",
-    "kind",
-    "description",
-    "infra-repo",
-    "work-dir",
-    "terraform",
-    "kubeconfig",
-    "kubeconfig-readonly",
-    "talosconfig",
-    "tools-path",
-    "nodes",
-    "argocd",
-    "budgets",
-    "cycles-required",
-    "talos-logs",
-    "protected",
-    "state-backup",
-    "evidence",
-    "commands",
-    "provisioning",
-];
-const TERRAFORM: &[&str] = &["binary", "root", "data-dir", "vars", "backend-config", "env"];
-const NODE: &[&str] = &["name", "address", "role"];
-const ARGOCD: &[&str] = &["namespace", "root-app", "system-apps", "degraded-grace"];
-const SYSTEM_APPS: &[&str] = &["names", "selector", "max-sync-wave"];
-const BUDGETS: &[&str] = &["recreate", "phases"];
-const PHASES: &[&str] = &["destroy", "apply", "kubernetes-api", "talos-health", "argocd", "logs"];
-const TALOS_LOGS: &[&str] = &["services", "allow"];
-const ALLOW: &[&str] = &["pattern", "reason"];
-const PROTECTED: &[&str] = &["resource-types", "addresses", "inventory"];
-const INVENTORY_S3: &[&str] = &["kind", "name", "endpoint", "bucket", "access-key", "secret-key", "region"];
-const INVENTORY_COMMAND: &[&str] = &["kind", "name", "run"];
-const STATE_BACKUP: &[&str] = &["dir", "keep"];
-const EVIDENCE: &[&str] = &["ledger", "artifacts"];
-const COMMANDS: &[&str] = &["doc", "values", "timeout"];
-const PROVISIONING: &[&str] = &["env"];
-
 const A_STRING: &str = "a string";
 const A_PATH: &str = "a path (absolute, or relative to the env.yaml's folder)";
 const A_DURATION: &str = "a duration such as 30m, 90s or 1h 30m";
 
-pub(super) fn load(path: &Path, vars: &dyn VarSource) -> Result<Environment, EnvConfigError> {
-    let text: Arc<str> = match std::fs::read_to_string(path) {
-        Ok(text) => text.into(),
-        Err(e) => {
-            let mut r = Reader::new(path, Arc::from(""), vars);
-            r.report(At { line: 1, column: 1, offset: 0, len: 0 }, ProblemKind::Unreadable(e.to_string()));
-            return Err(r.into_error());
+/// What the destroy guard reads of an env.yaml, and nothing more: see [`Protection`].
+pub(super) fn load_protection(path: &Path, vars: &dyn VarSource) -> Result<Protection, EnvConfigError> {
+    let read = EnvFile::read(path);
+    let mut r = Reader::new(read.problems.clone(), vars);
+    let top = Parent { path: "", at: read.at, valid: read.is_mapping };
+    let name = r.required(top, "name", read.file.name.as_ref(), "the environment's name (lab, dev, prod)").and_then(|n| r.string("name", n));
+    let kind = r.kind(top, &read.file);
+    let empty = ProtectedFile::default();
+    let (p, _) = section(top, "protected", &read.file.protected, &empty);
+    let (resource_types, addresses) = r.protected_patterns(p);
+    match (name, kind, resource_types, addresses) {
+        (Some(name), Some(kind), Some(resource_types), Some(addresses)) if r.problems.is_empty() => {
+            Ok(Protection { name, kind, protected: ProtectedConfig { resource_types, addresses, inventory: Vec::new() } })
         }
-    };
-    let mut r = Reader::new(path, text.clone(), vars);
-    let env = match yaml::parse(&text) {
-        Ok(root) => r.environment(&root),
-        Err(e) => {
-            r.report(e.at, ProblemKind::Syntax(e.message));
-            None
-        }
-    };
-    match env {
-        Some(env) if r.problems.is_empty() => Ok(env),
-        _ => Err(r.into_error()),
+        _ => Err(r.problems.into_error()),
     }
 }
 
-/// Reads the tree and collects problems.
-struct Reader<'a> {
-    path: PathBuf,
-    dir: PathBuf,
-    source: NamedSource<Arc<str>>,
-    scope: Scope<'a>,
-    problems: Vec<Problem>,
+pub(super) fn load(path: &Path, vars: &dyn VarSource) -> Result<Environment, EnvConfigError> {
+    let read = EnvFile::read(path);
+    let mut r = Reader::new(read.problems.clone(), vars);
+    let env = if read.is_mapping { r.environment(&read) } else { None };
+    match env {
+        Some(env) if r.problems.is_empty() => Ok(env),
+        _ => Err(r.problems.into_error()),
+    }
 }
 
-/// One mapping of the file, its unknown keys already reported.
-struct Table<'n> {
-    path: String,
+/// Reads the model and collects problems.
+struct Reader<'a> {
+    dir: PathBuf,
+    scope: Scope<'a>,
+    problems: Problems,
+}
+
+/// Where a mapping of the file is written, and whether it was one: missing keys of a section
+/// that is not a mapping are not reported on top of that.
+#[derive(Clone, Copy)]
+struct Parent<'p> {
+    path: &'p str,
     at: At,
-    entries: Vec<(&'n Key, &'n Node)>,
-    /// False when the node was not a mapping (already reported): missing keys are not reported
-    /// on top of that.
     valid: bool,
 }
 
-impl<'n> Table<'n> {
+impl Parent<'_> {
     fn key(&self, key: &str) -> String {
         if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
     }
+}
 
-    /// The value of `key`; an explicit null counts as absent.
-    fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| *v).filter(|v| !matches!(v.value, Value::Null))
-    }
-
-    fn required(&self, r: &mut Reader<'_>, key: &str, expected: &'static str) -> Option<&'n Node> {
-        let value = self.get(key);
-        if value.is_none() && self.valid {
-            r.report(self.at, ProblemKind::MissingKey { key: self.key(key), expected });
-        }
-        value
+/// A section's model: its fields (all absent when the section is), and where it is.
+fn section<'f, T: Default>(parent: Parent<'_>, path: &'f str, section: &'f Option<Section<T>>, empty: &'f T) -> (&'f T, Parent<'f>) {
+    match section {
+        Some(Section::Mapping(located)) => (&located.value, Parent { path, at: located.at, valid: true }),
+        Some(Section::NotAMapping) => (empty, Parent { path, at: parent.at, valid: false }),
+        None => (empty, Parent { path, at: parent.at, valid: true }),
     }
 }
 
 impl<'a> Reader<'a> {
-    fn new(path: &Path, text: Arc<str>, vars: &'a dyn VarSource) -> Self {
-        let dir = clean(path.parent().unwrap_or(Path::new(".")));
+    fn new(problems: Problems, vars: &'a dyn VarSource) -> Self {
+        let dir = clean(problems.path().parent().unwrap_or(Path::new(".")));
         let mut builtins = BTreeMap::new();
         builtins.insert("ENV_DIR", dir.display().to_string());
-        Self {
-            path: path.to_owned(),
-            dir,
-            source: NamedSource::new(path.display().to_string(), text),
-            scope: Scope { builtins, vars },
-            problems: Vec::new(),
-        }
-    }
-
-    fn into_error(mut self) -> EnvConfigError {
-        self.problems.sort_by_key(|p| (p.line, p.column));
-        EnvConfigError { path: self.path, problems: self.problems }
+        Self { dir, scope: Scope { builtins, vars }, problems }
     }
 
     fn report(&mut self, at: At, kind: ProblemKind) {
-        self.problems.push(Problem { line: at.line, column: at.column, span: (at.offset, at.len).into(), kind, source: self.source.clone() });
+        self.problems.report(at, kind);
     }
 
-    fn table<'n>(&mut self, path: &str, node: &'n Node, known: &'static [&'static str]) -> Table<'n> {
-        let entries: Vec<(&Key, &Node)> = match &node.value {
-            Value::Map(entries) => entries.iter().map(|(k, v)| (k, v)).collect(),
-            Value::Null => Vec::new(),
-            other => {
-                self.report(node.at, ProblemKind::WrongType { key: display_key(path), expected: "a mapping".into(), found: other.kind() });
-                return Table { path: path.to_owned(), at: node.at, entries: Vec::new(), valid: false };
-            }
-        };
-        let table = Table { path: path.to_owned(), at: node.at, entries, valid: true };
-        for (key, _) in &table.entries {
-            if !known.contains(&key.name.as_str()) {
-                let suggestion =
-                    known.iter().copied().min_by_key(|k| strsim::levenshtein(k, &key.name)).filter(|k| strsim::levenshtein(k, &key.name) <= 2);
-                self.report(key.at, ProblemKind::UnknownKey { key: table.key(&key.name), expected: known.to_vec(), suggestion });
-            }
+    /// `value`, or a missing-key problem at `parent` when it is absent.
+    fn required<'n>(&mut self, parent: Parent<'_>, key: &str, value: Option<&'n Node>, expected: &'static str) -> Option<&'n Node> {
+        if value.is_none() && parent.valid {
+            self.report(parent.at, ProblemKind::MissingKey { key: parent.key(key), expected });
         }
-        table
-    }
-
-    /// An optional section: its table, or an empty one.
-    fn section<'n>(&mut self, parent: &Table<'n>, key: &str, known: &'static [&'static str]) -> Table<'n> {
-        match parent.get(key) {
-            Some(node) => self.table(&parent.key(key), node, known),
-            None => Table { path: parent.key(key), at: parent.at, entries: Vec::new(), valid: true },
-        }
+        value
     }
 
     fn wrong_type(&mut self, key: &str, node: &Node, expected: &str) {
@@ -203,7 +135,7 @@ impl<'a> Reader<'a> {
     fn scalar(&mut self, key: &str, node: &Node, expected: &str) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            Value::Bool | Value::Int(_) | Value::Float => Some(self.source.inner()[node.at.offset..node.at.offset + node.at.len].to_owned()),
+            Value::Bool | Value::Int(_) | Value::Float => Some(self.problems.text()[node.at.offset..node.at.offset + node.at.len].to_owned()),
             _ => {
                 self.wrong_type(key, node, expected);
                 None
@@ -240,7 +172,7 @@ impl<'a> Reader<'a> {
 
     /// The place of `${name}` inside a scalar, so that the label points at the variable itself.
     fn reference_at(&self, node: &Node, name: &str) -> At {
-        let text = &self.source.inner()[node.at.offset..node.at.offset + node.at.len];
+        let text = &self.problems.text()[node.at.offset..node.at.offset + node.at.len];
         let needle = format!("${{{name}");
         match text.find(&needle) {
             Some(i) => {
@@ -330,20 +262,16 @@ impl<'a> Reader<'a> {
         found
     }
 
-    fn environment(&mut self, root: &Node) -> Option<Environment> {
-        let top = self.table("", root, TOP);
-        if !top.valid {
-            return None;
-        }
-        let name = top.required(self, "name", "the environment's name (lab, dev, prod)").and_then(|n| self.string("name", n));
+    fn environment(&mut self, read: &Read) -> Option<Environment> {
+        let file = &read.file;
+        let top = Parent { path: "", at: read.at, valid: true };
+        let name = self.required(top, "name", file.name.as_ref(), "the environment's name (lab, dev, prod)").and_then(|n| self.string("name", n));
         if let Some(name) = &name {
             self.scope.builtins.insert("ENV_NAME", name.clone());
         }
-        let kind = top
-            .required(self, "kind", "disposable or protected")
-            .and_then(|n| self.choice("kind", n, &[("disposable", EnvKind::Disposable), ("protected", EnvKind::Protected)]));
-        let infra_repo = top.required(self, "infra-repo", A_PATH).and_then(|n| self.path("infra-repo", n));
-        let work_dir = match top.get("work-dir") {
+        let kind = self.kind(top, file);
+        let infra_repo = self.required(top, "infra-repo", file.infra_repo.as_ref(), A_PATH).and_then(|n| self.path("infra-repo", n));
+        let work_dir = match &file.work_dir {
             Some(node) if self.scalar("work-dir", node, A_PATH).is_some_and(|s| s.contains("${WORK_DIR")) => {
                 self.bad_value("work-dir", node.at, "${WORK_DIR} is work-dir itself; expected a path built from other variables".into());
                 None
@@ -356,17 +284,17 @@ impl<'a> Reader<'a> {
         let infra_repo = infra_repo.unwrap_or_default();
         let name = name.unwrap_or_default();
 
-        let description = top.get("description").and_then(|n| self.string("description", n)).unwrap_or_default();
-        let terraform = top.required(self, "terraform", "the terraform root module and binary").and_then(|n| self.terraform(n));
-        let kubeconfig = top.required(self, "kubeconfig", A_PATH).and_then(|n| self.path("kubeconfig", n));
-        let kubeconfig_readonly = top.get("kubeconfig-readonly").and_then(|n| self.path("kubeconfig-readonly", n));
-        let talosconfig = top.required(self, "talosconfig", A_PATH).and_then(|n| self.path("talosconfig", n));
+        let description = file.description.as_ref().and_then(|n| self.string("description", n)).unwrap_or_default();
+        let terraform = self.terraform(top, &file.terraform);
+        let kubeconfig = self.required(top, "kubeconfig", file.kubeconfig.as_ref(), A_PATH).and_then(|n| self.path("kubeconfig", n));
+        let kubeconfig_readonly = file.kubeconfig_readonly.as_ref().and_then(|n| self.path("kubeconfig-readonly", n));
+        let talosconfig = self.required(top, "talosconfig", file.talosconfig.as_ref(), A_PATH).and_then(|n| self.path("talosconfig", n));
         let tools_path =
-            top.get("tools-path").and_then(|n| self.list("tools-path", n, "a list of folders", |r, k, n| r.path(k, n))).unwrap_or_default();
-        let nodes = top.required(self, "nodes", "the cluster's nodes (name, address, role)").and_then(|n| self.nodes(n));
-        let argocd = top.required(self, "argocd", "where Argo CD runs and which apps are system apps").and_then(|n| self.argocd(n));
-        let budgets = self.budgets(&top);
-        let cycles_required = top.get("cycles-required").map_or(NonZeroU32::new(5), |n| {
+            file.tools_path.as_ref().and_then(|n| self.list("tools-path", n, "a list of folders", |r, k, n| r.path(k, n))).unwrap_or_default();
+        let nodes = self.nodes(top, &file.nodes);
+        let argocd = self.argocd(top, &file.argocd);
+        let budgets = self.budgets(top, &file.budgets);
+        let cycles_required = file.cycles_required.as_ref().map_or(NonZeroU32::new(5), |n| {
             self.integer::<u32>("cycles-required", n, "a whole number of cycles").and_then(|c| {
                 let c = NonZeroU32::new(c);
                 if c.is_none() {
@@ -375,21 +303,24 @@ impl<'a> Reader<'a> {
                 c
             })
         });
-        let talos_logs = self.talos_logs(&top);
-        let protected = self.protected(&top);
-        let state_backup = self.state_backup(&top, &work_dir);
-        let evidence = self.evidence(&top, &work_dir, &name);
-        let commands = self.commands(&top, &infra_repo);
-        let provisioning = top.get("provisioning").map(|n| {
-            let t = self.table("provisioning", n, PROVISIONING);
-            Provisioning { env: t.get("env").and_then(|n| self.string_map("provisioning.env", n)).unwrap_or_default() }
-        });
+        let talos_logs = self.talos_logs(top, &file.talos_logs);
+        let protected = self.protected(top, &file.protected);
+        let state_backup = self.state_backup(top, &file.state_backup, &work_dir);
+        let evidence = self.evidence(top, &file.evidence, &work_dir, &name);
+        let commands = self.commands(top, &file.commands, &infra_repo);
+        let provisioning = match &file.provisioning {
+            Some(Section::Mapping(p)) => {
+                Some(Provisioning { env: p.value.env.as_ref().and_then(|n| self.string_map("provisioning.env", n)).unwrap_or_default() })
+            }
+            Some(Section::NotAMapping) => Some(Provisioning { env: BTreeMap::new() }),
+            None => None,
+        };
 
         Some(Environment {
             name,
             kind: kind?,
             description,
-            file: clean(&std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone())),
+            file: clean(&std::path::absolute(self.problems.path()).unwrap_or_else(|_| self.problems.path().to_owned())),
             infra_repo,
             work_dir,
             terraform: terraform?,
@@ -411,14 +342,29 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn terraform(&mut self, node: &Node) -> Option<vixens_drivers::terraform::Config> {
-        let t = self.table("terraform", node, TERRAFORM);
-        let binary = t.get("binary").map_or(Some("terraform".to_owned()), |n| self.string("terraform.binary", n));
-        let root = t.required(self, "root", "the root module folder (terraform -chdir)").and_then(|n| self.path("terraform.root", n));
-        let data_dir = optional(t.get("data-dir").map(|n| self.path("terraform.data-dir", n)));
-        let vars = t.get("vars").map_or(Some(BTreeMap::new()), |n| self.string_map("terraform.vars", n));
-        let backend_config = t.get("backend-config").map_or(Some(BTreeMap::new()), |n| self.string_map("terraform.backend-config", n));
-        let env = t.get("env").map_or(Some(BTreeMap::new()), |n| self.string_map("terraform.env", n));
+    /// `kind`: disposable or protected.
+    fn kind(&mut self, top: Parent<'_>, file: &EnvFile) -> Option<EnvKind> {
+        self.required(top, "kind", file.kind.as_ref(), "disposable or protected")
+            .and_then(|n| self.choice("kind", n, &[("disposable", EnvKind::Disposable), ("protected", EnvKind::Protected)]))
+    }
+
+    fn terraform(&mut self, top: Parent<'_>, section_file: &Option<Section<TerraformFile>>) -> Option<vixens_drivers::terraform::Config> {
+        if section_file.is_none() {
+            self.required(top, "terraform", None, "the terraform root module and binary");
+            return None;
+        }
+        let empty = TerraformFile::default();
+        let (t, at) = section(top, "terraform", section_file, &empty);
+        if !at.valid {
+            return None;
+        }
+        let binary = t.binary.as_ref().map_or(Some("terraform".to_owned()), |n| self.string("terraform.binary", n));
+        let root =
+            self.required(at, "root", t.root.as_ref(), "the root module folder (terraform -chdir)").and_then(|n| self.path("terraform.root", n));
+        let data_dir = optional(t.data_dir.as_ref().map(|n| self.path("terraform.data-dir", n)));
+        let vars = t.vars.as_ref().map_or(Some(BTreeMap::new()), |n| self.string_map("terraform.vars", n));
+        let backend_config = t.backend_config.as_ref().map_or(Some(BTreeMap::new()), |n| self.string_map("terraform.backend-config", n));
+        let env = t.env.as_ref().map_or(Some(BTreeMap::new()), |n| self.string_map("terraform.env", n));
         Some(vixens_drivers::terraform::Config {
             binary: binary?,
             root: root?,
@@ -429,87 +375,116 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn nodes(&mut self, node: &Node) -> Option<Vec<ClusterNode>> {
-        self.list("nodes", node, "a list of nodes", |r, key, n| {
-            let t = r.table(key, n, NODE);
-            let name = t.required(r, "name", "the node's hostname").and_then(|n| r.string(&t.key("name"), n));
-            let address = t.required(r, "address", "the address talosctl -n uses").and_then(|n| r.string(&t.key("address"), n));
-            let role = t
-                .required(r, "role", "controlplane or worker")
-                .and_then(|n| r.choice(&t.key("role"), n, &[("controlplane", NodeRole::Controlplane), ("worker", NodeRole::Worker)]));
-            Some(ClusterNode { name: name?, address: address?, role: role? })
-        })
+    fn nodes(&mut self, top: Parent<'_>, list: &Option<List<NodeFile>>) -> Option<Vec<ClusterNode>> {
+        let items = match list {
+            None => {
+                self.required(top, "nodes", None, "the cluster's nodes (name, address, role)");
+                return None;
+            }
+            Some(List::NotAList) => return None,
+            Some(List::Items(items)) => items,
+        };
+        let read: Vec<Option<ClusterNode>> =
+            items.value.iter().enumerate().map(|(i, node)| self.node(&format!("nodes[{i}]"), node.at, &node.value)).collect();
+        read.into_iter().collect()
     }
 
-    fn argocd(&mut self, node: &Node) -> Option<ArgoCdConfig> {
-        let t = self.table("argocd", node, ARGOCD);
-        let namespace = t.get("namespace").map_or(Some("argocd".into()), |n| self.string("argocd.namespace", n));
-        let root_app = t.get("root-app").map_or(Some("vixens-app-of-apps".into()), |n| self.string("argocd.root-app", n));
+    fn node(&mut self, path: &str, at: At, node: &NodeFile) -> Option<ClusterNode> {
+        let at = Parent { path, at, valid: true };
+        let name = self.required(at, "name", node.name.as_ref(), "the node's hostname").and_then(|n| self.string(&at.key("name"), n));
+        let address =
+            self.required(at, "address", node.address.as_ref(), "the address talosctl -n uses").and_then(|n| self.string(&at.key("address"), n));
+        let role = self
+            .required(at, "role", node.role.as_ref(), "controlplane or worker")
+            .and_then(|n| self.choice(&at.key("role"), n, &[("controlplane", NodeRole::Controlplane), ("worker", NodeRole::Worker)]));
+        Some(ClusterNode { name: name?, address: address?, role: role? })
+    }
+
+    fn argocd(&mut self, top: Parent<'_>, section_file: &Option<Section<ArgoCdFile>>) -> Option<ArgoCdConfig> {
+        if section_file.is_none() {
+            self.required(top, "argocd", None, "where Argo CD runs and which apps are system apps");
+            return None;
+        }
+        let empty = ArgoCdFile::default();
+        let (a, at) = section(top, "argocd", section_file, &empty);
+        if !at.valid {
+            return None;
+        }
+        let namespace = a.namespace.as_ref().map_or(Some("argocd".into()), |n| self.string("argocd.namespace", n));
+        let root_app = a.root_app.as_ref().map_or(Some("vixens-app-of-apps".into()), |n| self.string("argocd.root-app", n));
         // Argo CD's own retry backs off 5 s doubling up to 3 min: a Degraded app that stays so
         // for longer than one full backoff is not coming back by itself.
-        let degraded_grace = t.get("degraded-grace").map_or(Some(Duration::from_secs(180)), |n| self.duration("argocd.degraded-grace", n));
-        let system_apps = t.required(self, "system-apps", "names, selector and/or max-sync-wave").and_then(|n| {
-            let s = self.table("argocd.system-apps", n, SYSTEM_APPS);
-            let names = s.get("names").map_or(Some(Vec::new()), |n| self.strings("argocd.system-apps.names", n));
-            let selector = optional(s.get("selector").map(|n| self.selector("argocd.system-apps.selector", n)));
-            let max_sync_wave =
-                optional(s.get("max-sync-wave").map(|n| self.integer::<i32>("argocd.system-apps.max-sync-wave", n, "a sync wave (an integer)")));
-            let apps = SystemApps { names: names?, selector: selector?, max_sync_wave: max_sync_wave? };
-            if s.valid && apps.names.is_empty() && apps.selector.is_none() && apps.max_sync_wave.is_none() {
-                self.bad_value("argocd.system-apps", n.at, "defines no system app; expected names, selector or max-sync-wave".into());
-            }
-            Some(apps)
-        });
+        let degraded_grace = a.degraded_grace.as_ref().map_or(Some(Duration::from_secs(180)), |n| self.duration("argocd.degraded-grace", n));
+        let system_apps = self.system_apps(at, a, root_app.as_deref().unwrap_or_default());
         Some(ArgoCdConfig { namespace: namespace?, root_app: root_app?, system_apps: system_apps?, degraded_grace: degraded_grace? })
+    }
+
+    /// `argocd.system-apps`, compiled into the rules the Argo CD phase applies.
+    fn system_apps(&mut self, argocd: Parent<'_>, a: &ArgoCdFile, root_app: &str) -> Option<SystemAppRules> {
+        const PATH: &str = "argocd.system-apps";
+        let section_file = &a.system_apps;
+        if section_file.is_none() {
+            self.required(argocd, "system-apps", None, "names, selector and/or max-sync-wave");
+            return None;
+        }
+        let empty = Default::default();
+        let (s, at) = section(argocd, PATH, section_file, &empty);
+        if !at.valid {
+            return None;
+        }
+        let names = s.names.as_ref().map_or(Some(Vec::new()), |n| self.strings("argocd.system-apps.names", n));
+        let selector = optional(s.selector.as_ref().map(|n| self.selector("argocd.system-apps.selector", n)));
+        let max_sync_wave =
+            optional(s.max_sync_wave.as_ref().map(|n| self.integer::<i32>("argocd.system-apps.max-sync-wave", n, "a sync wave (an integer)")));
+        let apps = SystemApps { names: names?, selector: selector?, max_sync_wave: max_sync_wave? };
+        if apps.names.is_empty() && apps.selector.is_none() && apps.max_sync_wave.is_none() {
+            self.bad_value(PATH, at.at, "defines no system app; expected names, selector or max-sync-wave".into());
+            return None;
+        }
+        // The selector was parsed above with the same parser: compiling cannot fail.
+        SystemAppRules::new(root_app, &apps).ok()
     }
 
     /// A label selector in kubectl's syntax: `key=value`, `key!=value`, `key`, `!key`,
     /// `key in (a,b)`, `key notin (a,b)`, joined by commas.
     fn selector(&mut self, key: &str, node: &Node) -> Option<String> {
         let s = self.string(key, node)?;
-        let name = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?";
-        let requirement = format!(r"\s*(!?{name}|{name}\s*(=|==|!=)\s*({name})?|{name}\s+(in|notin)\s+\(\s*{name}?(\s*,\s*{name})*\s*\))\s*");
-        let full = regex::Regex::new(&format!("^{requirement}(,{requirement})*$")).expect("the selector grammar is a valid regex");
-        if full.is_match(&s) {
-            Some(s)
-        } else {
-            self.bad_value(key, node.at, format!("{s:?} is not a label selector; expected for example tier=system or app in (a,b)"));
-            None
+        match vixens_kube::argocd::parse_selector(&s) {
+            Ok(_) => Some(s),
+            Err(_) => {
+                self.bad_value(key, node.at, format!("{s:?} is not a label selector; expected for example tier=system or app in (a,b)"));
+                None
+            }
         }
     }
 
-    fn budgets(&mut self, top: &Table<'_>) -> Option<Budgets> {
-        let b = self.section(top, "budgets", BUDGETS);
-        let recreate = b.get("recreate").map_or(Some(Duration::from_secs(30 * 60)), |n| self.duration("budgets.recreate", n));
-        let p = self.section(&b, "phases", PHASES);
+    fn budgets(&mut self, top: Parent<'_>, section_file: &Option<Section<BudgetsFile>>) -> Option<Budgets> {
+        let empty = BudgetsFile::default();
+        let (b, at) = section(top, "budgets", section_file, &empty);
+        let recreate = b.recreate.as_ref().map_or(Some(Duration::from_secs(30 * 60)), |n| self.duration("budgets.recreate", n));
+        let empty_phases = Default::default();
+        let (p, _) = section(at, "budgets.phases", &b.phases, &empty_phases);
         let limit = recreate.unwrap_or(Duration::MAX);
-        let phase = |r: &mut Self, name: &str, default: Duration| match p.get(name) {
+        let phase = |r: &mut Self, name: &str, node: &Option<Node>, default: Duration| match node {
             Some(n) => {
-                let key = p.key(name);
+                let key = format!("budgets.phases.{name}");
                 let d = r.duration(&key, n)?;
                 if d > limit {
-                    r.bad_value(
-                        &key,
-                        n.at,
-                        format!(
-                            "{} does not fit in budgets.recreate ({}); expected at most that",
-                            humantime::format_duration(d),
-                            humantime::format_duration(limit)
-                        ),
-                    );
+                    let (d, limit) = (humantime::format_duration(d), humantime::format_duration(limit));
+                    r.bad_value(&key, n.at, format!("{d} does not fit in budgets.recreate ({limit}); expected at most that"));
                     return None;
                 }
                 Some(d)
             }
             None => Some(default.min(limit)),
         };
-        let destroy = phase(self, "destroy", Duration::from_secs(10 * 60));
-        let apply = phase(self, "apply", Duration::from_secs(15 * 60));
-        let kubernetes_api = phase(self, "kubernetes-api", Duration::from_secs(5 * 60));
+        let destroy = phase(self, "destroy", &p.destroy, Duration::from_secs(10 * 60));
+        let apply = phase(self, "apply", &p.apply, Duration::from_secs(15 * 60));
+        let kubernetes_api = phase(self, "kubernetes-api", &p.kubernetes_api, Duration::from_secs(5 * 60));
         // talosctl health's own --wait-timeout default.
-        let talos_health = phase(self, "talos-health", Duration::from_secs(20 * 60));
-        let argocd = phase(self, "argocd", Duration::from_secs(20 * 60));
-        let logs = phase(self, "logs", Duration::from_secs(2 * 60));
+        let talos_health = phase(self, "talos-health", &p.talos_health, Duration::from_secs(20 * 60));
+        let argocd = phase(self, "argocd", &p.argocd, Duration::from_secs(20 * 60));
+        let logs = phase(self, "logs", &p.logs, Duration::from_secs(2 * 60));
         let phases = PhaseBudgets {
             destroy: destroy?,
             apply: apply?,
@@ -521,92 +496,124 @@ impl<'a> Reader<'a> {
         Some(Budgets { recreate: recreate?, phases })
     }
 
-    fn talos_logs(&mut self, top: &Table<'_>) -> Option<TalosLogsConfig> {
-        let t = self.section(top, "talos-logs", TALOS_LOGS);
-        let services = match t.get("services") {
+    fn talos_logs(&mut self, top: Parent<'_>, section_file: &Option<Section<TalosLogsFile>>) -> Option<TalosLogsConfig> {
+        let empty = TalosLogsFile::default();
+        let (t, _) = section(top, "talos-logs", section_file, &empty);
+        let services = match &t.services {
             Some(n) => self.strings("talos-logs.services", n),
             None => Some(DEFAULT_LOG_SERVICES.iter().map(|s| (*s).to_owned()).collect()),
         };
-        let allow = t.get("allow").map_or(Some(Vec::new()), |n| {
-            self.list("talos-logs.allow", n, "a list of rules (pattern, reason)", |r, key, n| {
-                let a = r.table(key, n, ALLOW);
-                let pattern = a.required(r, "pattern", "a regular expression").and_then(|p| {
-                    let s = r.string(&a.key("pattern"), p)?;
-                    match regex::Regex::new(&s) {
-                        Ok(_) => Some((s, p.at.line)),
-                        Err(e) => {
-                            r.bad_value(&a.key("pattern"), p.at, format!("not a regular expression: {}", last_line(&e.to_string())));
-                            None
-                        }
-                    }
-                });
-                let reason = a.required(r, "reason", "why these lines are benign (reviewed)").and_then(|n| r.string(&a.key("reason"), n));
-                let (pattern, line) = pattern?;
-                Some(AllowRule { pattern, reason: reason?, origin: Origin { file: r.path.clone(), line } })
-            })
-        });
+        let allow = match &t.allow {
+            Some(List::Items(items)) => {
+                let read: Vec<Option<AllowRule>> = items
+                    .value
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rule)| self.allow_rule(&format!("talos-logs.allow[{i}]"), rule.at, &rule.value))
+                    .collect();
+                read.into_iter().collect()
+            }
+            Some(List::NotAList) => None,
+            None => Some(Vec::new()),
+        };
         Some(TalosLogsConfig { services: services?, allow: allow? })
     }
 
-    fn protected(&mut self, top: &Table<'_>) -> Option<ProtectedConfig> {
-        let p = self.section(top, "protected", PROTECTED);
-        let mut resource_types: Vec<String> = DEFAULT_PROTECTED_TYPES.iter().map(|s| (*s).to_owned()).collect();
-        let extra =
-            p.get("resource-types").map_or(Some(Vec::new()), |n| self.list("protected.resource-types", n, "a list of globs", |r, k, n| r.glob(k, n)));
-        let addresses =
-            p.get("addresses").map_or(Some(Vec::new()), |n| self.list("protected.addresses", n, "a list of globs", |r, k, n| r.glob(k, n)));
-        let inventory = p.get("inventory").map_or(Some(Vec::new()), |n| {
-            self.list("protected.inventory", n, "a list of checks (kind s3-bucket or command)", |r, key, n| r.inventory(key, n))
+    fn allow_rule(&mut self, path: &str, at: At, rule: &AllowFile) -> Option<AllowRule> {
+        let at = Parent { path, at, valid: true };
+        let pattern = self.required(at, "pattern", rule.pattern.as_ref(), "a regular expression").and_then(|p| {
+            let s = self.string(&at.key("pattern"), p)?;
+            match regex::Regex::new(&s) {
+                Ok(_) => Some((s, p.at.line)),
+                Err(e) => {
+                    self.bad_value(&at.key("pattern"), p.at, format!("not a regular expression: {}", last_line(&e.to_string())));
+                    None
+                }
+            }
         });
-        resource_types.extend(extra?);
-        Some(ProtectedConfig { resource_types, addresses: addresses?, inventory: inventory? })
+        let reason = self
+            .required(at, "reason", rule.reason.as_ref(), "why these lines are benign (reviewed)")
+            .and_then(|n| self.string(&at.key("reason"), n));
+        let (pattern, line) = pattern?;
+        Some(AllowRule { pattern, reason: reason?, origin: Origin { file: self.problems.path().to_owned(), line } })
     }
 
-    fn inventory(&mut self, key: &str, node: &Node) -> Option<InventoryCheck> {
-        #[derive(Clone, Copy)]
-        enum Kind {
-            S3,
-            Command,
-        }
-        let kind = match &node.value {
-            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == "kind").map(|(_, v)| v),
-            _ => None,
+    fn protected(&mut self, top: Parent<'_>, section_file: &Option<Section<ProtectedFile>>) -> Option<ProtectedConfig> {
+        let empty = ProtectedFile::default();
+        let (p, _) = section(top, "protected", section_file, &empty);
+        let (resource_types, addresses) = self.protected_patterns(p);
+        let inventory = match &p.inventory {
+            Some(List::Items(items)) => {
+                let read: Vec<Option<InventoryCheck>> =
+                    items.value.iter().enumerate().map(|(i, check)| self.inventory(&format!("protected.inventory[{i}]"), &check.value)).collect();
+                read.into_iter().collect()
+            }
+            Some(List::NotAList) => None,
+            None => Some(Vec::new()),
         };
-        let Some(kind_node) = kind else {
-            // Not a mapping, or no kind: judge it against the union of both shapes.
-            let t = self.table(key, node, INVENTORY_S3);
-            t.required(self, "kind", "s3-bucket or command");
-            return None;
-        };
-        let kind = self.choice(&format!("{key}.kind"), kind_node, &[("s3-bucket", Kind::S3), ("command", Kind::Command)])?;
-        match kind {
-            Kind::S3 => {
-                let t = self.table(key, node, INVENTORY_S3);
-                let name = t.required(self, "name", "a name for messages").and_then(|n| self.string(&t.key("name"), n));
-                let endpoint = t.required(self, "endpoint", "the S3 endpoint URL").and_then(|n| self.string(&t.key("endpoint"), n));
-                let bucket = t.required(self, "bucket", "the bucket's name").and_then(|n| self.string(&t.key("bucket"), n));
-                let credentials = self.s3_credentials(&t, node);
+        Some(ProtectedConfig { resource_types: resource_types?, addresses: addresses?, inventory: inventory? })
+    }
+
+    /// `protected.resource-types` (after the built-in defaults) and `protected.addresses`: what
+    /// the destroy guard reads, and all it reads besides the name and kind.
+    fn protected_patterns(&mut self, p: &ProtectedFile) -> (Option<Vec<String>>, Option<Vec<String>>) {
+        let mut resource_types: Vec<String> = DEFAULT_PROTECTED_TYPES.iter().map(|s| (*s).to_owned()).collect();
+        let extra = p
+            .resource_types
+            .as_ref()
+            .map_or(Some(Vec::new()), |n| self.list("protected.resource-types", n, "a list of globs", |r, k, n| r.glob(k, n)));
+        let addresses =
+            p.addresses.as_ref().map_or(Some(Vec::new()), |n| self.list("protected.addresses", n, "a list of globs", |r, k, n| r.glob(k, n)));
+        let resource_types = extra.map(|extra| {
+            resource_types.extend(extra);
+            resource_types
+        });
+        (resource_types, addresses)
+    }
+
+    fn inventory(&mut self, path: &str, check: &InventoryFile) -> Option<InventoryCheck> {
+        match check {
+            InventoryFile::S3Bucket(s3) => {
+                let at = Parent { path, at: s3.at, valid: true };
+                let s3 = &s3.value;
+                self.choice(&at.key("kind"), s3.kind.as_ref()?, &[("s3-bucket", ())])?;
+                let name = self.required(at, "name", s3.name.as_ref(), "a name for messages").and_then(|n| self.string(&at.key("name"), n));
+                let endpoint =
+                    self.required(at, "endpoint", s3.endpoint.as_ref(), "the S3 endpoint URL").and_then(|n| self.string(&at.key("endpoint"), n));
+                let bucket = self.required(at, "bucket", s3.bucket.as_ref(), "the bucket's name").and_then(|n| self.string(&at.key("bucket"), n));
+                let credentials = self.s3_credentials(at, s3);
                 Some(InventoryCheck::S3Bucket { name: name?, endpoint: endpoint?, bucket: bucket?, credentials })
             }
-            Kind::Command => {
-                let t = self.table(key, node, INVENTORY_COMMAND);
-                let name = t.required(self, "name", "a name for messages").and_then(|n| self.string(&t.key("name"), n));
-                let run = t.required(self, "run", "a bash command listing one item per line").and_then(|n| self.string(&t.key("run"), n));
+            InventoryFile::Command(command) => {
+                let at = Parent { path, at: command.at, valid: true };
+                let c = &command.value;
+                let name = self.required(at, "name", c.name.as_ref(), "a name for messages").and_then(|n| self.string(&at.key("name"), n));
+                let run =
+                    self.required(at, "run", c.run.as_ref(), "a bash command listing one item per line").and_then(|n| self.string(&at.key("run"), n));
                 Some(InventoryCheck::Command { name: name?, run: run? })
+            }
+            InventoryFile::Unknown { at, kind: Some(kind), .. } => {
+                let _ = at;
+                self.choice(&format!("{path}.kind"), kind, &[("s3-bucket", ()), ("command", ())]);
+                None
+            }
+            InventoryFile::Unknown { at, kind: None, is_mapping } => {
+                self.required(Parent { path, at: *at, valid: *is_mapping }, "kind", None, "s3-bucket or command");
+                None
             }
         }
     }
 
     /// `access-key` and `secret-key` (both or neither) and `region` of an `s3-bucket` check.
-    fn s3_credentials(&mut self, t: &Table<'_>, node: &Node) -> Option<S3Credentials> {
-        let access_key = t.get("access-key").and_then(|n| self.string(&t.key("access-key"), n));
-        let secret_key = t.get("secret-key").and_then(|n| self.string(&t.key("secret-key"), n));
-        let region = t.get("region").map_or(Some("us-east-1".to_owned()), |n| self.string(&t.key("region"), n))?;
+    fn s3_credentials(&mut self, at: Parent<'_>, s3: &vixens_config::file::S3BucketFile) -> Option<S3Credentials> {
+        let access_key = s3.access_key.as_ref().and_then(|n| self.string(&at.key("access-key"), n));
+        let secret_key = s3.secret_key.as_ref().and_then(|n| self.string(&at.key("secret-key"), n));
+        let region = s3.region.as_ref().map_or(Some("us-east-1".to_owned()), |n| self.string(&at.key("region"), n))?;
         match (access_key, secret_key) {
             (Some(access_key), Some(secret_key)) => Some(S3Credentials { access_key, secret_key, region }),
             (None, None) => None,
             _ => {
-                self.bad_value(&t.path, node.at, "access-key and secret-key go together; expected both or neither".into());
+                self.bad_value(at.path, at.at, "access-key and secret-key go together; expected both or neither".into());
                 None
             }
         }
@@ -623,10 +630,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn state_backup(&mut self, top: &Table<'_>, work_dir: &Path) -> Option<StateBackupConfig> {
-        let s = self.section(top, "state-backup", STATE_BACKUP);
-        let dir = s.get("dir").map_or(Some(work_dir.join("state-backups")), |n| self.path("state-backup.dir", n));
-        let keep = s.get("keep").map_or(NonZeroUsize::new(10), |n| {
+    fn state_backup(&mut self, top: Parent<'_>, section_file: &Option<Section<StateBackupFile>>, work_dir: &Path) -> Option<StateBackupConfig> {
+        let empty = StateBackupFile::default();
+        let (s, _) = section(top, "state-backup", section_file, &empty);
+        let dir = s.dir.as_ref().map_or(Some(work_dir.join("state-backups")), |n| self.path("state-backup.dir", n));
+        let keep = s.keep.as_ref().map_or(NonZeroUsize::new(10), |n| {
             let keep = self.integer::<usize>("state-backup.keep", n, "a number of backups").map(NonZeroUsize::new)?;
             if keep.is_none() {
                 self.bad_value("state-backup.keep", n.at, "keeping 0 backups loses the state; expected at least 1".into());
@@ -636,18 +644,20 @@ impl<'a> Reader<'a> {
         Some(StateBackupConfig { dir: dir?, keep: keep? })
     }
 
-    fn evidence(&mut self, top: &Table<'_>, work_dir: &Path, name: &str) -> Option<EvidenceConfig> {
-        let e = self.section(top, "evidence", EVIDENCE);
-        let ledger = e.get("ledger").map_or(Some(work_dir.join(format!("evidence/{name}.jsonl"))), |n| self.path("evidence.ledger", n));
-        let artifacts = e.get("artifacts").map_or(Some(work_dir.join("artifacts")), |n| self.path("evidence.artifacts", n));
+    fn evidence(&mut self, top: Parent<'_>, section_file: &Option<Section<EvidenceFile>>, work_dir: &Path, name: &str) -> Option<EvidenceConfig> {
+        let empty = EvidenceFile::default();
+        let (e, _) = section(top, "evidence", section_file, &empty);
+        let ledger = e.ledger.as_ref().map_or(Some(work_dir.join(format!("evidence/{name}.jsonl"))), |n| self.path("evidence.ledger", n));
+        let artifacts = e.artifacts.as_ref().map_or(Some(work_dir.join("artifacts")), |n| self.path("evidence.artifacts", n));
         Some(EvidenceConfig { ledger: ledger?, artifacts: artifacts? })
     }
 
-    fn commands(&mut self, top: &Table<'_>, infra_repo: &Path) -> Option<CommandsConfig> {
-        let c = self.section(top, "commands", COMMANDS);
-        let doc = c.get("doc").map_or(Some(infra_repo.join("docs/commands.md")), |n| self.path("commands.doc", n));
-        let values = c.get("values").map_or(Some(BTreeMap::new()), |n| self.string_map("commands.values", n));
-        let timeout = c.get("timeout").map_or(Some(Duration::from_secs(60)), |n| self.duration("commands.timeout", n));
+    fn commands(&mut self, top: Parent<'_>, section_file: &Option<Section<CommandsFile>>, infra_repo: &Path) -> Option<CommandsConfig> {
+        let empty = CommandsFile::default();
+        let (c, _) = section(top, "commands", section_file, &empty);
+        let doc = c.doc.as_ref().map_or(Some(infra_repo.join("docs/commands.md")), |n| self.path("commands.doc", n));
+        let values = c.values.as_ref().map_or(Some(BTreeMap::new()), |n| self.string_map("commands.values", n));
+        let timeout = c.timeout.as_ref().map_or(Some(Duration::from_secs(60)), |n| self.duration("commands.timeout", n));
         Some(CommandsConfig { doc: doc?, values: values?, timeout: timeout? })
     }
 }
@@ -671,10 +681,6 @@ fn clean(path: &Path) -> PathBuf {
 /// An optional value: absent is fine (`Some(None)`), a recorded problem is `None`.
 fn optional<T>(read: Option<Option<T>>) -> Option<Option<T>> {
     read.map_or(Some(None), |value| value.map(Some))
-}
-
-fn display_key(path: &str) -> String {
-    if path.is_empty() { "(the file)".to_owned() } else { path.to_owned() }
 }
 
 fn last_line(message: &str) -> String {
@@ -737,7 +743,7 @@ argocd:
         assert_eq!(env.work_dir, root.join("target/vixens/lab"));
         assert_eq!(env.argocd.namespace, "argocd");
         assert_eq!(env.argocd.root_app, "vixens-app-of-apps");
-        assert_eq!(env.argocd.system_apps.max_sync_wave, Some(2));
+        assert_eq!(env.argocd.system_apps.to_string(), "sync wave <= 2");
         assert_eq!(env.budgets.recreate, Duration::from_secs(1800));
         assert_eq!(env.cycles_required.get(), 5);
         assert_eq!(env.state_backup.dir, root.join("target/vixens/lab/state-backups"));
