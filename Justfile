@@ -8,7 +8,7 @@
 #   just up lab         bring a lab environment up by hand (vixens destroy lab --confirm lab takes it down)
 
 # Cargo runs `vixens` from this workspace, so recipes work before anything is installed.
-vixens := "cargo run --quiet -p harness --bin vixens --"
+vixens := "cargo run --quiet -p vixens --"
 
 default:
     @just --list

@@ -15,7 +15,7 @@
 //!   fetching and scanning every node's logs, artifacts, evidence.
 //!
 //! ```text
-//! cargo bench -p harness --bench cycle --profile dev [-- --cycles 5]
+//! cargo bench -p vixens-checks --bench cycle --profile dev [-- --cycles 5]
 //! ```
 //! (`--profile dev` reuses the test build of `vixens-lab`; the figures are wall times.)
 

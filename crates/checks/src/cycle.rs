@@ -1,4 +1,4 @@
-//! One recreate cycle, as data flowing through (ARCHITECTURE.md): safe destroy → terraform apply
+//! One recreate cycle, as data flowing through (docs/architecture.md): safe destroy → terraform apply
 //! → Kubernetes API reachable → `talosctl health` → every system app converged in Argo CD with
 //! no manual intervention since the recreate → Talos logs since boot clean → phase timings
 //! against the budgets → a verdict, with evidence.

@@ -214,7 +214,7 @@ impl Doctor<'_> {
         };
         match self.version(&path, &["version", "--client"], &BTreeMap::new()) {
             Ok(out) => {
-                // `Tag:` in the long client block (tool-formats.md, talosctl version).
+                // `Tag:` in the long client block of `talosctl version` (talosctl v1.13.9, cmd/talos/version.go).
                 let tag = out
                     .lines()
                     .find_map(|l| l.trim().strip_prefix("Tag:").map(str::trim))
@@ -379,31 +379,13 @@ enum ApiProbe {
     Unreachable(String),
 }
 
-/// `GET /version` with the kubeconfig's credentials, through kube-rs.
-///
-/// kube-rs logs a failed request at ERROR level; the failure is this check's result, said once
-/// in its line, so its log is silenced (the runtime is on this thread, and so is every event).
+/// `GET /version` with the kubeconfig's credentials: the Kubernetes version, or why there is none.
 fn server_version(kubeconfig: &Path) -> Result<String, ApiProbe> {
-    let unreachable = |e: String| ApiProbe::Unreachable(e);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| unreachable(e.to_string()))?;
-    let silent = tracing::subscriber::NoSubscriber::default();
-    tracing::subscriber::with_default(silent, || {
-        runtime.block_on(async {
-            let config = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| unreachable(e.to_string()))?;
-            let mut config = kube::Config::from_custom_kubeconfig(config, &kube::config::KubeConfigOptions::default())
-                .await
-                .map_err(|e| unreachable(e.to_string()))?;
-            config.connect_timeout = Some(API_TIMEOUT);
-            config.read_timeout = Some(API_TIMEOUT);
-            let client = kube::Client::try_from(config).map_err(|e| unreachable(e.to_string()))?;
-            match tokio::time::timeout(API_TIMEOUT * 2, client.apiserver_version()).await {
-                Ok(Ok(info)) => Ok(info.git_version),
-                Ok(Err(kube::Error::Api(status))) if status.code == 401 => Err(ApiProbe::Unauthorized),
-                Ok(Err(e)) => Err(unreachable(vixens_diagnostic::error_chain(&e))),
-                Err(_) => Err(unreachable(format!("no answer within {}", humantime::format_duration(API_TIMEOUT * 2)))),
-            }
-        })
-    })
+    match vixens_ops::probe::api(kubeconfig, "kubeconfig", API_TIMEOUT * 2) {
+        Ok(version) => Ok(version.git_version),
+        Err(vixens_kube::Error::Unauthorized { .. }) => Err(ApiProbe::Unauthorized),
+        Err(error) => Err(ApiProbe::Unreachable(vixens_diagnostic::error_chain(&error))),
+    }
 }
 
 /// A TCP connection to each Talos endpoint: the API is reachable when every one accepts.

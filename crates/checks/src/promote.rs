@@ -4,8 +4,8 @@
 //! The gate is pure: [`decide`] judges an [`Evidence`] (ledger records, the nextest JUnit, the
 //! repository lints) and returns a [`Decision`] whose every refusal says exactly why, naming the
 //! cycle, its phase and its culprit. Gathering the evidence (reading the ledger, resolving the
-//! revision with git, running the lints) is the caller's job, so every rule is tested on
-//! synthetic ledgers.
+//! revision with git, running the lints) is [`gather`]'s job, kept apart so that every rule is
+//! tested on synthetic ledgers.
 //!
 //! PASS only if, together:
 //! - the last N cycles (`cycles-required`, 5) are consecutive successes on the revision being
@@ -20,10 +20,12 @@ use std::time::Duration;
 
 use vixens_ops::evidence::{CycleRecord, Verdict};
 
+pub mod gather;
 pub mod junit;
 pub mod lints;
 pub mod revision;
 
+pub use gather::{Gathered, Request, gather};
 pub use revision::Revision;
 
 /// `vixens promote` exit codes.

@@ -19,6 +19,7 @@ use vixens_ops::evidence::{CycleRecord, Verdict};
 mod chart;
 mod html;
 mod markdown;
+mod markup;
 mod stats;
 
 pub use stats::{PhaseStats, percentile};

@@ -157,7 +157,7 @@ pub struct ProtectedFile {
 #[derive(Debug)]
 pub enum InventoryFile {
     /// `kind: s3-bucket`.
-    S3Bucket(Located<S3BucketFile>),
+    S3Bucket(Box<Located<S3BucketFile>>),
     /// `kind: command`.
     Command(Located<CommandFile>),
     /// No `kind`, or one that is neither: stage two says which. Without a kind, the entry's keys
@@ -302,7 +302,7 @@ impl EnvFile {
             let kind = entry(node, "kind");
             *check = match kind.map(|k| &k.value) {
                 Some(Value::Str(kind)) if kind == "command" => InventoryFile::Command(de::read(node, &path, found)),
-                Some(Value::Str(kind)) if kind == "s3-bucket" => InventoryFile::S3Bucket(de::read(node, &path, found)),
+                Some(Value::Str(kind)) if kind == "s3-bucket" => InventoryFile::S3Bucket(Box::new(de::read(node, &path, found))),
                 // A kind that is neither: stage two names it, and the keys are not judged.
                 Some(_) => InventoryFile::Unknown { at: node.at, kind: kind.cloned(), is_mapping: true },
                 // No kind: the keys are judged against an s3-bucket check's.

@@ -1,6 +1,7 @@
 //! What every layer of the harness says when something is wrong.
 //!
-//! - [`error_chain`]: an error and its causes on one line, each cause said once.
+//! - [`error_chain`]: an error and its causes on one line, each cause said once;
+//! - [`error_causes`]: the same, one cause per line, for messages that stand alone.
 
 /// An error and its causes on one line (`cannot read x.log: No such file or directory`), each
 /// cause said once: each layer's message says only its own part, so the chain is what a person
@@ -13,6 +14,23 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         let more = cause.to_string();
         if !text.contains(&more) {
             text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// An error and its causes, one `caused by:` line per cause, each said once: what a failed
+/// command or test prints when there is room for more than one line.
+#[must_use]
+pub fn error_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str("\n  caused by: ");
             text.push_str(&more);
         }
         source = cause.source();
@@ -34,5 +52,14 @@ mod tests {
     fn an_error_chain_reads_outer_to_inner_on_one_line_each_cause_once() {
         assert_eq!(super::error_chain(&Outer(std::io::Error::other("invalid certificate"))), "cannot build a client: invalid certificate");
         assert_eq!(super::error_chain(&Repeats(std::io::Error::other("invalid certificate"))), "cannot build a client: invalid certificate");
+    }
+
+    #[test]
+    fn error_causes_put_each_cause_on_its_own_line_once() {
+        assert_eq!(
+            super::error_causes(&Outer(std::io::Error::other("invalid certificate"))),
+            "cannot build a client\n  caused by: invalid certificate"
+        );
+        assert_eq!(super::error_causes(&Repeats(std::io::Error::other("invalid certificate"))), "cannot build a client: invalid certificate");
     }
 }

@@ -7,7 +7,7 @@
 //! - [`lint`]: the rules of `vixens commands lint`, the gate a pull request runs;
 //! - [`matcher`]: expected output (`[..]`, `...`, placeholders) against actual output;
 //! - [`diff`]: the diff shown on a mismatch, with the document's line numbers;
-//! - [`record`]: the `Validated on:` lines, their digest, and their atomic rewrite;
+//! - [`validation`]: one `Validated on:` line and its digest; [`record`]: their atomic rewrite;
 //! - [`versions`]: the tool versions a record names.
 //!
 //! Running entries on an environment needs the environment and lives with the checks
@@ -23,6 +23,7 @@ pub mod lint;
 pub mod matcher;
 pub mod parse;
 pub mod record;
+pub mod validation;
 pub mod versions;
 
 pub use document::{Document, Entry, Problem, Rule};

@@ -3,7 +3,7 @@
 //! Runs talosctl (given folders first on PATH, which is how the lab's stand-in is found) with `--talosconfig` and `-n`, on [`crate::process::Command`]: output is read
 //! while it streams, every call has a deadline, and a failure names the command and talosctl's
 //! own message. Parsers live in submodules and are pure, so they are tested on text composed from
-//! talosctl's format strings (tool-formats.md §1).
+//! talosctl's format strings (talosctl v1.13.9, cmd/talosctl/cmd/talos/).
 //!
 //! Two talosctl habits shape the API:
 //! - A multi-node call that fails on some nodes prints `WARNING: <errors>` on stderr, prints the

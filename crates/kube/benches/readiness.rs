@@ -2,13 +2,13 @@
 //!
 //! Compares, in the same run and against the same API, the watch-based wait
 //! ([`vixens_kube::argocd::wait_converged`]) with a 5-second polling loop like the homelab's current
-//! script (reference/vixens.md): list every Application, judge, sleep 5 s. The API is the test
+//! script (the Vixens homelab's bootstrap wait): list every Application, judge, sleep 5 s. The API is the test
 //! list/watch stand-in over real HTTP on 127.0.0.1, holding a Vixens-sized tree (a root app,
 //! 16 system apps, 30 other apps); in each trial the last system app is flipped to ready at a
 //! random moment and the time until each waiter returns is measured.
 //!
 //! ```text
-//! cargo bench -p harness --bench readiness --profile dev [-- --trials 30 --poll-trials 6]
+//! cargo bench -p vixens-kube --bench readiness --profile dev [-- --trials 30 --poll-trials 6]
 //! ```
 //! (`--profile dev` reuses the test build; the numbers are latencies, not CPU throughput.)
 
@@ -44,7 +44,7 @@ const SYSTEM_APPS: [&str; 16] = [
     "traefik",
 ];
 const OTHER_APPS: usize = 30;
-/// The homelab script's poll interval (reference/vixens.md).
+/// The homelab script's poll interval.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// The issue's target.
 const TARGET: Duration = Duration::from_millis(100);

@@ -139,7 +139,7 @@ pub struct ServerVersion {
 }
 
 /// How often [`Cluster::wait_reachable`] retries: from 500 ms doubling to 5 s, the interval
-/// `talosctl health` polls at (reference/anchors.md).
+/// `talosctl health` polls at (pkg/cluster/check in Talos).
 const REACHABLE_MIN_DELAY: Duration = Duration::from_millis(500);
 const REACHABLE_MAX_DELAY: Duration = Duration::from_secs(5);
 
@@ -317,14 +317,9 @@ mod tests {
         path
     }
 
+    /// Everything a person could be shown of `error`: its message and every cause.
     fn chain(error: &dyn std::error::Error) -> String {
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            text = format!("{text}\ncaused by: {cause}");
-            source = cause.source();
-        }
-        text
+        std::iter::successors(Some(error), |e| e.source()).map(ToString::to_string).collect::<Vec<_>>().join("\ncaused by: ")
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! Waiting for a set of Kubernetes objects to converge: the driver behind "every system app
 //! becomes healthy by itself".
 //!
-//! Conditions decide, the driver waits (style.md §1). A [`Judge`] looks at the local view of
+//! Conditions decide, the driver waits (as kube-runtime's `wait` module is split). A [`Judge`] looks at the local view of
 //! every watched object and says done, still waiting (with what), or impossible; it is a pure
 //! function of the view. [`until`] feeds it from a kube-runtime `watcher` stream and owns
 //! everything about time:
@@ -47,9 +47,9 @@ pub struct WaitConfig {
 
 impl Default for WaitConfig {
     /// - `timeout`: 30 minutes, the homelab script's hard timeout for the GitOps phase and the
-    ///   specification's budget for a whole cycle (reference/vixens.md);
+    ///   specification's budget for a whole cycle;
     /// - `failing_grace`: 3 minutes, one full Argo CD retry backoff (5 s doubling, at most
-    ///   3 min, reference/vixens.md): a Degraded app that stays so longer is not coming back;
+    ///   3 min, the Vixens apps' retry policy): a Degraded app that stays so longer is not coming back;
     /// - `progress_interval`: 5 seconds, the cadence of the homelab script's poll and of
     ///   `talosctl health`, so progress is at least as frequent as operators see today.
     fn default() -> Self {

@@ -3,20 +3,17 @@
 //! ([`up`]), which test sessions ([`crate::session`]) and `vixens up` use. A real cluster is never
 //! brought up here: it is expected to be running.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vixens_diagnostic::error_chain;
 use vixens_drivers::process::Stream;
-use vixens_drivers::redact::Redactor;
 use vixens_drivers::terraform::{self, Run, Summary};
-use vixens_kube::Cluster;
 
 use crate::budget::Phase;
 use crate::destroy;
 use crate::env::Environment;
 use crate::evidence::Failure;
-use crate::phase::{OnProgress, Progress};
+use crate::phase::{OnProgress, PhaseCtx, Progress};
 
 /// How long a running environment's API gets to answer before it counts as not up.
 const UP_PROBE: Duration = Duration::from_secs(2);
@@ -27,17 +24,7 @@ pub fn is_up(env: &Environment) -> bool {
     if !env.kubeconfig.is_file() {
         return false;
     }
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return false };
-    // "Not up" is the answer, not an error: kube-rs's log of the refused connection is silenced
-    // (the runtime runs on this thread, and so does every event it logs).
-    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
-        runtime.block_on(async {
-            match Cluster::from_kubeconfig(&env.kubeconfig).await {
-                Ok(cluster) => cluster.probe(UP_PROBE).await.is_ok(),
-                Err(_) => false,
-            }
-        })
-    })
+    crate::probe::api(&env.kubeconfig, "kubeconfig", UP_PROBE).is_ok()
 }
 
 /// `terraform init` and `apply` of `env`'s root within its apply budget, each terraform line
@@ -48,37 +35,32 @@ pub fn is_up(env: &Environment) -> bool {
 /// # Errors
 /// The [`Failure`] of the phase that failed, naming its culprit (the resource terraform names).
 pub fn up(env: &Environment, on_progress: OnProgress<'_>) -> Result<(), Failure> {
-    let redactor = Redactor::new();
-    let budget = env.budgets.phases.apply;
-    apply(env, &redactor, None, budget, on_progress)?;
+    let redactor = env.redactor();
+    apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
     if is_up(env) {
         return Ok(());
     }
     tracing::info!(environment = %env.name, "the API does not answer after apply: destroying the stale state and applying again");
-    destroy::unattended::run(env, &redactor, None, on_progress)?;
-    apply(env, &redactor, None, budget, on_progress)?;
+    destroy::unattended::run(env, &mut PhaseCtx::new(Phase::Destroy, &env.budgets, &redactor, on_progress))?;
+    apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
     Ok(())
 }
 
-/// Runs `terraform init` then `terraform apply` within `budget`, streaming terraform's lines:
+/// Runs `terraform init` then `terraform apply` within the phase's budget, streaming terraform's
+/// lines:
 /// the recreate itself. A failure names the resource terraform names (`with terraform_data.lab,`)
 /// and keeps terraform's own explanation.
 ///
 /// # Errors
 /// The apply phase's [`Failure`].
-pub fn apply(
-    env: &Environment,
-    redactor: &Redactor,
-    transcript: Option<&Path>,
-    budget: Duration,
-    on_progress: OnProgress<'_>,
-) -> Result<Summary, Failure> {
-    let started = Instant::now();
-    let tf = env.terraform_driver(redactor, transcript);
-    let left = || budget.saturating_sub(started.elapsed());
-    let mut lines = |_: Stream, line: &str| on_progress(Progress::Output { tool: "terraform", line });
-    tf.init(Run::within(left()).progress(&mut lines)).map_err(|e| terraform_failure(Phase::Apply, &e))?;
-    tf.apply(Run::within(left()).progress(&mut lines)).map_err(|e| terraform_failure(Phase::Apply, &e))
+pub fn apply(env: &Environment, ctx: &mut PhaseCtx<'_>) -> Result<Summary, Failure> {
+    let tf = env.terraform_driver(ctx.redactor(), ctx.transcript_path());
+    let phase = ctx.phase();
+    let init = tf.init(Run::within(ctx.left()).progress(&mut |_: Stream, line: &str| ctx.report(Progress::Output { tool: "terraform", line })));
+    init.map_err(|e| terraform_failure(phase, &e))?;
+    let left = ctx.left();
+    tf.apply(Run::within(left).progress(&mut |_: Stream, line: &str| ctx.report(Progress::Output { tool: "terraform", line })))
+        .map_err(|e| terraform_failure(phase, &e))
 }
 
 /// The failure of a terraform command in `phase`: the culprit is every resource address

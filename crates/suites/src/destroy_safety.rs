@@ -16,11 +16,11 @@
 //! then destroy the real environment through the safe path and apply it again; faults cannot be
 //! injected there, so only the clean paths run.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libtest_mimic::{Completion, Failed, Trial};
+use vixens_diagnostic::{error_causes, error_chain};
 
 use vixens_drivers::process::Command;
 use vixens_drivers::terraform::{Run, Terraform};
@@ -304,13 +304,7 @@ fn wiped_lun_is_named(env: &Environment) -> Result<(), Failed> {
 
 /// Fails with the error and its causes.
 fn failed(what: &str, error: &dyn std::error::Error) -> Failed {
-    let mut text = format!("{what}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, "\n  caused by: {cause}");
-        source = cause.source();
-    }
-    Failed::from(text)
+    Failed::from(format!("{what}: {}", error_causes(error)))
 }
 
 fn with_vars(mut command: Command, vars: &[(String, String)]) -> Command {
@@ -346,11 +340,7 @@ fn stand_in(dir: &Path, marker: &Path) -> Result<PathBuf, Failed> {
 
 /// The cluster's Kubernetes API answers `GET /version` (the lab is still up).
 fn api_answers(env: &Environment) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let cluster = env.cluster(vixens_kube::Access::Admin).await.map_err(|e| e.to_string())?;
-        cluster.probe(Duration::from_secs(10)).await.map(drop).map_err(|e| e.to_string())
-    })
+    vixens_ops::probe::api(&env.kubeconfig, "kubeconfig", Duration::from_secs(10)).map(drop).map_err(|e| error_chain(&e))
 }
 
 #[cfg(test)]

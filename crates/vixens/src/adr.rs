@@ -112,12 +112,6 @@ fn load_config(common: &Common) -> Option<Config> {
 }
 
 fn cannot_check(error: &dyn std::error::Error) -> ExitCode {
-    eprint!("vixens adr: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        eprint!(": {cause}");
-        source = cause.source();
-    }
-    eprintln!();
+    eprintln!("vixens adr: {}", vixens_diagnostic::error_chain(error));
     ExitCode::from(CANNOT_CHECK)
 }

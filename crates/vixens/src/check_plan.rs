@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use vixens_drivers::terraform::Plan;
 use vixens_ops::destroy::{Verdict, guard};
-use vixens_ops::env::{self, ProcessVars, Protection};
+use vixens_ops::env::{ProcessVars, Protection};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -87,15 +87,6 @@ fn check(environment: &Protection, path: &Path) -> u8 {
 /// The environment, for its protections only: variables the rest of env.yaml needs may be
 /// unset (see [`Protection::load`]).
 fn load(name_or_path: &str) -> Result<Protection, ExitCode> {
-    let file = env::resolve(name_or_path).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
-        ExitCode::from(ERROR)
-    })?;
-    match Protection::load(&file, &ProcessVars) {
-        Ok(protection) => Ok(protection),
-        Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
-            Err(ExitCode::from(ERROR))
-        }
-    }
+    let file = crate::environment::resolve(name_or_path)?;
+    Protection::load(&file, &ProcessVars).map_err(|e| crate::environment::unusable(&e))
 }

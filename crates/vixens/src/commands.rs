@@ -90,10 +90,7 @@ fn run_lint(args: &LintArgs) -> ExitCode {
 fn run_entries(args: &RunArgs) -> ExitCode {
     let env = match load_env(&args.env, &args.repo) {
         Ok(env) => env,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(CANNOT_RUN);
-        }
+        Err(code) => return code,
     };
     let doc = match commands::load(&shown(&env.commands.doc)) {
         Ok(doc) => doc,
@@ -203,19 +200,24 @@ fn save_record(report: &Report) -> bool {
 ///
 /// A bare name is looked up under `environments/` first: in this repository `lab` is also the
 /// simulator's folder.
-fn load_env(arg: &str, repo: &Path) -> Result<Environment, String> {
+fn load_env(arg: &str, repo: &Path) -> Result<Environment, ExitCode> {
     let by_name = repo.join("environments").join(arg).join("env.yaml");
     let path = if !arg.contains('/') && by_name.is_file() {
         by_name
     } else {
-        env::resolve_from(repo, arg).map_err(|e| match &e {
-            env::ResolveError::UnknownName { known, .. } if !known.is_empty() => format!("{e}; known environments: {}", known.join(", ")),
-            _ => e.to_string(),
+        env::resolve_from(repo, arg).map_err(|e| {
+            match &e {
+                env::ResolveError::UnknownName { known, .. } if !known.is_empty() => {
+                    eprintln!("error: {e}; known environments: {}", known.join(", "))
+                }
+                _ => eprintln!("error: {e}"),
+            }
+            ExitCode::from(CANNOT_RUN)
         })?
     };
     // An absolute env.yaml path makes every path derived from it absolute.
     let path = std::fs::canonicalize(&path).unwrap_or(path);
-    Environment::load(&path).map_err(|e| format!("the environment cannot be used:\n{e}"))
+    crate::environment::load_file(&path)
 }
 
 /// `path` as people read it: relative to the current folder when under it, with `..` resolved.

@@ -2,15 +2,13 @@
 //! progress on stdout, refusals and errors on stderr, and the exit codes of
 //! [`vixens_ops::destroy::exit`].
 
-use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vixens_drivers::process::Stream;
 use vixens_ops::destroy::guard;
 use vixens_ops::destroy::{self, Confirmation, Event, Interrupt, Options, Outcome, Verdict, exit};
-use vixens_ops::env::{self, EnvConfigError, Environment, ProcessVars, Protection};
+use vixens_ops::env::{Environment, ProcessVars, Protection};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -51,7 +49,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let file = match resolve(&args.env) {
+    let file = match crate::environment::resolve(&args.env) {
         Ok(file) => file,
         Err(code) => return code,
     };
@@ -59,16 +57,16 @@ pub fn run(args: Args) -> ExitCode {
     // confirm.
     let protection = match Protection::load(&file, &ProcessVars) {
         Ok(protection) => protection,
-        Err(e) => return unusable(&e),
+        Err(e) => return crate::environment::unusable(&e),
     };
     let name = protection.name;
     if let Verdict::Refused(refusal) = guard::check_environment(&name, protection.kind) {
         eprintln!("vixens destroy {name}: refused: {refusal}\nnothing was changed");
         return ExitCode::from(exit::REFUSED);
     }
-    let environment = match Environment::load(&file) {
+    let environment = match crate::environment::load_file(&file) {
         Ok(environment) => environment,
-        Err(e) => return unusable(&e),
+        Err(code) => return code,
     };
     // Asked before the signal handlers exist: Ctrl-C at the prompt simply ends vixens.
     let mut options = Options::new(confirmation(&environment, args.confirm));
@@ -89,19 +87,6 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::from(error.exit_code())
         }
     }
-}
-
-fn resolve(name_or_path: &str) -> Result<PathBuf, ExitCode> {
-    env::resolve(name_or_path).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
-        ExitCode::from(exit::ERROR)
-    })
-}
-
-/// An env.yaml that cannot be used, rendered with its every problem.
-fn unusable(error: &EnvConfigError) -> ExitCode {
-    eprintln!("{:?}", miette::Report::new(error.to_diagnostic()));
-    ExitCode::from(exit::ERROR)
 }
 
 /// `--confirm` wherever given; else the prompt on a terminal; else `VIXENS_CONFIRM_DESTROY`.
@@ -165,7 +150,7 @@ fn render(event: &Event<'_>) {
             backup.size
         ),
         Event::Pruned(paths) => println!("    removed {} old backup{} (state-backup.keep)", paths.len(), plural(paths.len())),
-        Event::PruneFailed(error) => println!("    warning: old backups were not removed: {}", chain(error)),
+        Event::PruneFailed(error) => println!("    warning: old backups were not removed: {}", vixens_diagnostic::error_causes(error)),
         Event::Allowed { destroys } => println!("    allowed: {destroys} resource{} to destroy, none protected", plural(*destroys)),
         Event::Inventory { after, inventory } => {
             if inventory.checks.is_empty() && !after {
@@ -199,19 +184,8 @@ fn summary(name: &str, outcome: &Outcome) -> String {
 fn render_error(error: &destroy::Error) -> String {
     match error {
         destroy::Error::Refused(refusal) => format!("refused: {refusal}\nnothing was changed"),
-        other => chain(other),
+        other => vixens_diagnostic::error_causes(other),
     }
-}
-
-/// An error and its causes, one per line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, "\n  caused by: {cause}");
-        source = cause.source();
-    }
-    text
 }
 
 fn plural(n: usize) -> &'static str {

@@ -6,7 +6,6 @@
 use std::process::ExitCode;
 
 use vixens_checks::doctor::{self, Report, Status};
-use vixens_ops::env::{self, Environment};
 
 /// Check that an environment can be tested: tools and their versions, configuration files,
 /// Kubernetes and Talos APIs.
@@ -17,19 +16,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let file = match env::resolve(&args.env) {
-        Ok(file) => file,
-        Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
-            return ExitCode::from(2);
-        }
-    };
-    let environment = match Environment::load(&file) {
+    let environment = match crate::environment::load(&args.env) {
         Ok(environment) => environment,
-        Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let report = doctor::run(&environment);
     print!("{}", render(&report));

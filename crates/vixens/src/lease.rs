@@ -56,7 +56,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Reap { env } => (env, reap),
         Command::Janitor { env, .. } => (env, janitor),
     };
-    match crate::load_env(name) {
+    match crate::environment::load(name) {
         Ok(environment) => action(&environment, &command),
         Err(code) => code,
     }

@@ -51,10 +51,7 @@ fn scan(args: &ScanArgs) -> ExitCode {
         None => Vec::new(),
         Some(env) => match load_env(env) {
             Ok(env) => env.talos_logs.allow,
-            Err(report) => {
-                eprintln!("{report:?}");
-                return ExitCode::from(2);
-            }
+            Err(code) => return code,
         },
     };
     let scanner = match Scanner::new(&allow) {
@@ -156,9 +153,9 @@ impl<W: Write> Sink for Printer<W> {
 
 /// The environment named by `env` (a name under `environments/`, or an env.yaml path), loaded
 /// for its allow-list; problems come back as diagnostics to render.
-fn load_env(env: &str) -> Result<Environment, miette::Report> {
-    let file = vixens_config::resolve(env).map_err(miette::Report::new)?;
-    Environment::load_with(&file, &AllowListVars).map_err(|e| miette::Report::new(e.to_diagnostic()))
+fn load_env(env: &str) -> Result<Environment, ExitCode> {
+    let file = crate::environment::resolve(env)?;
+    Environment::load_with(&file, &AllowListVars).map_err(|e| crate::environment::unusable(&e))
 }
 
 /// Only the allow-list is needed here: variables the rest of env.yaml uses (kubeconfig paths,

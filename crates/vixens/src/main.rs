@@ -13,6 +13,7 @@ mod check_plan;
 mod commands;
 mod destroy;
 mod doctor;
+mod environment;
 mod lease;
 mod logs;
 mod promote;
@@ -60,17 +61,4 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Up(args) => up::run(args),
     }
-}
-
-/// The environment an ENV argument names (a name under `environments/`, or the path of an
-/// env.yaml), loaded; on failure its diagnostic is printed and the exit code is 2.
-fn load_env(name: &str) -> Result<vixens_ops::env::Environment, ExitCode> {
-    let file = vixens_config::resolve(name).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
-        ExitCode::from(2)
-    })?;
-    vixens_ops::env::Environment::load(&file).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e.to_diagnostic()));
-        ExitCode::from(2)
-    })
 }

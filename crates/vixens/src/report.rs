@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use vixens_checks::promote::exit;
 use vixens_checks::report::{Inputs, Report};
 
-use super::promote::{EvidenceArgs, gather};
+use super::promote::{EvidenceArgs, Loaded, gather};
+use vixens_checks::promote::Gathered;
 
 /// Write the release report: a Markdown summary and a self-contained HTML page.
 ///
@@ -25,26 +26,29 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    match write(&args) {
+    let (loaded, gathered) = match gather(&args.evidence) {
+        Ok(gathered) => gathered,
+        Err(code) => return code,
+    };
+    match write(&args, &loaded, &gathered) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("vixens report: {error:#}");
+            eprintln!("vixens report: {}", vixens_diagnostic::error_chain(&error));
             ExitCode::from(exit::ERROR)
         }
     }
 }
 
-fn write(args: &Args) -> anyhow::Result<()> {
-    let gathered = gather(&args.evidence)?;
-    let out = args.out.clone().unwrap_or_else(|| gathered.root.join("target/vixens/report"));
-    let generated_at = jiff::Timestamp::now().round(jiff::Unit::Second)?.to_string();
+fn write(args: &Args, loaded: &Loaded, gathered: &Gathered) -> Result<(), vixens_checks::report::Error> {
+    let out = args.out.clone().unwrap_or_else(|| loaded.root.join("target/vixens/report"));
+    let generated_at = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now()).to_string();
     let report = Report::new(
         &Inputs {
             decision: &gathered.decision,
             records: &gathered.records,
             cycles_required: gathered.cycles_required.get(),
-            budget_ms: u64::try_from(gathered.env.budgets.recreate.as_millis()).unwrap_or(u64::MAX),
-            ledger: &gathered.env.evidence.ledger,
+            budget_ms: u64::try_from(loaded.env.budgets.recreate.as_millis()).unwrap_or(u64::MAX),
+            ledger: &loaded.env.evidence.ledger,
             junit: gathered.junit.as_deref(),
             generated_at: &generated_at,
             harness_version: env!("CARGO_PKG_VERSION"),
@@ -54,7 +58,7 @@ fn write(args: &Args) -> anyhow::Result<()> {
     );
     let written = report.write(&out)?;
     let verdict = if gathered.decision.passed() { "PASS" } else { "REFUSED" };
-    println!("promotion verdict for {}: {verdict}", gathered.env.name);
+    println!("promotion verdict for {}: {verdict}", loaded.env.name);
     println!("wrote {}", written.markdown.display());
     println!("wrote {}", written.html.display());
     Ok(())

@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let env = match crate::load_env(&args.env) {
+    let env = match crate::environment::load(&args.env) {
         Ok(env) => env,
         Err(code) => return code,
     };

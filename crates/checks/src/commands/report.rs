@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vixens_docs::commands::document::Convergence;
-use vixens_docs::commands::record::{Digest, Passed, Recording};
+use vixens_docs::commands::record::{Passed, Recording};
+use vixens_docs::commands::validation::Digest;
 
 /// Output kept in a failure message: the end of it, which is what explains a failure.
 const SHOWN_OUTPUT_LINES: usize = 200;

@@ -18,8 +18,9 @@ use vixens_ops::budget::{Overrun, Phase, Timings};
 use vixens_ops::destroy::unattended;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
-use vixens_ops::phase::OnProgress;
+use vixens_ops::phase::{OnProgress, PhaseCtx};
 use vixens_ops::provision;
+use vixens_ops::runtime;
 
 /// How checks run.
 #[derive(Debug, Clone)]
@@ -83,7 +84,6 @@ struct Runner<'a> {
     started_at: Timestamp,
     cycle_id: String,
     artifacts: Option<ArtifactDir>,
-    runtime: tokio::runtime::Runtime,
     cluster: Option<Cluster>,
     tool_versions: BTreeMap<String, String>,
 }
@@ -101,8 +101,7 @@ impl<'a> Runner<'a> {
                 None
             }
         };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a single-threaded tokio runtime can be built");
-        Self { env, check, options, redactor, started_at, cycle_id, artifacts, runtime, cluster: None, tool_versions: BTreeMap::new() }
+        Self { env, check, options, redactor, started_at, cycle_id, artifacts, cluster: None, tool_versions: BTreeMap::new() }
     }
 
     fn run(mut self, reporter: &mut dyn Reporter) -> Outcome {
@@ -166,12 +165,13 @@ impl<'a> Runner<'a> {
     /// Runs one phase.
     fn phase(&mut self, phase: Phase, on_progress: OnProgress<'_>) -> Result<(), Failure> {
         let env = self.env;
-        let budget = phase.budget(&env.budgets);
+        let redactor = self.redactor.clone();
         let transcript = self.artifacts.as_ref().map(|dir| dir.file(files::TERRAFORM));
+        let mut ctx = PhaseCtx::new(phase, &env.budgets, &redactor, on_progress).transcript(transcript.as_deref());
         match phase {
-            Phase::Destroy => unattended::run(env, &self.redactor, transcript.as_deref(), on_progress).map(drop),
+            Phase::Destroy => unattended::run(env, &mut ctx).map(drop),
             Phase::Apply => {
-                provision::apply(env, &self.redactor, transcript.as_deref(), budget, on_progress)?;
+                provision::apply(env, &mut ctx)?;
                 // The recreated cluster has new credentials: keep them out of everything too.
                 env.register_secrets(&mut self.redactor);
                 if let Some(dir) = &mut self.artifacts {
@@ -181,23 +181,18 @@ impl<'a> Runner<'a> {
                 Ok(())
             }
             Phase::KubernetesApi => {
-                let (cluster, version) = self.runtime.block_on(phases::kubernetes::reachable(env, self.check.access(), budget))?;
+                let (cluster, version) = runtime::block_on(phases::kubernetes::reachable(env, self.check.access(), &ctx))?;
                 self.tool_versions.insert("kubernetes".into(), version.git_version);
                 self.cluster = Some(cluster);
                 Ok(())
             }
             Phase::TalosHealth => {
                 let mut output = String::new();
-                let result = phases::talos_health::run(
-                    env,
-                    &self.talosctl(),
-                    budget,
-                    &mut |line| {
-                        output.push_str(line);
-                        output.push('\n');
-                    },
-                    on_progress,
-                );
+                let mut artifact = |line: &str| {
+                    output.push_str(line);
+                    output.push('\n');
+                };
+                let result = phases::talos_health::run(env, &self.talosctl(), &mut artifact, &mut ctx);
                 self.write_artifact(files::TALOS_HEALTH, &output);
                 let versions = result?;
                 if let Some(client) = versions.client {
@@ -216,22 +211,22 @@ impl<'a> Runner<'a> {
                     Check::SystemAppsHealthy | Check::TalosLogsClean => Intervention::Ignored,
                 };
                 let interval = self.options.progress_interval;
-                self.runtime.block_on(phases::argocd::converge(env, &cluster, interval, intervention, on_progress)).map(drop)
+                runtime::block_on(phases::argocd::converge(env, &cluster, interval, intervention, &mut ctx)).map(drop)
             }
             Phase::Logs => {
-                let scanned = phases::logs::scan(env, &self.talosctl(), budget)?;
-                on_progress(Progress::Status(&format!(
+                let scanned = phases::logs::scan(env, &self.talosctl(), ctx.left())?;
+                ctx.status(&format!(
                     "{} lines read, {} allowed, {} flagged, {} node/service pairs skipped (service not run there)",
                     scanned.lines,
                     scanned.findings.len() - scanned.flagged().count(),
                     scanned.flagged().count(),
                     scanned.skipped.len()
-                )));
+                ));
                 self.write_artifact(files::TALOS_LOGS, &scanned.excerpts);
                 phases::logs::judge(env, &scanned)
             }
             Phase::Commands => {
-                let (verdict, details) = phases::commands::run(env, self.options.extra_path.clone(), on_progress);
+                let (verdict, details) = phases::commands::run(env, self.options.extra_path.clone(), &mut ctx);
                 self.write_artifact(files::COMMANDS, &details);
                 verdict
             }
@@ -268,13 +263,13 @@ impl<'a> Runner<'a> {
     fn post_mortem(&mut self, dir: &ArtifactDir) {
         let cluster = match self.cluster.clone() {
             Some(cluster) => cluster,
-            None => match self.runtime.block_on(self.env.cluster(self.check.access())) {
+            None => match runtime::block_on(self.env.cluster(self.check.access())) {
                 Ok(cluster) => cluster,
                 Err(_) => return,
             },
         };
         let namespace = &self.env.argocd.namespace;
-        self.runtime.block_on(artifacts::collect_cluster(&cluster, namespace, dir, POST_MORTEM_TIMEOUT));
+        runtime::block_on(artifacts::collect_cluster(&cluster, namespace, dir, POST_MORTEM_TIMEOUT));
     }
 }
 

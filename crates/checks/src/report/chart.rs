@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::escape;
+use super::markup::escape;
 use super::{Report, Row};
 use crate::promote::millis;
 use vixens_ops::evidence::Verdict;

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::markup::escape;
 use super::{Report, chart, verdict_word};
 use crate::promote::{CheckResult, millis, revision};
 
@@ -28,22 +29,6 @@ ul.reasons { margin: .2rem 0; padding-left: 1.2rem; }
 figure { margin: 1rem 0; } figcaption { color: #555; }
 footer { margin-top: 2rem; color: #777; font-size: 12px; }
 ";
-
-/// `text` safe in HTML text and in a quoted attribute (and in SVG).
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 pub(super) fn render(report: &Report) -> String {
     let mut page = String::new();

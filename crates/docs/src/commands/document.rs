@@ -44,7 +44,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::record::{Digest, Validation};
+use super::validation::{Digest, Validation};
 
 /// A parsed commands document.
 #[derive(Debug, Clone)]

@@ -131,7 +131,7 @@ mod tests {
 
     use super::*;
     use crate::commands::parse::parse;
-    use crate::commands::record::Digest;
+    use crate::commands::validation::Digest;
 
     fn rules(text: &str) -> Vec<(usize, Rule)> {
         lint(&parse(Path::new("docs/commands.md"), text)).iter().map(|p| (p.line, p.rule)).collect()

@@ -14,7 +14,7 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 use super::document::{
     Convergence, Document, Entry, Example, ExpectedLine, Placeholder, PlaceholderValue, Problem, RecordLine, Rule, Step, ValidatedOn, slug,
 };
-use super::record::{Digest, Validation};
+use super::validation::{Digest, Validation};
 
 /// The largest document read. Far beyond any real commands.md; past it, the file is refused
 /// rather than parsed into memory.

@@ -1,4 +1,4 @@
-//! Text composed from talosctl v1.13.9's format strings (tool-formats.md §1), shared by the
+//! Text composed from talosctl v1.13.9's format strings (talosctl v1.13.9: cmd/talosctl/cmd/talos/*.go and pkg/machinery/formatters), shared by the
 //! parser tests, the driver tests (through a scripted talosctl) and the log scanner tests.
 
 /// `talosctl health` stderr of a run that passed, with a transient multierror on the way.

@@ -1,5 +1,5 @@
 //! Test code: a tiny Kubernetes API for one namespaced resource, speaking exactly the list and
-//! watch protocol kube-runtime's watcher uses (reference/tool-formats.md §5), with the two
+//! watch protocol kube-runtime 5's watcher uses (list with `limit`, then NDJSON watch events), with the two
 //! failures the wait must survive: an API restart (every watch dropped, then 503 for a while)
 //! and a compacted history (410 Gone). The lab replaces it for end-to-end tests; the readiness
 //! benchmark uses it to flip the last app at a known instant.

@@ -327,8 +327,7 @@ mod http {
     }
 
     fn request(uri: hyper::Uri, headers: &[(&'static str, String)], timeout: Duration) -> Result<u16, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        runtime.block_on(async {
+        crate::runtime::block_on(async {
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_native_roots()
                 .map_err(|e| format!("no TLS root certificates: {e}"))?

@@ -10,6 +10,7 @@ use super::confirmation::Confirmation;
 use super::guard;
 use super::inventory::{Checks, Inventory};
 use super::{Error, Interrupt};
+use crate::budget::Phase;
 use crate::env::Environment;
 use vixens_drivers::process::Stream;
 use vixens_drivers::redact::Redactor;
@@ -30,13 +31,15 @@ pub struct Options {
     pub redactor: Redactor,
     /// Where to append every terraform command and its output (an artifact), if anywhere.
     pub transcript: Option<PathBuf>,
+    /// The time the destroy may take; `None`: the environment's `budgets.phases.destroy`.
+    pub budget: Option<Duration>,
 }
 
 impl Options {
     /// Options with this confirmation, no interrupt, no secrets and no transcript.
     #[must_use]
     pub fn new(confirmation: Confirmation) -> Self {
-        Self { confirmation, interrupt: Interrupt::new(), redactor: Redactor::new(), transcript: None }
+        Self { confirmation, interrupt: Interrupt::new(), redactor: Redactor::new(), transcript: None, budget: None }
     }
 }
 
@@ -196,7 +199,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
                 source: Box::new(terraform::Error::TimedOut {
                     command: step.to_string(),
                     root: self.env.terraform.root.clone(),
-                    timeout: self.env.budgets.phases.destroy,
+                    timeout: self.budget(),
                     stderr: "the destroy budget (budgets.phases.destroy) was spent before this step".into(),
                 }),
             });
@@ -238,8 +241,12 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         tempfile::Builder::new().prefix(".destroy-plan-").tempdir_in(dir).map_err(work_dir_error)
     }
 
+    fn budget(&self) -> Duration {
+        self.options.budget.unwrap_or_else(|| Phase::Destroy.budget(&self.env.budgets))
+    }
+
     fn remaining(&self) -> Duration {
-        self.env.budgets.phases.destroy.saturating_sub(self.started.elapsed())
+        self.budget().saturating_sub(self.started.elapsed())
     }
 
     fn outcome(&self, backup: Backup, pruned: Vec<PathBuf>, destroyed: Option<Summary>, inventory: Inventory) -> Outcome {

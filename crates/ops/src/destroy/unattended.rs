@@ -5,6 +5,7 @@
 //! [`Progress`]; a failure is the destroy phase's, naming its culprit.
 
 use std::path::Path;
+use std::time::Duration;
 
 use vixens_diagnostic::error_chain;
 use vixens_drivers::redact::Redactor;
@@ -14,25 +15,31 @@ use crate::budget::Phase;
 use crate::destroy;
 use crate::env::Environment;
 use crate::evidence::Failure;
-use crate::phase::{OnProgress, Progress};
+use crate::phase::{PhaseCtx, Progress};
 use crate::provision::terraform_failure;
 
-/// The options of every destroy the cycle and its environment sessions run.
-pub fn options(env: &Environment, redactor: &Redactor, transcript: Option<&Path>) -> Options {
+/// The options of every destroy run with no one at the keyboard: confirmed by naming the
+/// environment, within `budget`.
+#[must_use]
+pub fn options(env: &Environment, redactor: &Redactor, transcript: Option<&Path>, budget: Duration) -> Options {
     let mut options = Options::new(Confirmation::Variable(env.name.clone()));
     options.redactor = redactor.clone();
     options.transcript = transcript.map(Path::to_owned);
+    options.budget = Some(budget);
     options
 }
 
-/// Destroys `env` safely, within the destroy budget (the sequence keeps its own deadline).
-pub fn run(env: &Environment, redactor: &Redactor, transcript: Option<&Path>, on_progress: OnProgress<'_>) -> Result<destroy::Outcome, Failure> {
-    let options = options(env, redactor, transcript);
-    destroy::run(env, &options, |event| report(&event, on_progress)).map_err(|e| destroy_failure(&e))
+/// Destroys `env` safely, within what is left of the phase's budget.
+///
+/// # Errors
+/// The destroy phase's [`Failure`], naming its culprit ([`destroy_failure`]).
+pub fn run(env: &Environment, ctx: &mut PhaseCtx<'_>) -> Result<destroy::Outcome, Failure> {
+    let options = options(env, ctx.redactor(), ctx.transcript_path(), ctx.left());
+    destroy::run(env, &options, |event| report(&event, ctx.progress())).map_err(|e| destroy_failure(&e))
 }
 
 /// A destroy event as progress.
-fn report(event: &Event<'_>, on_progress: OnProgress<'_>) {
+fn report(event: &Event<'_>, on_progress: &mut dyn FnMut(Progress<'_>)) {
     match event {
         Event::Started(step) => on_progress(Progress::Status(&format!("{step}"))),
         Event::Terraform(_, line) => on_progress(Progress::Output { tool: "terraform", line }),

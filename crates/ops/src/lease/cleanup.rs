@@ -44,7 +44,8 @@ pub fn undo(env: &Environment, item: &Started) -> Result<(), String> {
         Started::Lab { bin, state_dir } => lab_down(bin, state_dir),
         Started::Terraform { .. } => {
             let redactor = env.redactor();
-            match destroy::run(env, &destroy::unattended::options(env, &redactor, None), |_| {}) {
+            let budget = crate::budget::Phase::Destroy.budget(&env.budgets);
+            match destroy::run(env, &destroy::unattended::options(env, &redactor, None, budget), |_| {}) {
                 // An apply killed before it wrote any state left nothing to destroy.
                 Ok(_) | Err(destroy::Error::BackupFailed(destroy::backup::Error::NoState)) => Ok(()),
                 Err(e) => Err(vixens_diagnostic::error_chain(&e)),

@@ -5,12 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use vixens_docs::adr::{Rule, Scope};
-
-fn vixens() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vixens"))
-}
+use vixens_testkit::vixens;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

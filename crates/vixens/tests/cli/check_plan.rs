@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use rstest::rstest;
 
 fn plans() -> PathBuf {
@@ -15,7 +14,7 @@ fn plans() -> PathBuf {
 /// Runs `vixens check-plan --env ENV PLANS...` in the fixtures folder, so that file names are
 /// short; returns (exit code, stdout, stderr).
 fn check_plan(env: &str, files: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vixens")).current_dir(plans()).args(["check-plan", "--env", env]).args(files).output().unwrap();
+    let out = vixens_testkit::vixens_command().current_dir(plans()).args(["check-plan", "--env", env]).args(files).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
@@ -124,7 +123,7 @@ fn a_refused_plan_among_allowed_ones_exits_1() {
 #[test]
 fn the_protections_of_an_environment_with_unset_variables_still_apply() {
     // dev's env.yaml needs VIXENS_* variables for its nodes and paths, not for its protections.
-    let out = Command::new(env!("CARGO_BIN_EXE_vixens"))
+    let out = vixens_testkit::vixens_command()
         .current_dir(plans())
         .args(["check-plan", "--env", "dev", "protected-type-deleted.json"])
         .env_remove("VIXENS_REPO")
@@ -143,7 +142,7 @@ fn an_environment_that_does_not_exist_cannot_check() {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    let out = Command::new(env!("CARGO_BIN_EXE_vixens")).args(["check-plan", "--help"]).output().unwrap();
+    let out = vixens_testkit::vixens_command().args(["check-plan", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     for line in ["0  every plan is allowed", "1  at least one plan is refused", "2  cannot check"] {
         assert!(help.contains(line), "{help}");

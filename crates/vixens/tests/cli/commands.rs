@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 use rstest::rstest;
 
@@ -16,8 +15,8 @@ fn fixtures() -> PathBuf {
 }
 
 fn vixens_in(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("vixens");
-    cmd.current_dir(dir).env_remove("CI").env("NO_COLOR", "1");
+    let mut cmd = vixens_testkit::vixens();
+    cmd.current_dir(dir);
     cmd
 }
 

@@ -3,7 +3,6 @@
 //! and a healthy lab passes every check (the read-only ones with the read-only kubeconfig),
 //! leaving one ledger record with every phase timed.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use vixens_checks::cycle::report::{Ledger, Terminal};
@@ -13,14 +12,7 @@ use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::{self, Verdict};
 use vixens_ops::instance::Instance;
-
-fn lab_env() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/<crate> is two folders below the workspace")
-        .join("environments/lab/env.yaml")
-}
+use vixens_testkit::lab_env;
 
 /// A private lab with `faults`, up.
 fn lab(faults: &[&str]) -> Instance {

@@ -4,32 +4,24 @@
 //! scenarios run in the `destroy_safety` suite of each environment package.)
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use vixens_drivers::terraform::{Run, State};
 use vixens_ops::binaries;
 use vixens_ops::destroy::backup::{self, Store};
 use vixens_ops::instance::Instance;
-
-fn lab_env() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/<crate> is two folders below the workspace")
-        .join("environments/lab/env.yaml")
-}
+use vixens_testkit::lab_env;
 
 fn lab() -> Instance {
     Instance::builder(lab_env()).up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
 }
 
 fn vixens(instance: &Instance) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vixens"));
-    command.args(["destroy"]).arg(lab_env()).args(["--confirm", "lab"]).envs(instance.vars()).env_remove("VIXENS_CONFIRM_DESTROY");
+    let mut command = vixens_testkit::vixens_command();
+    command.args(["destroy"]).arg(lab_env()).args(["--confirm", "lab"]).envs(instance.vars());
     command
 }
 
@@ -113,7 +105,7 @@ fn lock_file(instance: &Instance) -> PathBuf {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    let out = Command::new(env!("CARGO_BIN_EXE_vixens")).args(["destroy", "--help"]).output().unwrap();
+    let out = vixens_testkit::vixens_command().args(["destroy", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     for line in
         ["0    destroyed", "1    refused, nothing changed", "2    cannot destroy safely", "3    the destroy ran and failed", "130  interrupted"]
@@ -125,11 +117,7 @@ fn help_documents_the_exit_codes() {
 #[test]
 fn a_protected_environment_is_refused_even_with_a_matching_confirmation_and_no_setup() {
     // prod's variables are not set on this machine: the refusal needs none of them.
-    let out = Command::new(env!("CARGO_BIN_EXE_vixens"))
-        .args(["destroy", "prod", "--confirm", "prod"])
-        .env("VIXENS_CONFIRM_DESTROY", "prod")
-        .output()
-        .unwrap();
+    let out = vixens_testkit::vixens_command().args(["destroy", "prod", "--confirm", "prod"]).env("VIXENS_CONFIRM_DESTROY", "prod").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "", "nothing was started");
     assert_eq!(

@@ -6,23 +6,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn vixens() -> Command {
-    let mut cmd = Command::cargo_bin("vixens").expect("the vixens binary is built with the tests");
-    cmd.env_remove("TF_CLI_CONFIG_FILE").env("NO_COLOR", "1");
-    cmd
-}
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/<crate> is two folders below the workspace")
-        .join("tests/fixtures")
-        .join(path)
-}
+use vixens_testkit::{fixture, vixens};
 
 /// An env.yaml in a fresh folder, with `extra` appended (paths in it are relative to that folder).
 fn env_dir(extra: &str) -> tempfile::TempDir {

@@ -11,17 +11,10 @@ use std::time::{Duration, Instant};
 use vixens_ops::binaries;
 use vixens_ops::lease::{self, Started};
 use vixens_ops::session::{Session, Use};
+use vixens_testkit::lab_env;
 
 /// Set for the child: the test below then plays the killed test instead of returning at once.
 const CHILD_VAR: &str = "VIXENS_TEST_SESSION_CHILD";
-
-fn lab_env() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/<crate> is two folders below the workspace")
-        .join("environments/lab/env.yaml")
-}
 
 /// The variables of a private lab in `work_dir`.
 fn vars(work_dir: &Path) -> Vec<(&'static str, String)> {

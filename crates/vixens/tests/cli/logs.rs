@@ -55,7 +55,7 @@ impl Logs {
     }
 
     fn vixens(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+        let mut cmd = vixens_testkit::vixens();
         cmd.current_dir(self.dir.path()).env_remove("SCAN_TEST_KUBECONFIG");
         cmd
     }
@@ -178,7 +178,7 @@ fn a_malformed_env_yaml_is_reported_with_its_location() {
 
 #[test]
 fn help_documents_the_exit_status() {
-    Command::new(env!("CARGO_BIN_EXE_vixens"))
+    vixens_testkit::vixens()
         .args(["logs", "scan", "--help"])
         .assert()
         .success()

@@ -1,25 +1,17 @@
 //! `vixens promote`: the gate's verdict and exit code on synthetic ledgers, as a release
 //! manager sees them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use vixens_testkit::fixture;
 
 /// The revision every fixture ledger (`tests/fixtures/ledgers/`) records, and its short form.
 pub const A: &str = "4f9c2e1b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f";
 pub const A_SHORT: &str = "4f9c2e1b7a3d";
 /// A secret the fixture kubeconfig holds, which `hostile.jsonl` leaks into a message.
 pub const SECRET: &str = "s3cr3t-t0ken-value-123";
-
-pub fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/<crate> is two folders below the workspace")
-        .join("tests/fixtures")
-        .join(path)
-}
 
 /// An environment folder in a temporary directory: `env.yaml`, a kubeconfig holding [`SECRET`],
 /// the ledger copied from a fixture, and an infrastructure repository folder.
@@ -65,9 +57,8 @@ evidence:
 
     /// `vixens <subcommand> <env.yaml> --junit <fixture>` with extra arguments.
     pub fn vixens(&self, subcommand: &str, junit: &str, extra: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+        let mut cmd = vixens_testkit::vixens();
         cmd.current_dir(self.dir.path())
-            .env_remove("CARGO_TARGET_DIR")
             .arg(subcommand)
             .arg(self.path("env.yaml"))
             .arg("--junit")
@@ -177,7 +168,7 @@ fn a_failed_stress_run_in_the_junit_is_refused() {
 #[test]
 fn a_missing_junit_report_is_refused_with_the_command_that_writes_it() {
     let lab = Lab::with_ledger("five-clean.jsonl");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+    let mut cmd = vixens_testkit::vixens();
     cmd.current_dir(lab.dir.path()).env_remove("CARGO_TARGET_DIR").arg("promote").arg(lab.path("env.yaml")).args(["--revision", A]);
     cmd.assert().code(1).stdout(predicate::str::contains(format!(
         "  ✗ junit: no JUnit report at {}: run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`",
@@ -212,7 +203,7 @@ fn a_malformed_ledger_is_an_error_naming_its_line() {
 fn a_malformed_junit_report_is_an_error() {
     let lab = Lab::with_ledger("five-clean.jsonl");
     std::fs::write(lab.path("junit.xml"), "<testsuites><testsuite name=\"lab::suites\">").unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+    let mut cmd = vixens_testkit::vixens();
     cmd.arg("promote").arg(lab.path("env.yaml")).args(["--revision", A, "--junit"]).arg(lab.path("junit.xml"));
     cmd.assert().code(2).stderr(predicate::str::contains("junit.xml: not well-formed XML"));
 }
@@ -220,15 +211,16 @@ fn a_malformed_junit_report_is_an_error() {
 #[test]
 fn an_unknown_environment_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_vixens"))
+    vixens_testkit::vixens()
         .current_dir(dir.path())
         .args(["promote", "staging"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("vixens promote: no `environments/` folder in "))
-        .stderr(predicate::str::contains(
-            "so `staging` cannot be looked up (run it inside the harness's workspace, or pass the path of an env.yaml)",
-        ));
+        // Rendered as every subcommand renders an environment it cannot find: the problem, then
+        // what to do.
+        .stderr(predicate::str::contains("no `environments/` folder in "))
+        .stderr(predicate::str::contains("cannot be looked up"))
+        .stderr(predicate::str::contains("help: run it inside the harness's workspace, or pass the path of an env.yaml"));
 }
 
 #[test]
@@ -244,7 +236,7 @@ fn an_environment_is_found_by_name_under_environments() {
     std::fs::write(envs.join("env.yaml"), yaml).unwrap();
     let nested = lab.path("repo/crates/");
     std::fs::create_dir_all(&nested).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_vixens"))
+    vixens_testkit::vixens()
         .current_dir(&nested)
         .args(["promote", "lab", "--revision", A])
         .assert()
@@ -255,7 +247,7 @@ fn an_environment_is_found_by_name_under_environments() {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    Command::new(env!("CARGO_BIN_EXE_vixens"))
+    vixens_testkit::vixens()
         .args(["promote", "--help"])
         .assert()
         .success()

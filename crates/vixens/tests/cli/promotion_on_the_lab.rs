@@ -13,14 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use vixens_drivers::process::{Command, Finished};
+use vixens_testkit::workspace;
 
 /// Five lab cycles take about 40 s on a quiet 2-core machine; nextest's own timeout for a lab
 /// test is 5 minutes.
 const STRESS_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("the crate sits in crates/ of the workspace").to_owned()
-}
 
 /// A private lab, infrastructure repository and nextest store, in one temporary folder.
 struct Promotion {

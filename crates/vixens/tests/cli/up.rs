@@ -1,20 +1,17 @@
 //! `vixens up`: an on-demand environment brought up with its own terraform root, as the suites
 //! do before their first test; a real cluster is refused.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_owned()
-}
+use vixens_testkit::workspace;
 
 /// `vixens ARGS` on a private lab in `work`.
 fn vixens(work: &Path, args: &[&str]) -> Command {
     let lab_bin = vixens_ops::binaries::binaries().expect("the harness binaries build").vixens_lab;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
-    cmd.current_dir(workspace()).env("VIXENS_WORK_DIR", work).env("VIXENS_LAB_BIN", lab_bin).env_remove("VIXENS_LAB_FAULTS").args(args);
+    let mut cmd = vixens_testkit::vixens();
+    cmd.current_dir(workspace()).env("VIXENS_WORK_DIR", work).env("VIXENS_LAB_BIN", lab_bin).args(args);
     cmd
 }
 
@@ -38,7 +35,7 @@ fn up_refuses_an_environment_that_is_expected_to_be_running() {
     let env_yaml = "name: real\nkind: disposable\ninfra-repo: .\nterraform:\n  root: terraform\nkubeconfig: kubeconfig\ntalosconfig: talosconfig\n\
                     nodes:\n  - { name: cp-1, address: 10.5.0.2, role: controlplane }\nargocd:\n  system-apps:\n    names: [traefik]\n";
     std::fs::write(dir.path().join("env.yaml"), env_yaml).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_vixens")).arg("up").arg(dir.path().join("env.yaml")).assert().code(1).stderr(
+    vixens_testkit::vixens().arg("up").arg(dir.path().join("env.yaml")).assert().code(1).stderr(
         "vixens up real: refused: real is not an on-demand environment (no `provisioning` in its env.yaml); a real cluster is expected to be running: `vixens doctor real` checks it\n",
     );
 }

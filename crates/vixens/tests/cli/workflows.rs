@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use vixens_ops::env::{Environment, VarSource};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_owned()
-}
+use vixens_testkit::workspace;
 
 fn workflow(name: &str) -> String {
     std::fs::read_to_string(workspace().join(".github/workflows").join(name)).unwrap()

@@ -7,14 +7,13 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::cycle::Progress;
 use vixens_kube::Cluster;
 use vixens_kube::argocd::{self, Converged};
 use vixens_kube::wait::{self, WaitConfig, WaitEvent};
 use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
-use vixens_ops::phase::OnProgress;
+use vixens_ops::phase::PhaseCtx;
 
 /// Which syncs must have been initiated automatically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,18 +26,19 @@ pub(crate) enum Intervention {
     SinceBootstrap,
 }
 
-/// Waits for convergence within the environment's `argocd` budget, then checks `intervention`.
+/// Waits for convergence within what is left of the phase's budget, then checks `intervention`.
 pub(crate) async fn converge(
     env: &Environment,
     cluster: &Cluster,
     progress_interval: Duration,
     intervention: Intervention,
-    on_progress: OnProgress<'_>,
+    ctx: &mut PhaseCtx<'_>,
 ) -> Result<Converged, Failure> {
     let rules = &env.argocd.system_apps;
-    let config =
-        WaitConfig::default().timeout(env.budgets.phases.argocd).failing_grace(env.argocd.degraded_grace).progress_interval(progress_interval);
-    let on_event = |event: WaitEvent| on_progress(Progress::Status(&describe(&event)));
+    // The whole budget, not what is left of it: the timeout message names the budget, and the
+    // phase has spent only the moment it took to build its context.
+    let config = WaitConfig::default().timeout(ctx.budget()).failing_grace(env.argocd.degraded_grace).progress_interval(progress_interval);
+    let on_event = |event: WaitEvent| ctx.status(&describe(&event));
     let converged = argocd::wait_converged(cluster, &env.argocd.namespace, rules, &config, on_event).await.map_err(|e| wait_failure(&e))?;
     let since = match intervention {
         Intervention::Ignored => return Ok(converged),

@@ -8,20 +8,19 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::commands::{self, Report, Verdict};
-use crate::cycle::Progress;
 use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
-use vixens_ops::phase::OnProgress;
+use vixens_ops::phase::PhaseCtx;
 
 /// Runs the read-only entries with `extra_path` after the environment's tools on PATH. Returns
 /// every failure in full, for the artifact, alongside the phase's verdict.
-pub(crate) fn run(env: &Environment, extra_path: Vec<PathBuf>, on_progress: OnProgress<'_>) -> (Result<(), Failure>, String) {
+pub(crate) fn run(env: &Environment, extra_path: Vec<PathBuf>, ctx: &mut PhaseCtx<'_>) -> (Result<(), Failure>, String) {
     let report = match commands::run_read_only(env, extra_path) {
         Ok(report) => report,
         Err(e) => return (Err(Phase::Commands.failure(env.commands.doc.display().to_string(), vixens_diagnostic::error_chain(&e))), String::new()),
     };
-    on_progress(Progress::Status(&summary(&report)));
+    ctx.status(&summary(&report));
     (judge(&report), details(&report))
 }
 

@@ -1,17 +1,16 @@
 //! Phase `kubernetes-api`: a client from the environment's kubeconfig (the read-only one for
 //! read-only checks), and `GET /version` answering within the phase budget.
 
-use std::time::Duration;
-
 use vixens_kube::{Access, Cluster, ServerVersion};
 use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
+use vixens_ops::phase::PhaseCtx;
 
 /// Connects to `env`'s API as `access` and waits until it answers.
-pub(crate) async fn reachable(env: &Environment, access: Access, budget: Duration) -> Result<(Cluster, ServerVersion), Failure> {
+pub(crate) async fn reachable(env: &Environment, access: Access, ctx: &PhaseCtx<'_>) -> Result<(Cluster, ServerVersion), Failure> {
     let cluster = env.cluster(access).await.map_err(|e| api_failure(&e))?;
-    let version = cluster.wait_reachable(budget).await.map_err(|e| api_failure(&e))?;
+    let version = cluster.wait_reachable(ctx.budget()).await.map_err(|e| api_failure(&e))?;
     Ok((cluster, version))
 }
 
@@ -34,6 +33,8 @@ pub(crate) fn api_failure(error: &vixens_kube::Error) -> Failure {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -3,14 +3,14 @@
 //! evidence. A failure names the nodes the stuck check names (`some nodes are not ready:
 //! [lab-controlplane-3]`), else the check.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cycle::Progress;
 use vixens_drivers::talosctl::{self, Talosctl};
 use vixens_ops::budget::Phase;
 use vixens_ops::env::{Environment, NodeRole};
 use vixens_ops::evidence::Failure;
-use vixens_ops::phase::OnProgress;
+use vixens_ops::phase::PhaseCtx;
 
 /// What the phase found, for the evidence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,24 +27,18 @@ pub(crate) fn health_node(env: &Environment) -> Option<&str> {
 }
 
 /// Runs the checks, appending talosctl's output to `output` (an artifact) as it streams.
-pub(crate) fn run(
-    env: &Environment,
-    talosctl: &Talosctl,
-    budget: Duration,
-    output: &mut dyn FnMut(&str),
-    on_progress: OnProgress<'_>,
-) -> Result<Versions, Failure> {
-    let started = Instant::now();
+pub(crate) fn run(env: &Environment, talosctl: &Talosctl, output: &mut dyn FnMut(&str), ctx: &mut PhaseCtx<'_>) -> Result<Versions, Failure> {
     let Some(node) = health_node(env) else {
         return Err(Phase::TalosHealth.failure("env.yaml nodes", format!("{} lists no node to run `talosctl health` on", env.file.display())));
     };
+    let budget = ctx.left();
     let mut lines = |line: &str| {
         output(line);
-        on_progress(Progress::Output { tool: "talosctl", line });
+        ctx.report(Progress::Output { tool: "talosctl", line });
     };
     talosctl.health(node, budget, &mut lines).map_err(|e| health_failure(env, &e))?;
     let nodes: Vec<&str> = env.nodes.iter().map(|n| n.address.as_str()).collect();
-    let left = budget.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+    let left = ctx.left().max(Duration::from_secs(1));
     let report = talosctl.version(&nodes, left).map_err(|e| Phase::TalosHealth.failure(nodes.join(","), vixens_diagnostic::error_chain(&e)))?;
     let mut tags: Vec<String> = report.servers.into_iter().map(|s| s.version.tag).collect();
     tags.sort();
