@@ -1,12 +1,17 @@
 //! Repository-wide suites that need no environment: this project's own ADRs (`adr::*`) and
-//! docs/commands.md lint (`commands::lint`), checked as the specification asks.
+//! docs/commands.md lint (`commands::lint`), checked as the specification asks, and the
+//! workspace's floors (`layout::*`).
 
 use std::path::Path;
+
+#[path = "layout/floors.rs"]
+mod floors;
 
 fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut trials = vixens_docs::adr::trials(repo);
     trials.extend(vixens_docs::commands::lint_trials(repo));
+    trials.extend(floors::trials(repo));
     libtest_mimic::run(&args, trials).exit_code()
 }
