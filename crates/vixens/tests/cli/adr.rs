@@ -102,7 +102,11 @@ fn adr_creation_configured_aliases_add_to_the_built_in_words() {
     let (_, stdout, _) = lint(dir.path(), &[]);
     assert!(stdout.contains("003-synology-csi.md:1: section: no Consequences section"), "{stdout}");
     std::fs::create_dir_all(dir.path().join(".config")).unwrap();
-    std::fs::write(dir.path().join(".config/adr.yaml"), "sections:\n  consequences: [Bilan]\nconsequences:\n  positive: [Plus]\n  negative: [Minus]\n").unwrap();
+    std::fs::write(
+        dir.path().join(".config/adr.yaml"),
+        "sections:\n  consequences: [Bilan]\nconsequences:\n  positive: [Plus]\n  negative: [Minus]\n",
+    )
+    .unwrap();
     let (_, stdout, _) = lint(dir.path(), &[]);
     assert!(!stdout.contains("003-synology-csi.md"), "{stdout}");
 }
@@ -258,7 +262,10 @@ fn adr_review_without_configuration_the_gitops_layout_is_guarded() {
     write(repo, "apps/00-infra/traefik/README.md", "# notes\n");
     let (code, stdout, stderr) = check_change(repo);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stdout.starts_with("apps/00-infra/traefik/values.yaml: adr-required: changed since main (architecture path `apps/00-infra/**`)"), "{stdout}");
+    assert!(
+        stdout.starts_with("apps/00-infra/traefik/values.yaml: adr-required: changed since main (architecture path `apps/00-infra/**`)"),
+        "{stdout}"
+    );
     assert_eq!(stdout.lines().count(), 1, "a user app and a README are not architecture: {stdout}");
     assert!(stderr.contains("architecture paths: built-in GitOps defaults"), "{stderr}");
 }
