@@ -214,7 +214,7 @@ impl Reader<'_> {
                 vec![at]
             }
             None => {
-                let number = ADR_MENTION.captures(&line.text).and_then(|c| c[1].parse().ok()).or_else(|| leading_number(&line.text));
+                let number = leading_mention(&line.text).or_else(|| leading_number(&line.text));
                 if number.is_some() {
                     let own = own_status(&line.text, self.words);
                     self.entry_by_number(line, number, own);
@@ -304,6 +304,14 @@ fn number_in(text: &str) -> Option<u32> {
         let digits: String = text.trim().trim_start_matches(|c: char| !c.is_ascii_digit()).chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     })
+}
+
+/// `ADR-003: Cache` → 3: an `ADR-N` that opens the item (one further in, as in "supersedes
+/// ADR-3", is a relation or prose, not the entry).
+fn leading_mention(text: &str) -> Option<u32> {
+    let captures = ADR_MENTION.captures(text)?;
+    let at = captures.get(0)?.start();
+    text[..at].chars().all(|c| !c.is_alphanumeric()).then(|| captures[1].parse().ok()).flatten()
 }
 
 /// `003 - Cache` → 3.
@@ -572,7 +580,7 @@ fn missing(index: &IndexFile, catalog: &Catalog, repo: &Repo, out: &mut Findings
 fn place_of(index: &IndexFile, catalog: &Catalog, i: usize, sectioned: bool) -> usize {
     let last_line = index.entries.last().map_or(1, |e| e.line);
     if sectioned && let Some(status) = catalog.records[i].status() {
-        let in_section = index.entries.iter().filter(|e| e.section.as_ref().is_some_and(|h| h.statuses.contains(&status))).next_back();
+        let in_section = index.entries.iter().rfind(|e| e.section.as_ref().is_some_and(|h| h.statuses.contains(&status)));
         if let Some(entry) = in_section {
             return entry.line;
         }
@@ -583,7 +591,7 @@ fn place_of(index: &IndexFile, catalog: &Catalog, i: usize, sectioned: bool) -> 
         .iter()
         .filter(|e| e.adr.and_then(|a| catalog.records[a].file_number).is_some_and(|n| n < number))
         .max_by_key(|e| e.adr.and_then(|a| catalog.records[a].file_number));
-    below.and_then(|b| index.entries.iter().filter(|e| e.block == b.block).next_back()).map_or(last_line, |e| e.line)
+    below.and_then(|b| index.entries.iter().rfind(|e| e.block == b.block)).map_or(last_line, |e| e.line)
 }
 
 /// `024` for `024-x.md`: how an index's text calls it.
@@ -625,7 +633,7 @@ mod tests {
     #[test]
     fn an_entry_gives_its_status_but_a_title_starting_with_a_status_word_does_not() {
         let words = Vocabulary::default();
-        let own = |t: &str| own_status(t, &words).map(|(s, w)| (s, w));
+        let own = |t: &str| own_status(t, &words);
         assert_eq!(own(" — Cache layout — superseded by ADR-9"), Some((Status::Superseded, "superseded by ADR-9".into())));
         assert_eq!(own(" (Deprecated)."), Some((Status::Deprecated, "Deprecated".into())));
         assert_eq!(own(" — Active Directory for the household"), None);
@@ -639,5 +647,7 @@ mod tests {
         assert_eq!(number_in("—"), None);
         assert_eq!(leading_number("003 - Cache"), Some(3));
         assert_eq!(leading_number("3-2-1 backups"), None);
+        assert_eq!(leading_mention("**ADR-012**: Renovate — Accepted"), Some(12));
+        assert_eq!(leading_mention("`title-number`: the title says ADR-012"), None);
     }
 }

@@ -12,7 +12,7 @@ use super::config::Config;
 use super::diagnostic::{Findings, Location, Rule};
 use super::markdown::{BlockKind, Heading, TextLine};
 use super::prose;
-use super::record::{Record, Section};
+use super::record::{Record, Section, file_number};
 use super::references::{Repo, Target, kinds, parent};
 use super::vocabulary::{Half, SectionKind, Status, Vocabulary, declares_absent, fold};
 
@@ -373,9 +373,29 @@ fn meant_by_link(repo: &Repo, from: &str, written: &str, path: &str) -> Meant {
 /// What a missing path most likely meant: a file of the same name elsewhere, else a close name
 /// in its folder.
 fn meant_by_path(repo: &Repo, path: &str) -> Meant {
+    if let Some(adr) = same_number_adr(repo, path) {
+        return Meant::Close(adr);
+    }
     match repo.same_name(path) {
         found if !found.is_empty() => Meant::Elsewhere(found),
         _ => repo.close_name(path).map_or(Meant::Nothing, Meant::Close),
+    }
+}
+
+/// A missing file of the ADR folder named like an ADR (`0008-add-status.md`): the one ADR file
+/// with the same number, renamed since.
+fn same_number_adr(repo: &Repo, path: &str) -> Option<String> {
+    let name = path.rsplit('/').next()?;
+    let number = file_number(name).filter(|_| repo.in_adr_dir(path) && parent(path) == repo.adr_dir())?;
+    let entries = std::fs::read_dir(repo.root().join(repo.adr_dir())).ok()?;
+    let same: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md") && file_number(n) == Some(number))
+        .collect();
+    match same.as_slice() {
+        [one] => Some(format!("{}/{one}", repo.adr_dir())),
+        _ => None,
     }
 }
 
