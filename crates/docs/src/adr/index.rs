@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use super::catalog::{Catalog, Resolved};
 use super::diagnostic::{Findings, Location, Rule};
-use super::markdown::{BlockKind, Markdown, TextLine};
+use super::markdown::{BlockKind, Link, Markdown, TextLine};
 use super::record::{ADR_MENTION, file_number, is_relative};
 use super::references::{Repo, Target};
 use super::rules::spelled;
@@ -92,7 +92,8 @@ struct DeadLink {
 /// Reads the index file at `path` (repository-relative). `None` when it lists no ADR.
 pub(crate) fn read(path: &str, text: &str, catalog: &Catalog, repo: &Repo, words: &Vocabulary) -> Option<IndexFile> {
     let markdown = Markdown::parse(text);
-    let mut reader = Reader { path, catalog, repo, words, file: IndexFile::new(path), section: None, block: 0, previous: None, columns: (0, None) };
+    let mut reader =
+        Reader { path, catalog, repo, words, file: IndexFile::new(path), section: None, block: 0, previous: None, columns: (0, false, None) };
     reader.file.french = is_french(&markdown);
     for line in &markdown.lines {
         reader.line(line, &markdown);
@@ -117,8 +118,8 @@ struct Reader<'a> {
     section: Option<StatusHeading>,
     block: usize,
     previous: Option<BlockKind>,
-    /// The key column and the status column of the current table.
-    columns: (usize, Option<usize>),
+    /// The key column (named by the header or not) and the status column of the current table.
+    columns: (usize, bool, Option<usize>),
 }
 
 /// What a link in an index points at.
@@ -132,9 +133,17 @@ enum Pointed {
 impl Reader<'_> {
     fn line(&mut self, line: &TextLine, markdown: &Markdown) {
         if line.kind == BlockKind::Heading {
-            let heading = markdown.headings.iter().find(|h| h.line == line.line);
-            self.section = heading
-                .and_then(|h| self.words.section_statuses(&h.text).map(|statuses| StatusHeading { text: h.text.clone(), level: h.level, statuses }));
+            if let Some(h) = markdown.headings.iter().find(|h| h.line == line.line) {
+                // A status heading holds until a heading of its level or above; a category
+                // under it (`### Réseau` under `## Actives`) keeps its status.
+                let statuses = self.words.section_statuses(&h.text);
+                let under_current = self.section.as_ref().is_some_and(|s| h.level > s.level);
+                match statuses {
+                    Some(statuses) => self.section = Some(StatusHeading { text: h.text.clone(), level: h.level, statuses }),
+                    None if under_current => {}
+                    None => self.section = None,
+                }
+            }
             self.block += 1;
             self.previous = None;
             return;
@@ -172,11 +181,12 @@ impl Reader<'_> {
         }
     }
 
-    /// A table row: the key cell says which ADR it is.
+    /// A table row: the key cell says which ADR it is (its link, else its number). In a table
+    /// whose key column is not named (`| Date | Decision | Status |`), the row is about the
+    /// first ADR it links outside a relation.
     fn row(&mut self, line: &TextLine) -> Vec<usize> {
         self.file.table = true;
-        let (key, status_column) = self.columns;
-        let Some(span) = line.cell_spans.get(key) else { return Vec::new() };
+        let (key, named, status_column) = self.columns;
         let key_text = line.cells.get(key).map_or("", String::as_str);
         let own = match status_column {
             Some(c) => line.cells.get(c).and_then(|cell| self.words.status(cell).map(|s| (s, cell.trim().to_owned()))),
@@ -187,19 +197,28 @@ impl Reader<'_> {
                 .filter(|(c, _)| *c != key)
                 .find_map(|(_, cell)| self.words.status(cell).map(|s| (s, cell.trim().to_owned()))),
         };
-        let link = line.links.iter().enumerate().find(|(_, l)| span.start <= l.text.start && l.text.start < span.end.max(span.start + 1));
-        let label = number_in(key_text);
-        match link {
-            Some((at, l)) => {
-                let pointed = self.pointed(&l.dest);
-                self.entry_by_link(line, pointed, label, own);
-                vec![at]
-            }
-            None => {
-                self.entry_by_number(line, label, own);
-                Vec::new()
-            }
+        let in_key =
+            |l: &Link| line.cell_spans.get(key).is_some_and(|span| span.start <= l.text.start && l.text.start < span.end.max(span.start + 1));
+        let adr_link = |l: &Link| !matches!(self.pointed(&l.dest), Pointed::Other);
+        let chosen = line.links.iter().enumerate().find(|(_, l)| in_key(l) && adr_link(l));
+        if let Some((at, l)) = chosen {
+            let label = number_in(&line.text[l.text.clone()]).or_else(|| number_in(key_text));
+            self.entry_by_link(line, self.pointed(&l.dest), label, own);
+            return vec![at];
         }
+        if let Some(n) = strict_number(key_text) {
+            self.entry_by_number(line, Some(n), own);
+            return Vec::new();
+        }
+        if named {
+            return Vec::new();
+        }
+        let chosen = line.links.iter().enumerate().find(|(_, l)| adr_link(l) && !relation_before(line, l));
+        if let Some((at, l)) = chosen {
+            self.entry_by_link(line, self.pointed(&l.dest), number_in(&line.text[l.text.clone()]), own);
+            return vec![at];
+        }
+        Vec::new()
     }
 
     /// A list item: its first ADR (a link, else `ADR-N`, else a leading number).
@@ -228,9 +247,7 @@ impl Reader<'_> {
     fn paragraph(&mut self, line: &TextLine) -> Vec<usize> {
         let mut entries = Vec::new();
         for (at, l) in line.links.iter().enumerate() {
-            let before = fold(&line.text[..l.text.start]);
-            let last_word = before.split_whitespace().next_back().unwrap_or_default();
-            if ["by", "par", "→", "->"].contains(&last_word) {
+            if relation_before(line, l) {
                 continue;
             }
             let pointed = self.pointed(&l.dest);
@@ -291,11 +308,26 @@ impl Reader<'_> {
     }
 }
 
-/// The key column and the status column a table header names.
-fn columns(header: &TextLine) -> (usize, Option<usize>) {
-    let key = header.cells.iter().position(|c| KEY_HEADERS.contains(&fold(c.trim()).as_str())).unwrap_or(0);
+/// The key column (and whether the header names it) and the status column of a table.
+fn columns(header: &TextLine) -> (usize, bool, Option<usize>) {
+    let named = header.cells.iter().position(|c| KEY_HEADERS.contains(&fold(c.trim()).as_str()));
     let status = header.cells.iter().position(|c| matches!(fold(c.trim()).as_str(), "status" | "statut" | "etat" | "state"));
-    (key, status)
+    (named.unwrap_or(0), named.is_some(), status)
+}
+
+/// True when the link follows `by`, `par` or an arrow: it names a successor, not an entry.
+fn relation_before(line: &TextLine, link: &Link) -> bool {
+    let before = fold(&line.text[..link.text.start]);
+    let last_word = before.split_whitespace().next_back().unwrap_or_default();
+    ["by", "par", "→", "->"].contains(&last_word)
+}
+
+/// A key cell that is only a number: `006`, `#6`, `ADR-006` (a date is not one).
+fn strict_number(cell: &str) -> Option<u32> {
+    let text = cell.trim().trim_matches(['[', ']', '*']).trim_start_matches('#');
+    let folded = fold(text);
+    let digits = folded.strip_prefix("adr").map_or(folded.as_str(), |rest| rest.trim_start_matches(['-', '_', ' ']));
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| digits.parse().ok()).flatten()
 }
 
 /// The number a key cell or link text writes: `014`, `ADR-014`, `[ADR 14]`.
@@ -433,7 +465,11 @@ fn part(entry: &Entry) -> &'static str {
 /// Entries that give no status: one finding for the index when none does, else one for the
 /// entries that do not.
 fn unstated(index: &IndexFile, catalog: &Catalog, out: &mut Findings) {
-    let judged: Vec<&Entry> = first_entries(index).into_iter().filter(|e| e.adr.and_then(|i| catalog.records[i].status()).is_some()).collect();
+    // A paragraph that links an ADR in passing lists it, but owes no status.
+    let judged: Vec<&Entry> = first_entries(index)
+        .into_iter()
+        .filter(|e| e.kind != BlockKind::Paragraph && e.adr.and_then(|i| catalog.records[i].status()).is_some())
+        .collect();
     let silent: Vec<&Entry> = judged.iter().copied().filter(|e| given_status(e).is_none()).collect();
     let Some(first) = silent.first() else { return };
     if silent.len() == judged.len() {
@@ -461,10 +497,15 @@ fn unstated(index: &IndexFile, catalog: &Catalog, out: &mut Findings) {
     );
 }
 
-/// The first entry of each ADR (an ADR listed twice is judged once).
+/// The first entry of each ADR (an ADR listed twice is judged once), a table row or a list item
+/// before a mention in a paragraph.
 fn first_entries(index: &IndexFile) -> Vec<&Entry> {
     let mut seen = std::collections::BTreeSet::new();
-    index.entries.iter().filter(|e| e.adr.is_some_and(|i| seen.insert(i))).collect()
+    let mut ordered: Vec<&Entry> = index.entries.iter().collect();
+    ordered.sort_by_key(|e| (e.kind == BlockKind::Paragraph, e.line));
+    let mut first: Vec<&Entry> = ordered.into_iter().filter(|e| e.adr.is_some_and(|i| seen.insert(i))).collect();
+    first.sort_by_key(|e| e.line);
+    first
 }
 
 /// An ADR listed with a status other than its own: one finding, naming every index that does.
@@ -649,5 +690,70 @@ mod tests {
         assert_eq!(leading_number("3-2-1 backups"), None);
         assert_eq!(leading_mention("**ADR-012**: Renovate — Accepted"), Some(12));
         assert_eq!(leading_mention("`title-number`: the title says ADR-012"), None);
+        assert_eq!(strict_number(" 006 "), Some(6));
+        assert_eq!(strict_number("ADR-0032"), Some(32));
+        assert_eq!(strict_number("2024-01-01"), None);
+    }
+}
+
+#[cfg(test)]
+mod layouts {
+    use std::path::Path;
+
+    use super::*;
+    use crate::adr::config::Config;
+    use crate::adr::diagnostic::Findings;
+
+    /// The findings of an index `text` over three ADRs: 001 Accepted, 002 Superseded by 003,
+    /// 003 Accepted.
+    fn check_index(text: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let adrs = dir.path().join("docs/adr");
+        std::fs::create_dir_all(&adrs).unwrap();
+        let adr = |n: u32, status: &str| format!("# ADR-{n:03}: X\n\n**Status:** {status}\n");
+        std::fs::write(adrs.join("001-a.md"), adr(1, "Accepted")).unwrap();
+        std::fs::write(adrs.join("002-b.md"), adr(2, "Superseded by [ADR-003](003-c.md)")).unwrap();
+        std::fs::write(adrs.join("003-c.md"), adr(3, "Accepted")).unwrap();
+        let repo = Repo::new(dir.path(), Path::new("docs/adr"));
+        let config = Config::default();
+        let catalog = Catalog::load(&repo, &config).unwrap();
+        let index = read("docs/adr/README.md", text, &catalog, &repo, &config.vocabulary).unwrap();
+        let mut out = Findings::default();
+        check(&[index], &catalog, &repo, &mut out);
+        out.found.iter().map(|f| format!("{}: {}: {}", f.line.unwrap_or(0), f.rule, f.message)).collect()
+    }
+
+    #[test]
+    fn a_table_keyed_by_date_lists_the_adr_it_links() {
+        let text = "| Date | Decision | Status |\n|---|---|---|\n| 2024-01-01 | [Cache](001-a.md) | Accepted |\n\
+                    | 2024-02-01 | [Queue](002-b.md) | Superseded by [ADR-003](003-c.md) |\n| 2024-03-01 | [Queue v2](003-c.md) | Accepted |\n";
+        assert_eq!(check_index(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_category_under_a_status_heading_keeps_its_status() {
+        let text = "# ADRs\n\n## Accepted\n\n### Storage\n\n- [ADR-001](001-a.md) Cache\n\n### Network\n\n- [ADR-003](003-c.md) Queue\n\n\
+                    ## Superseded\n\n- [ADR-002](002-b.md) Queue → [ADR-003](003-c.md)\n";
+        assert_eq!(check_index(text), Vec::<String>::new());
+        let text = text.replace("## Superseded", "## Other");
+        assert_eq!(check_index(&text), ["15: index-status: lists 002-b.md (Superseded) without a status: write each one's status in its entry"]);
+    }
+
+    #[test]
+    fn a_paragraph_that_links_an_adr_in_passing_owes_no_status() {
+        let text = "Start with [ADR-001](001-a.md), which explains the process.\n\n| ADR | Status |\n|---|---|\n\
+                    | [001](001-a.md) | Accepted |\n| [002](002-b.md) | Superseded |\n| [003](003-c.md) | Accepted |\n";
+        assert_eq!(check_index(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_index_without_statuses_is_one_finding() {
+        let text = "- [ADR-001](001-a.md) Cache\n- [ADR-002](002-b.md) Queue\n- [ADR-003](003-c.md) Queue v2\n";
+        assert_eq!(
+            check_index(text),
+            [
+                "1: index-status: gives no status for its entries: add a Status column, or group the entries under status headings (`## Accepted`, `## Superseded`, ...)"
+            ]
+        );
     }
 }

@@ -349,8 +349,11 @@ impl Record {
             self.status_section(section, &body, words);
         }
         if self.statuses.is_empty() {
-            let field = lines.iter().filter(|l| l.starts_emphasised).find(|l| matches!(field_of(l, words), Some((Field::Status, _))));
-            if let Some(line) = field {
+            // Declared nowhere else: a bold field or a metadata table row further down (under a
+            // `## Metadata` heading), else a plain `Status:` line.
+            let is_status = |l: &&TextLine| matches!(field_of(l, words), Some((Field::Status, _)));
+            let marked = lines.iter().filter(|l| l.starts_emphasised || l.kind == BlockKind::TableRow).find(is_status);
+            if let Some(line) = marked.or_else(|| lines.iter().filter(|l| l.kind != BlockKind::Heading).find(is_status)) {
                 self.header_field(line, words);
             }
         }
@@ -720,6 +723,8 @@ mod tests {
         // ... unless the ADR declares its status nowhere else.
         let r = read("# ADR-003: Cache\n\n## Context\n\n**Status:** Accepted\n");
         assert_eq!(statuses(&r), [(5, Some(Status::Accepted))]);
+        let r = read("# ADR-003: Cache\n\n## Metadata\n\n| Field | Value |\n|---|---|\n| Status | Accepted |\n");
+        assert_eq!(statuses(&r), [(7, Some(Status::Accepted))]);
         let r = read("# ADR-003: Cache\n\n## Status: Accepted\n\n## Context\n");
         assert_eq!((statuses(&r), r.section(SectionKind::Status)), (vec![(3, Some(Status::Accepted))], None));
     }

@@ -175,11 +175,19 @@ fn consequences(record: &Record, words: &Vocabulary, out: &mut Findings) {
     }
 }
 
-/// Halves written as sections beside Context and Decision.
+/// Halves written as sections beside Context and Decision (`## Avantages`), or inside the
+/// Decision as MADR 2 writes them (`### Positive Consequences` under `## Decision Outcome`).
 fn sibling_halves(record: &Record, words: &Vocabulary, out: &mut Findings) {
-    let level = record.section(SectionKind::Decision).or_else(|| record.section(SectionKind::Context)).map_or(2, |s| s.level);
-    let siblings: Vec<(&Heading, Half)> =
-        record.markdown.headings.iter().filter(|h| h.level == level).filter_map(|h| words.sibling_half(&h.text).map(|half| (h, half))).collect();
+    let decision = record.section(SectionKind::Decision);
+    let level = decision.or_else(|| record.section(SectionKind::Context)).map_or(2, |s| s.level);
+    let in_decision = |h: &Heading| decision.is_some_and(|d| d.body.contains(&h.body.start) && h.level > d.level);
+    let siblings: Vec<(&Heading, Half)> = record
+        .markdown
+        .headings
+        .iter()
+        .filter(|h| h.level == level || in_decision(h))
+        .filter_map(|h| words.sibling_half(&h.text).map(|half| (h, half)))
+        .collect();
     let has = |half| siblings.iter().any(|(_, h)| *h == half);
     match (siblings.first(), has(Half::Positive), has(Half::Negative)) {
         (None, _, _) => self::section(record, SectionKind::Consequences, out),
@@ -294,9 +302,10 @@ enum Meant {
 fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings) {
     let mut spec = false;
     let mut implementation = false;
-    let mut count = |target: &Target| {
+    // A bare file name (`renovate.json`) is a file of the implementation, never the spec.
+    let mut count = |target: &Target, bare_name: bool| {
         let k = kinds(target, repo, config);
-        spec |= k.spec;
+        spec |= k.spec && !bare_name;
         implementation |= k.implementation;
     };
     let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
@@ -305,7 +314,8 @@ fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings)
     let paragraphs = prose::paragraphs(lines);
     for (i, line) in lines.iter().enumerate() {
         for reference in repo.references(line, &record.path) {
-            count(&reference.target);
+            let bare_name = !reference.is_link && !matches!(reference.target, Target::Url(_)) && !reference.written.contains('/');
+            count(&reference.target, bare_name);
             let is_relation = reference.is_link && record.relation_links.contains(&(line.line, reference.written.clone()));
             if is_relation || !seen.insert((reference.line, reference.written.clone())) {
                 continue;
@@ -314,7 +324,7 @@ fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings)
                 Target::Path { exists: false, path } if reference.is_link => {
                     let meant = meant_by_link(repo, &record.path, &reference.written, path);
                     for target in meant_targets(&meant) {
-                        count(&target);
+                        count(&target, false);
                     }
                     broken.push(Broken { line: line.line, written: reference.written, is_link: true, path: path.clone(), meant });
                 }
@@ -324,7 +334,7 @@ fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings)
                     }
                     let meant = meant_by_path(repo, path);
                     for target in meant_targets(&meant) {
-                        count(&target);
+                        count(&target, false);
                     }
                     broken.push(Broken { line: line.line, written: reference.written, is_link: false, path: path.clone(), meant });
                 }
@@ -710,6 +720,12 @@ mod tests {
             ["13: consequences: the consequences have `## Avantages` but no negative part: add `## Negative Consequences`"]
         );
         let text = GOOD.replace("### Positive\n\nFast.\n\n### Negative\n\nStale.\n", "* Good, because fast.\n* Bad, because stale.\n");
+        assert_eq!(check_text(&text), Vec::<String>::new());
+        // MADR 2: the two parts under the Decision Outcome.
+        let text = GOOD
+            .replace("## Decision\n", "## Decision Outcome\n")
+            .replace("## Consequences\n\n### Positive", "### Positive Consequences")
+            .replace("### Negative", "### Negative Consequences");
         assert_eq!(check_text(&text), Vec::<String>::new());
     }
 }
