@@ -740,6 +740,19 @@ mod layouts {
     }
 
     #[test]
+    fn the_homelabs_own_index_layout_gives_statuses_by_emoji_headings_and_status_columns() {
+        // As the real homelab writes it: emoji headings naming the status, a table without a
+        // Status column under Active, tables with one under the others.
+        let text = "# Architecture Decision Records - Index\n\n**Last Updated:** 2026-09-19\n\n---\n\n\
+                    ## \u{1F3C6} Active Decisions (Accepted)\n\nCes documents représentent l'état actuel.\n\n\
+                    | ADR | Title | Date | Tags |\n|-----|-------|------|------|\n| [001](001-a.md) | A | 2025-11-15 | infra, talos |\n\
+                    | [003](003-c.md) | **C** | 2025-11-15 | gitops |\n\n---\n\n## \u{1F4DC} Historical / Superseded Decisions\n\n\
+                    | ADR | Title | Status | Superseded by |\n|-----|-------|--------|---------------|\n\
+                    | [002](002-b.md) | B | Superseded | [ADR-003](003-c.md) |\n";
+        assert_eq!(check_index(text), Vec::<String>::new());
+    }
+
+    #[test]
     fn a_paragraph_that_links_an_adr_in_passing_owes_no_status() {
         let text = "Start with [ADR-001](001-a.md), which explains the process.\n\n| ADR | Status |\n|---|---|\n\
                     | [001](001-a.md) | Accepted |\n| [002](002-b.md) | Superseded |\n| [003](003-c.md) | Accepted |\n";

@@ -231,19 +231,22 @@ fn halves(record: &Record, consequences: &Section, words: &Vocabulary, out: &mut
         }
     }
     let french = record.is_french();
-    let name = if french { "Conséquences" } else { "Consequences" };
+    // Named as written: "the Trade-offs have ...".
+    let heading = md.headings.iter().find(|h| h.line == consequences.line).map_or("", |h| h.text.as_str());
+    let name = heading.trim_start_matches(|c: char| !c.is_alphabetic()).trim_end_matches([':', ' ', '\u{a0}']);
     let (positive, negative) = if french { ("### Positives", "### Négatives") } else { ("### Positive", "### Negative") };
+    // "have Positive and Neutral but no negative part", or "have no negative part".
     let have = match parts.as_slice() {
         [] => String::new(),
-        [one] => format!("{one} "),
-        [init @ .., last] => format!("{} and {last} ", init.join(", ")),
+        [one] => format!("{one} but "),
+        [init @ .., last] => format!("{} and {last} but ", init.join(", ")),
     };
     let message = match (found.contains(&Half::Positive), found.contains(&Half::Negative)) {
         (true, true) => return,
-        (false, true) => format!("the {name} have {have}but no positive part: add a `{positive}` subsection"),
-        (true, false) => format!("the {name} have {have}but no negative part: add a `{negative}` subsection"),
+        (false, true) => format!("the {name} have {have}no positive part: add a `{positive}` subsection"),
+        (true, false) => format!("the {name} have {have}no negative part: add a `{negative}` subsection"),
         (false, false) => format!(
-            "the {name} have neither a positive nor a negative part: add `{positive}` and `{negative}` subsections (or `**Pros:**` and `**Cons:**` labels)"
+            "the {name} have {have}neither a positive nor a negative part: add `{positive}` and `{negative}` subsections (or `**Pros:**` and `**Cons:**` labels)"
         ),
     };
     out.push(&record.path, consequences.line, Rule::Consequences, message);
@@ -373,7 +376,7 @@ fn references(record: &Record, repo: &Repo, config: &Config, out: &mut Findings)
 /// What a dead link most likely meant: read from the root (written without `./`, `../` or
 /// `/`), or a file of the same name elsewhere.
 fn meant_by_link(repo: &Repo, from: &str, written: &str, path: &str) -> Meant {
-    let plain = !written.starts_with(['.', '/']);
+    let plain = !(written.starts_with("./") || written.starts_with("../") || written.starts_with('/'));
     if plain && let Target::Path { path: rooted, exists: true } = repo.link(&format!("/{written}"), from) {
         return Meant::FromRoot(rooted);
     }
@@ -392,21 +395,31 @@ fn meant_by_path(repo: &Repo, path: &str) -> Meant {
     }
 }
 
-/// A missing file of the ADR folder named like an ADR (`0008-add-status.md`): the one ADR file
-/// with the same number, renamed since.
+/// A missing file of the ADR folder named like an ADR: the ADR renumbered since (same title,
+/// `007-infisical.md` → `011-infisical.md`), else renamed since (same number, a title word in
+/// common, `0008-add-status.md` → `0008-add-status-field.md`).
 fn same_number_adr(repo: &Repo, path: &str) -> Option<String> {
     let name = path.rsplit('/').next()?;
     let number = file_number(name).filter(|_| repo.in_adr_dir(path) && parent(path) == repo.adr_dir())?;
     let entries = std::fs::read_dir(repo.root().join(repo.adr_dir())).ok()?;
-    let same: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".md") && file_number(n) == Some(number))
-        .collect();
-    match same.as_slice() {
+    let names: Vec<String> =
+        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".md")).collect();
+    let only = |found: Vec<&String>| match found.as_slice() {
         [one] => Some(format!("{}/{one}", repo.adr_dir())),
         _ => None,
-    }
+    };
+    let words = |n: &str| -> BTreeSet<String> { slug(n).split(['-', '_']).filter(|w| w.len() > 3).map(str::to_owned).collect() };
+    only(names.iter().filter(|n| slug(n) == slug(name) && file_number(n).is_some()).collect()).or_else(|| {
+        let wanted = words(name);
+        only(names.iter().filter(|n| file_number(n) == Some(number) && !words(n).is_disjoint(&wanted)).collect())
+    })
+}
+
+/// `011-infisical-secrets-management.md` → `infisical-secrets-management`.
+fn slug(name: &str) -> &str {
+    let stem = name.strip_suffix(".md").unwrap_or(name);
+    let unprefixed = if stem.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("adr")) { &stem[3..] } else { stem };
+    unprefixed.trim_start_matches(['-', '_']).trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['-', '_', '.'])
 }
 
 /// The targets a broken reference would have once fixed: they count as the ADR's references.
@@ -594,7 +607,7 @@ mod tests {
 
     fn check_text(text: &str) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
-        for file in ["docs/spec.md", "src/cache.rs"] {
+        for file in ["docs/spec.md", "src/cache.rs", ".claude/agent.md", "renovate.json"] {
             let path = dir.path().join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
@@ -622,6 +635,15 @@ mod tests {
     fn labels_count_as_halves() {
         let text = GOOD.replace("### Positive\n\nFast.\n\n### Negative\n\nStale.\n", "- **Pros:** fast\n- **Cons:** stale\n");
         assert_eq!(check_text(&text), Vec::<String>::new());
+        let text = GOOD.replace("### Positive\n\nFast.\n\n### Negative\n\nStale.\n", "- **Pros:** fast\n");
+        assert_eq!(check_text(&text), ["13: consequences: the Consequences have no negative part: add a `### Negative` subsection"]);
+        let text =
+            GOOD.replace("## Consequences\n\n### Positive\n\nFast.\n\n### Negative", "## Trade-offs\n\n### Accepted\n\nFast.\n\n### Mitigations");
+        assert_eq!(
+            check_text(&text),
+            ["13: consequences: the Trade-offs have Accepted and Mitigations but neither a positive nor a negative part: add `### Positive` and \
+              `### Negative` subsections (or `**Pros:**` and `**Cons:**` labels)"]
+        );
     }
 
     #[test]
@@ -669,6 +691,23 @@ mod tests {
     }
 
     #[test]
+    fn a_link_to_an_adr_renumbered_or_renamed_since_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in
+            ["docs/spec.md", "src/cache.rs", "docs/adr/011-infisical-secrets.md", "docs/adr/007-renovate.md", "docs/adr/008-add-status-field.md"]
+        {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let repo = Repo::new(dir.path(), std::path::Path::new("docs/adr"));
+        assert_eq!(same_number_adr(&repo, "docs/adr/007-infisical-secrets.md").as_deref(), Some("docs/adr/011-infisical-secrets.md"));
+        assert_eq!(same_number_adr(&repo, "docs/adr/008-add-status.md").as_deref(), Some("docs/adr/008-add-status-field.md"));
+        assert_eq!(same_number_adr(&repo, "docs/adr/007-secrets-rotation.md"), None, "007 is another decision");
+        assert_eq!(slug("ADR-0007-x-y.md"), "x-y");
+    }
+
+    #[test]
     fn a_path_said_removed_or_still_to_be_created_is_not_missing() {
         for sentence in [
             "The old `src/lru.rs` was removed in the same change.",
@@ -691,20 +730,29 @@ mod tests {
         let found = check_text(&text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("7: broken-link: 2 links are written from the repository root but resolve from docs/adr/ (docs/spec.md, src/cache.rs exist from the root): write them as `/docs/spec.md` or `../../docs/spec.md`"),
+            found[0].starts_with(
+                "7: broken-link: 2 links are written from the repository root but resolve from docs/adr/ (docs/spec.md, src/cache.rs exist from the root): \
+                 write them as `/docs/spec.md` or `../../docs/spec.md`"
+            ),
             "{found:?}"
         );
+        // A hidden folder at the root is written from the root too.
+        let text = GOOD.replace("[the spec](../spec.md)", "[the agent](.claude/agent.md)");
+        let found = check_text(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("7: broken-link: link to `.claude/agent.md` is written from the repository root"), "{found:?}");
     }
 
     #[test]
     fn a_bare_address_and_a_root_file_name_are_references() {
-        let text = GOOD.replace("[the spec](../spec.md)", "https://example.org/spec").replace("`src/cache.rs`", "`Cargo.toml`");
-        let dir_text = check_text(&text);
+        let text = GOOD.replace("[the spec](../spec.md)", "https://example.org/spec").replace("`src/cache.rs`", "`renovate.json`");
+        assert_eq!(check_text(&text), Vec::<String>::new());
+        // A name the repository does not have is no reference, and never a missing path.
+        let text = GOOD.replace("`src/cache.rs`", "`Cargo.toml`");
         assert_eq!(
-            dir_text,
+            check_text(&text),
             ["1: implementation-reference: no reference to the implementation: name the path of a repository file outside the ADR folder \
-            that is not documentation (`terraform/modules/x/main.tf`), in the Decision"],
-            "no Cargo.toml in this repository"
+              that is not documentation (`terraform/modules/x/main.tf`), in the Decision"]
         );
     }
 

@@ -438,8 +438,14 @@ impl Vocabulary {
     /// that names no status (`## Index`).
     #[must_use]
     pub fn section_statuses(&self, heading: &str) -> Option<Vec<Status>> {
+        // `## 🏆 Active Decisions (Accepted)`: the words around the status say what is listed.
+        const FILLERS: &[&str] =
+            &["decisions", "decision", "adrs", "adr", "records", "record", "architecture", "d'architecture", "les", "des", "the"];
         let key = heading_key(heading);
-        let parts: Vec<&str> = key.split(['/', '&', ',', '+', '|']).flat_map(|p| p.split(" and ")).flat_map(|p| p.split(" et ")).collect();
+        let kept: Vec<&str> = key.split(' ').filter(|w| !FILLERS.contains(w)).collect();
+        let key = kept.join(" ");
+        let parts: Vec<&str> =
+            key.split(['/', '&', ',', '+', '|', '(', ')', '-', '—']).flat_map(|p| p.split(" and ")).flat_map(|p| p.split(" et ")).collect();
         let mut agreed: Option<Vec<Status>> = None;
         for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
             let (_, statuses) = SECTION_STATUSES.iter().find(|(word, _)| *word == part)?;
@@ -618,7 +624,12 @@ mod tests {
     #[case("Obsolètes / Dépréciées", Some(vec![Status::Deprecated]))]
     #[case("Rejetées", Some(vec![Status::Rejected]))]
     #[case("Proposées", Some(vec![Status::Proposed]))]
+    #[case("🏆 Active Decisions (Accepted)", Some(vec![Status::Accepted]))]
+    #[case("📜 Historical / Superseded Decisions", Some(vec![Status::Superseded]))]
+    #[case("🗑️ Deprecated Decisions", Some(vec![Status::Deprecated]))]
     #[case("Accepted / Rejected", None)]
+    #[case("ADR Status", None)]
+    #[case("Architecture (Coming Soon)", None)]
     #[case("Index", None)]
     #[case("Écrire un ADR", None)]
     fn index_headings_give_the_status_of_their_entries(#[case] heading: &str, #[case] expected: Option<Vec<Status>>) {

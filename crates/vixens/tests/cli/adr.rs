@@ -89,7 +89,7 @@ fn adr_creation_trade_offs_and_madr_good_bad_are_consequences_by_default() {
     assert!(!stdout.contains("003-synology-csi.md:1: section"), "{stdout}");
     assert!(!stdout.contains("006-backups.md"), "{stdout}");
     // Trade-offs count as the Consequences, and they still need both halves.
-    assert!(stdout.contains("003-synology-csi.md:14: consequences: the Consequences have neither"), "{stdout}");
+    assert!(stdout.contains("003-synology-csi.md:14: consequences: the Trade-offs have neither"), "{stdout}");
 }
 
 #[test]
