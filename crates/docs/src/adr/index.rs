@@ -717,9 +717,10 @@ mod layouts {
         let repo = Repo::new(dir.path(), Path::new("docs/adr"));
         let config = Config::default();
         let catalog = Catalog::load(&repo, &config).unwrap();
-        let index = read("docs/adr/README.md", text, &catalog, &repo, &config.vocabulary).unwrap();
         let mut out = Findings::default();
-        check(&[index], &catalog, &repo, &mut out);
+        if let Some(index) = read("docs/adr/README.md", text, &catalog, &repo, &config.vocabulary) {
+            check(&[index], &catalog, &repo, &mut out);
+        }
         out.found.iter().map(|f| format!("{}: {}: {}", f.line.unwrap_or(0), f.rule, f.message)).collect()
     }
 
@@ -757,6 +758,16 @@ mod layouts {
         let text = "Start with [ADR-001](001-a.md), which explains the process.\n\n| ADR | Status |\n|---|---|\n\
                     | [001](001-a.md) | Accepted |\n| [002](002-b.md) | Superseded |\n| [003](003-c.md) | Accepted |\n";
         assert_eq!(check_index(text), Vec::<String>::new());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_index_text_is_read_without_panicking(
+            text in "(# |## |- |\\| |\\|---\\|\n|\\[ADR-00[1-4]\\]\\(00[1-4]-[a-c]\\.md\\)|\\[x\\]\\(gone/x\\.md\\)|→ |Accepted|Remplacé par |Historical / Superseded|Actives|ADR-[0-9]{1,3}|[0-9]{3}|🏆 |\\(|\\)|—|`|[a-zé :;.,\n]){0,200}"
+        ) {
+            let _ = check_index(&text);
+        }
     }
 
     #[test]

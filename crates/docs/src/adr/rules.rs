@@ -743,6 +743,16 @@ mod tests {
         assert!(found[0].starts_with("7: broken-link: link to `.claude/agent.md` is written from the repository root"), "{found:?}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_adr_shaped_text_is_checked_without_panicking(
+            text in "(# |## |### |- |\n|Décision finale : |Avantages|Inconvénients|Trade-offs|Good, because |`src/cahce.rs`|src/gone/x.rs|\\[l\\]\\(docs/spec\\.md\\)|\\[l\\]\\(/src/x\\.rs\\)|https://e\\.org/x|a été supprimé|Il faut créer |was removed|moved from |ADR-0[0-9] is superseded by this ADR|ne remplace pas|`renovate\\.json`|é|…|[a-z :;.,\n]){0,200}"
+        ) {
+            let _ = check_text(&text);
+        }
+    }
+
     #[test]
     fn a_bare_address_and_a_root_file_name_are_references() {
         let text = GOOD.replace("[the spec](../spec.md)", "https://example.org/spec").replace("`src/cache.rs`", "`renovate.json`");
