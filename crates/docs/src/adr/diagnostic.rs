@@ -105,9 +105,11 @@ rules! {
     SpecReference = "spec-reference", File, Error;
     /// No reference to the implementation.
     ImplementationReference = "implementation-reference", File, Error;
-    /// A relative link whose target does not exist.
+    /// A relative link whose target does not exist (links of one file written from the
+    /// repository root by mistake are one finding).
     BrokenLink = "broken-link", File, Error;
-    /// A path mention naming a repository file that does not exist.
+    /// A path mention naming a repository file that does not exist, and that its sentence does
+    /// not say was removed or is still to be created.
     MissingPath = "missing-path", File, Error;
     /// An ADR file whose name does not start with its number.
     FileName = "file-name", Numbering, Error;
@@ -121,15 +123,19 @@ rules! {
     SupersessionCycle = "supersession-cycle", Supersession, Error;
     /// A supersession chain that ends in an ADR that is not Accepted.
     SupersessionChain = "supersession-chain", Supersession, Error;
-    /// The successor does not say that it supersedes the old ADR.
+    /// The successor never mentions the old ADR that names it as its successor.
     SupersedesBacklink = "supersedes-backlink", Supersession, Warning;
-    /// An ADR says it supersedes one that is missing or not marked Superseded by it.
+    /// An ADR says it supersedes one (in a field, or a sentence, active or passive) that is
+    /// missing or not marked Superseded by it.
     SupersedesTarget = "supersedes-target", Supersession, Error;
-    /// The index misses an ADR, or lists one that does not exist.
+    /// An index misses ADRs (one finding per index), lists one that does not exist, or links to
+    /// a file that does not exist.
     IndexEntry = "index-entry", Index, Error;
-    /// The index gives an ADR a status other than its own, or none.
+    /// An index gives an ADR a status other than its own (one finding per ADR, naming every
+    /// index), or none.
     IndexStatus = "index-status", Index, Error;
-    /// Architecture paths changed with no ADR added or changed.
+    /// Architecture paths changed, beyond version bumps, with no ADR added or changed (one
+    /// finding listing them).
     AdrRequired = "adr-required", Change, Error;
     /// An ADR turned Superseded in the change, without its successor.
     ChangeSuccessor = "change-successor", Change, Error;
