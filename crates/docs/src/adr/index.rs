@@ -431,8 +431,17 @@ fn dead_links(index: &IndexFile, catalog: &Catalog, out: &mut Findings) {
         };
         out.push(&index.path, dead.line, Rule::IndexEntry, format!("{row}links to {}, which does not exist{what}", dead.written));
     }
-    for &(line, n) in &index.unknown {
-        out.push(&index.path, line, Rule::IndexEntry, format!("lists ADR {n}, which does not exist: fix the number, or remove the entry"));
+    // Entries for ADRs not written yet (a "Coming soon" list) are one cause.
+    let mut numbers: Vec<u32> = index.unknown.iter().map(|&(_, n)| n).collect();
+    numbers.dedup();
+    if let Some(&(line, _)) = index.unknown.first() {
+        let names: Vec<String> = numbers.iter().map(|n| format!("ADR {n}")).collect();
+        let message = match names.as_slice() {
+            [one] => format!("lists {one}, which does not exist: write it, fix the number, or remove the entry"),
+            _ => format!("lists {}, which do not exist: write them, fix the numbers, or remove the entries", join(&names)),
+        };
+        let also = index.unknown[1..].iter().map(|&(l, _)| Location::at(&index.path, l)).collect();
+        out.push_also(&index.path, line, Rule::IndexEntry, message, also);
     }
 }
 
@@ -768,6 +777,16 @@ mod layouts {
         ) {
             let _ = check_index(&text);
         }
+    }
+
+    #[test]
+    fn adrs_not_written_yet_are_one_finding() {
+        let text = "| Number | Title | Status |\n|---|---|---|\n| 001 | A | Accepted |\n| 002 | B | Superseded |\n| 003 | C | Accepted |\n\
+                    | 010 | Later | Proposed |\n| 011 | Later still | Proposed |\n";
+        assert_eq!(
+            check_index(text),
+            ["6: index-entry: lists ADR 10 and ADR 11, which do not exist: write them, fix the numbers, or remove the entries"]
+        );
     }
 
     #[test]
