@@ -8,7 +8,8 @@
 //! - [`matcher`]: expected output (`[..]`, `...`, placeholders) against actual output;
 //! - [`diff`]: the diff shown on a mismatch, with the document's line numbers;
 //! - [`validation`]: one `Validated on:` line and its digest; [`record`]: their atomic rewrite;
-//! - [`versions`]: the tool versions a record names.
+//! - [`versions`]: the tool versions a record names;
+//! - [`starter`]: the document `vixens commands init` writes for a GitOps homelab.
 //!
 //! Running entries on an environment needs the environment and lives with the checks
 //! (`vixens_checks::commands`); this crate never compiles a Kubernetes client.
@@ -23,6 +24,7 @@ pub mod lint;
 pub mod matcher;
 pub mod parse;
 pub mod record;
+pub mod starter;
 pub mod validation;
 pub mod versions;
 
@@ -53,10 +55,23 @@ pub struct RepositoryLint {
     pub problems: Vec<String>,
 }
 
+/// What to say when a repository has no commands document: how to start one.
+#[must_use]
+pub fn missing_document(path: &Path, repo: &Path) -> String {
+    format!(
+        "no commands document at {}: run `vixens commands init --repo {}` to write a starter one for a GitOps homelab, then validate each entry",
+        path.display(),
+        repo.display()
+    )
+}
+
 /// Lints `repo`'s `docs/commands.md`.
 #[must_use]
 pub fn lint_repository(repo: &Path) -> RepositoryLint {
     let path = repo.join(DOC_PATH);
+    if !path.exists() {
+        return RepositoryLint { summary: String::new(), problems: vec![missing_document(&path, repo)] };
+    }
     match load(&path) {
         Ok(doc) => {
             let problems = lint::lint(&doc);
@@ -96,7 +111,13 @@ mod tests {
         std::fs::create_dir(repo.path().join("docs")).unwrap();
         let lint = lint_repository(repo.path());
         assert_eq!(lint.problems.len(), 1);
-        assert!(lint.problems[0].starts_with(&format!("cannot read {}/docs/commands.md: ", repo.path().display())), "{:?}", lint.problems);
+        assert_eq!(
+            lint.problems[0],
+            format!(
+                "no commands document at {0}/docs/commands.md: run `vixens commands init --repo {0}` to write a starter one for a GitOps homelab, then validate each entry",
+                repo.path().display()
+            )
+        );
         std::fs::copy(fixture("lint/under-validated.md"), repo.path().join("docs/commands.md")).unwrap();
         let lint = lint_repository(repo.path());
         assert_eq!(lint.problems.len(), 1);

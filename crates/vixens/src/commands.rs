@@ -1,4 +1,5 @@
-//! `vixens commands lint` and `vixens commands run`: docs/commands.md as a gate and as a test.
+//! `vixens commands lint`, `run` and `init`: docs/commands.md as a gate, as a test, and as a
+//! starter document for a repository that has none.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use vixens_checks::commands::report::{EntryOutcome, Verdict};
 use vixens_checks::commands::{Event, Report, RunOptions, Runner};
 use vixens_diagnostic::error_chain;
-use vixens_docs::commands::{self, lint, record};
+use vixens_docs::commands::{self, lint, record, starter};
 use vixens_ops::env::{self, Environment};
 use vixens_ops::provision;
 
@@ -27,6 +28,10 @@ pub enum Command {
     /// document. A lab must be up (`vixens up ENV`). Exits 1 if an entry
     /// fails, 2 if they cannot run.
     Run(RunArgs),
+    /// Write a starter docs/commands.md for a GitOps homelab (Talos health, nodes, Argo CD
+    /// applications, a node's logs, the Terraform plan), in the executable format. Adapt each
+    /// entry, then validate it on two environments with `vixens commands run ENV --record`.
+    Init(InitArgs),
 }
 
 #[derive(clap::Args)]
@@ -34,9 +39,19 @@ pub struct LintArgs {
     /// The repository whose docs/commands.md is checked.
     #[arg(long, value_name = "DIR", default_value = ".")]
     repo: PathBuf,
-    /// Check this file instead of <DIR>/docs/commands.md.
-    #[arg(long, value_name = "FILE", conflicts_with = "repo")]
+    /// Check this file instead of <DIR>/docs/commands.md (a relative FILE is read from DIR).
+    #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// The repository to write <DIR>/docs/commands.md in.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    repo: PathBuf,
+    /// Replace an existing docs/commands.md.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -67,11 +82,19 @@ pub fn run(cmd: Command) -> ExitCode {
     match cmd {
         Command::Lint(args) => run_lint(&args),
         Command::Run(args) => run_entries(&args),
+        Command::Init(args) => run_init(&args),
     }
 }
 
 fn run_lint(args: &LintArgs) -> ExitCode {
-    let path = args.file.clone().unwrap_or_else(|| display_join(&args.repo, commands::DOC_PATH));
+    let path = match &args.file {
+        Some(file) => display_join(&args.repo, &file.to_string_lossy()),
+        None => display_join(&args.repo, commands::DOC_PATH),
+    };
+    if args.file.is_none() && !path.exists() {
+        eprintln!("error: {}", commands::missing_document(&path, &args.repo));
+        return ExitCode::from(CANNOT_RUN);
+    }
     let doc = match commands::load(&path) {
         Ok(doc) => doc,
         Err(e) => return cannot_run(&e),
@@ -128,6 +151,21 @@ fn run_entries(args: &RunArgs) -> ExitCode {
         return ExitCode::from(CANNOT_RUN);
     }
     if report.success() { ExitCode::SUCCESS } else { ExitCode::from(FAILED) }
+}
+
+fn run_init(args: &InitArgs) -> ExitCode {
+    match starter::init(&args.repo, args.force) {
+        Ok(path) => {
+            let doc = commands::parse::parse(&path, starter::STARTER);
+            println!(
+                "wrote {}: {} entries for a GitOps homelab. Adapt each to this cluster, then validate it on two environments with `vixens commands run ENV --record`; `vixens commands lint` lists what is left.",
+                shown(&path).display(),
+                doc.entries.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => cannot_run(&e),
+    }
 }
 
 fn count(doc: &commands::Document, selected: &[String]) -> String {
@@ -227,7 +265,8 @@ fn shown(path: &Path) -> PathBuf {
     cwd.ok().and_then(|cwd| full.strip_prefix(cwd).ok().map(Path::to_owned)).unwrap_or(full)
 }
 
-/// `repo/rest`, without a leading `./` when `repo` is the current folder.
+/// `repo/rest`, without a leading `./` when `repo` is the current folder (`rest` as is when it
+/// is absolute).
 fn display_join(repo: &Path, rest: &str) -> PathBuf {
     if repo == Path::new(".") { PathBuf::from(rest) } else { repo.join(rest) }
 }

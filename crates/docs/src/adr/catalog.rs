@@ -1,11 +1,21 @@
 //! The ADR folder as a whole: which files are ADRs, read once, and how a reference written in
 //! one of them (a link or an ADR number) resolves to another.
+//!
+//! An index is never an ADR: a file is an index when the configuration names it, when its name
+//! says so (`000-index.md`, `adr-index.md`, `README.md`, `sommaire.md`), or when it reads like
+//! one (no status, no Context/Decision/Consequences, and links to at least three numbered files
+//! of the folder).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::config::Config;
-use super::record::{Record, RefTarget};
+use super::record::{Record, RefTarget, file_number, is_relative};
 use super::references::{Repo, Target};
+use super::vocabulary::SectionKind;
+
+/// File names (without their number and extension) that name an index.
+const INDEX_NAMES: &[&str] =
+    &["index", "readme", "toc", "sommaire", "liste", "table-des-matieres", "adr-index", "adr-log", "log", "decisions", "decision-log"];
 
 /// Every ADR of the folder, in file-name order.
 #[derive(Debug, Default)]
@@ -68,14 +78,18 @@ impl Catalog {
         let mut catalog = Self::default();
         for name in names {
             let path = format!("{}/{name}", repo.adr_dir());
-            if config.index.iter().any(|i| i.eq_ignore_ascii_case(&name)) {
+            if config.index.iter().any(|i| i.eq_ignore_ascii_case(&name)) || (is_markdown(&name) && is_index_name(&name)) {
                 catalog.index_files.push(path);
             } else if is_markdown(&name) && !config.ignore.is_match(&name) {
                 let record = match std::fs::read(dir.join(&name)) {
                     Ok(bytes) => Record::read(&path, &bytes, &config.vocabulary),
                     Err(e) => Record::unreadable(&path, &e),
                 };
-                catalog.push(record);
+                if reads_like_an_index(&record, repo) {
+                    catalog.index_files.push(path);
+                } else {
+                    catalog.push(record);
+                }
             }
         }
         Ok(catalog)
@@ -112,6 +126,24 @@ impl Catalog {
         self.by_number.get(&n).copied()
     }
 
+    /// Every ADR with number `n` (two files may share one).
+    pub fn all_with_number(&self, n: u32) -> impl Iterator<Item = usize> + '_ {
+        self.records.iter().enumerate().filter(move |(_, r)| r.file_number == Some(n)).map(|(i, _)| i)
+    }
+
+    /// The highest number of the folder.
+    #[must_use]
+    pub fn highest_number(&self) -> Option<u32> {
+        self.by_number.keys().next_back().copied()
+    }
+
+    /// `ADR-017`, or the file stem for an ADR without a number, for messages.
+    #[must_use]
+    pub fn label(&self, i: usize) -> String {
+        let record = &self.records[i];
+        record.file_number.map_or_else(|| record.stem.clone(), |n| format!("ADR-{n:03}"))
+    }
+
     /// The file name of ADR `i`, for messages.
     #[must_use]
     pub fn name(&self, i: usize) -> &str {
@@ -137,7 +169,68 @@ impl Catalog {
     }
 }
 
+/// True when the file name says it is an index: `000-index.md`, `INDEX.md`, `adr-index.md`.
+fn is_index_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.rsplit_once('.').map_or(lower.as_str(), |(stem, _)| stem);
+    let unnumbered = stem.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['-', '_', '.', ' ']);
+    INDEX_NAMES.contains(&unnumbered)
+}
+
+/// True for a file that declares no status and no section of an ADR, and links to at least
+/// three numbered files of the ADR folder.
+fn reads_like_an_index(record: &Record, repo: &Repo) -> bool {
+    if !record.readable || !record.statuses.is_empty() || record.sections.iter().any(|s| s.kind != SectionKind::Status) {
+        return false;
+    }
+    let mut linked: Vec<String> = record
+        .markdown
+        .lines
+        .iter()
+        .flat_map(|l| &l.links)
+        .filter(|l| is_relative(&l.dest))
+        .filter_map(|l| match repo.link(&l.dest, &record.path) {
+            Target::Path { path, .. } if repo.in_adr_dir(&path) && file_number(path.rsplit('/').next().unwrap_or_default()).is_some() => Some(path),
+            _ => None,
+        })
+        .collect();
+    linked.sort();
+    linked.dedup();
+    linked.len() >= 3
+}
+
 fn is_markdown(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".md") || lower.ends_with(".markdown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_is_known_by_its_name() {
+        for name in ["000-index.md", "0000-index.md", "INDEX.md", "adr-index.md", "README.md", "sommaire.md"] {
+            assert!(is_index_name(name), "{name}");
+        }
+        for name in ["001-indexing-strategy.md", "012-log-shipping.md", "readme-first.md"] {
+            assert!(!is_index_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_index_is_known_by_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let adrs = dir.path().join("docs/adr");
+        std::fs::create_dir_all(&adrs).unwrap();
+        let adr = "# ADR-001: A\n\n**Status:** Accepted\n\n## Context\n\nSee [2](002-b.md), [3](003-c.md), [4](004-d.md).\n";
+        for name in ["001-a.md", "002-b.md", "003-c.md", "004-d.md"] {
+            std::fs::write(adrs.join(name), adr).unwrap();
+        }
+        std::fs::write(adrs.join("099-overview.md"), "# Overview\n\n- [ADR-1](001-a.md)\n- [ADR-2](002-b.md)\n- [ADR-3](003-c.md)\n").unwrap();
+        let repo = Repo::new(dir.path(), std::path::Path::new("docs/adr"));
+        let catalog = Catalog::load(&repo, &Config::default()).unwrap();
+        assert_eq!(catalog.index_files, ["docs/adr/099-overview.md"]);
+        assert_eq!(catalog.records.len(), 4);
+    }
 }

@@ -1,6 +1,7 @@
 //! The review scenario: `vixens adr check-change --base REV`. A change that touches the
-//! configured architecture paths must add or change an ADR, and an ADR it turns Superseded
-//! must name a successor that is present.
+//! architecture paths (configured, else the common GitOps layout) must add or change an ADR,
+//! unless all it does there is bump versions; and an ADR it turns Superseded must name a
+//! successor that is present.
 //!
 //! "The change" is what git reports against the merge base of REV and HEAD: the commits since,
 //! plus uncommitted and untracked files, so that the check gives the same answer in CI and
@@ -9,9 +10,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::bump::{self, Bump};
 use super::catalog::{Catalog, CatalogError, Resolved};
-use super::config::{CONFIG_PATH, Config};
-use super::diagnostic::{Diagnostic, Findings, Rule};
+use super::config::{CONFIG_PATH, Config, VersionBumps};
+use super::diagnostic::{Diagnostic, Findings, Location, Rule};
 use super::record::Record;
 use super::references::Repo;
 use super::repository::finish;
@@ -30,8 +32,21 @@ pub struct Change {
     pub merge_base: String,
     /// Every changed path, repository-relative.
     pub changed: Vec<String>,
+    /// Which architecture paths were in force: `built-in GitOps defaults` or the configuration.
+    pub architecture: String,
+    /// Architecture paths whose change only bumps versions, with the versions that moved.
+    pub bumps: Vec<BumpedPath>,
     /// The problems, sorted.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// An architecture path whose change is only version bumps.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BumpedPath {
+    /// The path, repository-relative.
+    pub path: String,
+    /// What moved.
+    pub bumps: Vec<Bump>,
 }
 
 impl Change {
@@ -45,8 +60,10 @@ impl Change {
 /// Why the change could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
-    /// No architecture paths configured: nothing would ever need an ADR.
-    #[error("no architecture paths are configured: list them under `architecture:` in {CONFIG_PATH}")]
+    /// An empty architecture list is configured: nothing would ever need an ADR.
+    #[error(
+        "`architecture: []` in {CONFIG_PATH} guards nothing: list the paths whose change needs an ADR, or remove the key for the GitOps defaults"
+    )]
     NoArchitecture,
     /// The base revision is unknown to git.
     #[error("`{0}` is not a revision of this repository")]
@@ -82,29 +99,72 @@ pub fn check_change(root: &Path, base: &str, config: &Config) -> Result<Change, 
     }
     let merge_base = checked(root, &["merge-base", base, "HEAD"])?.trim().to_owned();
     let mut changed = paths(&checked(root, &["diff", "--name-only", "--no-renames", "--relative", &merge_base])?);
-    changed.extend(paths(&checked(root, &["ls-files", "--others", "--exclude-standard"])?));
+    let untracked = paths(&checked(root, &["ls-files", "--others", "--exclude-standard"])?);
+    changed.extend(untracked.iter().cloned());
     changed.sort();
     changed.dedup();
 
     let repo = Repo::new(root, &config.directory);
     let catalog = Catalog::load(&repo, config)?;
-    let changed_adrs: Vec<&String> = changed.iter().filter(|p| is_adr_path(p, &repo, config)).collect();
+    let changed_adrs: Vec<&String> = changed.iter().filter(|p| is_adr_path(p, &repo, config) && !catalog.index_files.contains(p)).collect();
     let mut findings = Findings::default();
+    let mut bumps = Vec::new();
     if changed_adrs.is_empty() {
+        let mut needing: Vec<(&String, &str)> = Vec::new();
         for path in changed.iter().filter(|p| !repo.in_adr_dir(p)) {
-            if let Some(pattern) = config.architecture.matching(path) {
-                findings.push_unlined(
-                    path,
-                    Rule::AdrRequired,
-                    format!("changed since {base} (architecture path `{pattern}`), but no ADR in {}/ was added or changed", repo.adr_dir()),
-                );
+            let Some(pattern) = config.architecture_pattern(path) else { continue };
+            match version_bumps(root, &merge_base, path, &untracked, config.version_bumps)? {
+                Some(found) => bumps.push(BumpedPath { path: path.clone(), bumps: found }),
+                None => needing.push((path, pattern)),
             }
         }
+        adr_required(base, &repo, &needing, &mut findings);
     }
     for path in changed_adrs {
         turned_superseded(root, &repo, &catalog, &merge_base, path, config, &mut findings)?;
     }
-    Ok(Change { base: base.to_owned(), merge_base, changed, diagnostics: finish(findings, config) })
+    let architecture = match &config.source {
+        Some(source) if !config.architecture_is_default => {
+            format!("`architecture:` in {}", source.strip_prefix(root).unwrap_or(source).display())
+        }
+        _ => "built-in GitOps defaults".to_owned(),
+    };
+    Ok(Change { base: base.to_owned(), merge_base, changed, architecture, bumps, diagnostics: finish(findings, config) })
+}
+
+/// One finding for every architecture path changed without an ADR: at the first, listing the
+/// others.
+fn adr_required(base: &str, repo: &Repo, needing: &[(&String, &str)], out: &mut Findings) {
+    let Some((first, _)) = needing.first() else { return };
+    let mut patterns: Vec<&str> = needing.iter().map(|(_, p)| *p).collect();
+    patterns.sort_unstable();
+    patterns.dedup();
+    let quoted: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
+    let what = match needing.len() {
+        1 => format!("architecture path {}", quoted.join(", ")),
+        n => format!("with {} other architecture path{}: {}", n - 1, if n == 2 { "" } else { "s" }, quoted.join(", ")),
+    };
+    let also = needing[1..].iter().map(|(p, _)| Location::file(p)).collect();
+    out.push_unlined(
+        first,
+        Rule::AdrRequired,
+        format!(
+            "changed since {base} ({what}), but no ADR in {}/ was added or changed: add an ADR for the decision, or update the ADR this change follows",
+            repo.adr_dir()
+        ),
+        also,
+    );
+}
+
+/// The version bumps of a changed path, when they are all its change and the policy lets them
+/// pass.
+fn version_bumps(root: &Path, merge_base: &str, path: &str, untracked: &[String], policy: VersionBumps) -> Result<Option<Vec<Bump>>, ChangeError> {
+    if policy == VersionBumps::AdrRequired || untracked.iter().any(|u| u == path) {
+        return Ok(None);
+    }
+    let diff = checked(root, &["diff", "-U0", "--no-renames", "--no-color", "--no-ext-diff", merge_base, "--", path])?;
+    let found = bump::bumps(path, &diff).filter(|found| !found.is_empty());
+    Ok(found.filter(|found| policy != VersionBumps::MajorAdrRequired || !found.iter().any(Bump::is_major)))
 }
 
 /// An ADR Superseded now but not at the merge base must name a successor that is present.
@@ -128,7 +188,12 @@ fn turned_superseded(
         return Ok(());
     }
     if record.successors.is_empty() {
-        out.push(path, record.status_line(), Rule::ChangeSuccessor, "turned Superseded in this change without naming its successor");
+        out.push(
+            path,
+            record.status_line(),
+            Rule::ChangeSuccessor,
+            "turned Superseded in this change without naming its successor: write `Superseded by [ADR-NNN](NNN-title.md)` with the ADR that replaces it",
+        );
     }
     for successor in &record.successors {
         match catalog.resolve(repo, path, &successor.target) {
@@ -137,7 +202,7 @@ fn turned_superseded(
                 path,
                 successor.line,
                 Rule::ChangeSuccessor,
-                format!("turned Superseded in this change, but its successor {what} is not in {}/", repo.adr_dir()),
+                format!("turned Superseded in this change, but its successor {what} is not in {}/: add it to this change", repo.adr_dir()),
             ),
         }
     }

@@ -28,8 +28,36 @@ pub const DEFAULT_DIRECTORY: &str = "docs/adr";
 const DEFAULT_IGNORE: &[&str] = &["*template*.md", "*TEMPLATE*.md"];
 
 /// Index files, when the configuration does not say: each one present that lists ADRs is
-/// checked against them.
+/// checked against them. Files named like an index (`000-index.md`) are indexes too.
 const DEFAULT_INDEX: &[&str] = &["README.md", "index.md", "INDEX.md"];
+
+/// What `check-change` guards when the configuration does not say: the common GitOps layout
+/// (Terraform modules and environments, Argo CD, the system apps, Flux-style folders). A
+/// tfvars file holds one environment's values, and documentation is not architecture.
+const DEFAULT_ARCHITECTURE: &[&str] = &[
+    "terraform/modules/**",
+    "terraform/environments/*/*.tf",
+    "terraform/environments/*/.terraform.lock.hcl",
+    "argocd/**",
+    "apps/00-infra/**",
+    "apps/01-storage/**",
+    "apps/_shared/**",
+    "clusters/**",
+    "infrastructure/**",
+];
+const DEFAULT_ARCHITECTURE_EXCLUDE: &[&str] = &["**/*.md", "**/README*"];
+
+/// Whether a change that only bumps versions needs an ADR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersionBumps {
+    /// No: an image tag, a digest or a chart version moving is not a decision.
+    #[default]
+    Pass,
+    /// Only a major version bump needs one.
+    MajorAdrRequired,
+    /// Every change of an architecture path needs one.
+    AdrRequired,
+}
 
 type S = Spanned<String>;
 
@@ -51,7 +79,11 @@ struct ConfigFile {
     #[serde(default)]
     references: ReferencesFile,
     #[serde(default)]
-    architecture: Vec<S>,
+    architecture: Option<Vec<S>>,
+    #[serde(default)]
+    architecture_exclude: Option<Vec<S>>,
+    #[serde(default)]
+    version_bumps: Option<S>,
     #[serde(default)]
     severity: BTreeMap<String, S>,
 }
@@ -133,6 +165,10 @@ impl Patterns {
     }
 }
 
+fn builtin(globs: &[&str]) -> Patterns {
+    Patterns::new(globs.iter().map(|s| (*s).to_owned()).collect()).expect("built-in globs are valid")
+}
+
 fn glob(text: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(text).literal_separator(true).build()
 }
@@ -158,6 +194,12 @@ pub struct Config {
     pub implementation: Option<Patterns>,
     /// Paths whose change needs an ADR change (`vixens adr check-change`).
     pub architecture: Patterns,
+    /// Paths among those that do not.
+    pub architecture_exclude: Patterns,
+    /// True when `architecture` is the built-in GitOps layout, not the configuration's.
+    pub architecture_is_default: bool,
+    /// Whether a change that only bumps versions needs an ADR.
+    pub version_bumps: VersionBumps,
     severities: BTreeMap<Rule, Severity>,
 }
 
@@ -166,12 +208,15 @@ impl Default for Config {
         Self {
             source: None,
             directory: PathBuf::from(DEFAULT_DIRECTORY),
-            ignore: Patterns::new(DEFAULT_IGNORE.iter().map(|s| (*s).to_owned()).collect()).expect("built-in globs are valid"),
+            ignore: builtin(DEFAULT_IGNORE),
             index: DEFAULT_INDEX.iter().map(|s| (*s).to_owned()).collect(),
             vocabulary: Vocabulary::default(),
             spec: None,
             implementation: None,
-            architecture: Patterns::new(Vec::new()).expect("an empty glob set builds"),
+            architecture: builtin(DEFAULT_ARCHITECTURE),
+            architecture_exclude: builtin(DEFAULT_ARCHITECTURE_EXCLUDE),
+            architecture_is_default: true,
+            version_bumps: VersionBumps::Pass,
             severities: BTreeMap::new(),
         }
     }
@@ -240,6 +285,15 @@ impl Config {
     pub fn with_severity(mut self, rule: Rule, severity: Severity) -> Self {
         self.severities.insert(rule, severity);
         self
+    }
+
+    /// The architecture path a changed path falls under (its pattern), unless excluded.
+    #[must_use]
+    pub fn architecture_pattern(&self, path: &str) -> Option<&str> {
+        if self.architecture_exclude.is_match(path) {
+            return None;
+        }
+        self.architecture.matching(path)
     }
 
     /// Where the configuration came from, for messages.
@@ -318,7 +372,28 @@ impl Validator {
         extra.halves.extend(file.consequences.negative.into_iter().map(|w| (Half::Negative, w)));
         let spec = file.references.spec.and_then(|g| self.patterns("references.spec", &g));
         let implementation = file.references.implementation.and_then(|g| self.patterns("references.implementation", &g));
-        let architecture = self.patterns("architecture", &file.architecture).unwrap_or_else(|| defaults.architecture.clone());
+        let architecture_is_default = file.architecture.is_none();
+        let architecture = match &file.architecture {
+            Some(globs) => self.patterns("architecture", globs).unwrap_or_else(|| defaults.architecture.clone()),
+            None => defaults.architecture.clone(),
+        };
+        let architecture_exclude = match (&file.architecture_exclude, architecture_is_default) {
+            (Some(globs), _) => self.patterns("architecture-exclude", globs).unwrap_or_else(|| defaults.architecture_exclude.clone()),
+            (None, true) => defaults.architecture_exclude.clone(),
+            (None, false) => builtin(&[]),
+        };
+        let version_bumps = match file.version_bumps {
+            None => VersionBumps::Pass,
+            Some(value) => match value.value.as_str() {
+                "pass" => VersionBumps::Pass,
+                "major-adr-required" => VersionBumps::MajorAdrRequired,
+                "adr-required" => VersionBumps::AdrRequired,
+                other => {
+                    self.problem(&value.referenced, format!("`version-bumps`: `{other}` is not pass, major-adr-required or adr-required"));
+                    VersionBumps::Pass
+                }
+            },
+        };
         let mut severities = BTreeMap::new();
         for (id, severity) in &file.severity {
             let Some(rule) = Rule::from_id(id) else {
@@ -336,7 +411,20 @@ impl Validator {
                 }
             };
         }
-        Config { source: None, directory, ignore, index, vocabulary: Vocabulary::new(&extra), spec, implementation, architecture, severities }
+        Config {
+            source: None,
+            directory,
+            ignore,
+            index,
+            vocabulary: Vocabulary::new(&extra),
+            spec,
+            implementation,
+            architecture,
+            architecture_exclude,
+            architecture_is_default,
+            version_bumps,
+            severities,
+        }
     }
 
     fn patterns(&mut self, key: &str, globs: &[S]) -> Option<Patterns> {
@@ -418,6 +506,25 @@ mod tests {
         assert_eq!(config.directory, Path::new("docs/adr"));
         assert_eq!(config.severity(Rule::SupersedesBacklink), Severity::Warning);
         assert_eq!(config.severity(Rule::BrokenLink), Severity::Error);
+        assert_eq!(config.version_bumps, VersionBumps::Pass);
+    }
+
+    #[test]
+    fn the_default_architecture_is_the_gitops_layout() {
+        let config = Config::default();
+        assert!(config.architecture_is_default);
+        assert_eq!(config.architecture_pattern("terraform/modules/talos/main.tf"), Some("terraform/modules/**"));
+        assert_eq!(config.architecture_pattern("terraform/environments/dev/main.tf"), Some("terraform/environments/*/*.tf"));
+        assert_eq!(config.architecture_pattern("apps/00-infra/cilium/values.yaml"), Some("apps/00-infra/**"));
+        assert_eq!(config.architecture_pattern("terraform/environments/dev/terraform.tfvars"), None);
+        assert_eq!(config.architecture_pattern("apps/20-media/jellyfin/deployment.yaml"), None);
+        assert_eq!(config.architecture_pattern("argocd/README.md"), None);
+        // A configured list replaces the defaults, exclusions included.
+        let config = parse("architecture: [\"argocd/**\"]\nversion-bumps: major-adr-required\n").unwrap();
+        assert!(!config.architecture_is_default);
+        assert_eq!(config.architecture_pattern("argocd/README.md"), Some("argocd/**"));
+        assert_eq!(config.architecture_pattern("terraform/modules/talos/main.tf"), None);
+        assert_eq!(config.version_bumps, VersionBumps::MajorAdrRequired);
     }
 
     #[test]
@@ -438,13 +545,17 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_reported_with_its_line() {
-        let err = parse("statuses:\n  Living: alive\narchitecture: [\"a/{b\"]\nseverity:\n  no-such-rule: error\n  title: fatal\n").unwrap_err();
+        let err = parse(
+            "statuses:\n  Living: alive\narchitecture: [\"a/{b\"]\nseverity:\n  no-such-rule: error\n  title: fatal\nversion-bumps: sometimes\n",
+        )
+        .unwrap_err();
         let lines = err.lines();
-        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert_eq!(lines.len(), 5, "{lines:#?}");
         assert!(lines[0].starts_with(".config/adr.yaml:2:11: `statuses`: `Living` maps to `alive`"), "{}", lines[0]);
         assert!(lines[1].starts_with(".config/adr.yaml:3:16: `architecture`: bad glob"), "{}", lines[1]);
         assert!(lines[2].starts_with(".config/adr.yaml:5:17: `severity`: unknown rule `no-such-rule`"), "{}", lines[2]);
         assert_eq!(lines[3], ".config/adr.yaml:6:10: `severity.title`: `fatal` is not error, warning or off");
+        assert_eq!(lines[4], ".config/adr.yaml:7:16: `version-bumps`: `sometimes` is not pass, major-adr-required or adr-required");
     }
 
     #[test]

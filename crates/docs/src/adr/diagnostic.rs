@@ -1,5 +1,6 @@
-//! What the ADR checks report: one [`Diagnostic`] per problem, each naming its file, its line,
-//! the [`Rule`] it breaks and that rule's [`Severity`].
+//! What the ADR checks report: one [`Diagnostic`] per cause, naming its file, its line, the
+//! [`Rule`] it breaks and that rule's [`Severity`], and the other places the same cause shows
+//! ([`Diagnostic::also`]): five links written from the wrong root are one problem, not five.
 
 use std::fmt;
 
@@ -104,9 +105,11 @@ rules! {
     SpecReference = "spec-reference", File, Error;
     /// No reference to the implementation.
     ImplementationReference = "implementation-reference", File, Error;
-    /// A relative link whose target does not exist.
+    /// A relative link whose target does not exist (links of one file written from the
+    /// repository root by mistake are one finding).
     BrokenLink = "broken-link", File, Error;
-    /// A path mention naming a repository file that does not exist.
+    /// A path mention naming a repository file that does not exist, and that its sentence does
+    /// not say was removed or is still to be created.
     MissingPath = "missing-path", File, Error;
     /// An ADR file whose name does not start with its number.
     FileName = "file-name", Numbering, Error;
@@ -120,15 +123,19 @@ rules! {
     SupersessionCycle = "supersession-cycle", Supersession, Error;
     /// A supersession chain that ends in an ADR that is not Accepted.
     SupersessionChain = "supersession-chain", Supersession, Error;
-    /// The successor does not say that it supersedes the old ADR.
+    /// The successor never mentions the old ADR that names it as its successor.
     SupersedesBacklink = "supersedes-backlink", Supersession, Warning;
-    /// An ADR says it supersedes one that is missing or not marked Superseded by it.
+    /// An ADR says it supersedes one (in a field, or a sentence, active or passive) that is
+    /// missing or not marked Superseded by it.
     SupersedesTarget = "supersedes-target", Supersession, Error;
-    /// The index misses an ADR, or lists one that does not exist.
+    /// An index misses ADRs (one finding per index), lists one that does not exist, or links to
+    /// a file that does not exist.
     IndexEntry = "index-entry", Index, Error;
-    /// The index gives an ADR a status other than its own, or none.
+    /// An index gives an ADR a status other than its own (one finding per ADR, naming every
+    /// index), or none.
     IndexStatus = "index-status", Index, Error;
-    /// Architecture paths changed with no ADR added or changed.
+    /// Architecture paths changed, beyond version bumps, with no ADR added or changed (one
+    /// finding listing them).
     AdrRequired = "adr-required", Change, Error;
     /// An ADR turned Superseded in the change, without its successor.
     ChangeSuccessor = "change-successor", Change, Error;
@@ -146,7 +153,42 @@ impl fmt::Display for Rule {
     }
 }
 
-/// One problem: where, which rule, how bad, and what to do about it.
+/// A place in the repository: a file and, when there is one, a line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// The file, relative to the repository, with `/` separators.
+    pub file: String,
+    /// The 1-based line.
+    pub line: Option<usize>,
+}
+
+impl Location {
+    /// `file:line`.
+    #[must_use]
+    pub fn at(file: &str, line: usize) -> Self {
+        Self { file: file.to_owned(), line: Some(line) }
+    }
+
+    /// A whole file (a changed path in check-change).
+    #[must_use]
+    pub fn file(file: &str) -> Self {
+        Self { file: file.to_owned(), line: None }
+    }
+}
+
+/// `file:line`, or `file` alone.
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        match self.line {
+            Some(line) => write!(f, ":{line}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One problem: where, which rule, how bad, what to do about it, and where else the same
+/// cause shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// The file, relative to the repository, with `/` separators.
@@ -157,8 +199,11 @@ pub struct Diagnostic {
     pub rule: Rule,
     /// Its severity, from the configuration.
     pub severity: Severity,
-    /// What is wrong, and where it helps, what to write instead.
+    /// What is wrong, and what to write instead.
     pub message: String,
+    /// The other places of the same cause (the other links of a file written from the wrong
+    /// root, the other file with the same number, the same ADR's row in another index).
+    pub also: Vec<Location>,
 }
 
 impl Diagnostic {
@@ -169,7 +214,9 @@ impl Diagnostic {
     }
 }
 
-/// `file:line: rule: message`; warnings say so before the message.
+/// `file:line: rule: message`; warnings say so before the message, and the other places of
+/// the same cause follow it: `(also :15, :17, docs/adr/README.md:33)`, a line of the same file
+/// written `:N`.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.file)?;
@@ -180,7 +227,19 @@ impl fmt::Display for Diagnostic {
         if self.severity == Severity::Warning {
             f.write_str("warning: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if !self.also.is_empty() {
+            let places: Vec<String> = self
+                .also
+                .iter()
+                .map(|l| match l.line {
+                    Some(line) if l.file == self.file => format!(":{line}"),
+                    _ => l.to_string(),
+                })
+                .collect();
+            write!(f, " (also {})", places.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -197,15 +256,22 @@ pub(crate) struct Finding {
     pub(crate) line: Option<usize>,
     pub(crate) rule: Rule,
     pub(crate) message: String,
+    pub(crate) also: Vec<Location>,
 }
 
 impl Findings {
     pub(crate) fn push(&mut self, file: &str, line: usize, rule: Rule, message: impl Into<String>) {
-        self.found.push(Finding { file: file.to_owned(), line: Some(line), rule, message: message.into() });
+        self.push_also(file, line, rule, message, Vec::new());
     }
 
-    pub(crate) fn push_unlined(&mut self, file: &str, rule: Rule, message: impl Into<String>) {
-        self.found.push(Finding { file: file.to_owned(), line: None, rule, message: message.into() });
+    /// One finding for a cause that shows in several places: reported at `file:line`, listing
+    /// the others.
+    pub(crate) fn push_also(&mut self, file: &str, line: usize, rule: Rule, message: impl Into<String>, also: Vec<Location>) {
+        self.found.push(Finding { file: file.to_owned(), line: Some(line), rule, message: message.into(), also });
+    }
+
+    pub(crate) fn push_unlined(&mut self, file: &str, rule: Rule, message: impl Into<String>, also: Vec<Location>) {
+        self.found.push(Finding { file: file.to_owned(), line: None, rule, message: message.into(), also });
     }
 }
 
@@ -228,10 +294,27 @@ mod tests {
             rule: Rule::Status,
             severity: Severity::Error,
             message: "unknown status `Living`".into(),
+            also: Vec::new(),
         };
         assert_eq!(d.to_string(), "docs/adr/003-x.md:4: status: unknown status `Living`");
         d.severity = Severity::Warning;
         d.line = None;
         assert_eq!(d.to_string(), "docs/adr/003-x.md: status: warning: unknown status `Living`");
+    }
+
+    #[test]
+    fn the_other_places_of_a_cause_follow_the_message() {
+        let d = Diagnostic {
+            file: "docs/adr/026-k.md".into(),
+            line: Some(11),
+            rule: Rule::BrokenLink,
+            severity: Severity::Error,
+            message: "3 links are written from the repository root".into(),
+            also: vec![Location::at("docs/adr/026-k.md", 15), Location::at("docs/adr/README.md", 4), Location::file("x.tf")],
+        };
+        assert_eq!(
+            d.to_string(),
+            "docs/adr/026-k.md:11: broken-link: 3 links are written from the repository root (also :15, docs/adr/README.md:4, x.tf)"
+        );
     }
 }

@@ -82,10 +82,16 @@ pub struct TextLine {
     pub block_start: bool,
     /// True when the line opens with bold or italic text (`**Status:** Accepted`).
     pub starts_emphasised: bool,
+    /// True when the line opens with struck-through text (`~~Proposed~~`).
+    pub starts_struck: bool,
+    /// True for a table's header row.
+    pub header: bool,
     /// The text, markup removed, code spans kept.
     pub text: String,
     /// For table rows, each cell's text.
     pub cells: Vec<String>,
+    /// For table rows, each cell's byte range within [`TextLine::text`].
+    pub cell_spans: Vec<Range<usize>>,
     /// Links and images on the line.
     pub links: Vec<Link>,
     /// Code spans on the line.
@@ -162,6 +168,8 @@ struct Builder<'a> {
     continued: bool,
     /// Emphasis depth, to tell a line that opens with bold text.
     emphasis: usize,
+    /// Strikethrough depth, to tell a line that opens with struck text.
+    struck: usize,
     /// Open links: where their text starts in the current line, and their destination.
     open_links: Vec<(usize, String)>,
     link_depth: usize,
@@ -214,7 +222,9 @@ impl Builder<'_> {
             Tag::TableHead | Tag::TableRow => {
                 self.flush();
                 let line = self.line(range.start);
-                self.row = Some(new_line(range.start, line, BlockKind::TableRow, true));
+                let mut row = new_line(range.start, line, BlockKind::TableRow, true);
+                row.header = matches!(tag, Tag::TableHead);
+                self.row = Some(row);
             }
             Tag::TableCell => {
                 self.in_cell = true;
@@ -223,6 +233,7 @@ impl Builder<'_> {
                     if !row.text.is_empty() {
                         row.text.push_str(" | ");
                     }
+                    row.cell_spans.push(row.text.len()..row.text.len());
                 }
             }
             Tag::CodeBlock(_) => {
@@ -238,9 +249,10 @@ impl Builder<'_> {
                 self.open_links.push((at, dest_url.to_string()));
             }
             Tag::Emphasis | Tag::Strong => self.emphasis += 1,
+            Tag::Strikethrough => self.struck += 1,
             Tag::BlockQuote(_) | Tag::List(_) | Tag::FootnoteDefinition(_) | Tag::Table(_) => self.flush(),
             Tag::DefinitionList | Tag::DefinitionListTitle | Tag::DefinitionListDefinition => self.flush(),
-            Tag::Strikethrough | Tag::Superscript | Tag::Subscript => {}
+            Tag::Superscript | Tag::Subscript => {}
         }
     }
 
@@ -265,7 +277,14 @@ impl Builder<'_> {
                     self.out.lines.push(row);
                 }
             }
-            TagEnd::TableCell => self.in_cell = false,
+            TagEnd::TableCell => {
+                self.in_cell = false;
+                if let Some(row) = &mut self.row
+                    && let Some(span) = row.cell_spans.last_mut()
+                {
+                    span.end = row.text.len();
+                }
+            }
             TagEnd::CodeBlock => self.in_code_block = false,
             TagEnd::MetadataBlock(_) => self.in_metadata = None,
             TagEnd::HtmlBlock => self.in_html = false,
@@ -279,9 +298,10 @@ impl Builder<'_> {
                 }
             }
             TagEnd::Emphasis | TagEnd::Strong => self.emphasis = self.emphasis.saturating_sub(1),
+            TagEnd::Strikethrough => self.struck = self.struck.saturating_sub(1),
             TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::FootnoteDefinition | TagEnd::Table => self.flush(),
             TagEnd::DefinitionList | TagEnd::DefinitionListTitle | TagEnd::DefinitionListDefinition => self.flush(),
-            TagEnd::Strikethrough | TagEnd::Superscript | TagEnd::Subscript => {}
+            TagEnd::Superscript | TagEnd::Subscript => {}
         }
     }
 
@@ -312,6 +332,7 @@ impl Builder<'_> {
             let line = self.line(range.start);
             let mut new = new_line(range.start, line, kind, !self.continued);
             new.starts_emphasised = self.emphasis > 0;
+            new.starts_struck = self.struck > 0;
             self.current = Some(new);
             self.continued = false;
         }
@@ -352,8 +373,11 @@ fn new_line(offset: usize, line: usize, kind: BlockKind, block_start: bool) -> T
         kind,
         block_start,
         starts_emphasised: false,
+        starts_struck: false,
+        header: false,
         text: String::new(),
         cells: Vec::new(),
+        cell_spans: Vec::new(),
         links: Vec::new(),
         code: Vec::new(),
         prose: Vec::new(),
@@ -401,10 +425,18 @@ mod tests {
     #[test]
     fn a_table_row_is_one_line_with_its_cells() {
         let md = Markdown::parse("| ADR | Status |\n|---|---|\n| [3](003-x.md) | Accepted |\n");
+        assert!(md.lines[0].header);
         let row = &md.lines[1];
-        assert_eq!((row.line, row.kind), (3, BlockKind::TableRow));
+        assert_eq!((row.line, row.kind, row.header), (3, BlockKind::TableRow, false));
         assert_eq!(row.cells, ["3", "Accepted"]);
+        assert_eq!(row.cell_spans.iter().map(|s| &row.text[s.clone()]).collect::<Vec<_>>(), ["3", "Accepted"]);
         assert_eq!(row.links[0].dest, "003-x.md");
+    }
+
+    #[test]
+    fn a_struck_item_says_so() {
+        let md = Markdown::parse("- ~~Proposed~~\n- Accepted\n");
+        assert_eq!(md.lines.iter().map(|l| l.starts_struck).collect::<Vec<_>>(), [true, false]);
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! Rendering what the ADR checks found: `file:line: rule: message` lines with a summary, or
 //! one JSON document for tools.
+//!
+//! The JSON documents carry `"version": 2`: version 2 added `also` to every diagnostic (the
+//! other places of the same cause, each `{"file", "line"}`), and `architecture` and `bumps` to
+//! check-change's document. Version 1 had no `version` field.
 
 use std::fmt::Write as _;
 
@@ -44,11 +48,33 @@ pub fn lint_summary(lint: &Lint) -> String {
     )
 }
 
-/// The closing line of `vixens adr check-change`.
+/// The version of the JSON documents (see the module documentation).
+pub const JSON_VERSION: u32 = 2;
+
+/// The closing line of `vixens adr check-change`: the count, which architecture paths were in
+/// force, and the version bumps that needed no ADR.
 #[must_use]
 pub fn change_summary(change: &Change) -> String {
     let short: String = change.merge_base.chars().take(12).collect();
-    format!("{} in {} since {} (merge base {short})", count(change.errors(), "error"), count(change.changed.len(), "changed path"), change.base)
+    let mut line = format!(
+        "{} in {} since {} (merge base {short}); architecture paths: {}",
+        count(change.errors(), "error"),
+        count(change.changed.len(), "changed path"),
+        change.base,
+        change.architecture
+    );
+    if !change.bumps.is_empty() {
+        let bumped: Vec<String> = change
+            .bumps
+            .iter()
+            .map(|b| {
+                let moved: Vec<String> = b.bumps.iter().map(|v| format!("{} {} → {}", v.key, v.from, v.to)).collect();
+                format!("{} ({})", b.path, moved.join(", "))
+            })
+            .collect();
+        let _ = write!(line, "; version bumps only, no ADR needed: {}", bumped.join("; "));
+    }
+    line
 }
 
 fn count(n: usize, what: &str) -> String {
@@ -57,6 +83,7 @@ fn count(n: usize, what: &str) -> String {
 
 #[derive(Serialize)]
 struct LintJson<'a> {
+    version: u32,
     directory: &'a str,
     adrs: usize,
     indexes: &'a [String],
@@ -69,6 +96,7 @@ struct LintJson<'a> {
 #[must_use]
 pub fn lint_json(lint: &Lint) -> String {
     let doc = LintJson {
+        version: JSON_VERSION,
         directory: &lint.directory,
         adrs: lint.adrs.len(),
         indexes: &lint.indexes,
@@ -81,9 +109,12 @@ pub fn lint_json(lint: &Lint) -> String {
 
 #[derive(Serialize)]
 struct ChangeJson<'a> {
+    version: u32,
     base: &'a str,
     merge_base: &'a str,
     changed: &'a [String],
+    architecture: &'a str,
+    bumps: &'a [super::change::BumpedPath],
     errors: usize,
     diagnostics: &'a [Diagnostic],
 }
@@ -92,9 +123,12 @@ struct ChangeJson<'a> {
 #[must_use]
 pub fn change_json(change: &Change) -> String {
     let doc = ChangeJson {
+        version: JSON_VERSION,
         base: &change.base,
         merge_base: &change.merge_base,
         changed: &change.changed,
+        architecture: &change.architecture,
+        bumps: &change.bumps,
         errors: change.errors(),
         diagnostics: &change.diagnostics,
     };

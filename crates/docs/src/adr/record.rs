@@ -1,5 +1,5 @@
-//! One ADR file, read: its number, title, statuses (from every place a status is written),
-//! sections, and the ADRs it says it supersedes or is superseded by.
+//! One ADR file, read: its number, title, date, status (from the places a status is declared),
+//! sections, the ADRs it says it supersedes or is superseded by, and every ADR it mentions.
 //!
 //! Reading never fails: an odd file (not UTF-8, empty, too large, broken front matter) becomes
 //! findings, and whatever could be read is kept for the other rules.
@@ -13,19 +13,20 @@ use serde_saphyr::Spanned;
 
 use super::diagnostic::Rule;
 use super::markdown::{BlockKind, Markdown, TextLine};
-use super::vocabulary::{Field, SectionKind, Status, Vocabulary, fold, predecessor_verb_end};
+use super::prose;
+use super::vocabulary::{Field, SectionKind, Status, Vocabulary, fold, passive_claims, predecessor_verb_end};
 
 /// ADR files larger than this are reported, not parsed: no decision record is 8 MiB long, and
 /// a generated or binary file dropped in the folder should not stall the lint.
 pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// `ADR-017`, `ADR 17`, `adr_0017`.
-static ADR_MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\badr[\s_-]?0*(\d{1,9})\b").expect("valid regex"));
+pub(crate) static ADR_MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\badr[\s_-]?0*(\d{1,9})\b").expect("valid regex"));
 /// A bare number right after `by`/`par`: `Superseded by 17`.
 static BY_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?:by|par)\s+#?0*(\d{1,9})\b").expect("valid regex"));
 /// The number a title starts with: `ADR-003: ...`, `3. ...` (adr-tools), `003 - ...`.
 static TITLE_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*\[?(?:adr[\s_-]*0*(\d{1,9})\b|0*(\d{1,9})\s*[.:)\-–—])").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"(?i)^\s*\[?(?:adr[\s_-]*0*(\d{1,9})\b|0*(\d{1,9})\s*([.:)\-–—]))").expect("valid regex"));
 /// The number a file name starts with: `003-x.md`, `ADR-0003-x.md`, `0003_x.md`.
 static FILE_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:adr[-_]?)?0*(\d{1,9})(?:[-_.\s]|$)").expect("valid regex"));
 
@@ -33,6 +34,18 @@ static FILE_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:adr[
 #[must_use]
 pub fn file_number(file_name: &str) -> Option<u32> {
     FILE_NUMBER.captures(file_name).and_then(|c| c[1].parse().ok())
+}
+
+/// How a status was declared: the suggestions of the messages are written the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclForm {
+    /// `status:` in the YAML front matter (MADR).
+    FrontMatter,
+    /// A `Status: X` field or a `| Status | X |` row, in the header or a Status section.
+    Field,
+    /// A line of a `## Status` section (adr-tools): the section's first line, the last row of
+    /// a history table, or the last item of a history list.
+    Section,
 }
 
 /// Where one declaration of the status was read.
@@ -44,6 +57,10 @@ pub struct StatusDecl {
     pub raw: String,
     /// The value, normalised; `None` when no known word starts it.
     pub status: Option<Status>,
+    /// How it was declared.
+    pub form: DeclForm,
+    /// The field name or the section heading as written (`Status`, `Statut`).
+    pub key: String,
 }
 
 /// A reference to another ADR, as written.
@@ -107,17 +124,26 @@ pub struct Record {
     pub title: Option<(String, usize)>,
     /// The number the title starts with.
     pub title_number: Option<u32>,
+    /// The date of the decision, as written in a `Date:` field or the front matter.
+    pub date: Option<String>,
     /// Every status declaration, in file order.
     pub statuses: Vec<StatusDecl>,
     /// Sections found, in file order.
     pub sections: Vec<Section>,
     /// The ADRs it names as its successors.
     pub successors: Vec<AdrRef>,
-    /// The ADRs it says it supersedes.
+    /// The ADRs it says it supersedes: in a `Supersedes:` field or the front matter, after a
+    /// verb ("This ADR supersedes ADR-3"), or in a passive sentence ("ADR-3 is superseded by
+    /// this ADR").
     pub predecessors: Vec<AdrRef>,
     /// Links that name an ADR in a supersession statement: the supersession rules judge them,
     /// so the broken-link rule leaves them alone.
     pub relation_links: Vec<(usize, String)>,
+    /// Every ADR it mentions anywhere: `ADR-N`, and relative links to Markdown files.
+    pub mentions: Vec<AdrRef>,
+    /// True when a `Supersedes:` field (or `supersedes:` in the front matter) names the ADRs
+    /// it replaces.
+    pub supersedes_field: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -126,6 +152,8 @@ struct FrontMatter {
     status: Option<Spanned<String>>,
     #[serde(default)]
     title: Option<Spanned<String>>,
+    #[serde(default)]
+    date: Option<Spanned<serde_json::Value>>,
     #[serde(default)]
     supersedes: Option<Spanned<serde_json::Value>>,
     #[serde(default, alias = "superseded_by", rename = "superseded-by")]
@@ -145,12 +173,12 @@ impl Record {
             Ok(text) => std::borrow::Cow::Borrowed(text),
             Err(e) => {
                 let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
-                record.problem(line, Rule::Encoding, "is not valid UTF-8 (checked with the bad bytes replaced)");
+                record.problem(line, Rule::Encoding, "is not valid UTF-8 (checked with the bad bytes replaced): save it as UTF-8");
                 String::from_utf8_lossy(bytes)
             }
         };
         if text.trim().is_empty() {
-            record.problem(1, Rule::Empty, "is empty");
+            record.problem(1, Rule::Empty, "is empty: write the decision, or delete the file");
             return record;
         }
         record.readable = true;
@@ -161,16 +189,13 @@ impl Record {
             record.title = front.title.as_ref().map(|t| (t.value.clone(), t.referenced.line() as usize + record.front_line() - 1));
         }
         record.title_number = record.title.as_ref().and_then(|(t, _)| title_number(t));
-        record.sections = record
-            .markdown
-            .headings
-            .iter()
-            .filter(|h| h.level > 1 || Some(h.line) != record.title.as_ref().map(|t| t.1))
-            .filter_map(|h| words.section(&h.text).map(|kind| Section { kind, level: h.level, line: h.line, body: h.body.clone() }))
-            .collect();
+        record.date = front.date.as_ref().map(|d| json_text(&d.value));
+        record.read_sections(words);
         record.read_front_matter_relations(&front, words);
-        record.read_fields_and_status_section(words);
+        record.read_statuses(words);
         record.read_predecessors_in_prose();
+        record.read_mentions();
+        record.statuses.sort_by_key(|d| d.line);
         record
     }
 
@@ -207,7 +232,7 @@ impl Record {
             Err(e) => {
                 let line = e.location().map_or(first, |l| first + (l.line() as usize).saturating_sub(1));
                 let message = super::config::yaml_message(&e);
-                self.problem(line, Rule::FrontMatter, format!("the front matter is not valid YAML: {message}"));
+                self.problem(line, Rule::FrontMatter, format!("the front matter is not valid YAML: {message}: fix it, or remove the front matter"));
                 FrontMatter::default()
             }
         }
@@ -221,6 +246,13 @@ impl Record {
             return Some(Status::Superseded);
         }
         self.statuses.iter().find_map(|d| d.status)
+    }
+
+    /// The declaration that gives the current status.
+    #[must_use]
+    pub fn status_decl(&self) -> Option<&StatusDecl> {
+        let status = self.status()?;
+        self.statuses.iter().find(|d| d.status == Some(status))
     }
 
     /// The line of the first status declaration, else of the title, else 1.
@@ -241,12 +273,41 @@ impl Record {
         self.sections.iter().find(|s| s.kind == kind)
     }
 
+    /// True when the ADR is written in French (its status field, or its section headings), so
+    /// that suggestions are written in its language.
+    #[must_use]
+    pub fn is_french(&self) -> bool {
+        if let Some(decl) = self.statuses.first().filter(|d| d.form != DeclForm::FrontMatter) {
+            return matches!(fold(decl.key.trim()).as_str(), "statut" | "etat");
+        }
+        self.markdown.headings.iter().any(|h| ["Contexte", "Décision", "Conséquences"].iter().any(|w| h.text.contains(w)))
+    }
+
+    /// Sections by heading. A heading that carries its value (`## Status: Accepted`) is a
+    /// declaration, not a section.
+    fn read_sections(&mut self, words: &Vocabulary) {
+        let title_line = self.title.as_ref().map(|t| t.1);
+        let headings = self.markdown.headings.clone();
+        for h in headings.iter().filter(|h| h.level > 1 || Some(h.line) != title_line) {
+            if let Some((key, value)) = h.text.split_once(':')
+                && words.field(key) == Some(Field::Status)
+                && !value.trim().is_empty()
+            {
+                self.declare(h.line, value.trim(), DeclForm::Field, key, words);
+                continue;
+            }
+            if let Some(kind) = words.section(&h.text) {
+                self.sections.push(Section { kind, level: h.level, line: h.line, body: h.body.clone() });
+            }
+        }
+    }
+
     fn read_front_matter_relations(&mut self, front: &FrontMatter, words: &Vocabulary) {
         let first = self.front_line();
         let line_of = |at: &serde_saphyr::Location| first + (at.line() as usize).saturating_sub(1);
         if let Some(status) = &front.status {
             let line = line_of(&status.referenced);
-            self.statuses.push(StatusDecl { line, raw: status.value.clone(), status: words.status(&status.value) });
+            self.declare(line, &status.value, DeclForm::FrontMatter, "status", words);
             if words.status(&status.value) == Some(Status::Superseded) {
                 self.successors.extend(refs_in_text(&status.value, line, true));
             }
@@ -260,65 +321,101 @@ impl Record {
             };
             for text in texts {
                 let refs = refs_in_text(&text, line, true);
-                if successor { self.successors.extend(refs) } else { self.predecessors.extend(refs) }
+                if successor {
+                    self.successors.extend(refs);
+                } else {
+                    self.supersedes_field = true;
+                    self.predecessors.extend(refs);
+                }
             }
         }
     }
 
-    /// `**Status:** X` fields (and `Superseded by:`), table rows `| Status | X |`, and the
-    /// first line of a `## Status` section.
-    fn read_fields_and_status_section(&mut self, words: &Vocabulary) {
+    /// The status is declared in the front matter, in the header (the lines before the first
+    /// `##` section), or in a Status section. A `**Status:**` label further down describes
+    /// something else (an option that was considered), and is read only when the ADR declares
+    /// its status nowhere else.
+    fn read_statuses(&mut self, words: &Vocabulary) {
         let first_section = self.markdown.headings.iter().find(|h| h.level > 1).map_or(usize::MAX, |h| h.body.start);
-        let status_bodies: Vec<Range<usize>> = self.sections.iter().filter(|s| s.kind == SectionKind::Status).map(|s| s.body.clone()).collect();
+        let status_sections: Vec<Section> = self.sections.iter().filter(|s| s.kind == SectionKind::Status).cloned().collect();
         let lines = std::mem::take(&mut self.markdown.lines);
-        let mut section_seen = vec![false; status_bodies.len()];
-        for line in &lines {
-            if line.kind == BlockKind::Heading {
-                continue;
-            }
-            let in_status_section = status_bodies.iter().position(|b| b.contains(&line.offset));
-            let qualifies = line.starts_emphasised || line.offset < first_section || in_status_section.is_some();
-            if let Some((field, value_at)) = field_of(line, words).filter(|_| qualifies) {
-                let value = line.text[value_at..].trim();
-                match field {
-                    Field::Status => self.status_decl(line, value, value_at, words),
-                    Field::SupersededBy => self.successors_on(line, value_at),
-                    Field::Supersedes => {}
-                }
-                if let Some(i) = in_status_section {
-                    section_seen[i] = true;
-                }
-                continue;
-            }
-            let Some(i) = in_status_section else { continue };
-            if line.text.trim().is_empty() {
-                continue;
-            }
-            if !section_seen[i] {
-                section_seen[i] = true;
-                self.status_decl(line, line.text.trim(), 0, words);
-            } else if words.status(&line.text) == Some(Status::Superseded) {
-                // adr-tools adds "Superceded by [...]" under the old status line.
-                self.status_decl(line, line.text.trim(), 0, words);
+        let in_status_section = |line: &TextLine| status_sections.iter().any(|s| s.body.contains(&line.offset));
+        for line in lines.iter().filter(|l| l.kind != BlockKind::Heading && l.offset < first_section && !in_status_section(l)) {
+            self.header_field(line, words);
+        }
+        for section in &status_sections {
+            let body: Vec<&TextLine> =
+                lines.iter().filter(|l| section.body.contains(&l.offset) && l.kind != BlockKind::Heading && !l.text.trim().is_empty()).collect();
+            self.status_section(section, &body, words);
+        }
+        if self.statuses.is_empty() {
+            // Declared nowhere else: a bold field or a metadata table row further down (under a
+            // `## Metadata` heading), else a plain `Status:` line.
+            let is_status = |l: &&TextLine| matches!(field_of(l, words), Some((Field::Status, _)));
+            let marked = lines.iter().filter(|l| l.starts_emphasised || l.kind == BlockKind::TableRow).find(is_status);
+            if let Some(line) = marked.or_else(|| lines.iter().filter(|l| l.kind != BlockKind::Heading).find(is_status)) {
+                self.header_field(line, words);
             }
         }
         self.markdown.lines = lines;
-        for (i, seen) in section_seen.iter().enumerate() {
-            if !seen {
-                let line = self.sections.iter().filter(|s| s.kind == SectionKind::Status).nth(i).map_or(1, |s| s.line);
-                self.problem_status_section_empty(line);
+    }
+
+    /// A field of the header: the status, a successor, the date.
+    fn header_field(&mut self, line: &TextLine, words: &Vocabulary) {
+        let Some((field, value_at)) = field_of(line, words) else { return };
+        let value = line.text[value_at..].trim();
+        let key = field_key(line, value_at);
+        match field {
+            Field::Status => self.status_field(line, value, value_at, &key, DeclForm::Field, words),
+            Field::SupersededBy => self.successors_on(line, value_at),
+            Field::Date => {
+                if self.date.is_none() && !value.is_empty() {
+                    self.date = Some(value.to_owned());
+                }
+            }
+            Field::Supersedes => self.supersedes_field = true,
+        }
+    }
+
+    /// A Status section: its fields, else a history (a table with a Status column, or a list
+    /// of dated statuses) whose latest entry is the status, else its first line (and
+    /// adr-tools' `Superceded by` line under it).
+    fn status_section(&mut self, section: &Section, body: &[&TextLine], words: &Vocabulary) {
+        let heading = self.markdown.headings.iter().find(|h| h.line == section.line).map(|h| h.text.clone()).unwrap_or_default();
+        if body.iter().any(|l| matches!(field_of(l, words), Some((Field::Status | Field::SupersededBy, _)))) {
+            for line in body {
+                self.header_field(line, words);
+            }
+            return;
+        }
+        let Some(first) = body.first() else {
+            self.statuses.push(StatusDecl { line: section.line, raw: String::new(), status: None, form: DeclForm::Section, key: heading });
+            return;
+        };
+        if let Some((line, value)) = history_table(body, words).or_else(|| history_list(body, words)) {
+            self.declare(line, &value, DeclForm::Section, &heading, words);
+            if words.status(&value) == Some(Status::Superseded) {
+                self.successors.extend(refs_in_text(&value, line, false));
+            }
+            return;
+        }
+        self.status_field(first, first.text.trim(), 0, &heading, DeclForm::Section, words);
+        for line in &body[1..] {
+            // adr-tools adds "Superceded by [...]" under the old status line.
+            if words.status(&line.text) == Some(Status::Superseded) {
+                self.status_field(line, line.text.trim(), 0, &heading, DeclForm::Section, words);
             }
         }
     }
 
-    fn problem_status_section_empty(&mut self, line: usize) {
-        self.statuses.push(StatusDecl { line, raw: String::new(), status: None });
+    fn declare(&mut self, line: usize, value: &str, form: DeclForm, key: &str, words: &Vocabulary) {
+        let status = words.status(value);
+        self.statuses.push(StatusDecl { line, raw: value.to_owned(), status, form, key: key.trim().to_owned() });
     }
 
-    fn status_decl(&mut self, line: &TextLine, value: &str, value_at: usize, words: &Vocabulary) {
-        let status = words.status(value);
-        self.statuses.push(StatusDecl { line: line.line, raw: value.to_owned(), status });
-        if status == Some(Status::Superseded) {
+    fn status_field(&mut self, line: &TextLine, value: &str, value_at: usize, key: &str, form: DeclForm, words: &Vocabulary) {
+        self.declare(line.line, value, form, key, words);
+        if words.status(value) == Some(Status::Superseded) {
             self.successors_on(line, value_at);
         }
     }
@@ -331,7 +428,8 @@ impl Record {
     }
 
     /// `Supersedes [ADR-3](003-x.md)`, `Cet ADR remplace l'ADR-003`, `**Supersedes:** ADR-3`:
-    /// the ADRs named after the verb, up to the end of the sentence.
+    /// the ADRs named after the verb, up to the end of the sentence. Then the passive form,
+    /// across the lines of a paragraph: "The cache of ADR-028 is superseded by this decision".
     fn read_predecessors_in_prose(&mut self) {
         let lines = std::mem::take(&mut self.markdown.lines);
         for line in &lines {
@@ -343,8 +441,88 @@ impl Record {
             self.predecessors.extend(refs_on_line(line, from, to));
             self.relation_links.extend(relation_links(line, from, to));
         }
+        for paragraph in prose::paragraphs(&lines) {
+            for sentence in paragraph.sentences() {
+                let text = &paragraph.text[sentence.clone()];
+                let folded = fold(text);
+                for claim in passive_claims(&folded) {
+                    let before = folded[..claim].chars().count();
+                    let claim_at = text.char_indices().nth(before).map_or(text.len(), |(i, _)| i);
+                    if let Some((at, target)) = last_adr_reference(&paragraph, &lines, sentence.start, sentence.start + claim_at) {
+                        let (i, _) = paragraph.locate(at);
+                        if let RefTarget::Link(dest) = &target {
+                            self.relation_links.push((lines[i].line, dest.clone()));
+                        }
+                        self.predecessors.push(AdrRef { line: lines[i].line, target });
+                    }
+                }
+            }
+        }
         self.markdown.lines = lines;
     }
+
+    /// Every `ADR-N` and every relative link to a Markdown file: any of them names an ADR the
+    /// supersession rules may look for.
+    fn read_mentions(&mut self) {
+        for line in &self.markdown.lines {
+            for link in line.links.iter().filter(|l| is_relative(&l.dest)) {
+                let path = link.dest.split(['#', '?']).next().unwrap_or_default();
+                if path.ends_with(".md") || path.ends_with(".markdown") {
+                    self.mentions.push(AdrRef { line: line.line, target: RefTarget::Link(link.dest.clone()) });
+                }
+            }
+            for captures in ADR_MENTION.captures_iter(&line.text) {
+                if let Ok(n) = captures[1].parse() {
+                    self.mentions.push(AdrRef { line: line.line, target: RefTarget::Number(n) });
+                }
+            }
+        }
+    }
+}
+
+/// The last ADR a paragraph names before byte `before` of its text, from byte `from` on: a
+/// relative link (by its destination) or an `ADR-N`, with its position.
+fn last_adr_reference(paragraph: &prose::Paragraph, lines: &[TextLine], from: usize, before: usize) -> Option<(usize, RefTarget)> {
+    let mut found: Option<(usize, RefTarget)> = None;
+    for captures in ADR_MENTION.captures_iter(&paragraph.text[from..before]) {
+        if let (Some(whole), Ok(n)) = (captures.get(0), captures[1].parse()) {
+            found = Some((from + whole.start(), RefTarget::Number(n)));
+        }
+    }
+    let mut i = paragraph.first;
+    while paragraph.holds(i) && i < lines.len() {
+        for link in lines[i].links.iter().filter(|l| is_relative(&l.dest)) {
+            let at = paragraph.position(i, link.text.start);
+            if (from..before).contains(&at) && found.as_ref().is_none_or(|(f, _)| at >= *f) {
+                found = Some((at, RefTarget::Link(link.dest.clone())));
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// A history table: a header with a Status column, then one row per change. The status is
+/// that column in the last row that fills it.
+fn history_table(body: &[&TextLine], words: &Vocabulary) -> Option<(usize, String)> {
+    let header = body.first().filter(|l| l.kind == BlockKind::TableRow && l.header)?;
+    let column = header.cells.iter().position(|c| words.field(c) == Some(Field::Status))?;
+    body[1..]
+        .iter()
+        .take_while(|l| l.kind == BlockKind::TableRow)
+        .filter_map(|row| row.cells.get(column).map(|c| (row.line, c.trim().to_owned())))
+        .filter(|(_, cell)| !cell.is_empty())
+        .last()
+}
+
+/// A history list: items that each start with a status (`- Proposé le 2024-09-30`,
+/// `- Accepted 2024-10-07`). The status is the last item not struck through.
+fn history_list(body: &[&TextLine], words: &Vocabulary) -> Option<(usize, String)> {
+    let items: Vec<&&TextLine> = body.iter().take_while(|l| l.kind == BlockKind::Item).filter(|l| l.block_start).collect();
+    if items.len() < 2 || !items.iter().all(|l| words.status(&l.text).is_some()) {
+        return None;
+    }
+    items.iter().rev().find(|l| !l.starts_struck).map(|l| (l.line, l.text.trim().to_owned()))
 }
 
 /// The field a line declares, and where its value starts: `Status: X` (the key may be bold),
@@ -361,6 +539,12 @@ fn field_of(line: &TextLine, words: &Vocabulary) -> Option<(Field, usize)> {
         return None;
     }
     words.field(key).map(|field| (field, colon + 1))
+}
+
+/// The field's name as written, before its value.
+fn field_key(line: &TextLine, value_at: usize) -> String {
+    let key = if line.kind == BlockKind::TableRow { line.cells.first().map_or("", String::as_str) } else { &line.text[..value_at] };
+    key.trim().trim_end_matches(['|', ':']).trim().to_owned()
 }
 
 /// Where the sentence that starts at `from` ends: the first `. ` or `;` after it.
@@ -435,8 +619,16 @@ pub fn has_scheme(dest: &str) -> bool {
         && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
+/// The number a title starts with. A number joined to another by a dash is not one: `3-2-1
+/// backups` names the backup rule.
 fn title_number(title: &str) -> Option<u32> {
     let captures = TITLE_NUMBER.captures(title)?;
+    if let Some(separator) = captures.get(3) {
+        let joined = matches!(separator.as_str(), "-" | "–" | "—") && title[separator.end()..].starts_with(|c: char| c.is_ascii_digit());
+        if joined {
+            return None;
+        }
+    }
     captures.get(1).or_else(|| captures.get(2)).and_then(|m| m.as_str().parse().ok())
 }
 
@@ -464,6 +656,9 @@ mod tests {
         assert_eq!(title_number("003 - Cache"), Some(3));
         assert_eq!(title_number("Cache everything"), None);
         assert_eq!(title_number("3D printing"), None);
+        assert_eq!(title_number("3-2-1 backups for the NAS volumes"), None);
+        assert_eq!(title_number("3-2-1 : copie hors site"), None);
+        assert_eq!(title_number("ADR-012 : Renovate"), Some(12));
     }
 
     #[test]
@@ -502,6 +697,55 @@ mod tests {
         );
         let targets: Vec<RefTarget> = r.predecessors.iter().map(|p| p.target.clone()).collect();
         assert_eq!(targets, [RefTarget::Link("003-cache.md".into()), RefTarget::Number(2), RefTarget::Number(1), RefTarget::Number(4)]);
+    }
+
+    #[test]
+    fn a_status_history_table_gives_its_last_row() {
+        let r = read(
+            "# ADR-003: Cache\n\n## Status\n\n| Date | Status |\n|---|---|\n| 2024-01-01 | Proposed |\n| 2024-02-01 | Accepted |\n\n## Context\n",
+        );
+        assert_eq!(statuses(&r), [(8, Some(Status::Accepted))]);
+    }
+
+    #[test]
+    fn a_status_history_list_gives_its_last_item_not_struck() {
+        let r = read("# ADR-003 : Cache\n\n## Statut\n\n- Proposé le 2024-09-30\n- Accepté le 2024-10-07\n\n## Contexte\n");
+        assert_eq!(statuses(&r), [(6, Some(Status::Accepted))]);
+        assert!(r.is_french());
+        let r = read("# ADR-003: Cache\n\n## Status\n\n- Proposed\n- ~~Accepted~~\n");
+        assert_eq!(statuses(&r), [(5, Some(Status::Proposed))]);
+    }
+
+    #[test]
+    fn a_status_label_in_the_body_describes_something_else() {
+        let r = read("# ADR-003: Cache\n\n**Status:** Accepted\n\n## Considered Options\n\n- **Status:** deprecated upstream\n");
+        assert_eq!(statuses(&r), [(3, Some(Status::Accepted))]);
+        // ... unless the ADR declares its status nowhere else.
+        let r = read("# ADR-003: Cache\n\n## Context\n\n**Status:** Accepted\n");
+        assert_eq!(statuses(&r), [(5, Some(Status::Accepted))]);
+        let r = read("# ADR-003: Cache\n\n## Metadata\n\n| Field | Value |\n|---|---|\n| Status | Accepted |\n");
+        assert_eq!(statuses(&r), [(7, Some(Status::Accepted))]);
+        let r = read("# ADR-003: Cache\n\n## Status: Accepted\n\n## Context\n");
+        assert_eq!((statuses(&r), r.section(SectionKind::Status)), (vec![(3, Some(Status::Accepted))], None));
+    }
+
+    #[test]
+    fn passive_sentences_name_a_predecessor_across_lines() {
+        let r = read(
+            "# ADR-024: Sets\n\n**Status:** Accepted\n\n## Decision\n\nThe root Application of\nADR-005 is superseded by this ADR; ADR-014 is not superseded by this ADR.\n",
+        );
+        assert_eq!(r.predecessors, [AdrRef { line: 8, target: RefTarget::Number(5) }]);
+        let r = read("# ADR-036 : Cache\n\n**Statut :** Accepté\n\nLe cache de l'ADR-035 est remplacé par cette décision.\n");
+        assert_eq!(r.predecessors, [AdrRef { line: 5, target: RefTarget::Number(35) }]);
+    }
+
+    #[test]
+    fn every_mention_of_an_adr_is_kept_with_the_date() {
+        let r =
+            read("# ADR-014: Gateway\n\n**Date:** 2024-07-01\n**Status:** Accepted\n\n## References\n\n- [ADR-006](006-traefik.md): the ingress\n");
+        assert_eq!(r.date.as_deref(), Some("2024-07-01"));
+        let targets: Vec<&RefTarget> = r.mentions.iter().map(|m| &m.target).collect();
+        assert_eq!(targets, [&RefTarget::Number(14), &RefTarget::Link("006-traefik.md".into()), &RefTarget::Number(6)]);
     }
 
     #[test]

@@ -5,9 +5,16 @@
 //! repository root when it starts with `/`). A path mention in prose is checked only when it
 //! looks like a path and names something under a top-level entry of the repository, so that
 //! `and/or`, `TCP/IP` or `lab/homelab` are never taken for files, while `harness/src/destory.rs`
-//! is caught.
+//! is caught. A bare address in prose (`https://...`) is a web reference, and a bare file name
+//! (`` `renovate.json` ``) is a reference when it names a file of the repository; neither is
+//! ever reported missing.
+//!
+//! When something is missing, [`Repo::same_name`] looks for where it went: a file of the same
+//! name elsewhere, the folder it most likely moved to first.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::config::Config;
 use super::markdown::TextLine;
@@ -18,7 +25,16 @@ use super::record::{has_scheme, is_relative};
 pub struct Repo {
     root: PathBuf,
     adr_dir: String,
+    /// Every file and folder of the repository by name, read the first time a name is looked
+    /// up (most ADR folders never need it).
+    names: OnceLock<HashMap<String, Vec<String>>>,
 }
+
+/// Folders never listed: version control, build output and dependencies are not where an ADR's
+/// file went.
+const UNLISTED: &[&str] = &[".git", "target", "node_modules", ".terraform", ".venv", "vendor"];
+/// A repository larger than this is listed no further: the names found so far still help.
+const MAX_LISTED: usize = 200_000;
 
 /// Where a link or mention points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +71,7 @@ impl Repo {
     /// A repository at `root` whose ADRs are in `adr_dir` (relative to it).
     #[must_use]
     pub fn new(root: &Path, adr_dir: &Path) -> Self {
-        Self { root: root.to_owned(), adr_dir: slash(adr_dir) }
+        Self { root: root.to_owned(), adr_dir: slash(adr_dir), names: OnceLock::new() }
     }
 
     /// The repository root.
@@ -76,8 +92,73 @@ impl Repo {
         path.strip_prefix(self.adr_dir.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 
-    fn exists(&self, path: &str) -> bool {
+    /// True when `path` (repository-relative) exists.
+    #[must_use]
+    pub fn exists(&self, path: &str) -> bool {
         self.root.join(path).exists()
+    }
+
+    /// The repository paths of every file or folder named `name`.
+    #[must_use]
+    pub fn named(&self, name: &str) -> &[String] {
+        self.names.get_or_init(|| list_names(&self.root)).get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where a missing path most likely went: the existing files (or folders) of the same name,
+    /// best first. The best share the most trailing components with it
+    /// (`apps/monitoring/prometheus/values.yaml` → `apps/02-monitoring/prometheus/values.yaml`,
+    /// not `apps/02-monitoring/grafana/values.yaml`); with several equally good, none is
+    /// returned when only the name is shared.
+    #[must_use]
+    pub fn same_name(&self, missing: &str) -> Vec<String> {
+        let missing = missing.trim_end_matches('/');
+        let Some(name) = missing.rsplit('/').next().filter(|n| !n.is_empty()) else { return Vec::new() };
+        let shared = |candidate: &str| missing.rsplit('/').zip(candidate.rsplit('/')).take_while(|(a, b)| a == b).count();
+        let mut ranked: Vec<(usize, &String)> = self.named(name).iter().map(|c| (shared(c), c)).collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let best = ranked.first().map_or(0, |r| r.0);
+        let tied = ranked.iter().filter(|r| r.0 == best).count();
+        if tied > 1 && best < 2 {
+            return Vec::new();
+        }
+        ranked.into_iter().filter(|r| r.0 == best).map(|(_, c)| c.clone()).collect()
+    }
+
+    /// The one entry of the missing path's folder whose name is a typo away from it
+    /// (`terraform/modules/talos/mian.tf` → `terraform/modules/talos/main.tf`).
+    #[must_use]
+    pub fn close_name(&self, missing: &str) -> Option<String> {
+        let missing = missing.trim_end_matches('/');
+        let (folder, name) = missing.rsplit_once('/').unwrap_or(("", missing));
+        let entries = std::fs::read_dir(self.root.join(folder)).ok()?;
+        let close: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|entry| entry != name && strsim::levenshtein(entry, name) <= 2 && name.len() > 3)
+            .collect();
+        match close.as_slice() {
+            [one] if folder.is_empty() => Some(one.clone()),
+            [one] => Some(format!("{folder}/{one}")),
+            _ => None,
+        }
+    }
+
+    /// A bare file name (`renovate.json`, no `/`) as the repository file it names: at the root,
+    /// beside the ADR, or the only file of that name.
+    #[must_use]
+    pub fn bare_name(&self, name: &str, from: &str) -> Option<String> {
+        if name.is_empty() || name.contains('/') || name.chars().all(|c| c == '.') {
+            return None;
+        }
+        let is_file = |path: &str| self.root.join(path).is_file();
+        let beside = format!("{}/{name}", parent(from));
+        [name.to_owned(), beside].into_iter().find(|p| is_file(p)).or_else(|| {
+            let files: Vec<&String> = self.named(name).iter().filter(|p| is_file(p)).collect();
+            match files.as_slice() {
+                [only] => Some((*only).clone()),
+                _ => None,
+            }
+        })
     }
 
     /// Where a link destination written in the file at `from` (repository-relative) points.
@@ -135,7 +216,8 @@ impl Repo {
         }
     }
 
-    /// Every link and path mention on `line` of the file at `from`.
+    /// Every link, path mention, bare address and bare file name on `line` of the file at
+    /// `from`.
     #[must_use]
     pub fn references(&self, line: &TextLine, from: &str) -> Vec<Reference> {
         let mut out: Vec<Reference> = line
@@ -146,9 +228,16 @@ impl Repo {
         let code = line.code.iter().map(|c| (c.as_str(), true));
         let prose = line.prose.iter().flat_map(|p| p.split_whitespace()).map(|w| (w, false));
         for (token, in_code) in code.chain(prose) {
-            let Some(token) = path_like(token, in_code) else { continue };
-            if let Some(target) = self.mention(token, from, in_code) {
-                out.push(Reference { line: line.line, written: token.to_owned(), is_link: false, target });
+            if let Some(url) = bare_url(token).filter(|_| !in_code) {
+                out.push(Reference { line: line.line, written: url.to_owned(), is_link: false, target: Target::Url(url.to_owned()) });
+            } else if let Some(token) = path_like(token, in_code) {
+                if let Some(target) = self.mention(token, from, in_code) {
+                    out.push(Reference { line: line.line, written: token.to_owned(), is_link: false, target });
+                }
+            } else if let Some(name) = file_name_like(token, in_code)
+                && let Some(path) = self.bare_name(name, from)
+            {
+                out.push(Reference { line: line.line, written: name.to_owned(), is_link: false, target: Target::Path { path, exists: true } });
             }
         }
         out
@@ -209,6 +298,50 @@ fn path_like(token: &str, in_code: bool) -> Option<&str> {
     (in_code || has_extension || token.ends_with('/')).then_some(token)
 }
 
+/// A web address written as plain text, without the punctuation around it.
+fn bare_url(token: &str) -> Option<&str> {
+    let token = token.trim_start_matches(['(', '[', '<', '"', '\'', '«']);
+    let token = token.trim_end_matches(['.', ',', ';', ':', ')', ']', '>', '"', '\'', '»', '!', '?']);
+    (token.starts_with("https://") || token.starts_with("http://")).then_some(token).filter(|t| t.len() > "https://".len())
+}
+
+/// A file name without a folder: any code span without spaces, or a prose word with a file
+/// extension (`renovate.json`). It counts only when the repository has it.
+fn file_name_like(token: &str, in_code: bool) -> Option<&str> {
+    let token = token.trim().trim_start_matches(['(', '[', '"', '\'', '«']);
+    let token = token.trim_end_matches([')', ']', ',', ';', '"', '\'', '»', '!', '?', '.', ':']);
+    if token.is_empty() || token.contains('/') || !token.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@')) {
+        return None;
+    }
+    let has_extension = token
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && (1..=8).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()));
+    (in_code || has_extension).then_some(token)
+}
+
+/// Every file and folder under `root` by name, skipping [`UNLISTED`] folders.
+fn list_names(root: &Path) -> HashMap<String, Vec<String>> {
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    let mut pending = vec![(root.to_owned(), String::new())];
+    let mut listed = 0;
+    while let Some((dir, prefix)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if UNLISTED.contains(&name.as_str()) || listed >= MAX_LISTED {
+                continue;
+            }
+            listed += 1;
+            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push((entry.path(), path.clone()));
+            }
+            names.entry(name).or_default().push(path);
+        }
+    }
+    names
+}
+
 /// `lab/src/store.rs:42:7` → `lab/src/store.rs`.
 fn strip_line_suffix(token: &str) -> &str {
     let mut token = token;
@@ -222,7 +355,8 @@ fn strip_line_suffix(token: &str) -> &str {
 }
 
 /// The folder of a repository-relative file.
-fn parent(file: &str) -> &str {
+#[must_use]
+pub fn parent(file: &str) -> &str {
     file.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
@@ -271,7 +405,16 @@ mod tests {
 
     fn repo() -> (tempfile::TempDir, Repo) {
         let dir = tempfile::tempdir().unwrap();
-        for file in ["docs/adr/001-a.md", "docs/spec.md", "src/cache.rs", "README.md"] {
+        for file in [
+            "docs/adr/001-a.md",
+            "docs/spec.md",
+            "src/cache.rs",
+            "README.md",
+            "renovate.json",
+            "deploy/02-mon/prom/values.yaml",
+            "deploy/02-mon/graf/values.yaml",
+            "target/debug/values.yaml",
+        ] {
             let path = dir.path().join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
@@ -310,6 +453,32 @@ mod tests {
             assert_eq!(m(prose, false), None, "{prose}");
         }
         assert_eq!(m("./001-a.md", false), Some(Target::Path { path: "docs/adr/001-a.md".into(), exists: true }));
+    }
+
+    #[test]
+    fn bare_addresses_and_file_names_are_references() {
+        let (_dir, repo) = repo();
+        let md = super::super::markdown::Markdown::parse(
+            "See https://developer.hashicorp.com/terraform/s3, and `renovate.json`, `talosctl`, values.yaml, nothing.md.\n",
+        );
+        let refs = repo.references(&md.lines[0], FROM);
+        let targets: Vec<&Target> = refs.iter().map(|r| &r.target).collect();
+        assert_eq!(
+            targets,
+            [&Target::Path { path: "renovate.json".into(), exists: true }, &Target::Url("https://developer.hashicorp.com/terraform/s3".into())]
+        );
+    }
+
+    #[test]
+    fn a_missing_path_finds_the_file_of_the_same_name_that_shares_the_most() {
+        let (_dir, repo) = repo();
+        assert_eq!(repo.same_name("deploy/monitoring/prom/values.yaml"), ["deploy/02-mon/prom/values.yaml"]);
+        // Two files share only the name: no guess. Build output is never a candidate.
+        assert_eq!(repo.same_name("deploy/values.yaml"), Vec::<String>::new());
+        assert_eq!(repo.same_name("docs/runbooks/upgrade.md"), Vec::<String>::new());
+        assert_eq!(repo.same_name("lib/cache.rs"), ["src/cache.rs"]);
+        assert_eq!(repo.close_name("src/cahce.rs").as_deref(), Some("src/cache.rs"));
+        assert_eq!(repo.close_name("src/store.rs"), None);
     }
 
     #[test]

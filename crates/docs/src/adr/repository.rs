@@ -60,22 +60,22 @@ impl Lint {
 pub fn lint(root: &Path, config: &Config) -> Result<Lint, CatalogError> {
     let repo = Repo::new(root, &config.directory);
     let catalog = Catalog::load(&repo, config)?;
+    let index_files: Vec<index::IndexFile> = catalog
+        .index_files
+        .iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(root.join(path)).ok()?;
+            index::read(path, &String::from_utf8_lossy(&bytes), &catalog, &repo, &config.vocabulary)
+        })
+        .collect();
     let mut findings = Findings::default();
     for record in &catalog.records {
         rules::check(record, &repo, config, &mut findings);
     }
-    numbering::check(&catalog, &mut findings);
+    numbering::check(&catalog, &index_files, &mut findings);
     supersession::check(&catalog, &repo, &mut findings);
-    let mut indexes = Vec::new();
-    for path in &catalog.index_files {
-        let text = match std::fs::read(root.join(path)) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(_) => continue,
-        };
-        if index::check(path, &text, &catalog, &repo, &config.vocabulary, &mut findings) {
-            indexes.push(path.clone());
-        }
-    }
+    index::check(&index_files, &catalog, &repo, &mut findings);
+    let indexes = index_files.iter().map(|x| x.path.clone()).collect();
     let adrs = catalog
         .records
         .iter()
@@ -90,7 +90,7 @@ pub(crate) fn finish(findings: Findings, config: &Config) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = findings
         .found
         .into_iter()
-        .map(|f| Diagnostic { severity: config.severity(f.rule), file: f.file, line: f.line, rule: f.rule, message: f.message })
+        .map(|f| Diagnostic { severity: config.severity(f.rule), file: f.file, line: f.line, rule: f.rule, message: f.message, also: f.also })
         .filter(|d| d.severity != Severity::Off)
         .collect();
     diagnostics.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));

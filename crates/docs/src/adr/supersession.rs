@@ -2,14 +2,18 @@
 //! successor says it supersedes the old one; an ADR that says it supersedes another finds that
 //! one marked Superseded by it; no ADRs supersede each other in a loop; and every chain ends in
 //! an Accepted ADR.
+//!
+//! Messages give the line to write, in the form the ADR already uses (a bold field, a French
+//! `**Statut :**`, adr-tools' status section, MADR's front matter).
 
 use std::collections::BTreeSet;
 
 use super::catalog::{Catalog, Resolved};
-use super::diagnostic::{Findings, Rule};
-use super::record::AdrRef;
+use super::diagnostic::{Findings, Location, Rule};
+use super::record::{AdrRef, DeclForm, Record};
 use super::references::Repo;
-use super::vocabulary::Status;
+use super::rules::spelled;
+use super::vocabulary::{Status, fold};
 
 /// One resolved successor edge: ADR `from` names ADR `to` on `line`.
 struct Edge {
@@ -49,12 +53,7 @@ fn successors(catalog: &Catalog, repo: &Repo, out: &mut Findings) -> Vec<Edge> {
             continue;
         }
         if record.successors.is_empty() {
-            out.push(
-                &record.path,
-                record.status_line(),
-                Rule::Successor,
-                "is Superseded but names no successor: write `Superseded by [ADR-NNN](NNN-title.md)`",
-            );
+            out.push(&record.path, record.status_line(), Rule::Successor, no_successor(catalog, repo, i));
             continue;
         }
         for AdrRef { line, target } in &record.successors {
@@ -64,14 +63,17 @@ fn successors(catalog: &Catalog, repo: &Repo, out: &mut Findings) -> Vec<Edge> {
                         edges.push(Edge { from: i, to, line: *line });
                     }
                 }
-                Resolved::Missing(what) => {
-                    out.push(&record.path, *line, Rule::Successor, format!("names {what} as its successor, which does not exist"))
-                }
+                Resolved::Missing(what) => out.push(
+                    &record.path,
+                    *line,
+                    Rule::Successor,
+                    format!("names {what} as its successor, which does not exist: fix the reference, or write the successor ADR"),
+                ),
                 Resolved::NotAnAdr(what) => out.push(
                     &record.path,
                     *line,
                     Rule::Successor,
-                    format!("names {what} as its successor, which is not an ADR of {}", repo.adr_dir()),
+                    format!("names {what} as its successor, which is not an ADR of {}: name the ADR that replaces this one", repo.adr_dir()),
                 ),
             }
         }
@@ -114,9 +116,9 @@ fn report_cycle(catalog: &Catalog, edges: &[Edge], cycle: &[usize], out: &mut Fi
     let record = &catalog.records[first];
     let line = edges.iter().find(|e| e.from == first).map_or(record.status_line(), |e| e.line);
     let message = if cycle.len() == 1 {
-        "names itself as its successor".to_owned()
+        "names itself as its successor: name the ADR that replaces it".to_owned()
     } else {
-        format!("supersession loop: {}: no ADR of the loop is in force", names.join(" → "))
+        format!("supersession loop: {}: no ADR of the loop is in force; mark the one in force Accepted", names.join(" → "))
     };
     out.push(&record.path, line, Rule::SupersessionCycle, message);
 }
@@ -131,28 +133,98 @@ fn chain_end(catalog: &Catalog, edge: &Edge, out: &mut Findings) {
             &catalog.records[edge.from].path,
             edge.line,
             Rule::SupersessionChain,
-            format!("is superseded by {}, which is {status}: a supersession chain must end in an Accepted ADR", catalog.name(edge.to)),
+            format!(
+                "is superseded by {}, which is {status}: a supersession chain must end in an Accepted ADR; name the ADR in force instead",
+                catalog.name(edge.to)
+            ),
         ),
     }
 }
 
-/// The successor must say it supersedes the old ADR.
+/// The successor must mention the old ADR: a `Supersedes:` field, a sentence, or a link in its
+/// References all tell the reader where the decision came from.
 fn backlink(catalog: &Catalog, repo: &Repo, edge: &Edge, out: &mut Findings) {
     let successor = &catalog.records[edge.to];
-    let says_so = successor.predecessors.iter().any(|p| catalog.resolve(repo, &successor.path, &p.target) == Resolved::Adr(edge.from));
-    if !says_so {
-        let old = &catalog.records[edge.from];
-        let number = old.file_number.map_or_else(|| old.stem.clone(), |n| format!("ADR-{n:03}"));
-        out.push(
-            &successor.path,
-            successor.title_line(),
-            Rule::SupersedesBacklink,
+    let resolves_to_old = |p: &AdrRef| catalog.resolve(repo, &successor.path, &p.target) == Resolved::Adr(edge.from);
+    if successor.predecessors.iter().chain(&successor.mentions).any(resolves_to_old) {
+        return;
+    }
+    let old = &catalog.records[edge.from];
+    out.push(
+        &successor.path,
+        successor.status_line(),
+        Rule::SupersedesBacklink,
+        format!(
+            "{} says it is superseded by this ADR (its line {}) but this ADR never mentions {}: add {}",
+            catalog.name(edge.from),
+            edge.line,
+            catalog.label(edge.from),
+            supersedes_line(successor, old, catalog.name(edge.from), &catalog.label(edge.from))
+        ),
+    );
+}
+
+/// A Superseded ADR that names no successor: the ADR that says it replaces it, if any, is the
+/// successor to write.
+fn no_successor(catalog: &Catalog, repo: &Repo, i: usize) -> String {
+    let record = &catalog.records[i];
+    let raw = record.status_decl().map_or("Superseded", |d| d.raw.as_str());
+    let status = if fold(raw).starts_with("superseded") { "Superseded".to_owned() } else { format!("{raw} (Superseded)") };
+    let claimer = catalog.records.iter().enumerate().find_map(|(j, other)| {
+        let claim = other.predecessors.iter().find(|p| j != i && catalog.resolve(repo, &other.path, &p.target) == Resolved::Adr(i))?;
+        Some((j, claim.line))
+    });
+    match claimer {
+        Some((j, line)) => format!(
+            "is {status} but names no successor; {} says it replaces {} (line {line}): write {}",
+            catalog.name(j),
+            catalog.label(i),
+            status_line(record, Status::Superseded, Some((&catalog.label(j), catalog.name(j))))
+        ),
+        None => {
+            let deprecated = if record.is_french() { "`Obsolète` or `Déprécié`" } else { "`Deprecated`" };
             format!(
-                "does not say it supersedes {}, which names it as its successor: add `**Supersedes:** [{number}]({})`",
-                catalog.name(edge.from),
-                catalog.name(edge.from)
-            ),
-        );
+                "is {status} but names no successor, and no ADR says it replaces {}: write {} with the ADR that replaced it, or {deprecated} if none did",
+                catalog.label(i),
+                status_line(record, Status::Superseded, Some(("ADR-NNN", "NNN-title.md")))
+            )
+        }
+    }
+}
+
+/// The status line to write in `record`, in the form it already uses: `**Status:** Superseded
+/// by [ADR-024](024-x.md)`, `**Statut :** Remplacé par [...]`, adr-tools' `Superseded by [...]`
+/// under `## Status`, or MADR's `status: superseded by ADR-024`.
+pub(crate) fn status_line(record: &Record, status: Status, successor: Option<(&str, &str)>) -> String {
+    let french = record.is_french();
+    let value = match (status, successor) {
+        (Status::Superseded, Some((label, file))) if french => format!("Remplacé par [{label}]({file})"),
+        (Status::Superseded, Some((label, file))) => format!("Superseded by [{label}]({file})"),
+        (status, _) => spelled(status, french).to_owned(),
+    };
+    match record.status_decl().or_else(|| record.statuses.first()).map(|d| (d.form, d.key.as_str())) {
+        Some((DeclForm::FrontMatter, _)) => format!("`status: {}` in the front matter", value.to_lowercase()),
+        Some((DeclForm::Section, _)) => format!("`{value}` under the status section's heading"),
+        Some((DeclForm::Field, key)) if !key.is_empty() => {
+            let colon = if french { " :" } else { ":" };
+            format!("`**{key}{colon}** {value}`")
+        }
+        _ if french => format!("`**Statut :** {value}`"),
+        _ => format!("`**Status:** {value}`"),
+    }
+}
+
+/// The line that says `successor` supersedes `old`, in the successor's form.
+fn supersedes_line(successor: &Record, old: &Record, old_name: &str, old_label: &str) -> String {
+    let form = successor.status_decl().or_else(|| successor.statuses.first()).map(|d| d.form);
+    match form {
+        Some(DeclForm::Section) => {
+            let title = old.title.as_ref().map_or(old_label, |(t, _)| t.as_str());
+            format!("`Supercedes [{title}]({old_name})` under the status")
+        }
+        Some(DeclForm::FrontMatter) => format!("`supersedes: {old_label}` to the front matter"),
+        _ if successor.is_french() => format!("`**Remplace :** [{old_label}]({old_name})`"),
+        _ => format!("`**Supersedes:** [{old_label}]({old_name})`"),
     }
 }
 
@@ -165,14 +237,19 @@ fn predecessors(catalog: &Catalog, repo: &Repo, edges: &[Edge], out: &mut Findin
             if !seen.insert(format!("{resolved:?}")) {
                 continue;
             }
-            let message = match resolved {
-                Resolved::Adr(i) if i == j => Some("says it supersedes itself".to_owned()),
-                Resolved::Adr(i) => superseded_by(catalog, edges, i, j),
-                Resolved::Missing(what) => Some(format!("says it supersedes {what}, which does not exist")),
-                Resolved::NotAnAdr(what) => Some(format!("says it supersedes {what}, which is not an ADR of {}", repo.adr_dir())),
+            let (message, also) = match resolved {
+                Resolved::Adr(i) if i == j => (Some("says it supersedes itself: name the ADR it replaces".to_owned()), Vec::new()),
+                Resolved::Adr(i) => {
+                    let old = &catalog.records[i];
+                    (superseded_by(catalog, edges, i, j), vec![Location::at(&old.path, old.status_line())])
+                }
+                Resolved::Missing(what) => (Some(format!("says it supersedes {what}, which does not exist: fix the number or the link")), Vec::new()),
+                Resolved::NotAnAdr(what) => {
+                    (Some(format!("says it supersedes {what}, which is not an ADR of {}: name the ADR it replaces", repo.adr_dir())), Vec::new())
+                }
             };
             if let Some(message) = message {
-                out.push(&record.path, *line, Rule::SupersedesTarget, message);
+                out.push_also(&record.path, *line, Rule::SupersedesTarget, message, also);
             }
         }
     }
@@ -180,7 +257,7 @@ fn predecessors(catalog: &Catalog, repo: &Repo, edges: &[Edge], out: &mut Findin
 
 fn superseded_by(catalog: &Catalog, edges: &[Edge], old: usize, new: usize) -> Option<String> {
     let old_record = &catalog.records[old];
-    let number = |i: usize| catalog.records[i].file_number.map_or_else(|| catalog.records[i].stem.clone(), |n| format!("ADR-{n:03}"));
+    let new_record = &catalog.records[new];
     match old_record.status() {
         None => None,
         Some(Status::Superseded) => {
@@ -188,14 +265,27 @@ fn superseded_by(catalog: &Catalog, edges: &[Edge], old: usize, new: usize) -> O
             if named.is_empty() || named.contains(&catalog.name(new)) {
                 None
             } else {
-                Some(format!("says it supersedes {}, but that ADR names {} as its successor", catalog.name(old), named.join(", ")))
+                Some(format!(
+                    "says it supersedes {}, but that ADR names {} as its successor: fix the claim here, or the successor there",
+                    catalog.name(old),
+                    named.join(", ")
+                ))
             }
         }
-        Some(status) => Some(format!(
-            "says it supersedes {}, which is {status}: mark it `Superseded by [{}]({})`",
-            catalog.name(old),
-            number(new),
-            catalog.name(new)
-        )),
+        Some(_) => {
+            let raw = old_record.status_decl().map_or_else(String::new, |d| d.raw.clone());
+            let mark = status_line(old_record, Status::Superseded, Some((&catalog.label(new), catalog.name(new))));
+            let field = if new_record.supersedes_field {
+                String::new()
+            } else {
+                format!(" and add {} here", supersedes_line(new_record, old_record, catalog.name(old), &catalog.label(old)))
+            };
+            Some(format!(
+                "says {} is superseded by this ADR, but {} still says {raw} (its line {}): mark it {mark}{field}, or reword the claim",
+                catalog.label(old),
+                catalog.name(old),
+                old_record.status_line()
+            ))
+        }
     }
 }

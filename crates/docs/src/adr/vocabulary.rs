@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde::{Deserialize, Serialize};
 
@@ -96,15 +99,119 @@ const STATUSES: &[(&str, Status)] = &[
 /// Headings of the three required sections, and of the status section.
 const CONTEXT: &[&str] = &["context", "contexte", "context and problem statement", "problem statement", "contexte et problematique", "problematique"];
 const DECISION: &[&str] = &["decision", "decision outcome", "decision retenue"];
-const CONSEQUENCES: &[&str] = &["consequences", "consequence"];
+/// "Trade-offs" is what the homelab's newer ADRs write for their Consequences, with `Pros:` and
+/// `Cons:` labels: a real convention, accepted by default.
+const CONSEQUENCES: &[&str] = &["consequences", "consequence", "trade-offs", "tradeoffs", "trade offs", "compromis"];
+/// Words that may qualify a section word in a heading: `Décision finale`, `Final decision`.
+const QUALIFIERS: &[&str] = &["finale", "final", "retenue", "prise", "outcome", "adoptee", "choisie"];
 const STATUS_HEADINGS: &[&str] = &["status", "statut", "etat"];
-/// Labels of the two halves of the Consequences.
-const POSITIVE: &[&str] = &["positive", "positives", "positif", "positifs", "avantages", "avantage", "pros"];
-const NEGATIVE: &[&str] = &["negative", "negatives", "negatif", "negatifs", "inconvenients", "inconvenient", "cons"];
+/// Labels of the two halves of the Consequences. MADR writes `Good, because ...` and
+/// `Bad, because ...`: accepted by default.
+const POSITIVE: &[&str] = &["positive", "positives", "positif", "positifs", "avantages", "avantage", "pros", "good"];
+const NEGATIVE: &[&str] = &["negative", "negatives", "negatif", "negatifs", "inconvenients", "inconvenient", "cons", "bad"];
+/// Words around a half in a heading of its own: `## Positive Consequences`, `## Points négatifs`.
+const HALF_FILLERS: &[&str] = &["consequences", "consequence", "points", "point", "les"];
 /// Header field names (`**Status:** Accepted`, `**Supersedes:** [ADR-3](003-x.md)`).
 const STATUS_FIELDS: &[&str] = &["status", "statut", "etat"];
 const SUCCESSOR_FIELDS: &[&str] = &["superseded by", "superceded by", "superseded-by", "replaced by", "remplace par", "remplacee par"];
 const PREDECESSOR_FIELDS: &[&str] = &["supersedes", "supercedes", "replaces", "remplace"];
+const DATE_FIELDS: &[&str] = &["date", "decided", "date de decision"];
+
+/// Index section headings and the statuses of the ADRs listed under them. "Historical" holds
+/// both the Superseded and the Deprecated.
+const SECTION_STATUSES: &[(&str, &[Status])] = &[
+    ("actives", &[Status::Accepted]),
+    ("active", &[Status::Accepted]),
+    ("accepted", &[Status::Accepted]),
+    ("acceptees", &[Status::Accepted]),
+    ("acceptes", &[Status::Accepted]),
+    ("en vigueur", &[Status::Accepted]),
+    ("current", &[Status::Accepted]),
+    ("in force", &[Status::Accepted]),
+    ("superseded", &[Status::Superseded]),
+    ("remplacees", &[Status::Superseded]),
+    ("remplaces", &[Status::Superseded]),
+    ("replaced", &[Status::Superseded]),
+    ("historical", &[Status::Superseded, Status::Deprecated]),
+    ("historique", &[Status::Superseded, Status::Deprecated]),
+    ("history", &[Status::Superseded, Status::Deprecated]),
+    ("archived", &[Status::Superseded, Status::Deprecated]),
+    ("archivees", &[Status::Superseded, Status::Deprecated]),
+    ("deprecated", &[Status::Deprecated]),
+    ("obsoletes", &[Status::Deprecated]),
+    ("obsolete", &[Status::Deprecated]),
+    ("depreciees", &[Status::Deprecated]),
+    ("deprecies", &[Status::Deprecated]),
+    ("rejected", &[Status::Rejected]),
+    ("rejetees", &[Status::Rejected]),
+    ("rejetes", &[Status::Rejected]),
+    ("proposed", &[Status::Proposed]),
+    ("proposees", &[Status::Proposed]),
+    ("proposes", &[Status::Proposed]),
+    ("drafts", &[Status::Proposed]),
+    ("draft", &[Status::Proposed]),
+    ("brouillons", &[Status::Proposed]),
+    ("en discussion", &[Status::Proposed]),
+    ("in review", &[Status::Proposed]),
+];
+
+/// Words of a sentence that declare a path gone or not there yet: such a path is not missing.
+const ABSENCE_MARKERS: &[&str] = &[
+    "removed",
+    "remove",
+    "deleted",
+    "delete",
+    "dropped",
+    "retired",
+    "no longer exists",
+    "no longer exist",
+    "gone",
+    "create",
+    "to be created",
+    "will be added",
+    "to add",
+    "todo",
+    "planned",
+    "supprime",
+    "supprimee",
+    "supprimes",
+    "supprimees",
+    "supprimer",
+    "suppression",
+    "retire",
+    "retiree",
+    "retires",
+    "retirees",
+    "efface",
+    "effacee",
+    "effaces",
+    "effacees",
+    "n'existe plus",
+    "n'existent plus",
+    "creer",
+    "a creer",
+    "sera cree",
+    "sera creee",
+    "seront crees",
+    "a ajouter",
+    "prevu",
+    "prevue",
+    "prevus",
+    "prevues",
+];
+/// Words that declare gone only the paths written before them: in "X was moved to Y", Y must
+/// exist.
+const MOVE_MARKERS: &[&str] = &["moved", "renamed", "migrated", "deplace", "deplacee", "deplaces", "renomme", "renommee", "renommes"];
+
+/// A passive supersession claim: "ADR-005 is superseded by this ADR", "l'ADR-025 est donc
+/// remplacé par le présent ADR". Matched on folded text; the ADR it names is the last one
+/// mentioned before it in the sentence.
+static PASSIVE_CLAIM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:\b(?:is|are|was|were|has been|have been|est|sont|a ete|ont ete|etait)\s+)?(?:(?:now|hence|hereby|thereby|therefore|effectively|donc|desormais|ainsi|aujourd'hui)\s+)?\b(?:superseded|superceded|replaced|remplacee?s?|rendue? obsolete)\s+(?:by|par)\s+(?:this|the present|the current|cette|cet|ce|le present|la presente|celui-ci|celle-ci)\s+(?:adr|decision|document|record)\b",
+    )
+    .expect("valid regex")
+});
 
 /// Folds a word for comparison: lower case, accents removed, typographic spaces and
 /// apostrophes made plain (French writes `Statut :` with a no-break space).
@@ -185,6 +292,8 @@ pub enum Field {
     SupersededBy,
     /// `Supersedes: ADR-N`.
     Supersedes,
+    /// `Date: 2024-01-02`.
+    Date,
 }
 
 /// The built-in words plus the configured ones, folded and ready to match.
@@ -269,11 +378,33 @@ impl Vocabulary {
         })
     }
 
-    /// The section a heading names, matched on its whole text (`## 2. Décision :`).
+    /// The section a heading names (`## 2. Décision :`): its text up to a colon, a section
+    /// word alone or with a qualifier (`Décision finale : Cilium`, `Final decision: Cilium`).
+    /// `Decision Drivers` and `Critères de décision` name no section.
     #[must_use]
     pub fn section(&self, heading: &str) -> Option<SectionKind> {
         let key = heading_key(heading);
-        self.sections.iter().find(|(word, _)| *word == key).map(|(_, kind)| *kind)
+        let head = key.split(':').next().unwrap_or(&key).trim();
+        let found = |text: &str| self.sections.iter().find(|(word, _)| *word == text).map(|(_, kind)| *kind);
+        found(&key).or_else(|| found(head)).or_else(|| {
+            QUALIFIERS.iter().find_map(|q| {
+                let rest = head.strip_suffix(q).map(str::trim_end).or_else(|| head.strip_prefix(q).map(str::trim_start))?;
+                (rest.len() < head.len()).then(|| found(rest)).flatten()
+            })
+        })
+    }
+
+    /// The half a heading of its own names, when it names nothing else: `## Avantages`,
+    /// `## Negative Consequences`, `## Points positifs`, but not MADR's `## Pros and Cons of the
+    /// Options`.
+    #[must_use]
+    pub fn sibling_half(&self, heading: &str) -> Option<Half> {
+        let key = heading_key(heading);
+        let words: Vec<&str> = key.split_whitespace().filter(|w| !HALF_FILLERS.contains(w)).collect();
+        match words.as_slice() {
+            [word] => self.halves.iter().find(|(w, _)| w == word).map(|(_, half)| *half),
+            _ => None,
+        }
     }
 
     /// The consequence half a label names: any of its words (`Conséquences positives`,
@@ -295,14 +426,93 @@ impl Vocabulary {
             Some(Field::SupersededBy)
         } else if PREDECESSOR_FIELDS.contains(&key.as_str()) {
             Some(Field::Supersedes)
+        } else if DATE_FIELDS.contains(&key.as_str()) {
+            Some(Field::Date)
         } else {
             None
         }
     }
+
+    /// The statuses of the ADRs an index lists under this heading: `## Actives` → Accepted,
+    /// `## Historical / Superseded` → Superseded (the words must agree). `None` for a heading
+    /// that names no status (`## Index`).
+    #[must_use]
+    pub fn section_statuses(&self, heading: &str) -> Option<Vec<Status>> {
+        // `## 🏆 Active Decisions (Accepted)`: the words around the status say what is listed.
+        const FILLERS: &[&str] =
+            &["decisions", "decision", "adrs", "adr", "records", "record", "architecture", "d'architecture", "les", "des", "the"];
+        let key = heading_key(heading);
+        let kept: Vec<&str> = key.split(' ').filter(|w| !FILLERS.contains(w)).collect();
+        let key = kept.join(" ");
+        let parts: Vec<&str> =
+            key.split(['/', '&', ',', '+', '|', '(', ')', '-', '—']).flat_map(|p| p.split(" and ")).flat_map(|p| p.split(" et ")).collect();
+        let mut agreed: Option<Vec<Status>> = None;
+        for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let (_, statuses) = SECTION_STATUSES.iter().find(|(word, _)| *word == part)?;
+            agreed = Some(match agreed {
+                None => statuses.to_vec(),
+                Some(before) => before.into_iter().filter(|s| statuses.contains(s)).collect(),
+            });
+        }
+        agreed.filter(|a| !a.is_empty())
+    }
+
+    /// Every spelling of a status this vocabulary knows, folded.
+    pub fn spellings(&self) -> impl Iterator<Item = (&str, Status)> {
+        self.statuses.iter().map(|(w, s)| (w.as_str(), *s))
+    }
+}
+
+/// True when the sentence declares the path at `at` (a byte offset in `folded_sentence`) gone
+/// or still to be created: "was removed", "a été supprimé", "Create ...", "Il faut créer ...".
+/// A move ("moved to", "déplacé vers") declares gone only what is written before it.
+#[must_use]
+pub fn declares_absent(folded_sentence: &str, at: usize) -> bool {
+    ABSENCE_MARKERS.iter().any(|m| !word_positions(folded_sentence, m).is_empty())
+        || MOVE_MARKERS.iter().flat_map(|m| word_positions(folded_sentence, m).into_iter().map(move |p| p + m.len())).any(|end| {
+            // "moved from X to Y": X is gone up to "to"; "X was moved to Y": X is before the verb.
+            let rest = &folded_sentence[end..];
+            let from = ["from", "de", "depuis"].iter().any(|w| rest.trim_start().starts_with(&format!("{w} ")));
+            let boundary = if from {
+                ["to", "into", "vers", "dans", "sous"].iter().flat_map(|w| word_positions(rest, w)).min().map_or(folded_sentence.len(), |p| end + p)
+            } else {
+                end
+            };
+            at < boundary && (!from || at > end)
+        })
+}
+
+/// Byte offsets where `phrase` stands as whole words in `text`.
+#[must_use]
+pub fn word_positions(text: &str, phrase: &str) -> Vec<usize> {
+    text.match_indices(phrase)
+        .filter(|(i, _)| {
+            let before = text[..*i].chars().next_back();
+            let after = text[i + phrase.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Where, in a folded sentence, a passive supersession claim starts ("is superseded by this
+/// ADR"), unless it is negated ("is not superseded by this ADR").
+#[must_use]
+pub fn passive_claims(folded_sentence: &str) -> Vec<usize> {
+    PASSIVE_CLAIM.find_iter(folded_sentence).map(|m| m.start()).filter(|&start| !negated_before(folded_sentence, start)).collect()
+}
+
+/// True when one of the three words before byte `at` negates what follows: `not`, `never`,
+/// `ne`, `n'`, `pas`.
+fn negated_before(folded: &str, at: usize) -> bool {
+    const NEGATIONS: &[&str] = &["not", "never", "doesn't", "don't", "isn't", "aren't", "wasn't", "ne", "n", "pas", "jamais", "non"];
+    folded[..at].split(|c: char| !c.is_alphanumeric() && c != '\'').rev().filter(|w| !w.is_empty()).take(3).any(|w| NEGATIONS.contains(&w))
+        || folded[..at].trim_end().ends_with("n'")
 }
 
 /// Where, after a supersession verb, the ADR it names starts: `supersedes` (and the French
-/// `remplace` when not followed by `par`) points back to a predecessor.
+/// `remplace` when not followed by `par`) points back to a predecessor. A negated verb ("ne
+/// remplace pas", "does not supersede") claims nothing.
 #[must_use]
 pub fn predecessor_verb_end(folded_line: &str) -> Option<usize> {
     const VERBS: &[&str] = &["supersedes", "supercedes", "replaces", "remplace"];
@@ -312,8 +522,10 @@ pub fn predecessor_verb_end(folded_line: &str) -> Option<usize> {
             for verb in VERBS {
                 if let Some(rest) = folded_line[i..].strip_prefix(verb) {
                     let boundary = !rest.starts_with(char::is_alphanumeric);
-                    let successor_form = rest.trim_start().starts_with("par ");
-                    if boundary && !successor_form {
+                    let next = rest.split_whitespace().next().unwrap_or_default();
+                    let successor_form = next == "par";
+                    let negated = negated_before(folded_line, i) || ["pas", "plus", "jamais", "point"].contains(&next);
+                    if boundary && !successor_form && !negated {
                         return Some(i + verb.len());
                     }
                 }
@@ -365,8 +577,15 @@ mod tests {
     #[case("🎯 Decision Outcome", Some(SectionKind::Decision))]
     #[case("Conséquences", Some(SectionKind::Consequences))]
     #[case("Statut", Some(SectionKind::Status))]
-    #[case("Trade-offs", None)]
+    #[case("Trade-offs", Some(SectionKind::Consequences))]
+    #[case("Décision finale : Cilium en remplacement de kube-proxy", Some(SectionKind::Decision))]
+    #[case("Final decision: Cilium replaces kube-proxy", Some(SectionKind::Decision))]
+    #[case("Decision: use Cilium", Some(SectionKind::Decision))]
+    #[case("Décision retenue", Some(SectionKind::Decision))]
     #[case("Decision Drivers", None)]
+    #[case("Decision Makers", None)]
+    #[case("Critères de décision", None)]
+    #[case("Considered Options", None)]
     fn section_headings_match_in_english_and_french(#[case] heading: &str, #[case] expected: Option<SectionKind>) {
         assert_eq!(Vocabulary::default().section(heading), expected);
     }
@@ -379,10 +598,77 @@ mod tests {
     #[case("Négatives", Some(Half::Negative))]
     #[case("Inconvénients", Some(Half::Negative))]
     #[case("Negative consequences", Some(Half::Negative))]
+    #[case("Good", Some(Half::Positive))]
+    #[case("Bad", Some(Half::Negative))]
     #[case("Neutral", None)]
     #[case("Risques", None)]
     fn consequence_halves_match_in_english_and_french(#[case] label: &str, #[case] expected: Option<Half>) {
         assert_eq!(Vocabulary::default().half(label), expected);
+    }
+
+    #[rstest]
+    #[case("Avantages", Some(Half::Positive))]
+    #[case("Inconvénients", Some(Half::Negative))]
+    #[case("Positive Consequences", Some(Half::Positive))]
+    #[case("Points négatifs", Some(Half::Negative))]
+    #[case("Pros and Cons of the Options", None)]
+    #[case("Considered Options", None)]
+    fn a_half_as_a_section_of_its_own(#[case] heading: &str, #[case] expected: Option<Half>) {
+        assert_eq!(Vocabulary::default().sibling_half(heading), expected);
+    }
+
+    #[rstest]
+    #[case("Actives", Some(vec![Status::Accepted]))]
+    #[case("Historical / Superseded", Some(vec![Status::Superseded]))]
+    #[case("Historique", Some(vec![Status::Superseded, Status::Deprecated]))]
+    #[case("Obsolètes / Dépréciées", Some(vec![Status::Deprecated]))]
+    #[case("Rejetées", Some(vec![Status::Rejected]))]
+    #[case("Proposées", Some(vec![Status::Proposed]))]
+    #[case("🏆 Active Decisions (Accepted)", Some(vec![Status::Accepted]))]
+    #[case("📜 Historical / Superseded Decisions", Some(vec![Status::Superseded]))]
+    #[case("🗑️ Deprecated Decisions", Some(vec![Status::Deprecated]))]
+    #[case("Accepted / Rejected", None)]
+    #[case("ADR Status", None)]
+    #[case("Architecture (Coming Soon)", None)]
+    #[case("Index", None)]
+    #[case("Écrire un ADR", None)]
+    fn index_headings_give_the_status_of_their_entries(#[case] heading: &str, #[case] expected: Option<Vec<Status>>) {
+        assert_eq!(Vocabulary::default().section_statuses(heading), expected);
+    }
+
+    #[rstest]
+    #[case("the old folder, `apps/x/`, was removed in the same change", true)]
+    #[case("l'ancien module terraform/modules/k3s/ a ete supprime", true)]
+    #[case("suppression de apps/netdata/ une fois les tableaux repris", true)]
+    #[case("the root app stays. create argocd/projects/infra.yaml, an appproject", true)]
+    #[case("il faut creer apps/_shared/policies/image-tags.yaml", true)]
+    #[case("the values are in apps/monitoring/values.yaml", false)]
+    #[case("the recreated cluster reads apps/x.yaml", false)]
+    fn removed_and_planned_paths_are_declared_absent(#[case] sentence: &str, #[case] absent: bool) {
+        let at = sentence.find("apps/").or_else(|| sentence.find("terraform/")).or_else(|| sentence.find("argocd/")).unwrap();
+        assert_eq!(declares_absent(sentence, at), absent);
+    }
+
+    #[test]
+    fn a_move_declares_gone_only_where_it_comes_from() {
+        let sentence = "apps/old/x.yaml was moved to apps/new/x.yaml";
+        assert!(declares_absent(sentence, 0));
+        assert!(!declares_absent(sentence, sentence.find("apps/new").unwrap()));
+        let sentence = "the cache moved from src/lru.rs to src/lfu.rs";
+        assert!(declares_absent(sentence, sentence.find("src/lru").unwrap()));
+        assert!(!declares_absent(sentence, sentence.find("src/lfu").unwrap()));
+    }
+
+    #[rstest]
+    #[case("adr-005 is superseded by this adr; the overlays only set the url", 1)]
+    #[case("l'adr-025 est donc remplace par le present adr", 1)]
+    #[case("le cache de l'adr-035 est remplace par cette decision", 1)]
+    #[case("adr-010: the traefik ingress, superseded by this adr", 1)]
+    #[case("adr-005 is not superseded by this adr", 0)]
+    #[case("l'adr-005 n'est pas remplace par cet adr", 0)]
+    #[case("superseded by adr-9", 0)]
+    fn passive_supersession_claims(#[case] sentence: &str, #[case] claims: usize) {
+        assert_eq!(passive_claims(sentence).len(), claims);
     }
 
     #[test]
@@ -398,5 +684,7 @@ mod tests {
         assert_eq!(predecessor_verb_end("cet adr remplace l'adr-3"), Some(16));
         assert_eq!(predecessor_verb_end("remplace par adr-9"), None);
         assert_eq!(predecessor_verb_end("superseded by adr-9"), None);
+        assert_eq!(predecessor_verb_end("cet adr ne remplace pas l'adr-001"), None);
+        assert_eq!(predecessor_verb_end("this adr never replaces adr-1"), None);
     }
 }

@@ -72,20 +72,39 @@ fn adr_review_a_real_world_folder_reports_every_problem_once_with_its_line() {
 }
 
 #[test]
-fn adr_creation_configured_aliases_accept_trade_offs_and_madr_good_bad() {
+fn adr_review_a_year_of_homelab_adrs_reports_each_cause_once_saying_what_to_do() {
+    let (code, stdout, stderr) = lint(&fixture("homelab"), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr, "17 errors, 1 warning in 27 ADRs (docs/adr, index docs/adr/000-index.md, docs/adr/README.md)\n");
+    insta::assert_snapshot!("adr_lint_homelab_corpus", stdout);
+}
+
+#[test]
+fn adr_creation_trade_offs_and_madr_good_bad_are_consequences_by_default() {
+    let (_, stdout, _) = lint(&fixture("messy"), &[]);
+    assert!(!stdout.contains("003-synology-csi.md:1: section"), "{stdout}");
+    assert!(!stdout.contains("006-backups.md"), "{stdout}");
+    // Trade-offs count as the Consequences, and they still need both halves.
+    assert!(stdout.contains("003-synology-csi.md:14: consequences: the Trade-offs have neither"), "{stdout}");
+}
+
+#[test]
+fn adr_creation_configured_aliases_add_to_the_built_in_words() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixture("messy"), dir.path());
+    let adr = dir.path().join("docs/adr/003-synology-csi.md");
+    let text = std::fs::read_to_string(&adr).unwrap().replace("## Trade-offs", "## Bilan").replace("- LUNs outlive", "- Plus: LUNs outlive");
+    std::fs::write(&adr, format!("{text}- Minus: LUNs pile up.\n")).unwrap();
+    let (_, stdout, _) = lint(dir.path(), &[]);
+    assert!(stdout.contains("003-synology-csi.md:1: section: no Consequences section"), "{stdout}");
     std::fs::create_dir_all(dir.path().join(".config")).unwrap();
     std::fs::write(
         dir.path().join(".config/adr.yaml"),
-        "sections:\n  consequences: [Trade-offs]\nconsequences:\n  positive: [Good]\n  negative: [Bad]\n",
+        "sections:\n  consequences: [Bilan]\nconsequences:\n  positive: [Plus]\n  negative: [Minus]\n",
     )
     .unwrap();
     let (_, stdout, _) = lint(dir.path(), &[]);
-    assert!(!stdout.contains("003-synology-csi.md:1: section"), "{stdout}");
-    assert!(!stdout.contains("006-backups.md"), "{stdout}");
-    // Trade-offs now count as the Consequences, and they still need both halves.
-    assert!(stdout.contains("003-synology-csi.md:14: consequences: the Consequences have neither"), "{stdout}");
+    assert!(!stdout.contains("003-synology-csi.md"), "{stdout}");
 }
 
 #[test]
@@ -93,12 +112,21 @@ fn adr_review_json_output_lists_every_diagnostic() {
     let (code, stdout, _) = lint(&fixture("en"), &["--format", "json"]);
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["version"], 2);
     assert_eq!((doc["errors"].as_u64(), doc["warnings"].as_u64(), doc["adrs"].as_u64()), (Some(22), Some(1), Some(27)));
     let first = &doc["diagnostics"][0];
     assert_eq!(first["file"], "docs/adr/004-no-title.md");
     assert_eq!(first["line"], 1);
     assert_eq!(first["rule"], "title");
     assert_eq!(first["severity"], "error");
+    assert_eq!(first["also"], serde_json::json!([]));
+    // One finding per cause, its other places listed.
+    let (_, stdout, _) = lint(&fixture("homelab"), &["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let roots = doc["diagnostics"].as_array().unwrap().iter().find(|d| d["file"] == "docs/adr/026-kyverno.md").unwrap();
+    assert_eq!((roots["line"].as_u64(), roots["rule"].as_str()), (Some(11), Some("broken-link")));
+    let also: Vec<u64> = roots["also"].as_array().unwrap().iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    assert_eq!(also, [15, 17, 18, 29]);
 }
 
 #[test]
@@ -114,7 +142,7 @@ fn a_warning_alone_does_not_fail_the_lint() {
     }
     let (code, stdout, _) = lint(dir.path(), &[]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("supersedes-backlink: warning: does not say it supersedes 022-silent-old.md"), "{stdout}");
+    assert!(stdout.contains("023-silent-new.md:4: supersedes-backlink: warning: 022-silent-old.md says it is superseded by this ADR"), "{stdout}");
     std::fs::create_dir_all(dir.path().join(".config")).unwrap();
     std::fs::write(dir.path().join(".config/adr.yaml"), "severity:\n  supersedes-backlink: error\n").unwrap();
     let (code, _, _) = lint(dir.path(), &[]);
@@ -196,10 +224,79 @@ fn adr_review_an_architecture_change_without_an_adr_fails_listing_the_paths() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         stdout,
-        "argocd/apps/cilium.yaml: adr-required: changed since main (architecture path `argocd/**`), but no ADR in docs/adr/ was added or changed\n\
-         terraform/modules/talos/main.tf: adr-required: changed since main (architecture path `terraform/modules/**`), but no ADR in docs/adr/ was added or changed\n"
+        "argocd/apps/cilium.yaml: adr-required: changed since main (with 1 other architecture path: `argocd/**`, `terraform/modules/**`), \
+         but no ADR in docs/adr/ was added or changed: add an ADR for the decision, or update the ADR this change follows \
+         (also terraform/modules/talos/main.tf)\n"
     );
-    assert!(stderr.starts_with("2 errors in 3 changed paths since main (merge base "), "{stderr}");
+    assert!(stderr.starts_with("1 error in 3 changed paths since main (merge base "), "{stderr}");
+    assert!(stderr.ends_with("; architecture paths: `architecture:` in .config/adr.yaml\n"), "{stderr}");
+}
+
+/// A repository in the common GitOps layout, with no ADR configuration.
+fn gitops_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    write(repo, "docs/spec.md", "# Spec\n");
+    write(repo, "docs/adr/001-talos.md", ADR_1);
+    write(repo, "terraform/modules/talos/main.tf", "# talos\n");
+    write(repo, "apps/00-infra/traefik/values.yaml", "image:\n  repository: traefik\n  tag: v3.1.2\nreplicas: 1\n");
+    write(repo, "apps/00-infra/traefik/Chart.yaml", "dependencies:\n  - name: traefik\n    version: 32.1.0\n");
+    write(repo, "apps/20-media/jellyfin/deployment.yaml", "image: jellyfin/jellyfin:10.9.0\n");
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "initial"]);
+    git(repo, &["checkout", "-q", "-b", "feature"]);
+    dir
+}
+
+#[test]
+fn adr_review_without_configuration_the_gitops_layout_is_guarded() {
+    let dir = gitops_repo();
+    let repo = dir.path();
+    write(repo, "apps/00-infra/traefik/values.yaml", "image:\n  repository: traefik\n  tag: v3.1.2\nreplicas: 3\n");
+    write(repo, "apps/20-media/jellyfin/deployment.yaml", "image: jellyfin/jellyfin:10.9.0\nreplicas: 2\n");
+    write(repo, "apps/00-infra/traefik/README.md", "# notes\n");
+    let (code, stdout, stderr) = check_change(repo);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.starts_with("apps/00-infra/traefik/values.yaml: adr-required: changed since main (architecture path `apps/00-infra/**`)"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "a user app and a README are not architecture: {stdout}");
+    assert!(stderr.contains("architecture paths: built-in GitOps defaults"), "{stderr}");
+}
+
+#[test]
+fn adr_review_a_pure_version_bump_needs_no_adr_unless_configured() {
+    let dir = gitops_repo();
+    let repo = dir.path();
+    write(repo, "apps/00-infra/traefik/values.yaml", "image:\n  repository: traefik\n  tag: v3.2.0\nreplicas: 1\n");
+    write(repo, "apps/00-infra/traefik/Chart.yaml", "dependencies:\n  - name: traefik\n    version: 33.0.0\n");
+    git(repo, &["commit", "-qam", "bump traefik"]);
+    let (code, stdout, stderr) = check_change(repo);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert!(
+        stderr.contains(
+            "version bumps only, no ADR needed: apps/00-infra/traefik/Chart.yaml (version 32.1.0 → 33.0.0); apps/00-infra/traefik/values.yaml (tag v3.1.2 → v3.2.0)"
+        ),
+        "{stderr}"
+    );
+    // A major bump needs an ADR when the configuration says so; any bump, with adr-required.
+    write(repo, ".config/adr.yaml", "architecture: [\"apps/00-infra/**\"]\nversion-bumps: major-adr-required\n");
+    let (code, stdout, _) = check_change(repo);
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with("apps/00-infra/traefik/Chart.yaml: adr-required:"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    write(repo, ".config/adr.yaml", "architecture: [\"apps/00-infra/**\"]\nversion-bumps: adr-required\n");
+    let (code, stdout, _) = check_change(repo);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("(also apps/00-infra/traefik/values.yaml)"), "{stdout}");
+    // A bump together with another change is a change.
+    std::fs::remove_file(repo.join(".config/adr.yaml")).unwrap();
+    write(repo, "apps/00-infra/traefik/values.yaml", "image:\n  repository: traefik\n  tag: v3.2.0\nreplicas: 2\n");
+    let (code, stdout, _) = check_change(repo);
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with("apps/00-infra/traefik/values.yaml: adr-required:"), "{stdout}");
 }
 
 #[test]
@@ -228,7 +325,7 @@ fn adr_review_an_adr_turned_superseded_needs_its_successor() {
     assert_eq!(code, 1);
     assert_eq!(
         stdout,
-        "docs/adr/001-talos.md:3: change-successor: turned Superseded in this change, but its successor docs/adr/002-talos-v2.md is not in docs/adr/\n"
+        "docs/adr/001-talos.md:3: change-successor: turned Superseded in this change, but its successor docs/adr/002-talos-v2.md is not in docs/adr/: add it to this change\n"
     );
     write(repo, "docs/adr/002-talos-v2.md", &ADR_1.replace("ADR-001: Talos", "ADR-002: Talos v2"));
     let (code, stdout, stderr) = check_change(repo);
@@ -236,15 +333,18 @@ fn adr_review_an_adr_turned_superseded_needs_its_successor() {
 }
 
 #[test]
-fn check_change_refuses_an_unknown_base_and_a_missing_architecture() {
+fn check_change_refuses_an_unknown_base_and_an_empty_architecture() {
     let dir = infra_repo();
     let out = vixens().args(["adr", "check-change", "--base", "no-such-branch", "--repo"]).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "vixens adr: `no-such-branch` is not a revision of this repository\n");
-    std::fs::remove_file(dir.path().join(".config/adr.yaml")).unwrap();
+    write(dir.path(), ".config/adr.yaml", "architecture: []\n");
     let (code, _, stderr) = check_change(dir.path());
     assert_eq!(code, 2);
-    assert_eq!(stderr, "vixens adr: no architecture paths are configured: list them under `architecture:` in .config/adr.yaml\n");
+    assert_eq!(
+        stderr,
+        "vixens adr: `architecture: []` in .config/adr.yaml guards nothing: list the paths whose change needs an ADR, or remove the key for the GitOps defaults\n"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

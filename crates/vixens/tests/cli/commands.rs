@@ -127,13 +127,52 @@ fn lint_refuses_a_huge_file_without_reading_it() {
 }
 
 #[test]
-fn lint_names_a_missing_document() {
+fn lint_of_a_repository_without_a_document_says_how_to_start_one() {
     let dir = tempfile::tempdir().unwrap();
+    vixens_in(dir.path()).args(["commands", "lint", "--repo", "."]).assert().code(2).stderr(
+        "error: no commands document at docs/commands.md: run `vixens commands init --repo .` to write a starter one for a GitOps homelab, \
+         then validate each entry\n",
+    );
+    // A file named on purpose that is not there is an error of its own.
     vixens_in(dir.path())
-        .args(["commands", "lint", "--repo", "."])
+        .args(["commands", "lint", "--file", "ops.md"])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: cannot read docs/commands.md: No such file or directory"));
+        .stderr(predicate::str::starts_with("error: cannot read ops.md: No such file or directory"));
+}
+
+#[test]
+fn lint_takes_a_file_relative_to_the_repository() {
+    vixens_in(Path::new("/"))
+        .args(["commands", "lint", "--repo"])
+        .arg(fixtures())
+        .args(["--file", "lint/clean.md"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("/lint/clean.md: ").and(predicate::str::ends_with(" entries, no problems\n")));
+}
+
+#[test]
+fn init_writes_a_starter_document_whose_entries_wait_for_their_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = vixens_in(dir.path()).args(["commands", "init", "--repo", "."]).assert().success().get_output().clone();
+    assert_eq!(
+        stdout_of(&output),
+        "wrote docs/commands.md: 5 entries for a GitOps homelab. Adapt each to this cluster, then validate it on two environments with \
+         `vixens commands run ENV --record`; `vixens commands lint` lists what is left.\n"
+    );
+    let lint = vixens_in(dir.path()).args(["commands", "lint"]).assert().code(1).get_output().clone();
+    let lint = stdout_of(&lint);
+    let rules: Vec<&str> = lint.lines().map(|l| l.split(": ").nth(1).unwrap()).collect();
+    assert_eq!(rules, ["under-validated"; 5], "{lint}");
+    assert!(lint.starts_with("docs/commands.md:39: under-validated: `check-talos-health` is validated on no environment"), "{lint}");
+    // A second init never replaces the document, unless forced.
+    vixens_in(dir.path())
+        .args(["commands", "init"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::ends_with("docs/commands.md already exists: edit it, or pass --force to replace it with the starter\n"));
+    vixens_in(dir.path()).args(["commands", "init", "--force"]).assert().success();
 }
 
 // ---- run ----
