@@ -36,6 +36,18 @@ pub struct Faults {
     /// or a stray script would behind the harness's back; the protected inventory check after
     /// destroy must notice it.
     pub wipe_lun: Vec<String>,
+    /// `slow-destroy=SECONDS`: `vixens-lab down` takes this long before it stops the lab, as a
+    /// slow `talosctl reset` does, so a destroy can overrun its budget mid-apply.
+    pub slow_destroy: Option<Duration>,
+    /// `token-ttl=SECONDS`: ServiceAccount tokens from the TokenRequest API live at most this long
+    /// (as `--service-account-max-token-expiration` would), so that expiry is seen in seconds.
+    pub token_ttl: Option<Duration>,
+    /// `nas-unreachable`: the NAS's iSCSI portal refuses connections, so `iscsiadm -m discovery`
+    /// fails as open-iscsi does when the NAS is down.
+    pub nas_unreachable: bool,
+    /// `iscsiadm-not-root`: the `iscsiadm` stand-in runs as a user who is not root, and fails
+    /// where open-iscsi needs root (its node database).
+    pub iscsiadm_not_root: bool,
 }
 
 /// A fault list that cannot be parsed.
@@ -47,7 +59,8 @@ pub struct FaultError {
 }
 
 const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, talos-error=NODE, \
-node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM";
+node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM, \
+slow-destroy=SECONDS, token-ttl=SECONDS, nas-unreachable, iscsiadm-not-root";
 
 impl Faults {
     /// Reads [`FAULTS_VAR`] from the process environment; unset or empty means no faults.
@@ -93,6 +106,10 @@ impl Faults {
                 "apply-fail" => faults.apply_fail = true,
                 "protected-delete" => faults.protected_delete = true,
                 "wipe-lun" => faults.wipe_lun.push(need("CLAIM")?),
+                "slow-destroy" => faults.slow_destroy = Some(seconds(need("SECONDS")?)?),
+                "token-ttl" => faults.token_ttl = Some(seconds(need("SECONDS")?)?),
+                "nas-unreachable" => faults.nas_unreachable = true,
+                "iscsiadm-not-root" => faults.iscsiadm_not_root = true,
                 other => return Err(FaultError { message: format!("unknown fault `{other}`") }),
             }
         }
@@ -120,7 +137,12 @@ impl fmt::Display for Faults {
         ] {
             items.extend(values.iter().map(|v| format!("{name}={v}")));
         }
-        for (name, value) in [("slow-bootstrap", self.slow_bootstrap), ("api-restart", self.api_restart)] {
+        for (name, value) in [
+            ("slow-bootstrap", self.slow_bootstrap),
+            ("api-restart", self.api_restart),
+            ("slow-destroy", self.slow_destroy),
+            ("token-ttl", self.token_ttl),
+        ] {
             if let Some(d) = value {
                 items.push(format!("{name}={}", d.as_secs_f64()));
             }
@@ -128,8 +150,12 @@ impl fmt::Display for Faults {
         if self.apply_fail {
             items.push("apply-fail".into());
         }
-        if self.protected_delete {
-            items.push("protected-delete".into());
+        for (name, set) in
+            [("protected-delete", self.protected_delete), ("nas-unreachable", self.nas_unreachable), ("iscsiadm-not-root", self.iscsiadm_not_root)]
+        {
+            if set {
+                items.push(name.into());
+            }
         }
         f.write_str(&items.join(","))
     }
@@ -143,13 +169,15 @@ mod tests {
     fn parses_every_fault_and_writes_it_back() {
         let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,talos-error=lab-cp-2,\
                     node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete,\
-                    wipe-lun=vaultwarden-data";
+                    wipe-lun=vaultwarden-data,slow-destroy=40,token-ttl=2,nas-unreachable,iscsiadm-not-root";
         let faults = Faults::parse(text).unwrap();
         assert_eq!(faults.app_degraded, ["traefik"]);
         assert_eq!(faults.slow_bootstrap, Some(Duration::from_secs(20)));
         assert_eq!(faults.api_restart, Some(Duration::from_millis(1500)));
         assert!(faults.apply_fail && faults.protected_delete);
         assert_eq!(faults.wipe_lun, ["vaultwarden-data"]);
+        assert_eq!((faults.slow_destroy, faults.token_ttl), (Some(Duration::from_secs(40)), Some(Duration::from_secs(2))));
+        assert!(faults.nas_unreachable && faults.iscsiadm_not_root);
         assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
     }
 
