@@ -112,7 +112,7 @@ async fn a_child_app_goes_through_the_states_real_argocd_reports() {
     created, no status
     OutOfSync Missing | no operation | never synced | history 0
     OutOfSync Missing | operation requested (automated) | never synced | history 0
-    OutOfSync Progressing | no operation | Running (automated) | history 0
+    OutOfSync Missing | operation requested (automated) | Running (automated) | history 0
     Synced Progressing | no operation | Succeeded (automated) | history 1
     Synced Healthy | no operation | Succeeded (automated) | history 1
     ");
