@@ -85,6 +85,15 @@ enum NasCommand {
     Status(NasDirArg),
     /// Print the S3 endpoint of the running NAS (`http://127.0.0.1:PORT`); exit 3 when it is stopped.
     Endpoint(NasDirArg),
+    /// Delete the newest LUN of a claim from the NAS, as someone deleting it in DSM would.
+    DeleteLun {
+        /// The NAS folder.
+        #[arg(long, value_name = "DIR")]
+        nas_dir: PathBuf,
+        /// The claim (`vaultwarden-data`): its LUN's description is `<namespace>/<claim>`.
+        #[arg(long, value_name = "NAME")]
+        claim: String,
+    },
     /// Run the NAS daemon in the foreground (what `nas up` starts detached).
     #[command(hide = true)]
     Serve(NasUpArgs),
@@ -187,6 +196,7 @@ fn nas(command: NasCommand) -> anyhow::Result<ExitCode> {
         NasCommand::Down(dir) => control::down(&dir.nas_dir),
         NasCommand::Status(dir) => control::status(&dir.nas_dir),
         NasCommand::Endpoint(dir) => control::endpoint(&dir.nas_dir),
+        NasCommand::DeleteLun { nas_dir, claim } => control::delete_lun(&nas_dir, &claim),
         NasCommand::Serve(args) => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))

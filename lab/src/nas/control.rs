@@ -195,3 +195,16 @@ pub fn endpoint(dir: &Path) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// `nas delete-lun`: the newest LUN of `claim` deleted, as someone deleting it in DSM would.
+///
+/// # Errors
+/// The LUN records cannot be read or removed.
+pub fn delete_lun(dir: &Path, claim: &str) -> anyhow::Result<ExitCode> {
+    let nas = Nas::new(std::path::absolute(dir)?);
+    match nas.wipe_claim(claim)? {
+        Some(path) => say!("deleted {}", path.display()),
+        None => say!("no LUN of claim {claim} on the NAS in {}", nas.root().display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

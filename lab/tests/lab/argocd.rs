@@ -240,7 +240,10 @@ async fn v3_records_health_with_its_transition_time_resource_health_in_the_app_t
     assert!(app["status"]["resources"].as_array().unwrap().iter().all(|r| r.get("health").is_none()));
     assert_eq!(app["status"]["history"][0]["initiatedBy"], serde_json::json!({"automated": true}));
     assert_eq!(app["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"], "vixens-app-of-apps:argoproj.io/Application:argocd/vaultwarden");
-    assert_eq!(app["status"]["operationState"]["operation"]["sync"], serde_json::json!({"revision": app["status"]["sync"]["revision"], "prune": true, "syncOptions": ["CreateNamespace=true"]}));
+    assert_eq!(
+        app["status"]["operationState"]["operation"]["sync"],
+        serde_json::json!({"revision": app["status"]["sync"]["revision"], "prune": true, "syncOptions": ["CreateNamespace=true"]})
+    );
 }
 
 #[tokio::test]
