@@ -110,7 +110,7 @@ fn a_stuck_app_times_the_argocd_phase_out_naming_it() {
     env.budgets.phases.argocd = Duration::from_secs(8);
     let outcome = run(&env, Check::RecreateCycle);
     let message = failed_in(&outcome, "argocd", "keda");
-    assert!(message.starts_with("timed out after 8s with 14/15 system apps ready; not ready:"), "{message}");
+    assert!(message.starts_with("timed out after 8s with 19/20 system apps ready; not ready:"), "{message}");
     assert!(message.contains("\n  keda: Progressing: "), "{message}");
 }
 
@@ -175,7 +175,7 @@ fn a_failed_apply_names_the_resource_and_terraforms_explanation() {
     // The recreate's apply starts a lab that refuses to start.
     env.terraform.vars.insert("faults".into(), "apply-fail".into());
     let outcome = run(&env, Check::RecreateCycle);
-    let message = failed_in(&outcome, "apply", "terraform_data.lab");
+    let message = failed_in(&outcome, "apply", "module.lab.terraform_data.lab");
     assert!(message.contains("failed with exit code 1: local-exec provisioner error"), "{message}");
     assert!(message.contains("fault `apply-fail` injected through VIXENS_LAB_FAULTS: the lab refuses to start"), "{message}");
     let transcript = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TERRAFORM)).unwrap();
