@@ -138,9 +138,9 @@ impl Storage {
     /// Reconciles whenever a claim, volume or class changes, for the life of the lab.
     async fn run(self: Arc<Self>) {
         loop {
-            let revision = self.store.revision();
+            // Subscribe first, then reconcile: no change falls between the two.
+            let Ok(mut watch) = self.store.watch(&claims_id(), None, self.store.revision()) else { continue };
             self.reconcile();
-            let Ok(mut watch) = self.store.watch(&claims_id(), None, revision) else { continue };
             loop {
                 match watch.live.recv().await {
                     Ok(event) if [claims_id(), volumes_id(), classes_id()].contains(&event.resource) => {

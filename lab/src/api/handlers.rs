@@ -136,7 +136,14 @@ fn verb(method: &Method, target: &Target, query: &Query) -> Result<&'static str,
 /// with the token in `status.token` and its expiry in `status.expirationTimestamp`.
 fn token_request(api: &Api, target: &Target, request: &Request) -> Result<Response, ApiError> {
     let (namespace, name) = (target.namespace.as_deref().unwrap_or_default(), target.name.as_deref().unwrap_or_default());
-    let body = body_object(request)?;
+    // `kubectl create token` sends its TokenRequest in protobuf, as client-go does for built-in types.
+    let content_type = request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let body = if content_type.contains("protobuf") {
+        super::protobuf::token_request(&request.body)
+            .ok_or_else(|| ApiError::bad_request("the body of the request could not be decoded as a TokenRequest"))?
+    } else {
+        body_object(request)?
+    };
     let invalid = |message: String| ApiError::invalid_named("TokenRequest.authentication.k8s.io", name, &message);
     let requested = match body.pointer("/spec/expirationSeconds") {
         None | Some(Value::Null) => auth::DEFAULT_EXPIRATION,

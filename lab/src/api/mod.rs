@@ -12,6 +12,7 @@ mod auth;
 mod discovery;
 mod handlers;
 mod output;
+mod protobuf;
 mod query;
 mod resources;
 mod selector;

@@ -152,3 +152,17 @@ async fn an_expired_token_and_a_token_of_a_deleted_service_account_are_refused_4
     let err = api_error(Api::<k8s_openapi::api::core::v1::Node>::all(reader).list(&ListParams::default()).await.unwrap_err());
     assert_eq!(err.code, 401);
 }
+
+#[tokio::test]
+async fn kubectl_create_token_mints_a_token_the_api_accepts() {
+    let lab = Lab::up(&[]);
+    make_reader(&lab.client().await).await;
+    let out = lab.kubectl(&["-n", "vixens-harness", "create", "token", "reader", "--duration=10m"]);
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(out.status.success() && token.split('.').count() == 3, "{out:?}");
+    let kubeconfig = token_kubeconfig(&lab, &token);
+    let nodes = lab.kubectl_as(&kubeconfig, &["get", "nodes", "-o", "name"]);
+    assert!(nodes.status.success(), "{nodes:?}");
+    let short = lab.kubectl(&["-n", "vixens-harness", "create", "token", "reader", "--duration=1m"]);
+    assert!(String::from_utf8_lossy(&short.stderr).contains("may not specify a duration less than 10 minutes"), "{short:?}");
+}
