@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(lun.iqn, "iqn.2000-01.com.synology:synelia.pvc-0b4f0c2e-5c1d-4a8e-9f3b-6d7e8f9a0b1c");
         assert_eq!(lun.uuid.len(), 36);
         assert_eq!(nas.create_lun("pvc-0b4f0c2e-5c1d-4a8e-9f3b-6d7e8f9a0b1c", "x/y", "1Gi", "/volume1").unwrap(), lun, "idempotent");
-        assert_eq!(nas.luns().unwrap(), [lun.clone()]);
+        assert_eq!(nas.luns().unwrap(), std::slice::from_ref(&lun));
         assert!(nas.delete_lun(&lun.uuid).unwrap());
         assert!(nas.luns().unwrap().is_empty());
         assert!(!nas.delete_lun(&lun.uuid).unwrap());

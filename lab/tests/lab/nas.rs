@@ -57,7 +57,7 @@ fn nas_up_makes_the_state_bucket_once_and_a_second_up_only_reports_it() {
     let started = Instant::now();
     let again = stdout(&Nas::command(nas.dir(), &["up", "--bucket", "terraform-state-lab"]).output().unwrap());
     assert!(started.elapsed() < Duration::from_secs(2), "an up of a running NAS is quick: {:?}", started.elapsed());
-    assert!(again.contains(&format!("is up (pid ")) && again.contains("(buckets: terraform-state-lab)"), "{again}");
+    assert!(again.contains("is up (pid ") && again.contains("(buckets: terraform-state-lab)"), "{again}");
     assert!(again.ends_with(&format!("export AWS_ENDPOINT_URL_S3={}\n", nas.endpoint)), "the same endpoint: {again}");
     let endpoint = stdout(&Nas::command(nas.dir(), &["endpoint"]).output().unwrap());
     assert_eq!(endpoint.trim(), nas.endpoint);
