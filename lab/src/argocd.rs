@@ -18,9 +18,16 @@
 //! The root's own health never reflects its children: v3 reports it Missing until its first
 //! child exists, v2.10 Healthy from the start.
 //!
+//! A sync that fails is retried as Argo CD retries it (`controller/appcontroller.go`
+//! `processRequestedAppOperation`): phase Running with `finishedAt` set and `<message>. Retrying
+//! attempt #n at 3:04PM.` while a retry waits, the `operation` kept; after the last one, phase
+//! Failed with `<message> (retried n times).` and the `operation` cleared; at the next refresh a
+//! `SyncError` condition `Failed sync attempt to <sha>: <message>`.
+//!
 //! The built-in tree takes about 5 seconds at time scale 1.0. Faults: `app-degraded` (Degraded
 //! after its sync, for good), `app-stuck` (its operation stays Running), `manual-sync` (synced by
-//! `admin`, not automatically), `slow-bootstrap` (the waves take that much longer in total).
+//! `admin`, not automatically), `sync-fail` (every attempt fails; retried, then given up),
+//! `slow-bootstrap` (the waves take that much longer in total).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -61,7 +68,13 @@ mod delay {
     pub const RECONCILE: u64 = 40;
     /// Workloads becoming ready after the sync, before jitter (0 to 250 ms more).
     pub const HEALTHY: u64 = 150;
+    /// The first retry's backoff (Vixens' 5 s), scaled down; it doubles on each retry.
+    pub const RETRY: u64 = 50;
 }
+
+/// What a sync of the `sync-fail` fault fails with: a webhook its objects need refuses connections.
+const SYNC_FAILURE: &str = "one or more objects failed to apply, reason: Internal error occurred: failed calling webhook \"webhook.cert-manager.io\": \
+failed to call webhook: Post \"https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s\": dial tcp 10.96.140.17:443: connect: connection refused";
 
 /// Starts the Argo CD bootstrap of `spec`'s app tree in `store`, with storage controllers of its
 /// own (no iSCSI sessions file). Must be called inside a tokio runtime.
@@ -299,6 +312,10 @@ impl Controller {
         self.patch(name, &application::operation_running(&operation, &started_at));
         self.kube.ensure_namespace(&app.destination_namespace);
         self.storage.apply(&app.objects, &app.effective_claims());
+        if self.has(&faults.sync_fail, name) {
+            self.fail_with_retries(name, &operation, &started_at).await;
+            return;
+        }
         if self.has(&faults.app_stuck, name) {
             let resources: Vec<Value> =
                 managed.iter().map(|m| m.status_entry(false, Some(workload(m, ResourceHealth::Progressing)), version)).collect();
@@ -340,6 +357,47 @@ impl Controller {
             "resources": managed.iter().map(|m| m.status_entry(true, Some(workload(m, health)), version)).collect::<Vec<_>>(),
         }});
         self.patch(name, &patch);
+    }
+}
+
+impl Controller {
+    /// Every attempt of `name`'s sync fails: retried with backoff up to the operation's limit,
+    /// then given up, then reported as a SyncError at the next refresh.
+    async fn fail_with_retries(&self, name: &str, operation: &Value, started_at: &str) {
+        let limit = operation.pointer("/retry/limit").and_then(Value::as_u64).unwrap_or(5);
+        let failed_result = json!({"revision": self.revision, "resources": [{
+            "group": "cert-manager.io", "version": "v1", "kind": "ClusterIssuer", "name": "letsencrypt",
+            "status": "SyncFailed", "message": SYNC_FAILURE, "hookPhase": "Failed", "syncPhase": "Sync",
+        }]});
+        for attempt in 0..=limit {
+            self.sleep(delay::SYNC).await;
+            let finished = Timestamp::now();
+            if attempt == limit {
+                let message = format!("{SYNC_FAILURE} (retried {limit} times).");
+                let patch = json!({"operation": null, "status": {"operationState": {
+                    "phase": "Failed", "message": message, "finishedAt": rfc3339_seconds(finished), "retryCount": limit, "syncResult": failed_result,
+                }}});
+                self.patch(name, &patch);
+                break;
+            }
+            // What Argo CD shows: 5 s doubling (Vixens' backoff), in time.Kitchen on the controller's
+            // clock (UTC); the lab waits the same, scaled down.
+            let retry_at = finished + jiff::SignedDuration::from_secs(5 << attempt);
+            let kitchen = retry_at.strftime("%-I:%M%p").to_string();
+            let message = format!("{SYNC_FAILURE}. Retrying attempt #{} at {kitchen}.", attempt + 1);
+            let patch = json!({"status": {"operationState": {
+                "operation": operation, "phase": "Running", "message": message, "startedAt": started_at,
+                "finishedAt": rfc3339_seconds(finished), "retryCount": attempt + 1, "syncResult": failed_result,
+            }}});
+            self.patch(name, &patch);
+            self.sleep(delay::RETRY << attempt).await;
+            // The retry starts: finishedAt cleared, the result dropped, startedAt kept.
+            self.patch(name, &json!({"status": {"operationState": {"finishedAt": null, "syncResult": null}}}));
+        }
+        self.sleep(delay::RECONCILE).await;
+        let message = format!("Failed sync attempt to {}: {SYNC_FAILURE} (retried {limit} times).", self.revision);
+        let condition = json!([{"type": "SyncError", "message": message, "lastTransitionTime": now()}]);
+        self.patch(name, &json!({"status": {"conditions": condition, "reconciledAt": now()}}));
     }
 }
 

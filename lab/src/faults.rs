@@ -18,6 +18,9 @@ pub struct Faults {
     pub app_stuck: Vec<String>,
     /// `manual-sync=APP`: the app's sync was initiated by a user, not automatically.
     pub manual_sync: Vec<String>,
+    /// `sync-fail=APP`: every sync attempt of the app fails (a webhook it needs refuses
+    /// connections); Argo CD retries up to its limit, then gives up with a SyncError.
+    pub sync_fail: Vec<String>,
     /// `talos-error=NODE`: an error-level line appears in that node's logs.
     pub talos_error: Vec<String>,
     /// `node-not-ready=NODE`: the node never reports Ready (Kubernetes and `talosctl health`).
@@ -58,7 +61,7 @@ pub struct FaultError {
     pub message: String,
 }
 
-const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, talos-error=NODE, \
+const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, sync-fail=APP, talos-error=NODE, \
 node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM, \
 slow-destroy=SECONDS, token-ttl=SECONDS, nas-unreachable, iscsiadm-not-root";
 
@@ -99,6 +102,7 @@ impl Faults {
                 "app-degraded" => faults.app_degraded.push(need("APP")?),
                 "app-stuck" => faults.app_stuck.push(need("APP")?),
                 "manual-sync" => faults.manual_sync.push(need("APP")?),
+                "sync-fail" => faults.sync_fail.push(need("APP")?),
                 "talos-error" => faults.talos_error.push(need("NODE")?),
                 "node-not-ready" => faults.node_not_ready.push(need("NODE")?),
                 "slow-bootstrap" => faults.slow_bootstrap = Some(seconds(need("SECONDS")?)?),
@@ -131,6 +135,7 @@ impl fmt::Display for Faults {
             ("app-degraded", &self.app_degraded),
             ("app-stuck", &self.app_stuck),
             ("manual-sync", &self.manual_sync),
+            ("sync-fail", &self.sync_fail),
             ("talos-error", &self.talos_error),
             ("node-not-ready", &self.node_not_ready),
             ("wipe-lun", &self.wipe_lun),
@@ -167,7 +172,7 @@ mod tests {
 
     #[test]
     fn parses_every_fault_and_writes_it_back() {
-        let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,talos-error=lab-cp-2,\
+        let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,sync-fail=cert-manager-config,talos-error=lab-cp-2,\
                     node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete,\
                     wipe-lun=vaultwarden-data,slow-destroy=40,token-ttl=2,nas-unreachable,iscsiadm-not-root";
         let faults = Faults::parse(text).unwrap();

@@ -252,9 +252,12 @@ impl LabSpec {
     /// The first fault naming an unknown app or node, with the known names.
     pub fn check_faults(&self) -> Result<(), FaultError> {
         let apps: Vec<&str> = self.apps.iter().map(|a| a.name.as_str()).collect();
-        for (fault, names) in
-            [("app-degraded", &self.faults.app_degraded), ("app-stuck", &self.faults.app_stuck), ("manual-sync", &self.faults.manual_sync)]
-        {
+        for (fault, names) in [
+            ("app-degraded", &self.faults.app_degraded),
+            ("app-stuck", &self.faults.app_stuck),
+            ("manual-sync", &self.faults.manual_sync),
+            ("sync-fail", &self.faults.sync_fail),
+        ] {
             if let Some(unknown) = names.iter().find(|n| !apps.contains(&n.as_str())) {
                 return Err(FaultError { message: format!("`{fault}={unknown}`: no such app; the apps are {}", apps.join(", ")) });
             }

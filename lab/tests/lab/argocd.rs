@@ -275,3 +275,23 @@ async fn a_degraded_app_says_why_only_in_its_inline_resource_health_on_2_10() {
         assert_eq!(inline, message, "{version:?}");
     }
 }
+
+#[tokio::test]
+async fn a_failing_sync_is_retried_as_argo_cd_retries_then_given_up_with_a_sync_error() {
+    let spec = dev_lab("sync-fail=cert-manager-config", 0.2);
+    let gave_up = |apps: &BTreeMap<String, Value>| apps.get("cert-manager-config").is_some_and(|a| a.pointer("/status/conditions/0/type").is_some());
+    let (store, events) = record(&spec, Duration::from_secs(30), gave_up).await;
+    let mine: Vec<&Value> = events.iter().filter(|e| name(&e.object) == "cert-manager-config").map(|e| &e.object).collect();
+    let retrying = mine.iter().find(|a| text(a, "/status/operationState/message").contains("Retrying attempt #1 at ")).expect("a first retry");
+    assert_eq!(text(retrying, "/status/operationState/phase"), "Running", "a retrying sync is Running");
+    assert!(retrying.pointer("/status/operationState/finishedAt").is_some() && retrying.get("operation").is_some(), "{retrying}");
+    assert_eq!(retrying["status"]["operationState"]["retryCount"], 1);
+    let message = text(retrying, "/status/operationState/message");
+    assert!(regex::Regex::new(r"\. Retrying attempt #1 at \d{1,2}:\d{2}[AP]M\.$").unwrap().is_match(message), "{message}");
+    let last = store.get(&applications(), Some("argocd"), "cert-manager-config").unwrap();
+    assert_eq!(text(&last, "/status/operationState/phase"), "Failed");
+    assert!(text(&last, "/status/operationState/message").ends_with(" (retried 5 times)."));
+    assert!(last.get("operation").is_none(), "a completed operation is cleared");
+    assert!(text(&last, "/status/conditions/0/message").starts_with("Failed sync attempt to "), "{last}");
+    assert!(last["status"]["history"].as_array().is_none_or(Vec::is_empty), "failed attempts leave no history");
+}

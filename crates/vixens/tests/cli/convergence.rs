@@ -185,3 +185,15 @@ async fn the_kubernetes_api_of_the_lab_is_reachable_over_tls() {
     assert!(version.git_version.starts_with('v'), "{version:?}");
     assert!(Path::new(&lab.kubeconfig("kubeconfig-readonly")).is_file());
 }
+
+#[tokio::test]
+async fn a_sync_that_fails_for_good_fails_the_wait_naming_the_app_and_argo_cds_message() {
+    let lab = Lab::up("sync-fail=cert-manager-config");
+    let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().failing_grace(Duration::from_secs(2))).await;
+    let message = result.expect_err("cert-manager-config never syncs").to_string();
+    assert!(message.starts_with("cert-manager-config has been Missing for 2s"), "{message}");
+    assert!(
+        message.contains("the last sync operation ended Failed: one or more objects failed to apply") && message.contains("(retried 5 times)."),
+        "{message}"
+    );
+}
