@@ -28,8 +28,9 @@ pub struct LabSpec {
     /// The daemon stops by itself after this long without any request.
     #[serde(with = "humantime_secs")]
     pub idle_timeout: Duration,
-    /// The NAS folder (`--nas-dir`): iSCSI LUN files and the state bucket that survive destroy.
-    /// Without it the simulated CSI driver provisions nothing on disk.
+    /// The NAS folder (`--nas-dir`): the iSCSI LUNs (and the MinIO buckets its daemon serves)
+    /// that survive destroy. Without it, claims of a Synology class stay Pending, as when the CSI
+    /// driver cannot reach DSM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nas_dir: Option<PathBuf>,
     /// The Argo CD release the lab behaves as (`--argocd-version`): what its Applications record.
@@ -117,8 +118,8 @@ pub struct AppSpec {
     pub path: String,
     /// The namespace it deploys to.
     pub destination_namespace: String,
-    /// Its PersistentVolumeClaims: each one is an iSCSI LUN on the NAS (`luns/<claim>.img`),
-    /// provisioned by the simulated Synology CSI driver when the app first syncs.
+    /// Its iSCSI claims (of a Synology class): each one gets a LUN on the NAS from the simulated
+    /// Synology CSI driver when the app syncs (see [`crate::csi`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
     /// Labels of the Application object (the homelab labels none; the lab's default tree marks

@@ -377,3 +377,17 @@ fn the_slow_destroy_fault_makes_the_destroy_take_its_seconds() {
     assert!(started.elapsed() >= Duration::from_secs(3), "took {:?}", started.elapsed());
     assert!(destroyed.contains("fault slow-destroy: stopping the lab in 3s"), "{destroyed}");
 }
+
+#[test]
+fn a_lock_left_in_the_bucket_stops_the_next_apply() {
+    let lab = Instance::new("");
+    ok(&lab.init());
+    let lock = lab.state_object().with_file_name("terraform.tfstate.tflock");
+    let info = r#"{"ID":"11111111-2222-3333-4444-555555555555","Operation":"OperationTypeApply","Info":"","Who":"someone@elsewhere","Version":"1.11.4","Created":"2026-12-03T10:00:00Z","Path":"terraform-state-lab/terraform.tfstate"}"#;
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, info).unwrap();
+    let stderr = failed(&lab.apply());
+    assert!(stderr.contains("Error acquiring the state lock"), "{stderr}");
+    assert!(stderr.contains("StatusCode: 412") && stderr.contains("ID:        11111111-2222-3333-4444-555555555555"), "{stderr}");
+    assert!(!lab.path("state/lab.json").exists(), "nothing was applied");
+}

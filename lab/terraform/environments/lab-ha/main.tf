@@ -12,8 +12,8 @@
 # Keys in the environment, never in -backend-config, which would write them to .terraform/.
 
 terraform {
-  # The s3 backend's `endpoints` and `skip_requesting_account_id` appeared in 1.6.
-  required_version = ">= 1.6"
+  # The s3 backend's `use_lockfile` appeared in 1.10.
+  required_version = ">= 1.10"
 
   backend "s3" {
     bucket = "terraform-state-lab-ha"
@@ -28,7 +28,10 @@ terraform {
     skip_s3_checksum            = true
     # A NAS that is down fails the command at once instead of after 18 s of retries.
     max_retries = 1
-    # No lock file: the homelab's backend has no locking either.
+    # A lock object (terraform.tfstate.tflock, written with If-None-Match) while a command runs.
+    # The homelab's backend does not lock; the lab does, so that a lock an interrupted command
+    # leaves behind shows.
+    use_lockfile = true
   }
 }
 
