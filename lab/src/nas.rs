@@ -138,12 +138,6 @@ impl Nas {
         self.root.join("nas.json")
     }
 
-    /// The name of a lab's state bucket, as the homelab names its per-environment buckets.
-    #[must_use]
-    pub fn state_bucket(lab_name: &str) -> String {
-        format!("terraform-state-{lab_name}")
-    }
-
     /// Creates the LUN folder if it is absent (`vixens-lab up` does, so an unusable NAS folder
     /// fails the apply naming it).
     ///
