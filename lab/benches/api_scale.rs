@@ -55,7 +55,7 @@ fn seed(store: &Store) {
 
 async fn client(store: Store) -> kube::Client {
     let pki = vixens_lab::tls::Pki::generate("bench").unwrap();
-    let tokens = vixens_lab::api::Tokens { admin: "admin".into(), readonly: "ro".into() };
+    let tokens = vixens_lab::api::Tokens::new("admin", "ro").unwrap();
     let app = vixens_lab::api::router(store, tokens).fallback(vixens_lab::api::not_found);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

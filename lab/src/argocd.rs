@@ -1,25 +1,33 @@
 //! Simulated Argo CD: installs itself once the cluster has a Ready node, applies the root
-//! app-of-apps, and bootstraps the tree wave by wave, writing each Application exactly as the
-//! real controller reports it (`reference/tool-formats.md` section 2).
+//! app-of-apps, and bootstraps the tree wave by wave, writing each Application as the released
+//! controller writes it ([`application`], in the shape of `--argocd-version`).
 //!
 //! The root's sync applies the child Applications one sync wave at a time, waiting Argo CD's
-//! wave delay between waves; each child then syncs by itself through its automated policy:
+//! wave delay between waves (children have no health check, so it does not wait for them); each
+//! child then syncs by itself through its automated policy:
 //!
-//! 1. created by the root's sync, no status;
+//! 1. applied by the root's sync, no status;
 //! 2. refreshed: `sync` OutOfSync, `health` Missing, `reconciledAt`;
 //! 3. auto-sync requested: top-level `operation` with `initiatedBy.automated: true`;
-//! 4. taken by the controller: `operation` cleared, `operationState` Running, `health` Progressing;
-//! 5. synced: `operationState` Succeeded with `finishedAt`, `sync` Synced, a `history` entry;
+//! 4. taken by the controller: `operationState` Running (the `operation` stays);
+//! 5. synced: `operationState` Succeeded with `finishedAt`, `operation` cleared, `sync` Synced,
+//!    a `history` entry, `health` Progressing;
 //! 6. reconciled again: `reconciledAt` at or after `finishedAt`;
 //! 7. healthy: `health` Healthy.
 //!
-//! Like upstream (no health check for `argoproj.io/Application` since 1.8), the root's own
-//! health never reflects its children: it turns Healthy once every child object exists, while
-//! the last children may still be Progressing.
+//! The root's own health never reflects its children: v3 reports it Missing until its first
+//! child exists, v2.10 Healthy from the start.
 //!
-//! The default tree takes about 5 seconds at time scale 1.0. Faults: `app-degraded` (Degraded
+//! A sync that fails is retried as Argo CD retries it (`controller/appcontroller.go`
+//! `processRequestedAppOperation`): phase Running with `finishedAt` set and `<message>. Retrying
+//! attempt #n at 3:04PM.` while a retry waits, the `operation` kept; after the last one, phase
+//! Failed with `<message> (retried n times).` and the `operation` cleared; at the next refresh a
+//! `SyncError` condition `Failed sync attempt to <sha>: <message>`.
+//!
+//! The built-in tree takes about 5 seconds at time scale 1.0. Faults: `app-degraded` (Degraded
 //! after its sync, for good), `app-stuck` (its operation stays Running), `manual-sync` (synced by
-//! `admin`, not automatically), `slow-bootstrap` (the waves take that much longer in total).
+//! `admin`, not automatically), `sync-fail` (every attempt fails; retried, then given up),
+//! `slow-bootstrap` (the waves take that much longer in total).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,8 +38,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::nas::Nas;
-use crate::spec::{AppSpec, LabSpec};
+use crate::csi::Storage;
+use crate::spec::{AppSpec, ArgoCdVersion, LabSpec};
 use crate::store::{ResourceId, Store};
 use crate::talos::kube::{KubeWriter, PodSpec, fnv1a, name_suffix};
 use crate::talos::logfmt::rfc3339_seconds;
@@ -39,7 +47,7 @@ use crate::talos::logfmt::rfc3339_seconds;
 pub mod application;
 mod tree;
 
-use application::{InitiatedBy, Managed, NAMESPACE, ROOT_APP};
+use application::{InitiatedBy, Managed, NAMESPACE, ROOT_APP, ResourceHealth, Succeeded};
 pub use tree::{SYSTEM_MAX_WAVE, TIER_LABEL, default_apps, generated_apps};
 
 /// Simulated delays at time scale 1.0, in milliseconds.
@@ -60,15 +68,30 @@ mod delay {
     pub const RECONCILE: u64 = 40;
     /// Workloads becoming ready after the sync, before jitter (0 to 250 ms more).
     pub const HEALTHY: u64 = 150;
+    /// The first retry's backoff (Vixens' 5 s), scaled down; it doubles on each retry.
+    pub const RETRY: u64 = 50;
 }
 
-/// Starts the Argo CD bootstrap of `spec`'s app tree in `store`. Must be called inside a tokio
-/// runtime.
+/// What a sync of the `sync-fail` fault fails with: a webhook its objects need refuses connections.
+const SYNC_FAILURE: &str = "one or more objects failed to apply, reason: Internal error occurred: failed calling webhook \"webhook.cert-manager.io\": \
+failed to call webhook: Post \"https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s\": dial tcp 10.96.140.17:443: connect: connection refused";
+
+/// Starts the Argo CD bootstrap of `spec`'s app tree in `store`, with storage controllers of its
+/// own (no iSCSI sessions file). Must be called inside a tokio runtime.
 pub fn start(spec: &LabSpec, store: Store) {
+    let storage = Storage::start(spec, store.clone(), None);
+    start_with(spec, store, storage);
+}
+
+/// Starts the Argo CD bootstrap of `spec`'s app tree in `store`; apps' storage goes to `storage`.
+/// Must be called inside a tokio runtime.
+pub fn start_with(spec: &LabSpec, store: Store, storage: Arc<Storage>) {
     let controller = Arc::new(Controller {
         spec: spec.clone(),
+        version: spec.argocd_version,
         kube: KubeWriter::new(store.clone()),
         store,
+        storage,
         revision: revision(&spec.name),
         started: Instant::now(),
     });
@@ -82,8 +105,10 @@ fn revision(lab: &str) -> String {
 
 struct Controller {
     spec: LabSpec,
+    version: ArgoCdVersion,
     store: Store,
     kube: KubeWriter,
+    storage: Arc<Storage>,
     revision: String,
     started: Instant,
 }
@@ -146,7 +171,7 @@ impl Controller {
     }
 
     fn install_pods(&self, node: &crate::spec::NodeSpec) {
-        let image = "quay.io/argoproj/argocd:v3.5.1";
+        let image = self.version.image();
         let deployments = [
             "argocd-applicationset-controller",
             "argocd-dex-server",
@@ -180,49 +205,85 @@ impl Controller {
     /// The root app: created by terraform, synced automatically, applying the children wave by
     /// wave.
     async fn sync_root(self: &Arc<Self>) {
-        self.create(application::root());
+        let root = application::root(self.spec.root_app.as_ref(), &self.spec.name);
+        self.create(root.clone());
         let waves: BTreeMap<i32, Vec<&AppSpec>> = self.spec.apps.iter().fold(BTreeMap::new(), |mut waves, app| {
             waves.entry(app.sync_wave).or_insert_with(Vec::new).push(app);
             waves
         });
-        let children: Vec<Managed> = self.spec.apps.iter().map(|a| as_child_resource(&a.name)).collect();
-        let mut applied = vec![false; children.len()];
-        let resources = |applied: &[bool]| -> Vec<Value> { children.iter().zip(applied).map(|(c, a)| c.status_entry(*a)).collect() };
+        let mut children: Vec<(&AppSpec, Managed)> = self.spec.apps.iter().map(|a| (a, Managed::application(&a.name, a.sync_wave))).collect();
+        children.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        let version = self.version;
+        let resources = |applied: &dyn Fn(&AppSpec) -> bool| -> Vec<Value> {
+            children
+                .iter()
+                .map(|(app, child)| {
+                    let exists = applied(app);
+                    // v2.x shows a child not created yet as Missing; an existing one has no health.
+                    child.status_entry(exists, (!exists).then_some(ResourceHealth::Missing), version)
+                })
+                .collect()
+        };
 
         self.sleep(delay::REFRESH).await;
-        self.patch(ROOT_APP, &application::refreshed("argocd/overlays/dev", NAMESPACE, &self.revision, resources(&applied), &now()));
+        let mut refreshed = application::refreshed(&root, &self.revision, resources(&|_| false), &now(), version);
+        if version == ArgoCdVersion::V2_10 {
+            // Missing children have no health check, so v2.x counts nothing against the root.
+            refreshed["status"]["health"] = application::health("Healthy", &now(), version);
+        }
+        self.patch(ROOT_APP, &refreshed);
         self.sleep(delay::AUTO_SYNC).await;
-        let operation = application::operation(&self.revision, &InitiatedBy::Automated);
+        let operation = application::operation(&root, &self.revision, &InitiatedBy::Automated);
         self.patch(ROOT_APP, &json!({"operation": operation}));
         self.sleep(delay::TAKE_OPERATION).await;
         let started_at = now();
-        self.patch(ROOT_APP, &application::operation_running(&operation, &started_at, "one or more tasks are running"));
+        self.patch(ROOT_APP, &application::operation_running(&operation, &started_at));
 
         let extra = self.spec.faults.slow_bootstrap.map_or(Duration::ZERO, |d| d / u32::try_from(waves.len().max(1)).unwrap_or(1));
-        for (i, (wave, apps)) in waves.iter().enumerate() {
+        let wave_list: Vec<(&i32, &Vec<&AppSpec>)> = waves.iter().collect();
+        for (i, (wave, apps)) in wave_list.iter().enumerate() {
             if i > 0 {
                 self.sleep(delay::WAVE).await;
                 tokio::time::sleep(extra).await;
             }
             tracing::debug!(wave, apps = apps.len(), "applying a sync wave");
-            for app in apps {
-                self.create(application::child(app));
+            for app in apps.iter() {
+                self.create(application::child(app, version));
                 let controller = Arc::clone(self);
                 let app = (*app).clone();
                 tokio::spawn(async move { controller.sync_child(app).await });
             }
-            for (flag, spec) in applied.iter_mut().zip(&self.spec.apps) {
-                *flag |= spec.sync_wave == *wave;
+            let applied = |app: &AppSpec| app.sync_wave <= **wave;
+            let mut patch = json!({"status": {"resources": resources(&applied)}});
+            if let Some((_, next)) = wave_list.get(i + 1) {
+                let waiting = next.first().map_or(String::new(), |a| a.name.clone());
+                let more = self.spec.apps.iter().filter(|a| !applied(a)).count().saturating_sub(1);
+                patch["status"]["operationState"]["message"] =
+                    json!(format!("waiting for healthy state of argoproj.io/Application/{waiting} and {more} more resources"));
             }
-            self.patch(ROOT_APP, &json!({"status": {"resources": resources(&applied)}}));
+            if i == 0 && version == ArgoCdVersion::V3 {
+                patch["status"]["health"] = application::health("Healthy", &now(), version);
+            }
+            self.patch(ROOT_APP, &patch);
         }
 
         let finished_at = now();
-        let history = [application::history_entry(0, "argocd/overlays/dev", &self.revision, &started_at, &finished_at, &InitiatedBy::Automated)];
-        let mut patch =
-            application::sync_succeeded("argocd/overlays/dev", &operation, &self.revision, &started_at, &finished_at, &children, &history);
-        // Children have no health check upstream: once they all exist, the root is Healthy.
-        patch["status"]["health"] = application::health("Healthy", None, &finished_at);
+        let history = [application::history_entry(0, &root, &self.revision, &started_at, &finished_at, &InitiatedBy::Automated, version)];
+        let managed: Vec<Managed> = children.iter().map(|(_, m)| m.clone()).collect();
+        let healthy = |_: &Managed| ResourceHealth::Healthy;
+        let mut patch = Succeeded {
+            application: &root,
+            operation: &operation,
+            revision: &self.revision,
+            started_at: &started_at,
+            finished_at: &finished_at,
+            managed: &managed,
+            health: &healthy,
+            history: &history,
+        }
+        .patch(version);
+        // Children have no health check: the root's resources carry none, whatever the version.
+        patch["status"]["resources"] = json!(managed.iter().map(|m| m.status_entry(true, None, version)).collect::<Vec<_>>());
         self.patch(ROOT_APP, &patch);
         self.sleep(delay::RECONCILE).await;
         self.patch(ROOT_APP, &json!({"status": {"reconciledAt": now()}}));
@@ -231,62 +292,119 @@ impl Controller {
     /// One child app, from its creation by the root to Healthy (or to the fault it has).
     async fn sync_child(&self, app: AppSpec) {
         let faults = &self.spec.faults;
+        let version = self.version;
         let name = app.name.as_str();
+        let manifest = application::child(&app, version);
         let managed = application::managed_resources(&app);
         let jitter = fnv1a(name);
 
         self.sleep(delay::REFRESH).await;
-        let out_of_sync: Vec<Value> = managed.iter().map(|m| m.status_entry(false)).collect();
-        self.patch(name, &application::refreshed(&app.path, &app.destination_namespace, &self.revision, out_of_sync, &now()));
+        let out_of_sync: Vec<Value> = managed.iter().map(|m| m.status_entry(false, Some(ResourceHealth::Missing), version)).collect();
+        self.patch(name, &application::refreshed(&manifest, &self.revision, out_of_sync, &now(), version));
 
         self.sleep(delay::AUTO_SYNC).await;
         let initiated_by = if self.has(&faults.manual_sync, name) { InitiatedBy::User("admin".into()) } else { InitiatedBy::Automated };
-        let operation = application::operation(&self.revision, &initiated_by);
+        let operation = application::operation(&manifest, &self.revision, &initiated_by);
         self.patch(name, &json!({"operation": operation}));
 
         self.sleep(delay::TAKE_OPERATION).await;
         let started_at = now();
-        let stuck = self.has(&faults.app_stuck, name);
-        let message = if stuck { format!("waiting for healthy state of apps/Deployment/{name}") } else { "one or more tasks are running".into() };
-        let mut patch = application::operation_running(&operation, &started_at, &message);
-        patch["status"]["health"] = application::health("Progressing", None, &started_at);
-        self.patch(name, &patch);
+        self.patch(name, &application::operation_running(&operation, &started_at));
         self.kube.ensure_namespace(&app.destination_namespace);
-        self.provision_volumes(&app);
-        if stuck {
+        self.storage.apply(&app.objects, &app.effective_claims());
+        if self.has(&faults.sync_fail, name) {
+            self.fail_with_retries(name, &operation, &started_at).await;
+            return;
+        }
+        if self.has(&faults.app_stuck, name) {
+            let resources: Vec<Value> =
+                managed.iter().map(|m| m.status_entry(false, Some(workload(m, ResourceHealth::Progressing)), version)).collect();
+            let patch = json!({"status": {
+                "operationState": {"message": format!("waiting for healthy state of apps/Deployment/{name}")},
+                "health": application::health("Progressing", &now(), version),
+                "resources": resources,
+            }});
+            self.patch(name, &patch);
             return;
         }
 
         self.sleep(delay::SYNC + jitter % 150).await;
         let finished_at = now();
-        let history = [application::history_entry(0, &app.path, &self.revision, &started_at, &finished_at, &initiated_by)];
-        self.patch(name, &application::sync_succeeded(&app.path, &operation, &self.revision, &started_at, &finished_at, &managed, &history));
+        let history = [application::history_entry(0, &manifest, &self.revision, &started_at, &finished_at, &initiated_by, version)];
+        let progressing = |m: &Managed| workload(m, ResourceHealth::Progressing);
+        let mut patch = Succeeded {
+            application: &manifest,
+            operation: &operation,
+            revision: &self.revision,
+            started_at: &started_at,
+            finished_at: &finished_at,
+            managed: &managed,
+            health: &progressing,
+            history: &history,
+        }
+        .patch(version);
+        patch["status"]["health"] = application::health("Progressing", &finished_at, version);
+        self.patch(name, &patch);
 
         self.sleep(delay::RECONCILE).await;
         self.patch(name, &json!({"status": {"reconciledAt": now()}}));
 
         self.sleep(delay::HEALTHY + (jitter >> 8) % 250).await;
-        let health = if self.has(&faults.app_degraded, name) {
-            application::health("Degraded", Some(&format!("Deployment \"{name}\" exceeded its progress deadline")), &now())
-        } else {
-            application::health("Healthy", None, &now())
-        };
-        self.patch(name, &json!({"status": {"health": health}}));
-    }
-
-    /// The Synology CSI driver provisions a LUN for each new claim (and keeps existing ones).
-    fn provision_volumes(&self, app: &AppSpec) {
-        let Some(nas) = Nas::of(&self.spec) else { return };
-        for claim in &app.volumes {
-            if let Err(e) = nas.provision_lun(claim) {
-                tracing::warn!(error = %e, claim, "the simulated CSI driver could not provision a LUN");
-            }
-        }
+        let (code, health) =
+            if self.has(&faults.app_degraded, name) { ("Degraded", ResourceHealth::Degraded) } else { ("Healthy", ResourceHealth::Healthy) };
+        let patch = json!({"status": {
+            "health": application::health(code, &now(), version),
+            "resources": managed.iter().map(|m| m.status_entry(true, Some(workload(m, health)), version)).collect::<Vec<_>>(),
+        }});
+        self.patch(name, &patch);
     }
 }
 
-fn as_child_resource(name: &str) -> Managed {
-    Managed { group: "argoproj.io".into(), version: "v1alpha1".into(), kind: "Application".into(), namespace: NAMESPACE.into(), name: name.into() }
+impl Controller {
+    /// Every attempt of `name`'s sync fails: retried with backoff up to the operation's limit,
+    /// then given up, then reported as a SyncError at the next refresh.
+    async fn fail_with_retries(&self, name: &str, operation: &Value, started_at: &str) {
+        let limit = operation.pointer("/retry/limit").and_then(Value::as_u64).unwrap_or(5);
+        let failed_result = json!({"revision": self.revision, "resources": [{
+            "group": "cert-manager.io", "version": "v1", "kind": "ClusterIssuer", "name": "letsencrypt",
+            "status": "SyncFailed", "message": SYNC_FAILURE, "hookPhase": "Failed", "syncPhase": "Sync",
+        }]});
+        for attempt in 0..=limit {
+            self.sleep(delay::SYNC).await;
+            let finished = Timestamp::now();
+            if attempt == limit {
+                let message = format!("{SYNC_FAILURE} (retried {limit} times).");
+                let patch = json!({"operation": null, "status": {"operationState": {
+                    "phase": "Failed", "message": message, "finishedAt": rfc3339_seconds(finished), "retryCount": limit, "syncResult": failed_result,
+                }}});
+                self.patch(name, &patch);
+                break;
+            }
+            // What Argo CD shows: 5 s doubling (Vixens' backoff), in time.Kitchen on the controller's
+            // clock (UTC); the lab waits the same, scaled down.
+            let retry_at = finished + jiff::SignedDuration::from_secs(5 << attempt);
+            let kitchen = retry_at.strftime("%-I:%M%p").to_string();
+            let message = format!("{SYNC_FAILURE}. Retrying attempt #{} at {kitchen}.", attempt + 1);
+            let patch = json!({"status": {"operationState": {
+                "operation": operation, "phase": "Running", "message": message, "startedAt": started_at,
+                "finishedAt": rfc3339_seconds(finished), "retryCount": attempt + 1, "syncResult": failed_result,
+            }}});
+            self.patch(name, &patch);
+            self.sleep(delay::RETRY << attempt).await;
+            // The retry starts: finishedAt cleared, the result dropped, startedAt kept.
+            self.patch(name, &json!({"status": {"operationState": {"finishedAt": null, "syncResult": null}}}));
+        }
+        self.sleep(delay::RECONCILE).await;
+        let message = format!("Failed sync attempt to {}: {SYNC_FAILURE} (retried {limit} times).", self.revision);
+        let condition = json!([{"type": "SyncError", "message": message, "lastTransitionTime": now()}]);
+        self.patch(name, &json!({"status": {"conditions": condition, "reconciledAt": now()}}));
+    }
+}
+
+/// The health of `resource` while the app's workloads are in `health`: its Deployments are,
+/// the rest (Services, claims, ConfigMaps) is Healthy once applied.
+fn workload(resource: &Managed, health: ResourceHealth) -> ResourceHealth {
+    if resource.kind == "Deployment" { health } else { ResourceHealth::Healthy }
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
-//! `vixens-lab up|down|status|talosctl`: the lab's command line.
+//! `vixens-lab up|down|status|nas|talosctl|iscsiadm`: the lab's command line.
 //!
 //! `up` starts the daemon fully detached (its own session, stdin from /dev/null, stdout and
 //! stderr on `DIR/daemon.log`), so terraform's local-exec returns at once, and returns only once
 //! the API answers over TLS. `down` stops it and waits until the process is gone. Both are
 //! idempotent in the way terraform needs: `down` on a stopped lab succeeds; `up` on a running
 //! one refuses with a clear message rather than start a second daemon.
+//!
+//! `nas up` starts the NAS daemon the same way (MinIO's S3 endpoint for terraform's state, the
+//! iSCSI portal); it must run before `terraform init`, and is idempotent and fast: on a running
+//! NAS with the same keys it only prints where it serves.
 
 use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
@@ -48,6 +52,9 @@ enum Command {
     Down(StateDirArg),
     /// Report whether the lab of a state folder runs (exit 0) or not (exit 3).
     Status(StateDirArg),
+    /// The lab's NAS: MinIO (S3) for terraform's state, and the iSCSI portal.
+    #[command(subcommand)]
+    Nas(NasCommand),
     /// The talosctl stand-in (what `DIR/bin/talosctl` runs).
     #[command(disable_help_flag = true)]
     Talosctl {
@@ -55,9 +62,61 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+    /// The iscsiadm stand-in (what `DIR/bin/iscsiadm` runs).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Iscsiadm {
+        /// iscsiadm's own arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
     /// Run the daemon in the foreground (what `up` starts detached).
     #[command(hide = true)]
     Daemon(StateDirArg),
+}
+
+#[derive(Subcommand)]
+enum NasCommand {
+    /// Start the NAS of a folder in the background (or report the running one); returns once its
+    /// S3 endpoint serves. Keys: MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (MinIO's defaults when unset).
+    Up(NasUpArgs),
+    /// Stop the NAS daemon of a folder (a stopped NAS is fine). Its data stays.
+    Down(NasDirArg),
+    /// Report whether the NAS of a folder serves (exit 0) or not (exit 3).
+    Status(NasDirArg),
+    /// Print the S3 endpoint of the running NAS (`http://127.0.0.1:PORT`); exit 3 when it is stopped.
+    Endpoint(NasDirArg),
+    /// Delete the newest LUN of a claim from the NAS, as someone deleting it in DSM would.
+    DeleteLun {
+        /// The NAS folder.
+        #[arg(long, value_name = "DIR")]
+        nas_dir: PathBuf,
+        /// The claim (`vaultwarden-data`): its LUN's description is `<namespace>/<claim>`.
+        #[arg(long, value_name = "NAME")]
+        claim: String,
+    },
+    /// Run the NAS daemon in the foreground (what `nas up` starts detached).
+    #[command(hide = true)]
+    Serve(NasUpArgs),
+}
+
+#[derive(Args)]
+struct NasDirArg {
+    /// The NAS folder (LUNs, buckets).
+    #[arg(long, value_name = "DIR")]
+    nas_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct NasUpArgs {
+    /// The NAS folder (LUNs, buckets): created if missing.
+    #[arg(long, value_name = "DIR")]
+    nas_dir: PathBuf,
+    /// A bucket to create if it does not exist yet (repeatable), as the homelab's were made by hand.
+    #[arg(long = "bucket", value_name = "NAME")]
+    buckets: Vec<String>,
+    /// The daemon stops by itself after this long without a request (`30m`, `90s`).
+    #[arg(long, default_value = "30m", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    idle_timeout: Duration,
 }
 
 #[derive(Args)]
@@ -85,8 +144,18 @@ struct UpArgs {
     #[arg(long, value_name = "N", conflicts_with = "apps")]
     app_count: Option<usize>,
     /// A YAML list of child Applications (name, sync_wave, path, destination_namespace, volumes, labels).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "gitops_repo")]
     apps: Option<PathBuf>,
+    /// Build the app tree from this GitOps repository (Vixens' layout: argocd/overlays/<overlay>/,
+    /// argocd/bootstrap/root-app-<overlay>.yaml, apps/<tier>/...).
+    #[arg(long, value_name = "DIR", conflicts_with = "app_count")]
+    gitops_repo: Option<PathBuf>,
+    /// The overlay of --gitops-repo whose Applications Argo CD applies.
+    #[arg(long, value_name = "ENV", requires = "gitops_repo")]
+    overlay: Option<String>,
+    /// The Argo CD release the lab behaves as: 3 (3.x) or 2.10 (what an Application records differs).
+    #[arg(long, default_value = "3", value_name = "VERSION", value_parser = crate::spec::ArgoCdVersion::parse)]
+    argocd_version: crate::spec::ArgoCdVersion,
     /// The NAS folder (iSCSI LUNs, state bucket): survives `down` and destroy.
     #[arg(long, value_name = "DIR")]
     nas_dir: Option<PathBuf>,
@@ -106,7 +175,9 @@ pub fn main() -> ExitCode {
         Command::Up(args) => up(&args),
         Command::Down(dir) => down(&dir.state_dir),
         Command::Status(dir) => status(&dir.state_dir),
+        Command::Nas(command) => nas(command),
         Command::Talosctl { args } => return talosctl(args),
+        Command::Iscsiadm { args } => return crate::iscsiadm::main(args),
         Command::Daemon(dir) => daemon(&dir.state_dir),
     };
     match result {
@@ -114,6 +185,27 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("vixens-lab: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn nas(command: NasCommand) -> anyhow::Result<ExitCode> {
+    use crate::nas::control;
+    match command {
+        NasCommand::Up(args) => control::up(&args.nas_dir, &control::keys_from_env(), &args.buckets, args.idle_timeout),
+        NasCommand::Down(dir) => control::down(&dir.nas_dir),
+        NasCommand::Status(dir) => control::status(&dir.nas_dir),
+        NasCommand::Endpoint(dir) => control::endpoint(&dir.nas_dir),
+        NasCommand::DeleteLun { nas_dir, claim } => control::delete_lun(&nas_dir, &claim),
+        NasCommand::Serve(args) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+                .with_ansi(false)
+                .with_writer(std::io::stderr)
+                .init();
+            let nas = crate::nas::Nas::new(std::path::absolute(&args.nas_dir)?);
+            crate::nas::server::run(&nas, &control::keys_from_env(), &args.buckets, args.idle_timeout)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -141,14 +233,17 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     if faults.apply_fail {
         bail!("fault `apply-fail` injected through {}: the lab refuses to start", crate::faults::FAULTS_VAR);
     }
+    let (apps, root_app) = apps(args)?;
     let spec = LabSpec {
         name: args.name.clone(),
         nodes: LabSpec::nodes_for(&args.name, args.nodes, args.workers),
-        apps: apps(args)?,
+        apps,
         time_scale: args.time_scale,
         faults,
         idle_timeout: args.idle_timeout,
-        nas_dir: args.nas_dir.clone(),
+        nas_dir: args.nas_dir.as_deref().map(std::path::absolute).transpose()?,
+        argocd_version: args.argocd_version,
+        root_app,
     };
     spec.check_faults()?;
     crate::nas::prepare(&spec)?;
@@ -179,13 +274,19 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The apps of the lab: `--apps FILE`, or `--app-count N` generated ones, or the default tree
-/// modelled on the homelab's dev environment.
-fn apps(args: &UpArgs) -> anyhow::Result<Vec<AppSpec>> {
-    if let Some(path) = &args.apps {
-        return Ok(AppSpec::load_list(path)?);
+/// The apps of the lab and, from a GitOps repository, its root app: `--gitops-repo DIR --overlay
+/// ENV`, `--apps FILE`, `--app-count N` generated ones, or the built-in tree modelled on the
+/// homelab's dev environment.
+fn apps(args: &UpArgs) -> anyhow::Result<(Vec<AppSpec>, Option<serde_json::Value>)> {
+    if let Some(repo) = &args.gitops_repo {
+        let overlay = args.overlay.as_deref().unwrap_or(&args.name);
+        let tree = crate::gitops::load(repo, overlay)?;
+        return Ok((tree.apps, Some(tree.root)));
     }
-    Ok(args.app_count.map_or_else(crate::argocd::default_apps, crate::argocd::generated_apps))
+    if let Some(path) = &args.apps {
+        return Ok((AppSpec::load_list(path)?, None));
+    }
+    Ok((args.app_count.map_or_else(crate::argocd::default_apps, crate::argocd::generated_apps), None))
 }
 
 /// Waits until the daemon wrote lab.json and its API answers `/readyz` over TLS.
@@ -244,6 +345,7 @@ fn down(dir: &Path) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let name = state.read_info()?.map_or_else(|| "lab".to_owned(), |i| format!("`{}`", i.name));
+    slow_destroy(&state);
     let process = rustix::process::Pid::from_raw(pid).context("invalid pid in daemon.lock")?;
     let _ = rustix::process::kill_process(process, rustix::process::Signal::TERM);
     if !wait_gone(&state, pid, STOP_TIMEOUT) {
@@ -255,6 +357,16 @@ fn down(dir: &Path) -> anyhow::Result<ExitCode> {
     say!("lab {name} stopped (pid {pid})");
     apply_nas_faults(&state)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `slow-destroy` fault of the lab that runs in `state`: `down` takes that long, as a slow
+/// `talosctl reset` makes a real destroy take, so that a destroy can overrun its budget mid-apply.
+fn slow_destroy(state: &StateDir) {
+    let spec: Option<LabSpec> = std::fs::read(state.spec_json()).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    if let Some(delay) = spec.and_then(|s| s.faults.slow_destroy) {
+        say!("fault slow-destroy: stopping the lab in {}", humantime::format_duration(delay));
+        std::thread::sleep(delay);
+    }
 }
 
 /// The `wipe-lun` fault of the lab that ran in `state` (`spec.json`, kept after the daemon stops).

@@ -1,6 +1,6 @@
 //! The lab daemon: one detached process per state folder, started by `vixens-lab up`.
 //!
-//! It composes the lab exactly as CONTRACTS.md fixes it (store, Talos cluster, Argo CD, API and
+//! It composes the lab (store, Talos cluster, storage controllers, Argo CD, API and
 //! Talos routes), serves them over TLS on `127.0.0.1:<free port>`, writes the client files, and
 //! stops on SIGTERM (`vixens-lab down`), after its idle timeout without requests, or when its
 //! state folder is deleted.
@@ -46,6 +46,8 @@ pub fn run(state: &StateDir) -> anyhow::Result<()> {
     // Remove lab.json only if it is still ours: a newer daemon may have replaced it.
     if state.read_info().ok().flatten().is_some_and(|info| info.pid == std::process::id()) {
         let _ = std::fs::remove_file(state.lab_json());
+        // The nodes are gone, and their iSCSI sessions with them.
+        let _ = std::fs::remove_file(crate::iscsiadm::sessions_file(state));
     }
     drop(lock);
     result
@@ -63,8 +65,12 @@ async fn serve(state: &StateDir, spec: LabSpec) -> anyhow::Result<()> {
 
     let store = Store::default();
     let cluster = talos::Cluster::boot(&spec, store.clone());
-    argocd::start(&spec, store.clone());
-    let tokens = api::Tokens { admin: credentials.admin_token.clone(), readonly: credentials.readonly_token.clone() };
+    // The sessions of a previous lab ended with its nodes.
+    let sessions = crate::iscsiadm::sessions_file(state);
+    let _ = std::fs::remove_file(&sessions);
+    let storage = crate::csi::Storage::start(&spec, store.clone(), Some(sessions));
+    argocd::start_with(&spec, store.clone(), storage);
+    let tokens = api::Tokens::new(credentials.admin_token.clone(), credentials.readonly_token.clone())?.max_expiration(spec.faults.token_ttl);
     let activity = Activity::new();
     let app = api::router(store, tokens)
         .merge(talos::routes(cluster, credentials.talos_token.clone()))

@@ -18,6 +18,9 @@ pub struct Faults {
     pub app_stuck: Vec<String>,
     /// `manual-sync=APP`: the app's sync was initiated by a user, not automatically.
     pub manual_sync: Vec<String>,
+    /// `sync-fail=APP`: every sync attempt of the app fails (a webhook it needs refuses
+    /// connections); Argo CD retries up to its limit, then gives up with a SyncError.
+    pub sync_fail: Vec<String>,
     /// `talos-error=NODE`: an error-level line appears in that node's logs.
     pub talos_error: Vec<String>,
     /// `node-not-ready=NODE`: the node never reports Ready (Kubernetes and `talosctl health`).
@@ -36,6 +39,18 @@ pub struct Faults {
     /// or a stray script would behind the harness's back; the protected inventory check after
     /// destroy must notice it.
     pub wipe_lun: Vec<String>,
+    /// `slow-destroy=SECONDS`: `vixens-lab down` takes this long before it stops the lab, as a
+    /// slow `talosctl reset` does, so a destroy can overrun its budget mid-apply.
+    pub slow_destroy: Option<Duration>,
+    /// `token-ttl=SECONDS`: ServiceAccount tokens from the TokenRequest API live at most this long
+    /// (as `--service-account-max-token-expiration` would), so that expiry is seen in seconds.
+    pub token_ttl: Option<Duration>,
+    /// `nas-unreachable`: the NAS's iSCSI portal refuses connections, so `iscsiadm -m discovery`
+    /// fails as open-iscsi does when the NAS is down.
+    pub nas_unreachable: bool,
+    /// `iscsiadm-not-root`: the `iscsiadm` stand-in runs as a user who is not root, and fails
+    /// where open-iscsi needs root (its node database).
+    pub iscsiadm_not_root: bool,
 }
 
 /// A fault list that cannot be parsed.
@@ -46,8 +61,9 @@ pub struct FaultError {
     pub message: String,
 }
 
-const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, talos-error=NODE, \
-node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM";
+const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, sync-fail=APP, talos-error=NODE, \
+node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM, \
+slow-destroy=SECONDS, token-ttl=SECONDS, nas-unreachable, iscsiadm-not-root";
 
 impl Faults {
     /// Reads [`FAULTS_VAR`] from the process environment; unset or empty means no faults.
@@ -86,6 +102,7 @@ impl Faults {
                 "app-degraded" => faults.app_degraded.push(need("APP")?),
                 "app-stuck" => faults.app_stuck.push(need("APP")?),
                 "manual-sync" => faults.manual_sync.push(need("APP")?),
+                "sync-fail" => faults.sync_fail.push(need("APP")?),
                 "talos-error" => faults.talos_error.push(need("NODE")?),
                 "node-not-ready" => faults.node_not_ready.push(need("NODE")?),
                 "slow-bootstrap" => faults.slow_bootstrap = Some(seconds(need("SECONDS")?)?),
@@ -93,6 +110,10 @@ impl Faults {
                 "apply-fail" => faults.apply_fail = true,
                 "protected-delete" => faults.protected_delete = true,
                 "wipe-lun" => faults.wipe_lun.push(need("CLAIM")?),
+                "slow-destroy" => faults.slow_destroy = Some(seconds(need("SECONDS")?)?),
+                "token-ttl" => faults.token_ttl = Some(seconds(need("SECONDS")?)?),
+                "nas-unreachable" => faults.nas_unreachable = true,
+                "iscsiadm-not-root" => faults.iscsiadm_not_root = true,
                 other => return Err(FaultError { message: format!("unknown fault `{other}`") }),
             }
         }
@@ -114,13 +135,19 @@ impl fmt::Display for Faults {
             ("app-degraded", &self.app_degraded),
             ("app-stuck", &self.app_stuck),
             ("manual-sync", &self.manual_sync),
+            ("sync-fail", &self.sync_fail),
             ("talos-error", &self.talos_error),
             ("node-not-ready", &self.node_not_ready),
             ("wipe-lun", &self.wipe_lun),
         ] {
             items.extend(values.iter().map(|v| format!("{name}={v}")));
         }
-        for (name, value) in [("slow-bootstrap", self.slow_bootstrap), ("api-restart", self.api_restart)] {
+        for (name, value) in [
+            ("slow-bootstrap", self.slow_bootstrap),
+            ("api-restart", self.api_restart),
+            ("slow-destroy", self.slow_destroy),
+            ("token-ttl", self.token_ttl),
+        ] {
             if let Some(d) = value {
                 items.push(format!("{name}={}", d.as_secs_f64()));
             }
@@ -128,8 +155,12 @@ impl fmt::Display for Faults {
         if self.apply_fail {
             items.push("apply-fail".into());
         }
-        if self.protected_delete {
-            items.push("protected-delete".into());
+        for (name, set) in
+            [("protected-delete", self.protected_delete), ("nas-unreachable", self.nas_unreachable), ("iscsiadm-not-root", self.iscsiadm_not_root)]
+        {
+            if set {
+                items.push(name.into());
+            }
         }
         f.write_str(&items.join(","))
     }
@@ -141,15 +172,17 @@ mod tests {
 
     #[test]
     fn parses_every_fault_and_writes_it_back() {
-        let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,talos-error=lab-cp-2,\
+        let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,sync-fail=cert-manager-config,talos-error=lab-cp-2,\
                     node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete,\
-                    wipe-lun=vaultwarden-data";
+                    wipe-lun=vaultwarden-data,slow-destroy=40,token-ttl=2,nas-unreachable,iscsiadm-not-root";
         let faults = Faults::parse(text).unwrap();
         assert_eq!(faults.app_degraded, ["traefik"]);
         assert_eq!(faults.slow_bootstrap, Some(Duration::from_secs(20)));
         assert_eq!(faults.api_restart, Some(Duration::from_millis(1500)));
         assert!(faults.apply_fail && faults.protected_delete);
         assert_eq!(faults.wipe_lun, ["vaultwarden-data"]);
+        assert_eq!((faults.slow_destroy, faults.token_ttl), (Some(Duration::from_secs(40)), Some(Duration::from_secs(2))));
+        assert!(faults.nas_unreachable && faults.iscsiadm_not_root);
         assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
     }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::faults::{FaultError, Faults};
 
@@ -27,10 +28,64 @@ pub struct LabSpec {
     /// The daemon stops by itself after this long without any request.
     #[serde(with = "humantime_secs")]
     pub idle_timeout: Duration,
-    /// The NAS folder (`--nas-dir`): iSCSI LUN files and the state bucket that survive destroy.
-    /// Without it the simulated CSI driver provisions nothing on disk.
+    /// The NAS folder (`--nas-dir`): the iSCSI LUNs (and the MinIO buckets its daemon serves)
+    /// that survive destroy. Without it, claims of a Synology class stay Pending, as when the CSI
+    /// driver cannot reach DSM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nas_dir: Option<PathBuf>,
+    /// The Argo CD release the lab behaves as (`--argocd-version`): what its Applications record.
+    #[serde(default)]
+    pub argocd_version: ArgoCdVersion,
+    /// The root Application as terraform applies it, when the tree comes from a GitOps repository
+    /// (`argocd/bootstrap/root-app-<overlay>.yaml`); the lab's own otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_app: Option<Value>,
+}
+
+/// The Argo CD releases the lab can behave as. They differ in what an Application records:
+///
+/// | | 3.x (default) | 2.10 |
+/// |---|---|---|
+/// | `status.health` | `{status, lastTransitionTime}` | `{status}` |
+/// | per-resource health | not persisted (`resourceHealthSource: appTree`) | inline in `status.resources[].health` |
+/// | `history[].initiatedBy` | written | absent (added in 2.11) |
+/// | child tracking | `argocd.argoproj.io/tracking-id` annotation | `app.kubernetes.io/instance` label |
+///
+/// Neither writes an app-level `status.health.message`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArgoCdVersion {
+    /// Argo CD 3.x, at its default settings.
+    #[default]
+    #[serde(rename = "3")]
+    V3,
+    /// Argo CD 2.10.
+    #[serde(rename = "2.10")]
+    V2_10,
+}
+
+impl ArgoCdVersion {
+    /// The release `--argocd-version` names: `3`, `3.1`, `v3.5.1` are 3.x; `2.10`, `v2.10.9` are 2.10.
+    ///
+    /// # Errors
+    /// Any other version, naming the supported ones.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let version = text.trim().trim_start_matches('v');
+        let mut parts = version.split('.');
+        match (parts.next(), parts.next()) {
+            (Some("3"), _) => Ok(Self::V3),
+            (Some("2"), Some("10")) => Ok(Self::V2_10),
+            _ => Err(format!("Argo CD {text} is not simulated: use 3 (3.x) or 2.10")),
+        }
+    }
+
+    /// The image the lab's Argo CD pods run.
+    #[must_use]
+    pub fn image(self) -> &'static str {
+        match self {
+            Self::V3 => "quay.io/argoproj/argocd:v3.5.1",
+            Self::V2_10 => "quay.io/argoproj/argocd:v2.10.17",
+        }
+    }
 }
 
 /// One simulated Talos node.
@@ -63,14 +118,44 @@ pub struct AppSpec {
     pub path: String,
     /// The namespace it deploys to.
     pub destination_namespace: String,
-    /// Its PersistentVolumeClaims: each one is an iSCSI LUN on the NAS (`luns/<claim>.img`),
-    /// provisioned by the simulated Synology CSI driver when the app first syncs.
+    /// Its iSCSI claims (of a Synology class): each one gets a LUN on the NAS from the simulated
+    /// Synology CSI driver when the app syncs (see [`crate::csi`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
     /// Labels of the Application object (the homelab labels none; the lab's default tree marks
     /// its system apps so that a label selector can be tested too).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// The Application as its GitOps repository writes it (`--gitops-repo`): what the root's sync
+    /// applies, verbatim. `None` for the built-in trees, which build one from the fields above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Value>,
+    /// What the app's source renders to (its kustomize overlay), for `status.resources`; empty for
+    /// Helm charts and the built-in trees.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<Value>,
+    /// Every PersistentVolumeClaim the app makes, whatever its class (`volumes` are only the
+    /// iSCSI ones). Empty for the built-in trees: their `volumes` are claims of the default class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<ClaimSpec>,
+}
+
+/// A PersistentVolumeClaim an app makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimSpec {
+    /// The claim's name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its StorageClass (the cluster's default class when the manifest names none).
+    pub storage_class: String,
+    /// The size it requests (`2Gi`).
+    pub size: String,
+    /// Its access modes (`ReadWriteOnce`).
+    pub access_modes: Vec<String>,
+    /// A static PersistentVolume it binds to by name (`spec.volumeName`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_name: Option<String>,
 }
 
 /// An `--apps` file that cannot be used.
@@ -104,6 +189,26 @@ pub enum AppsFileError {
 }
 
 impl AppSpec {
+    /// The claims of the app: [`AppSpec::claims`] when it has them, else one claim of the default
+    /// class ([`crate::csi::DEFAULT_CLASS`], 1Gi, ReadWriteOnce) per volume, in its namespace.
+    #[must_use]
+    pub fn effective_claims(&self) -> Vec<ClaimSpec> {
+        if !self.claims.is_empty() {
+            return self.claims.clone();
+        }
+        self.volumes
+            .iter()
+            .map(|name| ClaimSpec {
+                name: name.clone(),
+                namespace: self.destination_namespace.clone(),
+                storage_class: crate::csi::DEFAULT_CLASS.to_owned(),
+                size: "1Gi".to_owned(),
+                access_modes: vec!["ReadWriteOnce".to_owned()],
+                volume_name: None,
+            })
+            .collect()
+    }
+
     /// Reads an `--apps` file: a YAML list of apps with the fields of [`AppSpec`] in snake_case
     /// (`name`, `sync_wave`, `path`, `destination_namespace`, optional `volumes` and `labels`).
     ///
@@ -136,6 +241,8 @@ impl LabSpec {
             faults: Faults::default(),
             idle_timeout: Duration::from_secs(3600),
             nas_dir: None,
+            argocd_version: ArgoCdVersion::default(),
+            root_app: None,
         }
     }
 
@@ -146,9 +253,12 @@ impl LabSpec {
     /// The first fault naming an unknown app or node, with the known names.
     pub fn check_faults(&self) -> Result<(), FaultError> {
         let apps: Vec<&str> = self.apps.iter().map(|a| a.name.as_str()).collect();
-        for (fault, names) in
-            [("app-degraded", &self.faults.app_degraded), ("app-stuck", &self.faults.app_stuck), ("manual-sync", &self.faults.manual_sync)]
-        {
+        for (fault, names) in [
+            ("app-degraded", &self.faults.app_degraded),
+            ("app-stuck", &self.faults.app_stuck),
+            ("manual-sync", &self.faults.manual_sync),
+            ("sync-fail", &self.faults.sync_fail),
+        ] {
             if let Some(unknown) = names.iter().find(|n| !apps.contains(&n.as_str())) {
                 return Err(FaultError { message: format!("`{fault}={unknown}`: no such app; the apps are {}", apps.join(", ")) });
             }
@@ -226,6 +336,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn argocd_versions_are_read_as_their_release_line() {
+        for v in ["3", "3.1", "v3.5.1"] {
+            assert_eq!(ArgoCdVersion::parse(v), Ok(ArgoCdVersion::V3), "{v}");
+        }
+        for v in ["2.10", "v2.10.9"] {
+            assert_eq!(ArgoCdVersion::parse(v), Ok(ArgoCdVersion::V2_10), "{v}");
+        }
+        assert_eq!(ArgoCdVersion::parse("2.9").unwrap_err(), "Argo CD 2.9 is not simulated: use 3 (3.x) or 2.10");
+        assert_eq!(serde_json::to_string(&ArgoCdVersion::V2_10).unwrap(), "\"2.10\"");
+    }
+
+    #[test]
     fn nodes_are_named_and_addressed_like_talosctl_cluster_create() {
         let nodes = LabSpec::nodes_for("lab", 3, 2);
         let names: Vec<_> = nodes.iter().map(|n| (n.name.as_str(), n.address.as_str())).collect();
@@ -281,6 +403,9 @@ mod tests {
             destination_namespace: "traefik".into(),
             volumes: vec!["traefik-data".into()],
             labels: BTreeMap::new(),
+            manifest: None,
+            objects: Vec::new(),
+            claims: Vec::new(),
         };
         let mut spec = LabSpec::new("lab", LabSpec::nodes_for("lab", 3, 0), vec![app]);
         for ok in ["app-stuck=traefik", "talos-error=10.5.0.3", "node-not-ready=lab-controlplane-2", "wipe-lun=traefik-data", ""] {

@@ -8,6 +8,8 @@
 //! DIR/talosconfig           the real talosctl format, for the talosctl stand-in
 //! DIR/ca.crt                the lab CA (public)
 //! DIR/bin/talosctl          `exec vixens-lab talosctl "$@"`
+//! DIR/bin/iscsiadm          `VIXENS_LAB_STATE_DIR=DIR exec vixens-lab iscsiadm "$@"`
+//! DIR/iscsi/                the iSCSI sessions and node records the `iscsiadm` stand-in shows
 //! DIR/daemon.log            the daemon's stdout and stderr
 //! DIR/spec.json             the spec `up` asked for (read by the daemon at start)
 //! DIR/daemon.lock           flock'ed by the running daemon: the folder's liveness, immune to pid reuse
@@ -114,6 +116,11 @@ impl StateDir {
     pub fn talosctl(&self) -> PathBuf {
         self.root.join("bin").join("talosctl")
     }
+    /// `DIR/bin/iscsiadm`.
+    #[must_use]
+    pub fn iscsiadm(&self) -> PathBuf {
+        self.root.join("bin").join("iscsiadm")
+    }
     /// `DIR/daemon.log`.
     #[must_use]
     pub fn daemon_log(&self) -> PathBuf {
@@ -143,7 +150,7 @@ impl StateDir {
     }
 
     /// Writes every client file of a lab serving at `info`: kubeconfigs, talosconfig, CA and the
-    /// talosctl shim pointing at `lab_binary`.
+    /// talosctl and iscsiadm shims pointing at `lab_binary`.
     ///
     /// # Errors
     /// A file cannot be written.
@@ -156,8 +163,12 @@ impl StateDir {
         write_atomic(&self.talosconfig(), talosconfig.as_bytes(), 0o600)?;
         write_atomic(&self.ca_crt(), credentials.ca_pem.as_bytes(), 0o644)?;
         fs::create_dir_all(self.root.join("bin"))?;
-        let shim = format!("#!/bin/sh\nexec {} talosctl \"$@\"\n", shell_quote(&lab_binary.to_string_lossy()));
-        write_atomic(&self.talosctl(), shim.as_bytes(), 0o755)
+        let binary = shell_quote(&lab_binary.to_string_lossy());
+        let shim = format!("#!/bin/sh\nexec {binary} talosctl \"$@\"\n");
+        write_atomic(&self.talosctl(), shim.as_bytes(), 0o755)?;
+        let root = shell_quote(&self.root.to_string_lossy());
+        let shim = format!("#!/bin/sh\n{}={root} exec {binary} iscsiadm \"$@\"\n", crate::iscsiadm::STATE_DIR_VAR);
+        write_atomic(&self.iscsiadm(), shim.as_bytes(), 0o755)
     }
 
     /// Takes the daemon lock (`DIR/daemon.lock`) without waiting; `None` when another process
@@ -192,7 +203,7 @@ impl StateDir {
     }
 }
 
-fn try_lock(path: &Path) -> io::Result<Option<File>> {
+pub(crate) fn try_lock(path: &Path) -> io::Result<Option<File>> {
     let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     match flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Some(file)),
@@ -202,7 +213,7 @@ fn try_lock(path: &Path) -> io::Result<Option<File>> {
 }
 
 /// Writes `path` through a temporary file and a rename, with `mode` set before any byte lands.
-fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut file = OpenOptions::new().create(true).truncate(true).write(true).mode(mode).open(&tmp)?;
     file.set_permissions(fs::Permissions::from_mode(mode))?;
@@ -302,6 +313,8 @@ mod tests {
             faults: crate::faults::Faults::default(),
             idle_timeout: std::time::Duration::from_secs(60),
             nas_dir: None,
+            argocd_version: crate::spec::ArgoCdVersion::default(),
+            root_app: None,
         };
         let info = LabInfo {
             name: "lab".into(),

@@ -125,7 +125,6 @@ struct Inner {
     capacity: usize,
     /// Versions up to this one have been dropped from the history.
     compacted: u64,
-    uid_counter: u64,
 }
 
 /// The shared, watch-capable object store.
@@ -177,7 +176,6 @@ impl Store {
             history: VecDeque::new(),
             capacity: history.max(1),
             compacted: 1,
-            uid_counter: 0,
         };
         Self { inner: Arc::new(Mutex::new(inner)), events }
     }
@@ -205,8 +203,7 @@ impl Store {
         if inner.objects.contains_key(&key) {
             return Err(StoreError::AlreadyExists { resource: resource.plural.clone(), name });
         }
-        inner.uid_counter += 1;
-        let uid = format!("00000000-0000-4000-8000-{:012x}", inner.uid_counter);
+        let uid = random_uid();
         let mut object = object;
         let meta = metadata_mut(&mut object)?;
         meta.insert("uid".into(), json!(uid));
@@ -441,6 +438,21 @@ pub fn merge(target: &mut Value, patch: &Value) {
             merge(target_map.entry(k.clone()).or_insert(Value::Null), v);
         }
     }
+}
+
+/// A random UUID (version 4), as the API server gives every object: a recreated object never
+/// reuses the uid of the one before it.
+#[must_use]
+pub fn random_uid() -> String {
+    let mut bytes = [0u8; 16];
+    // Reading the kernel CSPRNG does not fail on Linux once it is seeded.
+    if let Ok(mut file) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut file, &mut bytes);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// The current UTC time in RFC 3339 with second precision, as Kubernetes writes timestamps.

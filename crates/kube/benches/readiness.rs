@@ -201,6 +201,7 @@ fn tree() -> Vec<Application> {
             name: Some(name.to_owned()),
             namespace: Some("argocd".into()),
             status: Some(vixens_kube::argocd::SyncCode::Synced),
+            health: None,
         })
         .collect();
     let mut apps = vec![root];

@@ -2,14 +2,15 @@
 //! intervention.
 //!
 //! - [`Application`]: the `argoproj.io/v1alpha1` object, typed for what is judged and tolerant of
-//!   everything else (reference/tool-formats.md §2).
+//!   everything else, as Argo CD 2.10 and 3.x write it.
 //! - [`conditions`]: pure readiness conditions over `Option<&Application>`; [`ready`] is Argo CD's
 //!   own completion rule.
 //! - [`SystemAppRules`]: which apps are system apps (names, label selector, maximum sync wave).
 //! - [`Convergence`]: the judge that [`crate::wait::until`] drives; [`wait_converged`] runs it
 //!   against a cluster.
-//! - [`manual_interventions`]: every operation and history entry since the recreate initiated
-//!   automatically, or a finding naming the app and the user.
+//! - [`judge`]: every operation and history entry within a [`Lookback`] initiated automatically,
+//!   or a finding naming the app and the user; syncs no record attributes (Argo CD < 2.11) are
+//!   reported apart, with the evidence that decided ([`InterventionReport`]).
 //!
 //! A harness must read each child Application's own status: the parent's health does not
 //! include its children's, so the root app is never taken as evidence.
@@ -21,13 +22,13 @@ mod intervention;
 mod system_apps;
 
 pub use application::{
-    Application, ApplicationCondition, ApplicationSpec, ApplicationStatus, AutomatedSync, HealthCode, HealthStatus, InitiatedBy, Operation,
-    OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory, SYNC_WAVE_ANNOTATION, SyncCode, SyncPolicy, SyncResult,
-    SyncStatus,
+    Application, ApplicationCondition, ApplicationSpec, ApplicationStatus, AutomatedSync, HealthCode, HealthEvidence, HealthReason, HealthStatus,
+    InitiatedBy, Operation, OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory, SYNC_WAVE_ANNOTATION, SyncCode,
+    SyncPolicy, SyncResult, SyncStatus,
 };
 pub use conditions::{Condition, Unmet, ready, unmet_readiness};
 pub use convergence::{Converged, Convergence};
-pub use intervention::{ManualIntervention, Record, manual_interventions};
+pub use intervention::{Evidence, InterventionReport, Lookback, ManualIntervention, Record, Unattributed, Verdict, judge, manual_interventions};
 pub use system_apps::{MatchedRule, SystemAppRules, SystemApps, parse_selector};
 
 use crate::Cluster;

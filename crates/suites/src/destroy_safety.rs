@@ -282,11 +282,12 @@ fn protected_delete_is_refused(env: &Environment) -> Result<(), Failed> {
 fn wiped_lun_is_named(env: &Environment) -> Result<(), Failed> {
     let subject = Subject::of(env, &[&format!("wipe-lun={LAB_LUN}")])?;
     let Subject::Instance(instance) = &subject else { return Err("the wipe-lun fault needs a private instance".into()) };
-    let lun = format!("{LAB_LUN}.img");
     let checks = destroy::inventory::Checks::of(subject.env());
+    let mut lun = String::new();
     instance
-        .wait_until(&format!("the LUN {lun} provisioned by the lab's Argo CD"), subject.env().budgets.phases.argocd, || {
-            checks.take(Duration::from_secs(10)).is_ok_and(|i| i.checks.iter().any(|f| f.items.contains(&lun)))
+        .wait_until(&format!("the LUN of claim {LAB_LUN} provisioned by the lab's Argo CD"), subject.env().budgets.phases.argocd, || {
+            lun = lun_target(subject.env(), LAB_LUN).unwrap_or_default();
+            !lun.is_empty() && checks.take(Duration::from_secs(10)).is_ok_and(|i| i.checks.iter().any(|f| f.items.contains(&lun)))
         })
         .map_err(|e| failed("waiting for the LUN", &e))?;
     let result = destroy::run(subject.env(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
@@ -300,6 +301,21 @@ fn wiped_lun_is_named(env: &Environment) -> Result<(), Failed> {
         other => return Err(format!("a LUN wiped during the destroy was not reported: {other:?}").into()),
     }
     subject.finish()
+}
+
+/// The iSCSI target of `claim`'s LUN, as the NAS inventory lists it: the Synology CSI driver
+/// names the target after the claim's PersistentVolume (`iqn.2000-01.com.synology:<NAS>.<pv>`).
+/// `None` until the claim is bound.
+fn lun_target(env: &Environment, claim: &str) -> Option<String> {
+    let selector = format!("metadata.name={claim}");
+    let done = Command::new("kubectl")
+        .args(["get", "pvc", "--all-namespaces", "--field-selector", &selector, "-o", "jsonpath={.items[0].spec.volumeName}"])
+        .env("KUBECONFIG", env.kubeconfig.display().to_string())
+        .timeout(Duration::from_secs(10))
+        .run()
+        .ok()?;
+    let volume = done.stdout.trim();
+    (done.code() == 0 && !volume.is_empty()).then(|| format!("iqn.2000-01.com.synology:synelia.{volume}"))
 }
 
 /// Fails with the error and its causes.

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::resources::{KINDS, Kind, VERBS};
+use super::resources::{KINDS, Kind, SUBRESOURCES, VERBS};
 use super::{Api, ApiError, KUBERNETES_VERSION, json_response};
 
 /// `GET /version` (public).
@@ -103,6 +103,20 @@ pub fn resource_list(group: &str, version: &str) -> Result<Response, ApiError> {
             r
         })
         .collect();
+    let mut resources = resources;
+    for kind in KINDS.iter().filter(|k| k.group == group && k.version == version) {
+        for sub in SUBRESOURCES.iter().filter(|s| s.parent == kind.plural) {
+            resources.push(json!({
+                "name": format!("{}/{}", kind.plural, sub.name),
+                "singularName": "",
+                "namespaced": kind.namespaced,
+                "group": sub.group,
+                "version": sub.version,
+                "kind": sub.kind,
+                "verbs": sub.verbs,
+            }));
+        }
+    }
     if resources.is_empty() {
         return Err(ApiError::no_route());
     }

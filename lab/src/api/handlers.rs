@@ -11,10 +11,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64;
 use serde_json::{Value, json};
 
+use super::auth::{self, Attributes};
+use super::output::{Output, present};
 use super::query::Query;
-use super::resources::{KINDS, Kind};
+use super::resources::{KINDS, Kind, SUBRESOURCES};
 use super::status::ApiError;
-use super::{Api, Identity, discovery, json_response, table, watch};
+use super::{Api, discovery, json_response, table, watch};
 use crate::store::{ResourceId, StoreError};
 
 /// `/api/{*rest}`: the core group.
@@ -48,6 +50,8 @@ struct Target {
     kind: &'static Kind,
     namespace: Option<String>,
     name: Option<String>,
+    /// `token` in `.../serviceaccounts/NAME/token`.
+    subresource: Option<String>,
 }
 
 fn handle(api: &Api, request: &Request, group: &str, version: &str, rest: &[&str]) -> Result<Response, ApiError> {
@@ -58,8 +62,16 @@ fn handle(api: &Api, request: &Request, group: &str, version: &str, rest: &[&str
     let target = route(group, version, rest)?;
     let query = Query::parse(request.uri.query())?;
     let verb = verb(&request.method, &target, &query)?;
-    if identity == Identity::ReadOnly && !matches!(verb, "get" | "list" | "watch") {
-        return Err(ApiError::forbidden(identity.user(), verb, target.kind, target.namespace.as_deref(), target.name.as_deref().unwrap_or_default()));
+    let attributes = Attributes {
+        verb,
+        kind: target.kind,
+        subresource: target.subresource.as_deref(),
+        namespace: target.namespace.as_deref(),
+        name: target.name.as_deref().unwrap_or_default(),
+    };
+    auth::authorize(&identity, &api.store, &attributes)?;
+    if target.subresource.is_some() {
+        return token_request(api, &target, request);
     }
     let output = Output::negotiate(&request.headers, &query);
     match verb {
@@ -74,13 +86,15 @@ fn handle(api: &Api, request: &Request, group: &str, version: &str, rest: &[&str
     }
 }
 
-/// Resolves `[plural]`, `[plural, name]`, `[namespaces, ns, plural]`, `[namespaces, ns, plural, name]`.
+/// Resolves `[plural]`, `[plural, name]`, `[namespaces, ns, plural]`, `[namespaces, ns, plural, name]`
+/// and the served subresources, `[namespaces, ns, plural, name, subresource]`.
 fn route(group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
     let find = |plural: &str| Kind::find(group, version, plural).ok_or_else(ApiError::no_route);
     let target = |kind: &'static Kind, namespace: Option<&str>, name: Option<&str>| Target {
         kind,
         namespace: namespace.map(str::to_owned),
         name: name.map(str::to_owned),
+        subresource: None,
     };
     match rest {
         [plural] => Ok(target(find(plural)?, None, None)),
@@ -92,6 +106,11 @@ fn route(group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> 
             let kind = find(plural)?;
             if kind.namespaced { Ok(target(kind, Some(ns), name.first().copied())) } else { Err(ApiError::no_route()) }
         }
+        ["namespaces", ns, plural, name, sub] if SUBRESOURCES.iter().any(|s| s.parent == *plural && s.name == *sub) => {
+            let mut target = target(find(plural)?, Some(ns), Some(name));
+            target.subresource = Some((*sub).to_owned());
+            Ok(target)
+        }
         _ => Err(ApiError::no_route()),
     }
 }
@@ -99,6 +118,8 @@ fn route(group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> 
 fn verb(method: &Method, target: &Target, query: &Query) -> Result<&'static str, ApiError> {
     let collection = target.name.is_none();
     Ok(match (method.as_str(), collection) {
+        ("POST", false) if target.subresource.is_some() => "create",
+        (other, false) if target.subresource.is_some() => return Err(ApiError::method_not_allowed(other)),
         ("GET" | "HEAD", true) if query.watch => "watch",
         ("GET" | "HEAD", true) => "list",
         ("GET" | "HEAD", false) => "get",
@@ -111,45 +132,48 @@ fn verb(method: &Method, target: &Target, query: &Query) -> Result<&'static str,
     })
 }
 
-/// The representation the client asked for in `Accept`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// The objects themselves.
-    Json,
-    /// A `meta.k8s.io/v1` Table (kubectl's server-side printing); the string is `includeObject`.
-    Table(String),
-    /// `PartialObjectMetadata(List)` (metadata-only clients).
-    Metadata,
-}
-
-impl Output {
-    fn negotiate(headers: &HeaderMap, query: &Query) -> Self {
-        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        for media in accept.split(',') {
-            let params: Vec<&str> = media.split(';').map(str::trim).collect();
-            let param = |name: &str| params.iter().find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
-            if !matches!(params.first(), Some(&("application/json" | "*/*" | "application/*"))) {
-                continue;
+/// `POST .../serviceaccounts/NAME/token`: a TokenRequest, answered as the real API server does,
+/// with the token in `status.token` and its expiry in `status.expirationTimestamp`.
+fn token_request(api: &Api, target: &Target, request: &Request) -> Result<Response, ApiError> {
+    let (namespace, name) = (target.namespace.as_deref().unwrap_or_default(), target.name.as_deref().unwrap_or_default());
+    // `kubectl create token` sends its TokenRequest in protobuf, as client-go does for built-in types.
+    let content_type = request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let body = if content_type.contains("protobuf") {
+        super::protobuf::token_request(&request.body)
+            .ok_or_else(|| ApiError::bad_request("the body of the request could not be decoded as a TokenRequest"))?
+    } else {
+        body_object(request)?
+    };
+    let invalid = |message: String| ApiError::invalid_named("TokenRequest.authentication.k8s.io", name, &message);
+    let requested = match body.pointer("/spec/expirationSeconds") {
+        None | Some(Value::Null) => auth::DEFAULT_EXPIRATION,
+        Some(seconds) => {
+            let seconds = seconds.as_i64().ok_or_else(|| invalid(format!("spec.expirationSeconds: Invalid value: {seconds}: must be an integer")))?;
+            if seconds < i64::try_from(auth::MIN_EXPIRATION.as_secs()).unwrap_or(i64::MAX) {
+                return Err(invalid(format!("spec.expirationSeconds: Invalid value: {seconds}: may not specify a duration less than 10 minutes")));
             }
-            return match (param("as"), param("g")) {
-                (Some("Table"), Some("meta.k8s.io")) => Self::Table(query.include_object.clone()),
-                (Some("PartialObjectMetadata" | "PartialObjectMetadataList"), Some("meta.k8s.io")) => Self::Metadata,
-                (None, _) => Self::Json,
-                _ => continue,
-            };
+            if seconds > 1 << 32 {
+                return Err(invalid(format!(
+                    "spec.expirationSeconds: Invalid value: {seconds}: may not specify a duration larger than 2^32 seconds"
+                )));
+            }
+            std::time::Duration::from_secs(seconds.unsigned_abs())
         }
-        Self::Json
-    }
-}
-
-/// The object as the API shows it: with its `kind` and `apiVersion`.
-pub fn present(kind: &Kind, object: &Value) -> Value {
-    let mut object = object.clone();
-    if let Some(map) = object.as_object_mut() {
-        map.entry("kind").or_insert_with(|| json!(kind.kind));
-        map.entry("apiVersion").or_insert_with(|| json!(kind.api_version()));
-    }
-    object
+    };
+    let audiences: Vec<String> = match body.pointer("/spec/audiences").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => vec![auth::API_AUDIENCE.to_owned()],
+    };
+    let account = api.store.get(&target.kind.id(), Some(namespace), name).ok_or_else(|| ApiError::not_found(target.kind, name))?;
+    let (token, expires, lifetime) = auth::issue(&api.tokens, &account, &audiences, requested)?;
+    let response = json!({
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": name, "namespace": namespace, "creationTimestamp": null},
+        "spec": {"audiences": audiences, "expirationSeconds": lifetime.as_secs(), "boundObjectRef": null},
+        "status": {"token": token, "expirationTimestamp": crate::talos::logfmt::rfc3339_seconds(expires)},
+    });
+    Ok(json_response(StatusCode::CREATED, &response))
 }
 
 /// A single object in the requested representation.
@@ -466,21 +490,10 @@ mod tests {
         let t = route("argoproj.io", "v1alpha1", &["namespaces", "argocd", "applications"]).ok().unwrap();
         assert_eq!((t.kind.plural, t.namespace.as_deref(), t.name), ("applications", Some("argocd"), None));
         assert!(route("", "v1", &["pods", "x"]).is_err(), "a namespaced object needs its namespace");
-        assert!(route("", "v1", &["namespaces", "a", "pods", "x", "log"]).is_err(), "no subresources");
+        assert!(route("", "v1", &["namespaces", "a", "pods", "x", "log"]).is_err(), "no pod subresources");
+        let t = route("", "v1", &["namespaces", "vixens", "serviceaccounts", "reader", "token"]).ok().unwrap();
+        assert_eq!((t.kind.plural, t.name.as_deref(), t.subresource.as_deref()), ("serviceaccounts", Some("reader"), Some("token")));
         assert!(route("", "v1", &["secrets"]).is_err());
-    }
-
-    #[test]
-    fn kubectl_accept_headers_pick_a_table() {
-        let mut headers = HeaderMap::new();
-        let query = Query::parse(None).unwrap();
-        headers.insert(
-            header::ACCEPT,
-            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json".parse().unwrap(),
-        );
-        assert_eq!(Output::negotiate(&headers, &query), Output::Table("Metadata".into()));
-        headers.insert(header::ACCEPT, "application/vnd.kubernetes.protobuf, application/json".parse().unwrap());
-        assert_eq!(Output::negotiate(&headers, &query), Output::Json);
     }
 
     #[test]

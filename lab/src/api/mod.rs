@@ -2,13 +2,17 @@
 //! `kubectl` (discovery, get, list with selectors and pages, watch, create, update, patch, delete,
 //! Table output), over the shared [`Store`].
 //!
-//! Authentication is by bearer token: the admin token may do everything, the read-only token only
-//! get, list and watch (403 otherwise, as RBAC would answer); no token or an unknown one is 401.
-//! `/version`, `/healthz`, `/livez` and `/readyz` are public, as on a real cluster; but, as there,
-//! authentication comes first, so a wrong token is 401 on them too.
+//! Authentication and authorization are in [`auth`]: the admin token may do everything, the
+//! read-only token only get, list and watch, and ServiceAccount tokens minted by the TokenRequest
+//! API what RBAC grants them (403 otherwise); no token, an unknown one, an expired one or one of
+//! a previous lab is 401. `/version`, `/healthz`, `/livez` and `/readyz` are public, as on a real
+//! cluster; but, as there, authentication comes first, so a wrong token is 401 on them too.
 
+mod auth;
 mod discovery;
 mod handlers;
+mod output;
+mod protobuf;
 mod query;
 mod resources;
 mod selector;
@@ -24,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::Value;
 
+pub use self::auth::{API_AUDIENCE, Identity, Tokens};
 pub use self::resources::{KINDS, Kind};
 pub use self::status::ApiError;
 use crate::store::Store;
@@ -31,31 +36,6 @@ use crate::store::Store;
 /// The Kubernetes version the lab's API reports on `/version`: the one the simulated Talos nodes
 /// install, so that the server and the kubelets agree as on a real cluster.
 pub const KUBERNETES_VERSION: &str = crate::talos::KUBERNETES_VERSION;
-
-/// The two bearer tokens of the API.
-#[derive(Clone)]
-pub struct Tokens {
-    /// Every right.
-    pub admin: String,
-    /// Only get, list and watch.
-    pub readonly: String,
-}
-
-/// Who is calling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Identity {
-    Admin,
-    ReadOnly,
-}
-
-impl Identity {
-    fn user(self) -> &'static str {
-        match self {
-            Self::Admin => "lab-admin",
-            Self::ReadOnly => "lab-readonly",
-        }
-    }
-}
 
 struct Api {
     store: Store,
@@ -65,25 +45,8 @@ struct Api {
 impl Api {
     /// The caller's identity from its `Authorization: Bearer` header.
     fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
-        if constant_time_eq(token, &self.tokens.admin) {
-            Ok(Identity::Admin)
-        } else if constant_time_eq(token, &self.tokens.readonly) {
-            Ok(Identity::ReadOnly)
-        } else {
-            Err(ApiError::unauthorized())
-        }
+        auth::authenticate(&self.tokens, &self.store, headers)
     }
-}
-
-/// Compares secrets without leaking where they differ through timing.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The API's routes over `store`. The daemon merges the Talos routes into it and adds

@@ -26,22 +26,32 @@ pub struct Kind {
 /// Every verb the lab serves, for every resource (discovery's `verbs`).
 pub const VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
 
-/// The served resource types: core Namespaces, Nodes, Pods, Events, and Argo CD Applications
-/// (as the upstream CRD declares them: namespaced, short names `app`/`apps`, no subresources).
+/// The served resource types: core Namespaces, Nodes, Pods, Events, ServiceAccounts,
+/// PersistentVolumes and their claims; StorageClasses; RBAC roles and bindings; and Argo CD
+/// Applications (as the upstream CRD declares them: namespaced, short names `app`/`apps`, no
+/// subresources). Namespaces come first.
 pub const KINDS: &[Kind] = &[
+    core("Namespace", "namespace", "namespaces", false, &["ns"], &[]),
+    core("Node", "node", "nodes", false, &["no"], &[]),
+    core("Pod", "pod", "pods", true, &["po"], &["all"]),
+    core("Event", "event", "events", true, &["ev"], &[]),
+    core("ServiceAccount", "serviceaccount", "serviceaccounts", true, &["sa"], &[]),
+    core("PersistentVolume", "persistentvolume", "persistentvolumes", false, &["pv"], &[]),
+    core("PersistentVolumeClaim", "persistentvolumeclaim", "persistentvolumeclaims", true, &["pvc"], &[]),
     Kind {
-        group: "",
+        group: "storage.k8s.io",
         version: "v1",
-        kind: "Namespace",
-        plural: "namespaces",
-        singular: "namespace",
+        kind: "StorageClass",
+        plural: "storageclasses",
+        singular: "storageclass",
         namespaced: false,
-        short_names: &["ns"],
+        short_names: &["sc"],
         categories: &[],
     },
-    Kind { group: "", version: "v1", kind: "Node", plural: "nodes", singular: "node", namespaced: false, short_names: &["no"], categories: &[] },
-    Kind { group: "", version: "v1", kind: "Pod", plural: "pods", singular: "pod", namespaced: true, short_names: &["po"], categories: &["all"] },
-    Kind { group: "", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true, short_names: &["ev"], categories: &[] },
+    rbac("ClusterRole", "clusterrole", "clusterroles", false),
+    rbac("ClusterRoleBinding", "clusterrolebinding", "clusterrolebindings", false),
+    rbac("Role", "role", "roles", true),
+    rbac("RoleBinding", "rolebinding", "rolebindings", true),
     Kind {
         group: "argoproj.io",
         version: "v1alpha1",
@@ -54,7 +64,55 @@ pub const KINDS: &[Kind] = &[
     },
 ];
 
+/// A subresource served under a kind: discovery lists it as `<plural>/<name>`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Subresource {
+    /// The plural of the kind it belongs to (`serviceaccounts`).
+    pub parent: &'static str,
+    /// Its name (`token`).
+    pub name: &'static str,
+    /// The group of the object it takes and returns (`authentication.k8s.io`).
+    pub group: &'static str,
+    /// Its version (`v1`).
+    pub version: &'static str,
+    /// Its kind (`TokenRequest`).
+    pub kind: &'static str,
+    /// Its verbs (`create`).
+    pub verbs: &'static [&'static str],
+}
+
+/// The served subresources: the TokenRequest API (`POST .../serviceaccounts/NAME/token`).
+pub const SUBRESOURCES: &[Subresource] = &[Subresource {
+    parent: "serviceaccounts",
+    name: "token",
+    group: "authentication.k8s.io",
+    version: "v1",
+    kind: "TokenRequest",
+    verbs: &["create"],
+}];
+
+const fn core(
+    kind: &'static str,
+    singular: &'static str,
+    plural: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    categories: &'static [&'static str],
+) -> Kind {
+    Kind { group: "", version: "v1", kind, plural, singular, namespaced, short_names, categories }
+}
+
+const fn rbac(kind: &'static str, singular: &'static str, plural: &'static str, namespaced: bool) -> Kind {
+    Kind { group: "rbac.authorization.k8s.io", version: "v1", kind, plural, singular, namespaced, short_names: &[], categories: &[] }
+}
+
 impl Kind {
+    /// The served type named `kind` in `group` (for RBAC rules and owner references).
+    #[must_use]
+    pub fn by_kind(group: &str, kind: &str) -> Option<&'static Self> {
+        KINDS.iter().find(|k| k.group == group && k.kind == kind)
+    }
+
     /// The served type at `group`/`version`/`plural`.
     #[must_use]
     pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Self> {
@@ -88,5 +146,19 @@ impl Kind {
             }
         }
         seen.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_come_first_and_every_subresource_has_a_parent() {
+        assert_eq!(KINDS[0].plural, "namespaces");
+        for sub in SUBRESOURCES {
+            assert!(KINDS.iter().any(|k| k.plural == sub.parent), "{}", sub.parent);
+        }
+        assert_eq!(Kind::by_kind("rbac.authorization.k8s.io", "ClusterRole").map(|k| k.plural), Some("clusterroles"));
     }
 }

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::auth::Attributes;
 use super::resources::Kind;
 use crate::store::StoreError;
 
@@ -46,17 +47,23 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized")
     }
 
-    /// 403: `user` may not `verb` this resource.
+    /// 403: `user` may not do what `request` asks, in RBAC's words.
     #[must_use]
-    pub fn forbidden(user: &str, verb: &str, kind: &Kind, namespace: Option<&str>, name: &str) -> Self {
-        let scope = namespace.map_or_else(|| " at the cluster scope".to_owned(), |ns| format!(" in the namespace \"{ns}\""));
-        let subject = if name.is_empty() { kind.qualified() } else { format!("{} \"{name}\"", kind.qualified()) };
+    pub fn forbidden(user: &str, request: &Attributes<'_>) -> Self {
+        let kind = request.kind;
+        let scope = request.namespace.map_or_else(|| " at the cluster scope".to_owned(), |ns| format!(" in the namespace \"{ns}\""));
+        let subject = if request.name.is_empty() { kind.qualified() } else { format!("{} \"{}\"", kind.qualified(), request.name) };
         Self::new(
             StatusCode::FORBIDDEN,
             "Forbidden",
-            format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{}\" in API group \"{}\"{scope}", kind.plural, kind.group),
+            format!(
+                "{subject} is forbidden: User \"{user}\" cannot {} resource \"{}\" in API group \"{}\"{scope}",
+                request.verb,
+                request.resource(),
+                kind.group
+            ),
         )
-        .about(kind, name)
+        .about(kind, request.name)
     }
 
     /// 404 for a path that names no served resource.
@@ -100,6 +107,12 @@ impl ApiError {
     #[must_use]
     pub fn invalid(kind: &Kind, name: &str, message: &str) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", format!("{} \"{name}\" is invalid: {message}", kind.qualified())).about(kind, name)
+    }
+
+    /// 422 for a request object of a kind the lab does not store (a TokenRequest), named `qualified`.
+    #[must_use]
+    pub fn invalid_named(qualified: &str, name: &str, message: &str) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", format!("{qualified} \"{name}\" is invalid: {message}"))
     }
 
     /// Maps a store failure on `kind`/`name` to the status the real server returns.

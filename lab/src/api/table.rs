@@ -83,6 +83,66 @@ fn columns(kind: &Kind) -> Vec<Column> {
             Column { format: "name", priority: 1, ..NAME },
         ],
         "applications" => vec![NAME, col("Sync Status", 0, ""), col("Health Status", 0, ""), col("Revision", 10, ""), col("Project", 10, "")],
+        "persistentvolumes" => vec![
+            NAME,
+            col("Capacity", 0, "capacity is the description of the persistent volume's resources and capacity."),
+            col("Access Modes", 0, "accessModes contains all ways the volume can be mounted."),
+            col("Reclaim Policy", 0, "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim."),
+            col("Status", 0, "phase indicates if a volume is available, bound to a claim, or released by a claim."),
+            col("Claim", 0, "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim."),
+            col("StorageClass", 0, "storageClassName is the name of StorageClass to which this persistent volume belongs."),
+            col("VolumeAttributesClass", 0, "Name of VolumeAttributesClass to which this persistent volume belongs."),
+            col(
+                "Reason",
+                0,
+                "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.",
+            ),
+            AGE,
+            col(
+                "VolumeMode",
+                1,
+                "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.",
+            ),
+        ],
+        "persistentvolumeclaims" => vec![
+            NAME,
+            col("Status", 0, "phase represents the current phase of PersistentVolumeClaim."),
+            col("Volume", 0, "volumeName is the binding reference to the PersistentVolume backing this claim."),
+            col("Capacity", 0, "capacity represents the actual resources of the underlying volume."),
+            col("Access Modes", 0, "accessModes contains the desired access modes the volume should have."),
+            col("StorageClass", 0, "storageClassName is the name of the StorageClass required by the claim."),
+            col("VolumeAttributesClass", 0, "volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim."),
+            AGE,
+            col("VolumeMode", 1, "volumeMode defines what type of volume is required by the claim."),
+        ],
+        "storageclasses" => vec![
+            NAME,
+            col("Provisioner", 0, "provisioner indicates the type of the provisioner."),
+            col("ReclaimPolicy", 0, "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class."),
+            col("VolumeBindingMode", 0, "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound."),
+            col("AllowVolumeExpansion", 0, "allowVolumeExpansion shows whether the storage class allow volume expand."),
+            AGE,
+        ],
+        "serviceaccounts" => vec![
+            NAME,
+            col(
+                "Secrets",
+                0,
+                "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.",
+            ),
+            AGE,
+        ],
+        "clusterroles" | "roles" => {
+            vec![NAME, col("Created At", 0, "CreationTimestamp is a timestamp representing the server time when this object was created.")]
+        }
+        "clusterrolebindings" | "rolebindings" => vec![
+            NAME,
+            col("Role", 0, "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace."),
+            AGE,
+            col("Users", 1, "Users in the roleBinding"),
+            col("Groups", 1, "Groups in the roleBinding"),
+            col("ServiceAccounts", 1, "ServiceAccounts in the roleBinding"),
+        ],
         _ => vec![NAME, AGE],
     }
 }
@@ -103,8 +163,102 @@ fn cells(kind: &Kind, obj: &Value, now: Timestamp) -> Vec<Value> {
                 cells
             })
         }
+        "persistentvolumes" => pv_cells(obj, name, age),
+        "persistentvolumeclaims" => pvc_cells(obj, name, age),
+        "storageclasses" => storage_class_cells(obj, age),
+        "serviceaccounts" => vec![name, json!(obj["secrets"].as_array().map_or(0, Vec::len)), age],
+        "clusterroles" | "roles" => vec![name, json!(text(obj, "/metadata/creationTimestamp"))],
+        "clusterrolebindings" | "rolebindings" => binding_cells(obj, name, age),
         _ => vec![name, age],
     }
+}
+
+/// `RWO,RWX`: the access modes as kubectl abbreviates them.
+fn access_modes(modes: Option<&Value>) -> String {
+    let short = |m: &str| match m {
+        "ReadWriteOnce" => "RWO",
+        "ReadOnlyMany" => "ROX",
+        "ReadWriteMany" => "RWX",
+        "ReadWriteOncePod" => "RWOP",
+        _ => "",
+    };
+    modes.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(short).filter(|m| !m.is_empty()).collect::<Vec<_>>().join(",")
+}
+
+fn pv_cells(obj: &Value, name: Value, age: Value) -> Vec<Value> {
+    let claim = match (text(obj, "/spec/claimRef/namespace"), text(obj, "/spec/claimRef/name")) {
+        (_, n) if n.is_empty() => String::new(),
+        (ns, n) => format!("{ns}/{n}"),
+    };
+    let mode = text(obj, "/spec/volumeMode");
+    vec![
+        name,
+        json!(text(obj, "/spec/capacity/storage")),
+        json!(access_modes(obj.pointer("/spec/accessModes"))),
+        json!(text(obj, "/spec/persistentVolumeReclaimPolicy")),
+        json!(text(obj, "/status/phase")),
+        json!(claim),
+        json!(text(obj, "/spec/storageClassName")),
+        json!(or_unset(text(obj, "/spec/volumeAttributesClassName"))),
+        json!(text(obj, "/status/reason")),
+        age,
+        json!(if mode.is_empty() { "Filesystem".to_owned() } else { mode }),
+    ]
+}
+
+fn pvc_cells(obj: &Value, name: Value, age: Value) -> Vec<Value> {
+    let bound = text(obj, "/status/phase") == "Bound";
+    let (capacity, modes) = if bound {
+        (text(obj, "/status/capacity/storage"), access_modes(obj.pointer("/status/accessModes")))
+    } else {
+        (String::new(), String::new())
+    };
+    let mode = text(obj, "/spec/volumeMode");
+    vec![
+        name,
+        json!(text(obj, "/status/phase")),
+        json!(text(obj, "/spec/volumeName")),
+        json!(capacity),
+        json!(modes),
+        json!(text(obj, "/spec/storageClassName")),
+        json!(or_unset(text(obj, "/spec/volumeAttributesClassName"))),
+        age,
+        json!(if mode.is_empty() { "Filesystem".to_owned() } else { mode }),
+    ]
+}
+
+fn storage_class_cells(obj: &Value, age: Value) -> Vec<Value> {
+    let mut name = text(obj, "/metadata/name");
+    if text(obj, "/metadata/annotations/storageclass.kubernetes.io~1is-default-class") == "true" {
+        name.push_str(" (default)");
+    }
+    let or_default = |value: String, default: &str| if value.is_empty() { default.to_owned() } else { value };
+    vec![
+        json!(name),
+        json!(text(obj, "/provisioner")),
+        json!(or_default(text(obj, "/reclaimPolicy"), "Delete")),
+        json!(or_default(text(obj, "/volumeBindingMode"), "Immediate")),
+        json!(obj["allowVolumeExpansion"].as_bool().unwrap_or(false)),
+        age,
+    ]
+}
+
+fn binding_cells(obj: &Value, name: Value, age: Value) -> Vec<Value> {
+    let subjects = |kind: &str| -> String {
+        obj["subjects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == kind)
+            .map(|s| match (kind, s["namespace"].as_str()) {
+                ("ServiceAccount", Some(ns)) => format!("{ns}/{}", s["name"].as_str().unwrap_or_default()),
+                _ => s["name"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let role = format!("{}/{}", text(obj, "/roleRef/kind"), text(obj, "/roleRef/name"));
+    vec![name, json!(role), age, json!(subjects("User")), json!(subjects("Group")), json!(subjects("ServiceAccount"))]
 }
 
 fn node_cells(obj: &Value, name: Value, age: Value) -> Vec<Value> {
@@ -263,6 +417,10 @@ fn or_none(s: String) -> String {
     if s.is_empty() { "<none>".into() } else { s }
 }
 
+fn or_unset(s: String) -> String {
+    if s.is_empty() { "<unset>".into() } else { s }
+}
+
 fn or_unknown(s: String) -> String {
     if s.is_empty() { "<unknown>".into() } else { s }
 }
@@ -336,7 +494,11 @@ pub fn table(kind: &Kind, objects: &[&Value], list_meta: Value, include: &str, h
             .map(|c| {
                 json!({
                     "name": c.name,
-                    "type": if c.name == "Count" { "integer" } else { "string" },
+                    "type": match c.name {
+                        "Count" | "Secrets" => "integer",
+                        "AllowVolumeExpansion" => "boolean",
+                        _ => "string",
+                    },
                     "format": c.format,
                     "description": c.description,
                     "priority": c.priority,
@@ -429,5 +591,39 @@ mod tests {
         let app = json!({"metadata": {"name": "traefik"}, "spec": {"project": "default"}, "status": {"sync": {"status": "Synced"}}});
         let cells = cells(kind, &app, Timestamp::now());
         assert_eq!(cells, [json!("traefik"), json!("Synced"), Value::Null, Value::Null, json!("default")]);
+    }
+
+    #[test]
+    fn a_bound_claim_and_its_volume_read_like_kubectl_get_pvc_and_pv() {
+        let pvc = json!({"metadata": {"name": "vaultwarden-data", "creationTimestamp": "2026-11-26T00:00:00Z"},
+            "spec": {"storageClassName": "synelia-iscsi-retain", "volumeName": "pvc-1"},
+            "status": {"phase": "Bound", "capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"]}});
+        let now = "2026-11-26T00:01:00Z".parse().unwrap();
+        let kind = Kind::find("", "v1", "persistentvolumeclaims").unwrap();
+        assert_eq!(
+            cells(kind, &pvc, now)[..6],
+            [json!("vaultwarden-data"), json!("Bound"), json!("pvc-1"), json!("2Gi"), json!("RWO"), json!("synelia-iscsi-retain")]
+        );
+        let pv = json!({"metadata": {"name": "pvc-1", "creationTimestamp": "2026-11-26T00:00:00Z"},
+            "spec": {"capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Retain",
+                     "claimRef": {"namespace": "services", "name": "vaultwarden-data"}, "storageClassName": "synelia-iscsi-retain"},
+            "status": {"phase": "Bound"}});
+        let kind = Kind::find("", "v1", "persistentvolumes").unwrap();
+        assert_eq!(
+            cells(kind, &pv, now),
+            [
+                json!("pvc-1"),
+                json!("2Gi"),
+                json!("RWO"),
+                json!("Retain"),
+                json!("Bound"),
+                json!("services/vaultwarden-data"),
+                json!("synelia-iscsi-retain"),
+                json!("<unset>"),
+                json!(""),
+                json!("60s"),
+                json!("Filesystem")
+            ]
+        );
     }
 }

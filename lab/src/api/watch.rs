@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::handlers::{Output, present};
+use super::output::{Output, present};
 use super::query::Query;
 use super::resources::Kind;
 use super::status::ApiError;

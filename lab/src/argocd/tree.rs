@@ -66,6 +66,9 @@ fn app(name: &str, sync_wave: i32, path: &str, namespace: &str, volumes: &[&str]
         destination_namespace: namespace.to_owned(),
         volumes: volumes.iter().map(|v| (*v).to_owned()).collect(),
         labels: BTreeMap::from([(TIER_LABEL.to_owned(), tier.to_owned())]),
+        manifest: None,
+        objects: Vec::new(),
+        claims: Vec::new(),
     }
 }
 

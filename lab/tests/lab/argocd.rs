@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use vixens_lab::argocd;
 use vixens_lab::faults::Faults;
-use vixens_lab::spec::LabSpec;
+use vixens_lab::spec::{ArgoCdVersion, LabSpec};
 use vixens_lab::store::{Event, EventType, ResourceId, Store};
 use vixens_lab::talos;
 
@@ -112,7 +112,7 @@ async fn a_child_app_goes_through_the_states_real_argocd_reports() {
     created, no status
     OutOfSync Missing | no operation | never synced | history 0
     OutOfSync Missing | operation requested (automated) | never synced | history 0
-    OutOfSync Progressing | no operation | Running (automated) | history 0
+    OutOfSync Missing | operation requested (automated) | Running (automated) | history 0
     Synced Progressing | no operation | Succeeded (automated) | history 1
     Synced Healthy | no operation | Succeeded (automated) | history 1
     ");
@@ -200,4 +200,98 @@ async fn the_default_tree_bootstraps_within_seconds_at_normal_speed() {
     record(&spec, Duration::from_secs(30), |apps| all_children(&spec, apps, "Healthy")).await;
     // About 5 s by design; the bound only catches a simulation that stopped being fast.
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+}
+
+/// A lab of the GitOps fixture's `lab` overlay, as Argo CD `version` runs it.
+fn fixture_lab(version: ArgoCdVersion) -> LabSpec {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gitops/vixens");
+    let tree = vixens_lab::gitops::load(&repo, "lab").expect("the fixture loads");
+    let mut spec = LabSpec::new("lab", LabSpec::nodes_for("lab", 3, 0), tree.apps);
+    spec.root_app = Some(tree.root);
+    spec.argocd_version = version;
+    spec.time_scale = 0.2;
+    spec
+}
+
+#[tokio::test]
+async fn the_fixture_tree_is_applied_from_its_manifests_with_real_names_and_missing_waves_as_zero() {
+    let spec = fixture_lab(ArgoCdVersion::V3);
+    let (store, events) = record(&spec, Duration::from_secs(60), |apps| all_children(&spec, apps, "Healthy")).await;
+    let gandi = store.get(&applications(), Some("argocd"), "cert-manager-webhook-gandi").expect("the real name");
+    assert_eq!(gandi["spec"]["sources"][0]["chart"], "cert-manager-webhook-gandi");
+    let nfs = store.get(&applications(), Some("argocd"), "nfs-storage").unwrap();
+    assert!(nfs["metadata"]["annotations"].get("argocd.argoproj.io/sync-wave").is_none(), "no wave annotation, as in Git");
+    let root = store.get(&applications(), Some("argocd"), "vixens-app-of-apps").unwrap();
+    assert_eq!(root["spec"]["source"]["path"], "argocd/overlays/lab");
+    let entry = |n: &str| root["status"]["resources"].as_array().unwrap().iter().find(|r| r["name"] == n).cloned().unwrap();
+    assert_eq!(entry("traefik")["syncWave"], 2);
+    assert!(entry("nfs-storage").get("syncWave").is_none(), "wave 0 is omitted, as ResourceStatus.SyncWave is omitempty");
+    let created = events.iter().filter(|e| e.kind == EventType::Added && name(&e.object) != "vixens-app-of-apps").count();
+    assert_eq!(created, 34);
+}
+
+#[tokio::test]
+async fn v3_records_health_with_its_transition_time_resource_health_in_the_app_tree_and_initiators_in_history() {
+    let spec = fixture_lab(ArgoCdVersion::V3);
+    let (store, _) = record(&spec, Duration::from_secs(60), |apps| all_children(&spec, apps, "Healthy")).await;
+    let app = store.get(&applications(), Some("argocd"), "vaultwarden").unwrap();
+    assert_eq!(app["status"]["health"].as_object().unwrap().keys().collect::<Vec<_>>(), ["lastTransitionTime", "status"]);
+    assert_eq!(app["status"]["resourceHealthSource"], "appTree");
+    assert!(app["status"]["resources"].as_array().unwrap().iter().all(|r| r.get("health").is_none()));
+    assert_eq!(app["status"]["history"][0]["initiatedBy"], serde_json::json!({"automated": true}));
+    assert_eq!(app["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"], "vixens-app-of-apps:argoproj.io/Application:argocd/vaultwarden");
+    assert_eq!(
+        app["status"]["operationState"]["operation"]["sync"],
+        serde_json::json!({"revision": app["status"]["sync"]["revision"], "prune": true, "syncOptions": ["CreateNamespace=true"]})
+    );
+}
+
+#[tokio::test]
+async fn v2_10_records_health_as_its_status_only_resource_health_inline_and_no_initiator_in_history() {
+    let spec = fixture_lab(ArgoCdVersion::V2_10);
+    let (store, events) = record(&spec, Duration::from_secs(60), |apps| all_children(&spec, apps, "Healthy")).await;
+    let app = store.get(&applications(), Some("argocd"), "vaultwarden").unwrap();
+    assert_eq!(app["status"]["health"], serde_json::json!({"status": "Healthy"}));
+    assert!(app["status"].get("resourceHealthSource").is_none());
+    let deployment = app["status"]["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "Deployment").cloned().unwrap();
+    assert_eq!(deployment["health"], serde_json::json!({"status": "Healthy"}));
+    assert!(app["status"]["history"][0].get("initiatedBy").is_none(), "2.10 writes no initiatedBy in history");
+    assert_eq!(app["metadata"]["labels"]["app.kubernetes.io/instance"], "vixens-app-of-apps");
+    assert_eq!(app["status"]["operationState"]["operation"]["initiatedBy"], serde_json::json!({"automated": true}));
+    let root_first_health = events.iter().find(|e| name(&e.object) == "vixens-app-of-apps" && e.object.pointer("/status/health").is_some());
+    assert_eq!(text(&root_first_health.unwrap().object, "/status/health/status"), "Healthy", "2.10's root is Healthy from its first refresh");
+}
+
+#[tokio::test]
+async fn a_degraded_app_says_why_only_in_its_inline_resource_health_on_2_10() {
+    for (version, message) in [(ArgoCdVersion::V3, None), (ArgoCdVersion::V2_10, Some("Deployment \"traefik\" exceeded its progress deadline"))] {
+        let mut spec = fixture_lab(version);
+        spec.faults = Faults::parse("app-degraded=traefik").unwrap();
+        let degraded = |apps: &BTreeMap<String, Value>| apps.get("traefik").is_some_and(|a| text(a, "/status/health/status") == "Degraded");
+        let (store, _) = record(&spec, Duration::from_secs(60), degraded).await;
+        let traefik = store.get(&applications(), Some("argocd"), "traefik").unwrap();
+        assert!(traefik.pointer("/status/health/message").is_none(), "{version:?}: no app-level message");
+        let inline = traefik["status"]["resources"].as_array().unwrap().iter().find_map(|r| r.pointer("/health/message").and_then(Value::as_str));
+        assert_eq!(inline, message, "{version:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_sync_is_retried_as_argo_cd_retries_then_given_up_with_a_sync_error() {
+    let spec = dev_lab("sync-fail=cert-manager-config", 0.2);
+    let gave_up = |apps: &BTreeMap<String, Value>| apps.get("cert-manager-config").is_some_and(|a| a.pointer("/status/conditions/0/type").is_some());
+    let (store, events) = record(&spec, Duration::from_secs(30), gave_up).await;
+    let mine: Vec<&Value> = events.iter().filter(|e| name(&e.object) == "cert-manager-config").map(|e| &e.object).collect();
+    let retrying = mine.iter().find(|a| text(a, "/status/operationState/message").contains("Retrying attempt #1 at ")).expect("a first retry");
+    assert_eq!(text(retrying, "/status/operationState/phase"), "Running", "a retrying sync is Running");
+    assert!(retrying.pointer("/status/operationState/finishedAt").is_some() && retrying.get("operation").is_some(), "{retrying}");
+    assert_eq!(retrying["status"]["operationState"]["retryCount"], 1);
+    let message = text(retrying, "/status/operationState/message");
+    assert!(regex::Regex::new(r"\. Retrying attempt #1 at \d{1,2}:\d{2}[AP]M\.$").unwrap().is_match(message), "{message}");
+    let last = store.get(&applications(), Some("argocd"), "cert-manager-config").unwrap();
+    assert_eq!(text(&last, "/status/operationState/phase"), "Failed");
+    assert!(text(&last, "/status/operationState/message").ends_with(" (retried 5 times)."));
+    assert!(last.get("operation").is_none(), "a completed operation is cleared");
+    assert!(text(&last, "/status/conditions/0/message").starts_with("Failed sync attempt to "), "{last}");
+    assert!(last["status"]["history"].as_array().is_none_or(Vec::is_empty), "failed attempts leave no history");
 }

@@ -9,40 +9,9 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use regex::{Regex, RegexSet};
-use serde_json::Value;
 
 use crate::talosctl::{booted_lab, run, talosctl};
-use crate::{Lab, stdout, vixens_lab};
-
-/// The Applications, by name, as kubectl returns them.
-fn applications(lab: &Lab) -> BTreeMap<String, Value> {
-    let list: Value = serde_json::from_str(&stdout(&lab.kubectl(&["-n", "argocd", "get", "applications", "-o", "json"]))).unwrap();
-    list["items"].as_array().unwrap().iter().map(|a| (a["metadata"]["name"].as_str().unwrap().to_owned(), a.clone())).collect()
-}
-
-fn text<'a>(app: &'a Value, pointer: &str) -> &'a str {
-    app.pointer(pointer).and_then(Value::as_str).unwrap_or("-")
-}
-
-/// Waits until every app but `except` is Synced and Healthy, and returns the Applications.
-#[track_caller]
-fn wait_converged(lab: &Lab, except: &[&str]) -> BTreeMap<String, Value> {
-    let started = Instant::now();
-    loop {
-        let apps = applications(lab);
-        let done = apps.len() > 1
-            && apps.iter().filter(|(n, _)| !except.contains(&n.as_str())).all(|(_, a)| {
-                text(a, "/status/health/status") == "Healthy"
-                    && text(a, "/status/sync/status") == "Synced"
-                    && a.pointer("/status/reconciledAt").is_some()
-            });
-        if done {
-            return apps;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the tree did not converge");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use crate::{Lab, applications, stdout, text, vixens_lab, wait_converged};
 
 #[test]
 fn app_degraded_turns_the_app_degraded_after_its_sync_and_it_stays_so() {
@@ -51,7 +20,7 @@ fn app_degraded_turns_the_app_degraded_after_its_sync_and_it_stays_so() {
     std::thread::sleep(Duration::from_millis(500));
     let traefik = &applications(&lab)["traefik"];
     assert_eq!(text(traefik, "/status/health/status"), "Degraded");
-    assert_eq!(text(traefik, "/status/health/message"), "Deployment \"traefik\" exceeded its progress deadline");
+    assert!(traefik.pointer("/status/health/message").is_none(), "Argo CD never writes an app-level health message");
     assert_eq!(text(traefik, "/status/sync/status"), "Synced", "the sync itself succeeded");
     assert_eq!(text(traefik, "/status/operationState/phase"), "Succeeded");
     let table = stdout(&lab.kubectl(&["-n", "argocd", "get", "application", "traefik"]));
@@ -120,34 +89,6 @@ fn talos_error_puts_error_lines_in_that_nodes_logs_only() {
     assert_eq!(console.len(), 1, "the first four errors are suppressed on the console: {console:?}");
     let elsewhere = run(&lab, &["-n", "10.5.0.2,10.5.0.4", "logs", "machined"]);
     assert!(!elsewhere.stdout.contains("controller failed"), "{elsewhere}");
-}
-
-#[test]
-fn wipe_lun_deletes_that_lun_on_down_and_nothing_else_ever_does() {
-    let nas = tempfile::tempdir().unwrap();
-    let nas_dir = nas.path().to_str().unwrap();
-    let luns = |dir: &Path| -> Vec<String> {
-        let mut names: Vec<String> =
-            std::fs::read_dir(dir.join("luns")).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect()).unwrap_or_default();
-        names.sort();
-        names
-    };
-    let all = ["homeassistant-config.img", "jellyfin-config.img", "mosquitto-data.img", "vaultwarden-data.img"];
-    {
-        let lab = booted_lab(&["--nas-dir", nas_dir], "");
-        assert!(nas.path().join("buckets/terraform-state-lab").is_dir(), "up prepares the state bucket");
-        wait_converged(&lab, &[]);
-        assert_eq!(luns(nas.path()), all, "the CSI driver provisioned a LUN per claim");
-        let down = vixens_lab(&["down", "--state-dir", lab.dir().to_str().unwrap()], "");
-        assert!(down.status.success());
-        assert_eq!(luns(nas.path()), all, "down keeps every LUN");
-    }
-    let lab = booted_lab(&["--nas-dir", nas_dir], "wipe-lun=vaultwarden-data");
-    wait_converged(&lab, &[]);
-    assert_eq!(luns(nas.path()), all, "existing LUNs are reused, none recreated");
-    let down = vixens_lab(&["down", "--state-dir", lab.dir().to_str().unwrap()], "");
-    assert!(String::from_utf8_lossy(&down.stdout).contains("fault wipe-lun: deleted"), "{down:?}");
-    assert_eq!(luns(nas.path()), ["homeassistant-config.img", "jellyfin-config.img", "mosquitto-data.img"]);
 }
 
 #[test]

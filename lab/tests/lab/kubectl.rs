@@ -195,6 +195,9 @@ fn a_fresh_lab_shows_ready_nodes_and_healthy_apps_to_kubectl() {
         std::thread::sleep(Duration::from_millis(200));
     }
     stdout(&lab.kubectl(&["wait", "--for=condition=Ready", "nodes", "--all", "--timeout=60s"]));
+    // Every child exists once the root's sync succeeded; `wait --all` waits on those it lists.
+    let root_done = "--for=jsonpath={.status.operationState.phase}=Succeeded";
+    stdout(&lab.kubectl(&["-n", "argocd", "wait", root_done, "application/vixens-app-of-apps", "--timeout=60s"]));
     for condition in ["jsonpath={.status.health.status}=Healthy", "jsonpath={.status.sync.status}=Synced"] {
         stdout(&lab.kubectl(&["-n", "argocd", "wait", &format!("--for={condition}"), "applications", "--all", "--timeout=60s"]));
     }

@@ -7,14 +7,21 @@ mod api;
 mod argocd;
 mod boot;
 mod faults;
+mod iscsiadm;
 mod kubectl;
 mod lifecycle;
+mod nas;
+mod rotation;
+mod storage;
 mod talosctl;
 mod terraform;
+mod tokens;
 mod watch;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::Value;
@@ -131,4 +138,89 @@ pub fn stdout(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The Applications, by name, as kubectl returns them.
+pub fn applications(lab: &Lab) -> BTreeMap<String, Value> {
+    let list: Value = serde_json::from_str(&stdout(&lab.kubectl(&["-n", "argocd", "get", "applications", "-o", "json"]))).unwrap();
+    list["items"].as_array().unwrap().iter().map(|a| (a["metadata"]["name"].as_str().unwrap().to_owned(), a.clone())).collect()
+}
+
+/// A string field of a JSON object, `-` when absent.
+pub fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object.pointer(pointer).and_then(Value::as_str).unwrap_or("-")
+}
+
+/// Waits until the root app applied the whole tree and every app but `except` is Synced and
+/// Healthy, and returns the Applications.
+#[track_caller]
+pub fn wait_converged(lab: &Lab, except: &[&str]) -> BTreeMap<String, Value> {
+    let started = Instant::now();
+    loop {
+        let apps = applications(lab);
+        let tree_done = apps.get("vixens-app-of-apps").is_some_and(|r| text(r, "/status/operationState/phase") == "Succeeded");
+        let done = tree_done
+            && apps.iter().filter(|(n, _)| !except.contains(&n.as_str()) && n.as_str() != "vixens-app-of-apps").all(|(_, a)| {
+                text(a, "/status/health/status") == "Healthy"
+                    && text(a, "/status/sync/status") == "Synced"
+                    && a.pointer("/status/reconciledAt").is_some()
+            });
+        if done {
+            return apps;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the tree did not converge");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The GitOps fixture shaped like Vixens.
+pub fn gitops_fixture() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gitops/vixens").to_str().expect("a UTF-8 path").to_owned()
+}
+
+/// The lab's MinIO keys in tests.
+pub const ACCESS_KEY: &str = "vixens-lab";
+/// See [`ACCESS_KEY`].
+pub const SECRET_KEY: &str = "vixens-lab-secret";
+
+/// A running NAS daemon in a temporary folder, stopped on drop.
+pub struct Nas {
+    dir: tempfile::TempDir,
+    /// Its S3 endpoint.
+    pub endpoint: String,
+}
+
+impl Nas {
+    /// `vixens-lab nas up --nas-dir <tmp> --bucket terraform-state-lab` with the test keys.
+    #[track_caller]
+    pub fn up() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let out = Self::command(dir.path(), &["up", "--bucket", "terraform-state-lab", "--idle-timeout", "120s"]).output().expect("runs");
+        let text = stdout(&out);
+        let endpoint = text.lines().find_map(|l| l.strip_prefix("export AWS_ENDPOINT_URL_S3=")).expect("the endpoint line").to_owned();
+        Self { dir, endpoint }
+    }
+
+    /// `vixens-lab nas ARGS --nas-dir DIR` with the test keys, not started.
+    pub fn command(dir: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(lab_binary());
+        command.arg("nas").args(args).arg("--nas-dir").arg(dir).env("MINIO_ROOT_USER", ACCESS_KEY).env("MINIO_ROOT_PASSWORD", SECRET_KEY);
+        command
+    }
+
+    /// The NAS folder.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The NAS folder as a string.
+    pub fn dir_str(&self) -> &str {
+        self.dir.path().to_str().expect("a UTF-8 path")
+    }
+}
+
+impl Drop for Nas {
+    fn drop(&mut self) {
+        let _ = Self::command(self.dir.path(), &["down"]).output();
+    }
 }

@@ -89,7 +89,7 @@ async fn until(stream: &mut Watcher, wanted: &Seen, secs: u64) -> Vec<Seen> {
 /// The lab's API served in this process on `store`, for tests that need a tiny watch history.
 async fn serve_in_process(store: Store) -> (kube::Client, tokio::sync::oneshot::Sender<()>) {
     let pki = vixens_lab::tls::Pki::generate("test").unwrap();
-    let tokens = vixens_lab::api::Tokens { admin: "admin-token".into(), readonly: "readonly-token".into() };
+    let tokens = vixens_lab::api::Tokens::new("admin-token", "readonly-token").unwrap();
     let app = vixens_lab::api::router(store, tokens).fallback(vixens_lab::api::not_found);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

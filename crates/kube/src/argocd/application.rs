@@ -1,10 +1,15 @@
 //! The Argo CD `Application` (`argoproj.io/v1alpha1`), typed for what the harness judges.
 //!
-//! Shaped after `pkg/apis/application/v1alpha1/types.go` (reference/tool-formats.md §2). Real
-//! objects are partial while Argo CD bootstraps (no status yet, no health yet, no operation yet),
-//! so every field is optional, `null` reads as absent, unknown fields are ignored, and a status
-//! word this version does not know is kept as [`Other`](HealthCode::Other) instead of failing
-//! the whole watch. Times are RFC 3339, as Kubernetes writes `metav1.Time`.
+//! Shaped after Argo CD's `pkg/apis/application/v1alpha1/types.go`, for every release the harness
+//! meets: what 2.10 writes (health `{status}`, per-resource health inline in `status.resources`,
+//! history entries without `initiatedBy`) and what 3.x writes (health `{status,
+//! lastTransitionTime}`, no per-resource health: `resourceHealthSource: appTree`, `initiatedBy` in
+//! history). No release writes an app-level `status.health.message`; it is read when present and
+//! never expected. Real objects are partial while Argo CD bootstraps (no status yet, no health
+//! yet, no operation yet), so every field is optional, `null` reads as absent, unknown fields are
+//! ignored, and a status word this version does not know is kept as
+//! [`Other`](HealthCode::Other) instead of failing the whole watch. Times are RFC 3339, as
+//! Kubernetes writes `metav1.Time`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -29,8 +34,9 @@ pub struct Application {
     /// What the app deploys and how it syncs.
     #[serde(default, deserialize_with = "null_as_default")]
     pub spec: ApplicationSpec,
-    /// A sync requested and not yet taken by the controller: a sibling of `spec` and `status`,
-    /// set by auto-sync, the CLI or the UI, and cleared once the controller starts it.
+    /// The operation requested or running: a sibling of `spec` and `status`, set by auto-sync,
+    /// the CLI or the UI, and cleared only when the operation completes (Succeeded, Failed or
+    /// Error; it stays across retries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<Operation>,
     /// What the controller observed; absent until its first reconcile.
@@ -87,6 +93,9 @@ pub struct Operation {
     /// The sync details (revision, prune, resources); kept as they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<serde_json::Value>,
+    /// The retry strategy (`{limit, backoff}`); kept as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<serde_json::Value>,
 }
 
 /// `initiatedBy`: auto-sync sets `automated: true`; a CLI or UI sync sets `username`.
@@ -126,6 +135,10 @@ pub struct ApplicationStatus {
     /// Errors and warnings (`ComparisonError`, `SyncError`, ...).
     #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<ApplicationCondition>,
+    /// `appTree` when the controller keeps resource health in its resource tree instead of
+    /// `status.resources[].health` (the default since Argo CD 3.0); absent before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_health_source: Option<String>,
 }
 
 /// `status.sync`.
@@ -143,14 +156,15 @@ pub struct SyncStatus {
     pub revisions: Vec<String>,
 }
 
-/// `status.health` (`AppHealthStatus` since Argo CD 3.1).
+/// `status.health` (`AppHealthStatus` since Argo CD 3.1), and a resource's inline health.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthStatus {
     /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing` or `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<HealthCode>,
-    /// Why, when not healthy.
+    /// Why, when not healthy: written for resources (2.x, inline), never for the app itself
+    /// (the field is deprecated and unused in 3.x, and 2.x never set it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When the status last changed.
@@ -240,7 +254,8 @@ pub struct RevisionHistory {
     /// When it started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy_started_at: Option<Timestamp>,
-    /// Who asked for it.
+    /// Who asked for it: written from Argo CD 2.11 on (absent: an entry of an older release, which
+    /// recorded no initiator; `{}`: a release that records it, with nobody recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initiated_by: Option<InitiatedBy>,
 }
@@ -264,6 +279,10 @@ pub struct ResourceStatus {
     /// The resource's sync status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SyncCode>,
+    /// Its health, inline (Argo CD 2.x; absent in 3.x, and for child Applications, which have no
+    /// health check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthStatus>,
 }
 
 /// One `status.conditions[]` entry.
@@ -406,10 +425,37 @@ impl Application {
         self.status.as_ref()?.health.as_ref()?.status.as_ref()
     }
 
-    /// `status.health.message`, if reported.
+    /// Why the app is not Healthy, from what Argo CD recorded in it (see [`HealthReason`]);
+    /// `None` when it is Healthy, Missing or reports no health yet.
     #[must_use]
-    pub fn health_message(&self) -> Option<&str> {
-        self.status.as_ref()?.health.as_ref()?.message.as_deref()
+    pub fn health_reason(&self) -> Option<HealthReason> {
+        let status = self.status.as_ref()?;
+        let health = status.health.as_ref()?;
+        if matches!(health.status, None | Some(HealthCode::Healthy | HealthCode::Missing)) {
+            return None;
+        }
+        if let Some(message) = health.message.as_deref().filter(|m| !m.is_empty()) {
+            return Some(HealthReason { text: message.to_owned(), evidence: HealthEvidence::AppMessage });
+        }
+        let unhealthy: Vec<String> = status
+            .resources
+            .iter()
+            .filter_map(|r| {
+                let health = r.health.as_ref()?;
+                let code = health.status.as_ref().filter(|c| !matches!(c, HealthCode::Healthy))?;
+                let name = format!("{} {}", r.kind.as_deref().unwrap_or("resource"), r.name.as_deref().unwrap_or_default());
+                Some(match health.message.as_deref().filter(|m| !m.is_empty()) {
+                    Some(message) => format!("{name} is {code}: {message}"),
+                    None => format!("{name} is {code}"),
+                })
+            })
+            .collect();
+        if !unhealthy.is_empty() {
+            return Some(HealthReason { text: unhealthy.join("; "), evidence: HealthEvidence::InlineResources });
+        }
+        let evidence =
+            if status.resource_health_source.as_deref() == Some("appTree") { HealthEvidence::ResourceTree } else { HealthEvidence::NotRecorded };
+        Some(HealthReason { text: String::new(), evidence })
     }
 
     /// `status.sync.status`, if reported.
@@ -422,6 +468,44 @@ impl Application {
     #[must_use]
     pub fn operation_state(&self) -> Option<&OperationState> {
         self.status.as_ref()?.operation_state.as_ref()
+    }
+}
+
+/// Why an app is not Healthy, with where Argo CD recorded it: releases differ, so a report says
+/// which evidence it used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReason {
+    /// The reason as recorded; empty when the Application records none.
+    pub text: String,
+    /// Where it comes from.
+    pub evidence: HealthEvidence,
+}
+
+/// Where an app's health reason is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthEvidence {
+    /// `status.health.message`: written by no released Argo CD, read when a tool sets it.
+    AppMessage,
+    /// `status.resources[].health`: the unhealthy resources, inline (Argo CD 2.x).
+    InlineResources,
+    /// Not in the Application: `resourceHealthSource: appTree` (Argo CD 3.x) keeps resource
+    /// health in the resource tree (`argocd app get`, the API's `resource-tree`).
+    ResourceTree,
+    /// Not in the Application, and no resource health source said where.
+    NotRecorded,
+}
+
+impl fmt::Display for HealthReason {
+    /// `Deployment traefik is Degraded: ... (from status.resources[].health)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.evidence {
+            HealthEvidence::AppMessage => write!(f, "{} (from status.health.message)", self.text),
+            HealthEvidence::InlineResources => write!(f, "{} (from status.resources[].health)", self.text),
+            HealthEvidence::ResourceTree => {
+                f.write_str("no reason in the Application (resourceHealthSource: appTree: Argo CD 3 keeps resource health in its resource tree)")
+            }
+            HealthEvidence::NotRecorded => f.write_str("no reason recorded in the Application"),
+        }
     }
 }
 
@@ -536,6 +620,30 @@ mod tests {
         let root = fixture("root.yaml");
         let children: Vec<_> = root.child_apps().collect();
         assert_eq!(children, [("cert-manager", Some("argocd")), ("traefik", Some("argocd"))]);
+    }
+
+    #[test]
+    fn a_degraded_app_says_why_from_its_inline_resource_health_on_2_10_and_where_to_look_on_3() {
+        let v2 = fixture("v2.10/05-degraded.yaml");
+        let reason = v2.health_reason().unwrap();
+        assert_eq!(reason.evidence, HealthEvidence::InlineResources);
+        assert_eq!(
+            reason.to_string(),
+            "Deployment vaultwarden is Degraded: Deployment \"vaultwarden\" exceeded its progress deadline (from status.resources[].health)"
+        );
+        let v3 = fixture("v3/05-degraded.yaml");
+        assert!(v3.status.as_ref().unwrap().health.as_ref().unwrap().message.is_none(), "v3 writes no health message");
+        assert_eq!(v3.health_reason().unwrap().evidence, HealthEvidence::ResourceTree);
+        assert_eq!(fixture("v3/04-healthy.yaml").health_reason(), None);
+    }
+
+    #[test]
+    fn history_entries_of_2_10_have_no_initiator_and_those_of_3_have_one() {
+        let v2 = fixture("v2.10/04-healthy.yaml");
+        assert_eq!(v2.status.as_ref().unwrap().history[0].initiated_by, None);
+        let v3 = fixture("v3/04-healthy.yaml");
+        assert!(v3.status.as_ref().unwrap().history[0].initiated_by.as_ref().unwrap().is_automated());
+        assert_eq!(v3.status.as_ref().unwrap().resource_health_source.as_deref(), Some("appTree"));
     }
 
     #[test]

@@ -3,10 +3,15 @@
 //! says why ([`Unmet`]), so a progress line can read "traefik (Progressing)".
 //!
 //! [`ready`] is Argo CD's own completion rule, the one `argocd app wait` applies with no flags
-//! (`cmd/argocd/commands/app.go` `checkAppWaitConditions`, reference/tool-formats.md §2):
-//! Healthy, Synced, no pending top-level `operation`, the last operation completed and
+//! (`cmd/argocd/commands/app.go` `checkAppWaitConditions`): Healthy, Synced, no top-level
+//! `operation` (Argo CD clears it when the operation completes), the last operation completed and
 //! Succeeded, and one reconcile after it finished. [`initiated_automatically`] is the "no
 //! manual intervention" rule for the last operation.
+//!
+//! Why an app is not Healthy comes from where its Argo CD release recorded it (see
+//! [`Application::health_reason`]): 2.x inline in `status.resources[].health`, 3.x nowhere in
+//! the Application. A sync that failed and waits for its next retry is Running with a
+//! `Retrying attempt #n` message: retrying, not failed.
 //!
 //! Conditions decide; they never wait. Waiting, timeouts and watch recovery live in
 //! [`crate::wait`].
@@ -65,7 +70,8 @@ pub enum Unmet {
     NotHealthy {
         /// The reported health, if any.
         health: Option<HealthCode>,
-        /// Argo CD's health message, if any.
+        /// Why, with the evidence it comes from ([`Application::health_reason`]), if the app is
+        /// not Healthy for a reason Argo CD could record.
         message: Option<String>,
     },
     /// Sync is not `Synced` (or not reported yet).
@@ -73,8 +79,18 @@ pub enum Unmet {
         /// The reported sync status, if any.
         sync: Option<SyncCode>,
     },
-    /// A sync was requested (top-level `operation`) and the controller has not taken it yet.
+    /// A sync was requested (top-level `operation`) and the controller has not taken it yet. Once
+    /// taken, the `operation` stays until it completes: that is [`Unmet::OperationRunning`].
     OperationPending,
+    /// The last sync failed and Argo CD will try again (phase Running, `Retrying attempt #n`).
+    OperationRetrying {
+        /// The attempt coming next.
+        attempt: i64,
+        /// The retry limit, when the operation says.
+        limit: Option<i64>,
+        /// Argo CD's message.
+        message: String,
+    },
     /// The last operation has not completed (`Running`, `Terminating`, or no `finishedAt`).
     OperationRunning {
         /// Its phase, if reported.
@@ -112,6 +128,8 @@ impl Unmet {
             Self::NotSynced { sync: Some(sync) } => sync.to_string(),
             Self::NotSynced { sync: None } => "no sync status yet".into(),
             Self::OperationPending => "sync requested".into(),
+            Self::OperationRetrying { attempt, limit: Some(limit), .. } => format!("sync retrying ({attempt}/{limit})"),
+            Self::OperationRetrying { attempt, limit: None, .. } => format!("sync retrying (attempt {attempt})"),
             Self::OperationRunning { phase: Some(phase) } | Self::OperationFailed { phase, .. } => format!("sync {phase}"),
             Self::OperationRunning { phase: None } => "sync running".into(),
             Self::NotReconciledSinceOperation { .. } => "awaiting reconcile".into(),
@@ -138,6 +156,7 @@ impl fmt::Display for Unmet {
             Self::NotSynced { sync: Some(sync) } => write!(f, "sync status is {sync}"),
             Self::NotSynced { sync: None } => f.write_str("sync status not reported yet"),
             Self::OperationPending => f.write_str("a sync was requested and has not started yet"),
+            Self::OperationRetrying { message, .. } => write!(f, "the last sync attempt failed and Argo CD retries: {message}"),
             Self::OperationRunning { phase } => match phase {
                 Some(phase) => write!(f, "the sync operation is {phase} and has not finished"),
                 None => f.write_str("the sync operation has not finished"),
@@ -170,7 +189,7 @@ pub fn healthy() -> impl Condition + Copy {
         let app = app.ok_or(Unmet::Missing)?;
         match app.health() {
             Some(HealthCode::Healthy) => Ok(()),
-            health => Err(Unmet::NotHealthy { health: health.cloned(), message: app.health_message().map(str::to_owned) }),
+            health => Err(Unmet::NotHealthy { health: health.cloned(), message: app.health_reason().map(|r| r.to_string()) }),
         }
     }
 }
@@ -184,12 +203,21 @@ pub fn synced() -> impl Condition + Copy {
     }
 }
 
-/// No top-level `operation`: no sync is requested and waiting for the controller.
+/// No top-level `operation`: no sync is requested, and none runs (Argo CD clears it when the
+/// operation completes). A taken operation is reported as running, as [`operation_succeeded`]
+/// reports it.
 #[must_use]
 pub fn no_pending_operation() -> impl Condition + Copy {
-    |app: Option<&Application>| match app.ok_or(Unmet::Missing)?.operation {
-        None => Ok(()),
-        Some(_) => Err(Unmet::OperationPending),
+    |app: Option<&Application>| {
+        let app = app.ok_or(Unmet::Missing)?;
+        if app.operation.is_none() {
+            return Ok(());
+        }
+        let running = app.operation_state().is_some_and(|s| s.phase == Some(OperationPhase::Running));
+        match operation_succeeded().check(Some(app)) {
+            Err(unmet) if running => Err(unmet),
+            _ => Err(Unmet::OperationPending),
+        }
     }
 }
 
@@ -210,9 +238,25 @@ pub fn operation_succeeded() -> impl Condition + Copy {
             (Some(phase @ (OperationPhase::Failed | OperationPhase::Error)), _) | (Some(phase @ OperationPhase::Other(_)), Some(_)) => {
                 Err(Unmet::OperationFailed { phase: phase.clone(), message: state.message.clone() })
             }
-            (phase, _) => Err(Unmet::OperationRunning { phase: phase.clone() }),
+            (phase, _) => match (phase, retry_attempt(state.message.as_deref())) {
+                (Some(OperationPhase::Running), Some(attempt)) => {
+                    let retry = state.operation.as_ref().and_then(|o| o.retry.as_ref());
+                    let limit = retry.and_then(|r| r.get("limit")).and_then(serde_json::Value::as_i64);
+                    Err(Unmet::OperationRetrying { attempt, limit, message: state.message.clone().unwrap_or_default() })
+                }
+                _ => Err(Unmet::OperationRunning { phase: phase.clone() }),
+            },
         }
     }
+}
+
+/// The attempt number of a retry message: `<msg>. Retrying attempt #3 at 10:02AM.`
+/// (`controller/appcontroller.go` `processRequestedAppOperation`).
+fn retry_attempt(message: Option<&str>) -> Option<i64> {
+    let (_, rest) = message?.rsplit_once(". Retrying attempt #")?;
+    let (number, at) = rest.split_once(" at ")?;
+    at.ends_with('.').then_some(())?;
+    number.parse().ok()
 }
 
 /// The controller reconciled the app at or after its last operation finished
@@ -329,7 +373,11 @@ mod tests {
         let app = fixture("sync-running.yaml");
         let why = unmet(healthy(), &app);
         assert_eq!(why.state(), "Progressing");
-        assert_eq!(why.to_string(), "health is Progressing: Waiting for rollout to finish: 0 of 2 updated replicas are available...");
+        assert_eq!(
+            why.to_string(),
+            "health is Progressing: Deployment traefik is Progressing: Waiting for rollout to finish: 0 of 2 updated replicas are available... \
+             (from status.resources[].health)"
+        );
     }
 
     #[test]
@@ -371,7 +419,33 @@ mod tests {
         assert_eq!(
             why.to_string(),
             "the last sync operation ended Failed: one or more objects failed to apply, reason: \
-             admission webhook \"webhook.cert-manager.io\" denied the request"
+             admission webhook \"webhook.cert-manager.io\" denied the request (retried 5 times)."
+        );
+    }
+
+    #[test]
+    fn a_sync_waiting_for_its_next_retry_is_retrying_not_failed() {
+        let app = fixture("v3/06-sync-failed-retrying.yaml");
+        let why = unmet(operation_succeeded(), &app);
+        assert!(matches!(why, Unmet::OperationRetrying { attempt: 2, limit: Some(5), .. }), "{why:?}");
+        assert_eq!(why.state(), "sync retrying (2/5)");
+        assert_eq!(unmet(no_pending_operation(), &app), why, "the operation stays while it retries");
+        let last = fixture("v3/07-sync-failed-final.yaml");
+        assert!(matches!(unmet(operation_succeeded(), &last), Unmet::OperationFailed { .. }));
+        assert_eq!(no_pending_operation().check(Some(&last)), Ok(()), "a completed operation is cleared");
+    }
+
+    #[test]
+    fn a_degraded_app_is_judged_on_both_shapes_saying_where_the_reason_comes_from() {
+        let v2 = unmet(healthy(), &fixture("v2.10/05-degraded.yaml"));
+        assert_eq!(
+            v2.to_string(),
+            "health is Degraded: Deployment vaultwarden is Degraded: Deployment \"vaultwarden\" exceeded its progress deadline (from status.resources[].health)"
+        );
+        let v3 = unmet(healthy(), &fixture("v3/05-degraded.yaml"));
+        assert_eq!(
+            v3.to_string(),
+            "health is Degraded: no reason in the Application (resourceHealthSource: appTree: Argo CD 3 keeps resource health in its resource tree)"
         );
     }
 
@@ -420,6 +494,7 @@ mod tests {
         app.operation = Some(crate::argocd::Operation {
             initiated_by: Some(crate::argocd::InitiatedBy { username: Some("alice".into()), automated: None }),
             sync: None,
+            retry: None,
         });
         assert_eq!(unmet(initiated_automatically(), &app), Unmet::NotInitiatedAutomatically { username: Some("alice".into()) });
     }

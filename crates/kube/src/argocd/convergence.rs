@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::application::{Application, HealthCode};
 use super::conditions::{Condition, Unmet, no_pending_operation, operation_succeeded, reconciled_after_operation, synced, unmet_readiness};
-use super::intervention::{ManualIntervention, manual_interventions};
+use super::intervention::{InterventionReport, Lookback, ManualIntervention, judge, manual_interventions};
 use super::system_apps::SystemAppRules;
 use crate::wait::{Judge, Judgement, Progress, View, Waiting};
 
@@ -45,6 +45,13 @@ impl Converged {
     #[must_use]
     pub fn manual_interventions(&self, since: Timestamp) -> Vec<ManualIntervention> {
         manual_interventions(&self.system_apps, since)
+    }
+
+    /// The judgement of manual intervention on the system apps within `lookback`, with the
+    /// evidence it rests on (see [`judge`]).
+    #[must_use]
+    pub fn interventions(&self, lookback: Lookback) -> InterventionReport {
+        judge(&self.system_apps, lookback)
     }
 }
 
@@ -195,8 +202,9 @@ mod tests {
         assert_eq!(progress.to_string(), "1/2 system apps ready; waiting on traefik (Progressing)");
         assert_eq!(
             progress.details(),
-            "\n  traefik: Progressing: health is Progressing: Waiting for rollout to finish: 0 of 2 updated replicas \
-             are available...; sync status is OutOfSync; the sync operation is Running and has not finished"
+            "\n  traefik: Progressing: health is Progressing: Deployment traefik is Progressing: Waiting for rollout to finish: \
+             0 of 2 updated replicas are available... (from status.resources[].health); sync status is OutOfSync; the sync \
+             operation is Running and has not finished"
         );
     }
 
@@ -263,7 +271,9 @@ mod tests {
             [Waiting {
                 name: "traefik".into(),
                 state: "Degraded".into(),
-                reason: "health is Degraded: Deployment \"traefik\" exceeded its progress deadline".into(),
+                reason: "health is Degraded: no reason in the Application (resourceHealthSource: appTree: Argo CD 3 keeps resource \
+                         health in its resource tree)"
+                    .into(),
                 failing: true,
             }]
         );

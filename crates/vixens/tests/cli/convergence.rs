@@ -23,11 +23,16 @@ struct Lab {
 impl Lab {
     /// `vixens-lab up` with `VIXENS_LAB_FAULTS=faults`.
     fn up(faults: &str) -> Self {
+        Self::up_as(faults, "3")
+    }
+
+    /// `vixens-lab up --argocd-version VERSION` with `VIXENS_LAB_FAULTS=faults`.
+    fn up_as(faults: &str, argocd_version: &str) -> Self {
         let bin = vixens_ops::binaries::binaries().expect("vixens-lab builds").vixens_lab;
         let dir = tempfile::tempdir().expect("temp dir");
         let started = Timestamp::now();
         let output = Command::new(&bin)
-            .args(["up", "--idle-timeout", "5m", "--state-dir"])
+            .args(["up", "--idle-timeout", "5m", "--argocd-version", argocd_version, "--state-dir"])
             .arg(dir.path().join("lab"))
             .arg("--nas-dir")
             .arg(dir.path().join("nas"))
@@ -94,12 +99,55 @@ async fn the_read_only_identity_can_wait_for_convergence() {
 }
 
 #[tokio::test]
-async fn a_degraded_app_fails_once_its_grace_runs_out_naming_it_and_its_health_message() {
+async fn a_degraded_app_fails_once_its_grace_runs_out_naming_it_and_where_its_reason_is() {
     let lab = Lab::up("app-degraded=traefik");
     let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().failing_grace(Duration::from_secs(2))).await;
     let message = result.expect_err("traefik stays Degraded").to_string();
     assert!(message.starts_with("traefik has been Degraded for 2s"), "{message}");
-    assert!(message.ends_with("health is Degraded: Deployment \"traefik\" exceeded its progress deadline"), "{message}");
+    assert!(
+        message.ends_with(
+            "health is Degraded: no reason in the Application (resourceHealthSource: appTree: Argo CD 3 keeps resource health in its resource tree)"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn on_argo_cd_2_10_a_degraded_app_is_named_with_its_inline_resource_health() {
+    let lab = Lab::up_as("app-degraded=traefik", "2.10");
+    let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().failing_grace(Duration::from_secs(2))).await;
+    let message = result.expect_err("traefik stays Degraded").to_string();
+    assert!(
+        message.ends_with("health is Degraded: Deployment traefik is Degraded: Deployment \"traefik\" exceeded its progress deadline (from status.resources[].health)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_2_10_bootstrap_is_proven_through_the_last_operations_and_a_3_one_through_history_initiators() {
+    for (version, correlated) in [("2.10", true), ("3", false)] {
+        let lab = Lab::up_as("", version);
+        let (result, _) = converge(&lab.cluster("kubeconfig").await, &config()).await;
+        let report = result.expect("converges").interventions(vixens_kube::argocd::Lookback::SinceRecreate(lab.started));
+        assert_eq!(report.verdict(), vixens_kube::argocd::Verdict::Proven, "{version}: {}", report.summary());
+        assert_eq!(report.evidence.correlated_history > 0, correlated, "{version}: {}", report.summary());
+        assert_eq!(report.evidence.history_initiators == 0, correlated, "{version}: {}", report.summary());
+    }
+}
+
+#[tokio::test]
+async fn a_manual_sync_is_found_on_argo_cd_2_10_as_on_3() {
+    for version in ["2.10", "3"] {
+        let lab = Lab::up_as("manual-sync=cert-manager", version);
+        let (result, _) = converge(&lab.cluster("kubeconfig").await, &config()).await;
+        let report = result.expect("a manually synced app still converges").interventions(vixens_kube::argocd::Lookback::SinceRecreate(lab.started));
+        assert_eq!(report.verdict(), vixens_kube::argocd::Verdict::Manual, "{version}");
+        assert!(
+            report.findings.iter().all(|f| f.to_string().starts_with("cert-manager: synced by user `admin`")),
+            "{version}: {:?}",
+            report.findings
+        );
+    }
 }
 
 #[tokio::test]
@@ -108,7 +156,8 @@ async fn a_stuck_app_times_out_naming_it_with_its_state() {
     let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().timeout(Duration::from_secs(15))).await;
     let message = result.expect_err("keda never finishes its sync").to_string();
     assert!(message.starts_with("timed out after 15s with 14/15 system apps ready; not ready:"), "{message}");
-    assert!(message.contains("\n  keda: Progressing: health is Progressing; sync status is OutOfSync; the sync operation is Running"), "{message}");
+    assert!(message.contains("\n  keda: Progressing: health is Progressing: no reason in the Application"), "{message}");
+    assert!(message.contains("; sync status is OutOfSync; the sync operation is Running and has not finished"), "{message}");
 }
 
 #[tokio::test]
@@ -135,4 +184,16 @@ async fn the_kubernetes_api_of_the_lab_is_reachable_over_tls() {
     let version = lab.cluster("kubeconfig").await.wait_reachable(Duration::from_secs(20)).await.expect("reachable");
     assert!(version.git_version.starts_with('v'), "{version:?}");
     assert!(Path::new(&lab.kubeconfig("kubeconfig-readonly")).is_file());
+}
+
+#[tokio::test]
+async fn a_sync_that_fails_for_good_fails_the_wait_naming_the_app_and_argo_cds_message() {
+    let lab = Lab::up("sync-fail=cert-manager-config");
+    let (result, _) = converge(&lab.cluster("kubeconfig").await, &config().failing_grace(Duration::from_secs(2))).await;
+    let message = result.expect_err("cert-manager-config never syncs").to_string();
+    assert!(message.starts_with("cert-manager-config has been Missing for 2s"), "{message}");
+    assert!(
+        message.contains("the last sync operation ended Failed: one or more objects failed to apply") && message.contains("(retried 5 times)."),
+        "{message}"
+    );
 }

@@ -20,6 +20,13 @@ fn lab(faults: &[&str]) -> Instance {
     builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
 }
 
+/// A private lab that behaves as Argo CD 2.10 (no initiator in history, health `{status}`), with
+/// `faults`, up.
+fn lab_on_argocd_2_10(faults: &[&str]) -> Instance {
+    let builder = faults.iter().fold(Instance::builder(lab_env()).var("VIXENS_LAB_ARGOCD_VERSION", "2.10"), |b, f| b.fault(f));
+    builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
+}
+
 /// Progress every second; the documented commands find `vixens` and `vixens-lab` on PATH.
 fn options() -> Options {
     let binaries = binaries::binaries().expect("the harness binaries build");
@@ -102,8 +109,25 @@ fn a_stuck_app_times_the_argocd_phase_out_naming_it() {
     env.budgets.phases.argocd = Duration::from_secs(8);
     let outcome = run(&env, Check::RecreateCycle);
     let message = failed_in(&outcome, "argocd", "keda");
-    assert!(message.starts_with("timed out after 8s with 14/15 system apps ready; not ready:"), "{message}");
+    assert!(message.starts_with("timed out after 8s with 19/20 system apps ready; not ready:"), "{message}");
     assert!(message.contains("\n  keda: Progressing: "), "{message}");
+}
+
+#[test]
+fn a_healthy_lab_on_argo_cd_2_10_passes_a_recreate_cycle_though_its_history_names_no_initiator() {
+    let lab = lab_on_argocd_2_10(&[]);
+    let outcome = run(lab.env(), Check::RecreateCycle);
+    assert!(outcome.passed(), "{outcome}");
+    let spec = std::fs::read_to_string(lab.env().work_dir.join("state/spec.json")).expect("the recreated lab's spec");
+    assert!(spec.contains("\"argocd_version\": \"2.10\""), "the recreated lab is a 2.10 one: {spec}");
+}
+
+#[test]
+fn a_manual_sync_on_argo_cd_2_10_fails_the_proof_of_no_manual_intervention_too() {
+    let lab = lab_on_argocd_2_10(&["manual-sync=cert-manager"]);
+    let outcome = run(lab.env(), Check::RecreateCycle);
+    let message = failed_in(&outcome, "argocd", "cert-manager");
+    assert!(message.contains("\n  cert-manager: synced by user `admin` (last operation, started "), "{message}");
 }
 
 #[test]
@@ -167,7 +191,7 @@ fn a_failed_apply_names_the_resource_and_terraforms_explanation() {
     // The recreate's apply starts a lab that refuses to start.
     env.terraform.vars.insert("faults".into(), "apply-fail".into());
     let outcome = run(&env, Check::RecreateCycle);
-    let message = failed_in(&outcome, "apply", "terraform_data.lab");
+    let message = failed_in(&outcome, "apply", "module.lab.terraform_data.lab");
     assert!(message.contains("failed with exit code 1: local-exec provisioner error"), "{message}");
     assert!(message.contains("fault `apply-fail` injected through VIXENS_LAB_FAULTS: the lab refuses to start"), "{message}");
     let transcript = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TERRAFORM)).unwrap();

@@ -98,9 +98,9 @@ fn assert_backups_consistent(instance: &Instance, lineage: &str) -> Vec<PathBuf>
     backups
 }
 
-/// The local backend's lock file, next to the state in the NAS's state bucket.
+/// The S3 backend's lock object, next to the state in the NAS's state bucket.
 fn lock_file(instance: &Instance) -> PathBuf {
-    instance.env().work_dir.join("nas/buckets/terraform-state-lab/.terraform.tfstate.lock.info")
+    instance.env().work_dir.join("nas/buckets/terraform-state-lab/terraform.tfstate.tflock")
 }
 
 #[test]
