@@ -9,7 +9,8 @@
 //! - [`diff`]: the diff shown on a mismatch, with the document's line numbers;
 //! - [`validation`]: one `Validated on:` line and its digest; [`record`]: their atomic rewrite;
 //! - [`versions`]: the tool versions a record names;
-//! - [`starter`]: the document `vixens commands init` writes for a GitOps homelab.
+//! - [`starter`]: the document `vixens commands init` writes for a GitOps homelab;
+//! - [`discover`]: the operations the repository runs that no entry documents.
 //!
 //! Running entries on an environment needs the environment and lives with the checks
 //! (`vixens_checks::commands`); this crate never compiles a Kubernetes client.
@@ -19,6 +20,7 @@ use std::path::Path;
 use libtest_mimic::{Failed, Trial};
 
 pub mod diff;
+pub mod discover;
 pub mod document;
 pub mod lint;
 pub mod matcher;
