@@ -313,4 +313,4 @@ pub fn patterns(text: &str, line: usize, depth: usize) -> Vec<(usize, Pattern)> 
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

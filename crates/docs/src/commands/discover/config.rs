@@ -99,7 +99,7 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] listing every problem of the file.
     pub fn for_repo(repo: &Path) -> Result<Self, ConfigError> {
-        let path = repo.join(CONFIG_PATH);
+        let path = if repo == Path::new(".") { PathBuf::from(CONFIG_PATH) } else { repo.join(CONFIG_PATH) };
         if !path.exists() {
             return Ok(Self::default());
         }

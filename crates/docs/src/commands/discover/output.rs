@@ -31,11 +31,28 @@ pub const JSON_VERSION: u32 = 1;
 /// The rule name undocumented patterns are reported under.
 pub const RULE: &str = "undocumented-command";
 
-/// Every undocumented pattern (errors first), unused ignore and unreadable file, one a line.
+/// Every error, then every warning, one a line.
 #[must_use]
 pub fn lines(discovery: &Discovery) -> Vec<String> {
+    let mut lines = errors(discovery);
+    lines.extend(warnings(discovery));
+    lines
+}
+
+/// What fails discovery: the files that could not be read, and each pattern undocumented past
+/// the grace period.
+#[must_use]
+pub fn errors(discovery: &Discovery) -> Vec<String> {
     let mut lines: Vec<String> = discovery.problems.iter().map(|p| format!("{p} (its commands were not read)")).collect();
-    lines.extend(discovery.findings.iter().filter_map(|f| line(discovery, f)));
+    lines.extend(discovery.undocumented(Severity::Error).filter_map(|f| line(discovery, f)));
+    lines
+}
+
+/// What does not fail it: each pattern undocumented within the grace period, and each ignore
+/// that matches nothing.
+#[must_use]
+pub fn warnings(discovery: &Discovery) -> Vec<String> {
+    let mut lines: Vec<String> = discovery.undocumented(Severity::Warning).filter_map(|f| line(discovery, f)).collect();
     lines.extend(
         discovery
             .unused_ignores

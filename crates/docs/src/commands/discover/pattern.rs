@@ -305,13 +305,15 @@ fn program_name(text: &str) -> String {
     }
 }
 
-/// `--version`, `version`, `--help` or `help` right after the program, or `-h`/`--help`
+/// `--version`, `version`, `--help` or `help` right after the program, `--version` last
+/// (`cargo nextest --version`; `helm install --version 1.2 …` pins a chart), or `-h`/`--help`
 /// anywhere: asking about the tool, not operating with it. (`talosctl version` asks the nodes;
 /// its grammar tells.)
 fn is_probe(name: &str, args: &[Word]) -> bool {
     let first = args.first().map(|w| w.text.as_str());
     matches!(first, Some("--version" | "-version" | "help" | "-help"))
         || (first == Some("version") && name != "talosctl")
+        || args.last().is_some_and(|w| w.text == "--version")
         || args.iter().any(|w| w.literal && matches!(w.text.as_str(), "--help" | "-h"))
 }
 
@@ -452,6 +454,7 @@ mod tests {
         }
         assert_eq!(read_line("log() { :; }; log hi"), "plumbing");
         assert_eq!(read_line("$KUBECTL get pods"), "plumbing");
+        assert_eq!(read_line("helm install x repo/x --version 1.2.3"), "helm install");
     }
 
     #[test]

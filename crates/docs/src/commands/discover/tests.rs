@@ -37,7 +37,7 @@ fn write(repo: &Path, file: &str, text: &str) {
 }
 
 /// The fixture: the upgrade script two days old, the Justfile two hours old.
-fn repository() -> tempfile::TempDir {
+pub(crate) fn repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
     git(repo, &["init", "-q"], None);
