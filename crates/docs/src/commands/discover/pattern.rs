@@ -278,7 +278,7 @@ pub fn read(words: &[Word], functions: &[String]) -> Reading {
         return Reading::Plumbing;
     }
     let name = program_name(&program.text);
-    if functions.iter().any(|f| *f == program.text) || PLUMBING.contains(&name.as_str()) || is_probe(&name, args) {
+    if functions.contains(&program.text) || PLUMBING.contains(&name.as_str()) || is_probe(&name, args) {
         return Reading::Plumbing;
     }
     if name.contains('/') {
