@@ -460,7 +460,8 @@ fn discovery_repo() -> (tempfile::TempDir, String) {
     };
     std::fs::create_dir_all(repo.join("docs")).unwrap();
     std::fs::create_dir_all(repo.join("scripts")).unwrap();
-    std::fs::write(repo.join("docs/commands.md"), "# Ops\n\n### Nodes\n\nContext: any time.\n\n```console\n$ kubectl get nodes\nnode-1\n```\n").unwrap();
+    std::fs::write(repo.join("docs/commands.md"), "# Ops\n\n### Nodes\n\nContext: any time.\n\n```console\n$ kubectl get nodes\nnode-1\n```\n")
+        .unwrap();
     std::fs::write(repo.join("Justfile"), "upgrade NODE:\n    kubectl get nodes\n    talosctl -n {{NODE}} upgrade --preserve\n").unwrap();
     git(&["init", "-q"], None);
     git(&["add", "-A"], None);
@@ -486,8 +487,14 @@ fn discover_fails_on_an_operation_undocumented_past_the_grace_period_naming_its_
         )),
         "{stdout}"
     );
-    assert!(lines[0].ends_with("2d 0h ago: past the 24h grace; add an entry whose example runs it, or ignore it in .config/commands.yaml with a reason"), "{stdout}");
-    assert!(lines[1].starts_with("scripts/plan.sh:2: undocumented-command: warning: `terraform plan -target` is in no entry of docs/commands.md yet"), "{stdout}");
+    assert!(
+        lines[0].ends_with("2d 0h ago: past the 24h grace; add an entry whose example runs it, or ignore it in .config/commands.yaml with a reason"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("scripts/plan.sh:2: undocumented-command: warning: `terraform plan -target` is in no entry of docs/commands.md yet"),
+        "{stdout}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("2 operation patterns undocumented (1 past the 24h grace), 1 documented, 0 ignored, in 2 files"), "{stderr}");
 }
@@ -495,7 +502,11 @@ fn discover_fails_on_an_operation_undocumented_past_the_grace_period_naming_its_
 #[test]
 fn discover_passes_within_a_longer_grace_period_and_says_so_in_json() {
     let (repo, _) = discovery_repo();
-    vixens_in(repo.path()).args(["commands", "discover", "--grace", "3days"]).assert().success().stdout(predicate::str::contains(": warning: `talosctl upgrade"));
+    vixens_in(repo.path())
+        .args(["commands", "discover", "--grace", "3days"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(": warning: `talosctl upgrade"));
     let output = vixens_in(repo.path()).args(["commands", "discover", "--format", "json"]).assert().code(1).get_output().clone();
     let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
     assert_eq!((json["version"].as_u64(), json["passed"].as_bool()), (Some(1), Some(false)));
@@ -511,8 +522,10 @@ fn discover_ignores_a_pattern_with_its_reason_and_cannot_run_on_a_bad_configurat
     std::fs::write(&config, "ignore:\n  - pattern: talosctl upgrade --nodes --preserve\n    reason: done by the upgrade controller\n").unwrap();
     vixens_in(repo.path()).args(["commands", "discover"]).assert().success().stderr(predicate::str::contains("1 documented, 1 ignored"));
     std::fs::write(&config, "ignore:\n  - pattern: talosctl upgrade --nodes --preserve\n").unwrap();
-    vixens_in(repo.path()).args(["commands", "discover"]).assert().code(2).stderr(predicate::str::contains(
-        "error: .config/commands.yaml:2:14: `ignore`: `talosctl upgrade --nodes --preserve` has no reason",
-    ));
+    vixens_in(repo.path())
+        .args(["commands", "discover"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: .config/commands.yaml:2:14: `ignore`: `talosctl upgrade --nodes --preserve` has no reason"));
     vixens_in(repo.path()).args(["commands", "discover", "--grace", "soon"]).assert().code(2).stderr(predicate::str::contains("--grace"));
 }

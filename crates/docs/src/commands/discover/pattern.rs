@@ -278,7 +278,7 @@ pub fn read(words: &[Word], functions: &[String]) -> Reading {
         return Reading::Plumbing;
     }
     let name = program_name(&program.text);
-    if functions.contains(&program.text) || PLUMBING.contains(&name.as_str()) || is_probe(&name, args) {
+    if !looks_like_a_program(&name) || functions.contains(&program.text) || PLUMBING.contains(&name.as_str()) || is_probe(&name, args) {
         return Reading::Plumbing;
     }
     if name.contains('/') {
@@ -292,6 +292,15 @@ pub fn read(words: &[Word], functions: &[String]) -> Reading {
         return interpreter(&name, args);
     }
     tools::pattern(&name, args)
+}
+
+/// Output pasted into a shell block (`NAME READY STATUS`, `Error: …`) is no command: a
+/// program's name has a lower-case letter and no `:`, and starts with a letter, a digit, `_`
+/// or a path.
+fn looks_like_a_program(name: &str) -> bool {
+    name.chars().any(|c| c.is_lowercase())
+        && !name.contains(':')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '~'))
 }
 
 /// The program's name: the file name of a known tool given by path (`target/debug/vixens-lab`,
@@ -454,6 +463,8 @@ mod tests {
         }
         assert_eq!(read_line("log() { :; }; log hi"), "plumbing");
         assert_eq!(read_line("$KUBECTL get pods"), "plumbing");
+        assert_eq!(read_line("NAME   READY   STATUS"), "plumbing");
+        assert_eq!(read_line("Error: connection refused"), "plumbing");
         assert_eq!(read_line("helm install x repo/x --version 1.2.3"), "helm install");
     }
 

@@ -108,10 +108,12 @@ fn is_subcommand(word: &Word) -> bool {
         && word.text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// Any other program: its name and its first word when that reads as a subcommand.
+/// Any other program: its name, and its first word when that reads as a subcommand
+/// (`apt-get install`, `docker compose`). A word after a flag may be that flag's value
+/// (`kubeseal --format yaml`): only the first word can be the subcommand.
 fn generic(name: &str, args: &[Word]) -> Builder {
     let mut pattern = Builder::new(name);
-    if let Some(first) = args.iter().find(|w| !w.text.starts_with('-')).filter(|w| is_subcommand(w)) {
+    if let Some(first) = args.first().filter(|w| is_subcommand(w)) {
         pattern.word(first);
     }
     pattern
@@ -338,7 +340,7 @@ const TALOSCTL_VALUES: &[&str] = &[
 fn talosctl(args: &[Word]) -> Reading {
     let args = Args::split(args, TALOSCTL_VALUES, false);
     let mut pattern = Builder::new("talosctl");
-    path(&mut pattern, &args, &["get", "etcd", "config", "cluster", "image", "meta", "inspect"]);
+    path(&mut pattern, &args, &["get", "etcd", "config", "cluster", "image", "meta", "inspect", "gen", "machineconfig"]);
     if args.pos(0).is_some_and(|w| w.text == "version") && args.has(&["--client", "--short"]) && !args.has(&["-n", "--nodes"]) {
         return Reading::Plumbing;
     }
@@ -656,6 +658,7 @@ mod tests {
             "talosctl apply-config --mode no-reboot --nodes"
         );
         assert_eq!(reading("talosctl etcd snapshot db.snap -n cp1"), "talosctl etcd snapshot --nodes");
+        assert_eq!(reading("talosctl gen config homelab https://10.0.0.10:6443"), "talosctl gen config");
         assert_eq!(reading("talosctl version --client"), "Plumbing");
         assert_eq!(reading("talosctl version -n cp1"), "talosctl version --nodes");
     }
@@ -692,5 +695,6 @@ mod tests {
         assert_eq!(reading("apt-get install -y -qq kubectl"), "apt-get install");
         assert_eq!(reading("curl -fsS https://x/healthz"), "curl");
         assert_eq!(reading("pip install --quiet rust-just"), "pip install");
+        assert_eq!(reading("kubeseal --format yaml --cert pub.pem"), "kubeseal");
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A `console` (or `shell-session`) block is a session: `$ ` lines are commands, `> ` lines and
 //! the lines after a trailing `\` continue them, everything else is output. A `sh`, `bash`,
-//! `shell` or `zsh` block is a script (a `$ ` prompt in front of a line is dropped). Output lines
-//! become blank lines, so every command keeps the line it is on.
+//! `shell` or `zsh` block is a script, unless a line starts with a `$ ` prompt: then it is a
+//! session too, whose other lines are output. Output lines become blank lines, so every command
+//! keeps the line it is on.
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
@@ -29,7 +30,8 @@ pub(super) fn blocks(file: &str, text: &str) -> Vec<Snippet> {
         let language = info.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
         let shell = match language.as_str() {
             "console" | "shell-session" | "terminal" => session(&content),
-            "sh" | "bash" | "shell" | "zsh" => script(&content),
+            "sh" | "bash" | "shell" | "zsh" if content.lines().any(|l| l.starts_with("$ ")) => session(&content),
+            "sh" | "bash" | "shell" | "zsh" => content.clone(),
             _ => continue,
         };
         snippets.push(Snippet { file: file.to_owned(), line: lines.line(range.start) + 1, text: shell });
@@ -60,10 +62,6 @@ fn session(content: &str) -> String {
     text
 }
 
-fn script(content: &str) -> String {
-    content.lines().map(|line| line.strip_prefix("$ ").unwrap_or(line)).collect::<Vec<_>>().join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,12 +69,13 @@ mod tests {
     #[test]
     fn console_blocks_keep_commands_and_drop_output() {
         let text = "# Runbook\n\n1. Upgrade:\n\n   ```console\n   $ talosctl -n 10.0.0.2 upgrade \\\n       --image x\n   upgrading\n   $ kubectl get nodes\n   NAME\n   ```\n\n\
-                    ```python\nprint(1)\n```\n\n```sh\n$ helm list\nflux get all\n```\n";
+                    ```python\nprint(1)\n```\n\n```sh\n$ helm list\nNAME  NAMESPACE\n```\n\n```bash\nflux get all # every kind\n```\n";
         let snippets = blocks("docs/runbook.md", text);
-        assert_eq!(snippets.len(), 2, "{snippets:#?}");
+        assert_eq!(snippets.len(), 3, "{snippets:#?}");
         assert_eq!(snippets[0].line, 6);
         assert_eq!(snippets[0].text, "talosctl -n 10.0.0.2 upgrade \\\n    --image x\n\nkubectl get nodes\n\n");
         assert_eq!(snippets[1].line, 18);
-        assert_eq!(snippets[1].text, "helm list\nflux get all");
+        assert_eq!(snippets[1].text, "helm list\n\n");
+        assert_eq!((snippets[2].line, snippets[2].text.as_str()), (23, "flux get all # every kind\n"));
     }
 }
