@@ -142,6 +142,12 @@ pub fn read(repo: &Path, config: &Config) -> Sources {
     sources
 }
 
+/// The shell blocks of a Markdown file (for tests of what a runbook yields).
+#[cfg(test)]
+pub(crate) fn markdown_blocks(file: &str, text: &str) -> Vec<Snippet> {
+    markdown::blocks(file, text)
+}
+
 /// A script is shell when its name says so or its `#!` line names a shell.
 fn is_shell_script(file: &str, text: &str) -> bool {
     if [".sh", ".bash", ".zsh", ".ksh"].iter().any(|ext| file.ends_with(ext)) {

@@ -209,3 +209,24 @@ fn an_unreadable_workflow_fails_discovery_naming_its_line() {
     assert!(!discovery.passed());
     assert!(discovery.problems[0].starts_with(".github/workflows/ci.yml:3:"), "{:?}", discovery.problems);
 }
+
+#[test]
+fn a_runbook_written_the_homelabs_way_yields_its_operations() {
+    // Numbered entries, a bash block per step, `# Résultat attendu` comments, a pipeline and the
+    // destroy/recreate chain that the destroy-safety requirement exists for.
+    let runbook = "### 3. Vérifier le cluster\n\nContexte : après un recreate.\n\n```bash\nexport KUBECONFIG=.secrets/dev/kubeconfig-dev\n\
+                   kubectl get applications -n argocd\n# Résultat attendu : toutes Synced/Healthy\n\
+                   talosctl -n 192.168.111.162 dmesg | grep -i iscsi\n\
+                   terraform -chdir=terraform/environments/dev destroy -auto-approve && terraform -chdir=terraform/environments/dev apply -auto-approve\n```\n";
+    let snippets = sources::markdown_blocks("docs/procedures/recreate.md", runbook);
+    let found: Vec<(usize, String)> = snippets.iter().flat_map(|s| patterns(&s.text, s.line, 0)).map(|(l, p)| (l, p.to_string())).collect();
+    assert_eq!(
+        found,
+        vec![
+            (7, "kubectl -n argocd get application".to_owned()),
+            (9, "talosctl dmesg --nodes".to_owned()),
+            (10, "terraform destroy -auto-approve".to_owned()),
+            (10, "terraform apply -auto-approve".to_owned()),
+        ]
+    );
+}
