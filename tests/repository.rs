@@ -1,6 +1,7 @@
-//! Repository-wide suites that need no environment: this project's own ADRs (`adr::*`) and
-//! docs/commands.md lint (`commands::lint`), checked as the specification asks, and the
-//! workspace's floors (`layout::*`).
+//! Repository-wide suites that need no environment: this project's own ADRs (`adr::*`),
+//! docs/commands.md lint (`commands::lint`) and the operations it runs that no entry documents
+//! (`commands::discovery`), checked as the specification asks, and the workspace's floors
+//! (`layout::*`).
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ fn main() -> std::process::ExitCode {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut trials = vixens_docs::adr::trials(repo);
     trials.extend(vixens_docs::commands::lint_trials(repo));
+    trials.extend(vixens_docs::commands::discovery_trials(repo));
     trials.extend(floors::trials(repo));
     libtest_mimic::run(&args, trials).exit_code()
 }

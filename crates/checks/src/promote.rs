@@ -11,8 +11,8 @@
 //! - the last N cycles (`cycles-required`, 5) are consecutive successes on the revision being
 //!   promoted, from a clean checkout, each within its budget;
 //! - the JUnit report shows N passing `recreate_cycle` runs for the environment and none failed;
-//! - every lint passes: documented commands (each entry validated on at least 2 environments)
-//!   and ADRs.
+//! - every lint passes: documented commands (each entry validated on at least 2 environments),
+//!   command discovery (no operation the repository runs undocumented past 24 h) and ADRs.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -81,10 +81,11 @@ pub enum JunitEvidence {
     Missing(PathBuf),
 }
 
-/// The outcome of one repository lint (documented commands, ADRs), as the gate sees it.
+/// The outcome of one repository lint (documented commands, command discovery, ADRs), as the
+/// gate sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LintOutcome {
-    /// The check's name in the verdict (`documented commands`, `ADRs`).
+    /// The check's name in the verdict (`documented commands`, `command discovery`, `ADRs`).
     pub name: String,
     /// What was checked, said when it passes (`12 entries, each validated on 2+ environments`).
     pub summary: String,
@@ -495,6 +496,7 @@ mod tests {
     fn clean_lints() -> Vec<LintOutcome> {
         vec![
             LintOutcome { name: "documented commands".into(), summary: "3 entries".into(), problems: vec![] },
+            LintOutcome { name: "command discovery".into(), summary: "0 operation patterns undocumented".into(), problems: vec![] },
             LintOutcome { name: "ADRs".into(), summary: "2 ADRs".into(), problems: vec![] },
         ]
     }
@@ -618,7 +620,7 @@ mod tests {
         assert!(decision.passed(), "{decision:?}");
         assert_eq!(decision.exit_code(), exit::PASS);
         let names: Vec<_> = decision.checks.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["cycles", "junit", "documented commands", "ADRs"]);
+        assert_eq!(names, ["cycles", "junit", "documented commands", "command discovery", "ADRs"]);
     }
 
     fn junit_reasons(junit: JunitEvidence) -> Vec<String> {

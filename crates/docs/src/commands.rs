@@ -9,7 +9,8 @@
 //! - [`diff`]: the diff shown on a mismatch, with the document's line numbers;
 //! - [`validation`]: one `Validated on:` line and its digest; [`record`]: their atomic rewrite;
 //! - [`versions`]: the tool versions a record names;
-//! - [`starter`]: the document `vixens commands init` writes for a GitOps homelab.
+//! - [`starter`]: the document `vixens commands init` writes for a GitOps homelab;
+//! - [`discover`]: the operations the repository runs that no entry documents.
 //!
 //! Running entries on an environment needs the environment and lives with the checks
 //! (`vixens_checks::commands`); this crate never compiles a Kubernetes client.
@@ -19,6 +20,7 @@ use std::path::Path;
 use libtest_mimic::{Failed, Trial};
 
 pub mod diff;
+pub mod discover;
 pub mod document;
 pub mod lint;
 pub mod matcher;
@@ -43,6 +45,30 @@ pub fn lint_trials(repo: &Path) -> Vec<Trial> {
         let lint = lint_repository(&repo);
         if lint.problems.is_empty() { Ok(()) } else { Err(Failed::from(lint.problems.join("\n"))) }
     })]
+}
+
+/// The `commands::discovery` trial for `repo`: fails with every operation the repository runs
+/// that `docs/commands.md` has not documented for longer than the grace period (24 h), one
+/// `file:line: rule: message` per line; younger ones do not fail it.
+#[must_use]
+pub fn discovery_trials(repo: &Path) -> Vec<Trial> {
+    let repo = repo.to_owned();
+    vec![Trial::test("commands::discovery", move || {
+        let discovery = discovery_repository(&repo, &discover::Options::default());
+        if discovery.problems.is_empty() { Ok(()) } else { Err(Failed::from(discovery.problems.join("\n"))) }
+    })]
+}
+
+/// Command discovery on a repository, as the promotion gate reads it: the undocumented patterns
+/// past the grace period and the files that could not be read are its problems; the younger
+/// ones are counted in the summary.
+#[must_use]
+pub fn discovery_repository(repo: &Path, options: &discover::Options) -> RepositoryLint {
+    match discover::discover(repo, options) {
+        Ok(discovery) => RepositoryLint { summary: discover::output::summary(&discovery), problems: discover::output::errors(&discovery) },
+        Err(discover::DiscoverError::Config(e)) => RepositoryLint { summary: String::new(), problems: e.lines() },
+        Err(e) => RepositoryLint { summary: String::new(), problems: vec![vixens_diagnostic::error_chain(&e)] },
+    }
 }
 
 /// The documented-commands lint of a repository, as the promotion gate reads it.
@@ -122,6 +148,27 @@ mod tests {
         let lint = lint_repository(repo.path());
         assert_eq!(lint.problems.len(), 1);
         assert!(lint.problems[0].contains("/docs/commands.md:16: under-validated: `say-hi` is validated on 1 environment"), "{:?}", lint.problems);
+    }
+
+    #[test]
+    fn the_discovery_trial_fails_on_an_operation_undocumented_for_two_days_and_passes_once_it_is_documented() {
+        let args = libtest_mimic::Arguments { test_threads: Some(1), ..Default::default() };
+        let repo = discover::tests::repository();
+        let trials = discovery_trials(repo.path());
+        assert_eq!(trials[0].name(), "commands::discovery");
+        assert_eq!(libtest_mimic::run(&args, trials).num_failed, 1);
+        let discovery = discovery_repository(repo.path(), &discover::Options::default());
+        assert_eq!(discovery.problems.len(), 1, "only the pattern past the grace period: {:?}", discovery.problems);
+        assert!(
+            discovery.problems[0].starts_with("scripts/upgrade.sh:4: undocumented-command: `talosctl upgrade --nodes`"),
+            "{:?}",
+            discovery.problems
+        );
+        let doc = std::fs::read_to_string(repo.path().join(DOC_PATH)).unwrap();
+        let entry =
+            "\n### Upgrade a node\n\nContext: a new Talos release.\n\n```console\n$ talosctl -n \"$NODE\" upgrade --image \"$IMAGE\"\n? 0\n```\n";
+        std::fs::write(repo.path().join(DOC_PATH), doc + entry).unwrap();
+        assert_eq!(libtest_mimic::run(&args, discovery_trials(repo.path())).num_passed, 1);
     }
 
     #[test]

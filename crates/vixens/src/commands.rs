@@ -1,5 +1,5 @@
-//! `vixens commands lint`, `run` and `init`: docs/commands.md as a gate, as a test, and as a
-//! starter document for a repository that has none.
+//! `vixens commands lint`, `run`, `init` and `discover`: docs/commands.md as a gate, as a test,
+//! as a starter document for a repository that has none, and the operations it does not document.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use vixens_checks::commands::report::{EntryOutcome, Verdict};
 use vixens_checks::commands::{Event, Report, RunOptions, Runner};
 use vixens_diagnostic::error_chain;
+use vixens_docs::commands::discover::{self, output as discovered};
 use vixens_docs::commands::{self, lint, record, starter};
 use vixens_ops::env::{self, Environment};
 use vixens_ops::provision;
@@ -32,6 +33,32 @@ pub enum Command {
     /// applications, a node's logs, the Terraform plan), in the executable format. Adapt each
     /// entry, then validate it on two environments with `vixens commands run ENV --record`.
     Init(InitArgs),
+    /// Find the operations the repository runs (scripts/**, *.sh, Justfile, Makefile and Taskfile
+    /// recipes, workflow `run:` steps, shell blocks of README.md and docs/) that no entry of
+    /// docs/commands.md runs. Each undocumented pattern is named with where it is used and the
+    /// commit that brought it: past the grace period it is an error (exit 1), before it a
+    /// warning. `.config/commands.yaml` lists the patterns that need no entry, each with a reason.
+    Discover(DiscoverArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DiscoverArgs {
+    /// The repository to read.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    repo: PathBuf,
+    /// How long a new operation may stay undocumented before it is an error.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
+    grace: std::time::Duration,
+    /// `text`: one `file:line: rule: message` line per undocumented pattern; `json`: one JSON
+    /// document listing every pattern found (documented and ignored ones too).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -83,6 +110,40 @@ pub fn run(cmd: Command) -> ExitCode {
         Command::Lint(args) => run_lint(&args),
         Command::Run(args) => run_entries(&args),
         Command::Init(args) => run_init(&args),
+        Command::Discover(args) => run_discover(&args),
+    }
+}
+
+fn run_discover(args: &DiscoverArgs) -> ExitCode {
+    let options = discover::Options { grace: args.grace, now: jiff::Timestamp::now() };
+    let discovery = match discover::discover(&args.repo, &options) {
+        Ok(discovery) => discovery,
+        Err(discover::DiscoverError::Config(e)) => {
+            for line in e.lines() {
+                eprintln!("error: {line}");
+            }
+            return ExitCode::from(CANNOT_RUN);
+        }
+        Err(e) => return cannot_run(&e),
+    };
+    match args.format {
+        Format::Text => {
+            for line in discovered::lines(&discovery) {
+                println!("{line}");
+            }
+            for note in &discovery.notes {
+                eprintln!("note: {note}");
+            }
+            eprintln!("{}", discovered::summary(&discovery));
+        }
+        Format::Json => println!("{}", discovered::json(&discovery)),
+    }
+    if !discovery.problems.is_empty() {
+        ExitCode::from(CANNOT_RUN)
+    } else if discovery.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
     }
 }
 

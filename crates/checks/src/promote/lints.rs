@@ -1,5 +1,6 @@
 //! The repository lints the gate requires, run on the infrastructure repository and turned into
-//! [`LintOutcome`]s: the ADRs (`vixens_docs::adr`), and the documented commands.
+//! [`LintOutcome`]s: the ADRs (`vixens_docs::adr`), the documented commands, and the operations
+//! the repository runs that no entry documents.
 
 use std::path::Path;
 
@@ -11,6 +12,19 @@ pub const ADRS: &str = "ADRs";
 
 /// The gate's name for the documented-commands check.
 pub const DOCUMENTED_COMMANDS: &str = "documented commands";
+
+/// The gate's name for the command discovery check.
+pub const COMMAND_DISCOVERY: &str = "command discovery";
+
+/// Discovers the operations `repo` runs that its `docs/commands.md` does not document, as
+/// `vixens commands discover --repo REPO` does: a pattern undocumented for longer than the grace
+/// period (24 h) refuses promotion, naming where it is used and the commit that brought it; a
+/// younger one is counted in the summary.
+#[must_use]
+pub fn command_discovery(repo: &Path) -> LintOutcome {
+    let discovery = commands::discovery_repository(repo, &commands::discover::Options::default());
+    LintOutcome { name: COMMAND_DISCOVERY.to_owned(), summary: discovery.summary, problems: discovery.problems }
+}
 
 /// Lints `repo`'s `docs/commands.md` as `vixens commands lint --repo REPO` does: every entry
 /// complete, and validated on at least two environments with its current content. Any problem
@@ -65,6 +79,43 @@ mod tests {
         assert_eq!(outcome.name, DOCUMENTED_COMMANDS);
         assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
         assert!(outcome.problems[0].contains("commands.md"), "{:?}", outcome.problems);
+    }
+
+    #[test]
+    fn this_repositorys_operations_are_all_documented_or_ignored() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+        let outcome = command_discovery(repo);
+        assert_eq!(outcome.problems, Vec::<String>::new());
+        assert!(outcome.summary.contains("(0 past the 24h grace)"), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn an_operation_undocumented_for_two_days_refuses_promotion_naming_its_line_and_commit() {
+        let repo = tempfile::tempdir().unwrap();
+        let git = |args: &[&str], date: Option<&str>| {
+            let mut git = std::process::Command::new("git");
+            git.arg("-C").arg(repo.path()).args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"]).args(args);
+            if let Some(date) = date {
+                git.env("GIT_AUTHOR_DATE", date).env("GIT_COMMITTER_DATE", date);
+            }
+            assert!(git.output().unwrap().status.success(), "git {args:?}");
+        };
+        std::fs::create_dir_all(repo.path().join("docs")).unwrap();
+        std::fs::write(repo.path().join("docs/commands.md"), "# Operations\n").unwrap();
+        std::fs::write(repo.path().join("upgrade.sh"), "talosctl -n \"$NODE\" upgrade\n").unwrap();
+        git(&["init", "-q"], None);
+        git(&["add", "-A"], None);
+        let two_days_ago = format!("@{} +0000", jiff::Timestamp::now().as_second() - 2 * 86_400);
+        git(&["commit", "-q", "-m", "upgrade"], Some(&two_days_ago));
+        let outcome = command_discovery(repo.path());
+        assert_eq!(outcome.name, COMMAND_DISCOVERY);
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
+        assert!(
+            outcome.problems[0]
+                .starts_with("upgrade.sh:1: undocumented-command: `talosctl upgrade --nodes` is in no entry of docs/commands.md, since commit "),
+            "{}",
+            outcome.problems[0]
+        );
     }
 
     fn repo_with_adr(text: &str) -> tempfile::TempDir {

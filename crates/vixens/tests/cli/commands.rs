@@ -439,3 +439,93 @@ fn each_entry_gets_an_empty_scratch_folder_shared_by_its_commands_and_removed_af
     let scratch = std::fs::read_to_string(repo.path().join("scratch-path")).unwrap();
     assert!(!Path::new(scratch.trim()).exists(), "{scratch} outlived the entry");
 }
+
+/// A repository whose Justfile runs `talosctl upgrade`, committed two days ago, and whose
+/// `scripts/plan.sh` runs `terraform plan -target`, committed two hours ago; its document
+/// documents `kubectl get nodes`.
+fn discovery_repo() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let git = |args: &[&str], seconds_ago: Option<i64>| {
+        let mut git = std::process::Command::new("git");
+        git.arg("-C").arg(repo).args(["-c", "user.name=Ops", "-c", "user.email=ops@example.invalid"]).args(args);
+        git.env("GIT_CONFIG_GLOBAL", "/dev/null").env("GIT_CONFIG_NOSYSTEM", "1");
+        if let Some(ago) = seconds_ago {
+            let date = format!("@{} +0000", jiff::Timestamp::now().as_second() - ago);
+            git.env("GIT_AUTHOR_DATE", &date).env("GIT_COMMITTER_DATE", &date);
+        }
+        let out = git.output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::create_dir_all(repo.join("scripts")).unwrap();
+    std::fs::write(repo.join("docs/commands.md"), "# Ops\n\n### Nodes\n\nContext: any time.\n\n```console\n$ kubectl get nodes\nnode-1\n```\n")
+        .unwrap();
+    std::fs::write(repo.join("Justfile"), "upgrade NODE:\n    kubectl get nodes\n    talosctl -n {{NODE}} upgrade --preserve\n").unwrap();
+    git(&["init", "-q"], None);
+    git(&["add", "-A"], None);
+    git(&["commit", "-q", "-m", "upgrade recipe"], Some(2 * 86_400));
+    let commit = git(&["rev-parse", "HEAD"], None).trim().to_owned();
+    std::fs::write(repo.join("scripts/plan.sh"), "#!/bin/sh\nterraform plan -target=module.talos\n").unwrap();
+    git(&["add", "-A"], None);
+    git(&["commit", "-q", "-m", "plan script"], Some(2 * 3600));
+    (dir, commit)
+}
+
+#[test]
+fn discover_fails_on_an_operation_undocumented_past_the_grace_period_naming_its_line_and_commit() {
+    let (repo, commit) = discovery_repo();
+    let output = vixens_in(repo.path()).args(["commands", "discover"]).assert().code(1).get_output().clone();
+    let stdout = stdout_of(&output);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "Justfile:3: undocumented-command: `talosctl upgrade --nodes --preserve` is in no entry of docs/commands.md, since commit {} (",
+            &commit[..12]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].ends_with("2d 0h ago: past the 24h grace; add an entry whose example runs it, or ignore it in .config/commands.yaml with a reason"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("scripts/plan.sh:2: undocumented-command: warning: `terraform plan -target` is in no entry of docs/commands.md yet"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 operation patterns undocumented (1 past the 24h grace), 1 documented, 0 ignored, in 2 files"), "{stderr}");
+}
+
+#[test]
+fn discover_passes_within_a_longer_grace_period_and_says_so_in_json() {
+    let (repo, _) = discovery_repo();
+    vixens_in(repo.path())
+        .args(["commands", "discover", "--grace", "3days"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(": warning: `talosctl upgrade"));
+    let output = vixens_in(repo.path()).args(["commands", "discover", "--format", "json"]).assert().code(1).get_output().clone();
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!((json["version"].as_u64(), json["passed"].as_bool()), (Some(1), Some(false)));
+    assert_eq!(json["patterns"][0]["uses"][0]["file"], "Justfile");
+    assert_eq!(json["patterns"][2]["status"], "documented");
+}
+
+#[test]
+fn discover_ignores_a_pattern_with_its_reason_and_cannot_run_on_a_bad_configuration() {
+    let (repo, _) = discovery_repo();
+    std::fs::create_dir_all(repo.path().join(".config")).unwrap();
+    let config = repo.path().join(".config/commands.yaml");
+    std::fs::write(&config, "ignore:\n  - pattern: talosctl upgrade --nodes --preserve\n    reason: done by the upgrade controller\n").unwrap();
+    vixens_in(repo.path()).args(["commands", "discover"]).assert().success().stderr(predicate::str::contains("1 documented, 1 ignored"));
+    std::fs::write(&config, "ignore:\n  - pattern: talosctl upgrade --nodes --preserve\n").unwrap();
+    vixens_in(repo.path())
+        .args(["commands", "discover"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: .config/commands.yaml:2:14: `ignore`: `talosctl upgrade --nodes --preserve` has no reason"));
+    vixens_in(repo.path()).args(["commands", "discover", "--grace", "soon"]).assert().code(2).stderr(predicate::str::contains("--grace"));
+}
