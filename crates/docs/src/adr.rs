@@ -7,7 +7,7 @@
 //! - [`vocabulary`]: status spellings, headings and labels in English and French;
 //! - [`markdown`] and [`record`]: reading one ADR (pulldown-cmark, with line numbers);
 //! - [`references`]: links and path mentions, and what counts as a spec or implementation;
-//! - [`rules`]: what one ADR is held to on its own;
+//! - [`rules`]: what one ADR is held to on its own; [`secrets`]: no credential in it;
 //! - [`catalog`], [`numbering`], [`supersession`], [`index`]: the folder as a whole;
 //! - [`repository`]: the whole lint; [`change`]: `check-change` against a git base;
 //! - [`diagnostic`] and [`output`]: what is reported and how it is printed.
@@ -30,6 +30,7 @@ pub mod record;
 pub mod references;
 pub mod repository;
 pub mod rules;
+pub mod secrets;
 pub mod supersession;
 pub mod vocabulary;
 

@@ -108,6 +108,8 @@ rules! {
     BrokenLink = "broken-link", File, Error;
     /// A path mention naming a repository file that does not exist.
     MissingPath = "missing-path", File, Error;
+    /// A credential committed in the ADR (the shared rule of `vixens docs secrets`).
+    Secrets = "secrets", File, Error;
     /// An ADR file whose name does not start with its number.
     FileName = "file-name", Numbering, Error;
     /// Two ADR files with the same number.

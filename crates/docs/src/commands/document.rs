@@ -58,6 +58,9 @@ pub struct Document {
     /// Structural problems found while parsing (an unterminated block, a malformed marker).
     /// [`super::lint`] reports them along with its own rules.
     pub problems: Vec<Problem>,
+    /// The credentials the document holds, found when it was read: the lint reports each as a
+    /// `secrets` problem, unless `.config/secrets.yaml` accepts it ([`super::accept_secrets`]).
+    pub secrets: Vec<crate::secrets::Finding>,
 }
 
 /// One documented command: a `###` heading and what follows it up to the next heading.
@@ -244,6 +247,8 @@ pub enum Rule {
     BadPlaceholder,
     /// A `Validated on:` line that cannot be read, or two lines for one environment.
     BadRecord,
+    /// A credential written in the document (the rule `vixens docs secrets` shares).
+    Secrets,
 }
 
 impl Rule {
@@ -262,6 +267,7 @@ impl Rule {
             Rule::BadMarker => "bad-marker",
             Rule::BadPlaceholder => "bad-placeholder",
             Rule::BadRecord => "bad-record",
+            Rule::Secrets => "secrets",
         }
     }
 }
