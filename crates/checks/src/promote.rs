@@ -11,8 +11,8 @@
 //! - the last N cycles (`cycles-required`, 5) are consecutive successes on the revision being
 //!   promoted, from a clean checkout, each within its budget;
 //! - the JUnit report shows N passing `recreate_cycle` runs for the environment and none failed;
-//! - every lint passes: documented commands (each entry validated on at least 2 environments)
-//!   and ADRs.
+//! - every lint passes: documented commands (each entry validated on at least 2 environments),
+//!   ADRs, and no secret committed in `docs/`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -496,6 +496,7 @@ mod tests {
         vec![
             LintOutcome { name: "documented commands".into(), summary: "3 entries".into(), problems: vec![] },
             LintOutcome { name: "ADRs".into(), summary: "2 ADRs".into(), problems: vec![] },
+            LintOutcome { name: "secrets in docs".into(), summary: "0 secrets in 5 files under docs".into(), problems: vec![] },
         ]
     }
 
@@ -618,7 +619,7 @@ mod tests {
         assert!(decision.passed(), "{decision:?}");
         assert_eq!(decision.exit_code(), exit::PASS);
         let names: Vec<_> = decision.checks.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["cycles", "junit", "documented commands", "ADRs"]);
+        assert_eq!(names, ["cycles", "junit", "documented commands", "ADRs", "secrets in docs"]);
     }
 
     fn junit_reasons(junit: JunitEvidence) -> Vec<String> {

@@ -114,19 +114,20 @@ pub struct Scrubbed {
     pub rules: Vec<&'static str>,
 }
 
-/// Scrubs `output` (every line read as output, so a lone token counts), after the
-/// environment's redactor has replaced the secrets it knows: this finds the ones it does not,
-/// such as a password `argocd admin initial-password` just printed.
+/// Scrubs `text`: a command's output ([`Kind::Output`]: every line is output, so a lone token
+/// counts) after the environment's redactor has replaced the secrets it knows, to find the ones
+/// it does not, such as a password `argocd admin initial-password` just printed; or a command
+/// line ([`Kind::Text`]) about to be shown in a message.
 #[must_use]
-pub fn scrub(output: &str) -> Scrubbed {
-    let mut findings = scan("output", output, Kind::Output);
+pub fn scrub(text: &str, kind: Kind) -> Scrubbed {
+    let mut findings = scan("", text, kind);
     let rules = findings.iter().map(|f| f.rule).collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.span.start));
-    let mut text = output.to_owned();
+    let mut scrubbed = text.to_owned();
     for finding in &findings {
-        text.replace_range(finding.span.clone(), &format!("[REDACTED:{}]", finding.rule));
+        scrubbed.replace_range(finding.span.clone(), &format!("[REDACTED:{}]", finding.rule));
     }
-    Scrubbed { text, rules }
+    Scrubbed { text: scrubbed, rules }
 }
 
 /// The `docs::secrets` trial for `repo`: fails with every finding of `docs/**`, and when the
@@ -164,10 +165,12 @@ mod tests {
     #[test]
     fn scrubbing_replaces_each_secret_with_the_redactor_s_placeholder() {
         let output = "NAME   AGE\nargocd 3m\ngs8w85Tiij3Mp3KM\ntoken: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dml4ZW5zOnJlYWRlciJ9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU\n";
-        let scrubbed = scrub(output);
+        let scrubbed = scrub(output, Kind::Output);
         assert_eq!(scrubbed.text, "NAME   AGE\nargocd 3m\n[REDACTED:bare-secret-output]\ntoken: [REDACTED:jwt]\n");
         assert_eq!(scrubbed.rules, ["bare-secret-output", "jwt"]);
-        assert_eq!(scrub("NAME   AGE\n").rules, Vec::<&str>::new());
+        assert_eq!(scrub("NAME   AGE\n", Kind::Output).rules, Vec::<&str>::new());
+        let command = scrub("argocd login lab --password gs8w85Tiij3Mp3KM --grpc-web", Kind::Text);
+        assert_eq!(command.text, "argocd login lab --password [REDACTED:secret-cli-flag] --grpc-web");
     }
 
     #[test]

@@ -152,10 +152,14 @@ impl Step {
         self.status.unwrap_or(0)
     }
 
-    /// The command's first line, shortened for messages: `talosctl -n "$NODE" health`.
+    /// The command's first line, shortened for messages: `talosctl -n "$NODE" health`. A
+    /// credential written in it shows as `[REDACTED:<rule>]`: messages end up in terminals,
+    /// JUnit and reports.
     #[must_use]
     pub fn summary(&self) -> String {
         let first = self.command.lines().next().unwrap_or_default().trim_end_matches('\\').trim();
+        let first = crate::secrets::scrub(first, crate::secrets::Kind::Text).text;
+        let first = first.as_str();
         const MAX: usize = 60;
         if first.chars().count() > MAX { format!("{}…", first.chars().take(MAX).collect::<String>()) } else { first.to_owned() }
     }
