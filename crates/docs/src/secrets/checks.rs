@@ -239,7 +239,7 @@ fn alphabet_size(value: &str) -> f64 {
 #[must_use]
 pub fn base64_words(value: &str) -> Option<bool> {
     let base64_shaped =
-        value.len() >= 8 && value.len() % 4 == 0 && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        value.len() >= 8 && value.len().is_multiple_of(4) && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
     if !base64_shaped {
         return None;
     }

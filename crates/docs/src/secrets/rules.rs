@@ -9,9 +9,9 @@
 //! Order is priority. On one line, a span an earlier rule claimed is not looked at again by a
 //! later one, so a GitHub token after `Authorization: Bearer` is one `github-token` finding.
 //! A rule's match goes through two kinds of checks:
-//! - [`Shape`] checks decide whether the rule matched at all: when one fails the span stays free
+//! - `Shape` checks decide whether the rule matched at all: when one fails the span stays free
 //!   for later rules (a base64 blob that is no PEM block may still be a token);
-//! - [`Value`] checks decide whether the matched value is a secret: when one fails the span is
+//! - `Value` checks decide whether the matched value is a secret: when one fails the span is
 //!   claimed as "not a secret" and no later rule reports it (`ghp_xxxx…` stays silent, and the
 //!   generic rule does not pick it up again).
 //!
@@ -82,7 +82,7 @@ pub(crate) enum Value {
     NotTheUser,
 }
 
-/// The id of the multi-line rule, found by [`super::scan`] itself rather than by a line regex.
+/// The id of the multi-line rule, found by [`super::scan()`] itself rather than by a line regex.
 pub const PRIVATE_KEY_PEM: &str = "private-key-pem";
 
 /// A trailing boundary for values whose alphabet holds `-`, after which `\b` fails.
