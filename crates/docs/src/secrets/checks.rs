@@ -266,7 +266,7 @@ pub enum Pem {
 #[must_use]
 pub fn base64_pem(value: &str) -> Pem {
     let take = value.len().min(96) / 4 * 4;
-    let Ok(head) = STANDARD.decode(&value[..take]) else { return Pem::NotPem };
+    let Some(Ok(head)) = value.get(..take).map(|head| STANDARD.decode(head)) else { return Pem::NotPem };
     let head = String::from_utf8_lossy(&head);
     match head.lines().next() {
         Some(first) if first.starts_with("-----BEGIN ") && first.contains("PRIVATE KEY") => Pem::PrivateKey,

@@ -406,6 +406,50 @@ mod tests {
         assert_eq!((found[0].line, &text[found[0].span.clone()]), (2, PASSWORD));
     }
 
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Pieces that steer the text towards the rules: keywords, prefixes, PEM markers,
+        /// console fences, base64 and random tails, French and odd Unicode.
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("password: ".to_owned()),
+                Just("Le mot de passe est : ".to_owned()),
+                Just("-----BEGIN RSA PRIVATE KEY-----\n".to_owned()),
+                Just("-----END RSA PRIVATE KEY-----\n".to_owned()),
+                Just("```console\n$ cmd\n".to_owned()),
+                Just("```\n".to_owned()),
+                Just("> ".to_owned()),
+                Just("Authorization: Basic ".to_owned()),
+                Just("https://user:".to_owned()),
+                Just("ghp_".to_owned()),
+                Just("LS0tLS1CRUdJTi".to_owned()),
+                Just("eyJhbGciOiJIUzI1NiJ9.eyJ".to_owned()),
+                Just("\r\n".to_owned()),
+                "[A-Za-z0-9+/=_.-]{0,40}",
+                "\\PC{0,12}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_scans_and_scrubs_without_panicking(pieces in proptest::collection::vec(piece(), 0..40)) {
+                let text: String = pieces.concat();
+                for kind in [Kind::Markdown, Kind::Text, Kind::Output] {
+                    for finding in scan("t", &text, kind) {
+                        prop_assert!(text.get(finding.span.clone()).is_some(), "{:?} outside the text", finding.span);
+                        prop_assert!(finding.line >= 1 && finding.line <= text.lines().count().max(1));
+                    }
+                    let _ = crate::secrets::scrub(&text, kind);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_kind_is_chosen_by_extension() {
         assert_eq!(Kind::of(Path::new("docs/adr/001-x.md")), Some(Kind::Markdown));
