@@ -311,7 +311,7 @@ pub static RULES: &[Rule] = &[
         id: "url-credentials",
         detects: "a password in a URL, `scheme://user:password@host` (no entropy test: a short password there is still one)",
         sources: &["RFC 3986 section 3.2.1 (\"use of the format user:password in the userinfo field is deprecated\")"],
-        pattern: r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,15}://(?P<user>[^\s:/@'"`<>\[\]]{1,64}):(?P<secret>[^\s/@'"`<>]{3,128})@[A-Za-z0-9\[_-]"#,
+        pattern: r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,15}://(?P<user>[!-~&&[^:/@'"`<>\[\]]]{1,64}):(?P<secret>[!-~&&[^/@'"`<>]]{3,128})@[A-Za-z0-9\[_-]"#,
         shape: &[],
         value: &[Value::NotTheUser, Value::UrlPassword],
     },
@@ -360,7 +360,7 @@ pub static RULES: &[Rule] = &[
         pattern: concat!(
             r#"(?i)(?P<key>[A-Za-z0-9_.-]*(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_ -]?key|apikey|access[_ -]?key|private[_ -]?key|credentials?|key)[A-Za-z0-9_.-]*"#,
             r#"|\b(?:mots?[ -]de[ -]passe|mdp|jetons?|cl(?:é|e)s?(?:[ _-]?(?:d['’]\s?api|api|secr[èe]te|priv[ée]e|d['’]acc[èe]s))?)\b)"#,
-            r#"["']?(?:\s+[\p{L}'’-]+){0,6}?\s*(?::=|=>|[:=]|\s(?:is|was|est|vaut|était|reste|sera)\s*:?)\s*(?:[`"'«]\s*)?(?P<secret>[^\s`"',;»}]{8,256})"#
+            r#"["']?(?:\s+[A-Za-zÀ-ÖØ-öø-ÿœŒ'’-]+){0,6}?\s*(?::=|=>|[:=]|\s(?:is|was|est|vaut|était|reste|sera)\s*:?)\s*(?:[`"'«]\s*)?(?P<secret>[!-~&&[^`"',;}]]{8,256})"#
         ),
         shape: &[Shape::NamesTheSecret],
         value: &[Value::Base64Words, Value::Random],
@@ -389,8 +389,8 @@ pub(crate) static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
     RULES.iter().map(|rule| Compiled { rule, regex: Regex::new(rule.pattern).unwrap_or_else(|e| panic!("rule {}: {e}", rule.id)) }).collect()
 });
 
-/// Matches a line when any line rule's pattern may: lines that match none (most of them) are
-/// passed over in one search instead of one per rule.
+/// Every line rule's pattern (all but [`PRIVATE_KEY_PEM`]), in table order: one search of a
+/// line tells which rules may match it.
 pub(crate) static ANY: LazyLock<regex::RegexSet> = LazyLock::new(|| {
     regex::RegexSet::new(RULES.iter().filter(|r| r.id != PRIVATE_KEY_PEM).map(|r| r.pattern)).expect("the rules compile one by one, so together too")
 });

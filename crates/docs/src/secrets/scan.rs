@@ -73,12 +73,7 @@ pub fn scan(file: &str, text: &str, kind: Kind) -> Vec<Finding> {
             continue;
         }
         let output = if kind == Kind::Output { Some(0) } else { outputs.get(&index).copied() };
-        let line = lines.get(index).1;
-        // Most lines match no rule: one search passes them over.
-        let candidate = ANY.is_match(line) || output.and_then(|column| line.get(column..)).is_some_and(|out| ANY.is_match(out));
-        if candidate {
-            scan_line(file, &lines, index, output, &mut findings);
-        }
+        scan_line(file, &lines, index, output, &mut findings);
     }
     findings.sort_by_key(|f| f.line);
     findings
@@ -98,13 +93,16 @@ enum Verdict {
 /// on it (after a block quote's `> ` or a list's indentation), when the line is output.
 fn scan_line(file: &str, lines: &Lines<'_>, index: usize, output: Option<usize>, findings: &mut Vec<Finding>) {
     let (start, line) = lines.get(index);
+    // One search tells which rules may match: most lines match none, and the others one or two.
+    let may_match = ANY.matches(line);
+    let output = output.filter(|&column| line.is_char_boundary(column)).map(|column| (column, ANY.matches(&line[column..])));
     let mut claimed: Vec<Range<usize>> = Vec::new();
-    for compiled in COMPILED.iter().filter(|c| c.rule.id != PRIVATE_KEY_PEM) {
+    for (i, compiled) in COMPILED.iter().filter(|c| c.rule.id != PRIVATE_KEY_PEM).enumerate() {
         let rule = compiled.rule;
-        let column = match (rule.shape.contains(&Shape::OutputOnly), output) {
-            (false, _) => 0,
-            (true, Some(column)) if line.is_char_boundary(column) => column,
-            (true, _) => continue,
+        let column = match (rule.shape.contains(&Shape::OutputOnly), &output) {
+            (false, _) if may_match.matched(i) => 0,
+            (true, Some((column, on_output))) if on_output.matched(i) => *column,
+            _ => continue,
         };
         for caps in compiled.regex.captures_iter(&line[column..]) {
             let Some(m) = caps.name("secret") else { continue };
