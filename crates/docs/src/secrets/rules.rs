@@ -4,7 +4,7 @@
 //!
 //! No maintained crate offers such a table as a library for the shapes this homelab uses
 //! (Infisical service tokens, Gandi keys, Talos and kubeconfig keys, French prose) within the
-//! workspace's constraints; ADR-010 says which were looked at.
+//! workspace's constraints; ADR-012 says which were looked at.
 //!
 //! Order is priority. On one line, a span an earlier rule claimed is not looked at again by a
 //! later one, so a GitHub token after `Authorization: Bearer` is one `github-token` finding.
