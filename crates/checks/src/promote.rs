@@ -12,7 +12,8 @@
 //!   promoted, from a clean checkout, each within its budget;
 //! - the JUnit report shows N passing `recreate_cycle` runs for the environment and none failed;
 //! - every lint passes: documented commands (each entry validated on at least 2 environments),
-//!   command discovery (no operation the repository runs undocumented past 24 h) and ADRs.
+//!   command discovery (no operation the repository runs undocumented past 24 h), ADRs, and no
+//!   secret committed in `docs/`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -498,6 +499,7 @@ mod tests {
             LintOutcome { name: "documented commands".into(), summary: "3 entries".into(), problems: vec![] },
             LintOutcome { name: "command discovery".into(), summary: "0 operation patterns undocumented".into(), problems: vec![] },
             LintOutcome { name: "ADRs".into(), summary: "2 ADRs".into(), problems: vec![] },
+            LintOutcome { name: "secrets in docs".into(), summary: "0 secrets in 5 files under docs".into(), problems: vec![] },
         ]
     }
 
@@ -620,7 +622,7 @@ mod tests {
         assert!(decision.passed(), "{decision:?}");
         assert_eq!(decision.exit_code(), exit::PASS);
         let names: Vec<_> = decision.checks.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["cycles", "junit", "documented commands", "command discovery", "ADRs"]);
+        assert_eq!(names, ["cycles", "junit", "documented commands", "command discovery", "ADRs", "secrets in docs"]);
     }
 
     fn junit_reasons(junit: JunitEvidence) -> Vec<String> {

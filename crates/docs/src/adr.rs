@@ -8,7 +8,7 @@
 //! - [`markdown`], [`prose`] and [`record`]: reading one ADR (pulldown-cmark, with line numbers,
 //!   and sentences across lines);
 //! - [`references`]: links and path mentions, and what counts as a spec or implementation;
-//! - [`rules`]: what one ADR is held to on its own;
+//! - [`rules`]: what one ADR is held to on its own; [`secrets`]: no credential in it;
 //! - [`catalog`], [`numbering`], [`supersession`], [`index`]: the folder as a whole;
 //! - [`repository`]: the whole lint; [`change`]: `check-change` against a git base, where
 //!   [`bump`] tells a pure version bump from a change;
@@ -34,6 +34,7 @@ pub mod record;
 pub mod references;
 pub mod repository;
 pub mod rules;
+pub mod secrets;
 pub mod supersession;
 pub mod vocabulary;
 

@@ -19,6 +19,8 @@ use std::path::Path;
 
 use libtest_mimic::{Failed, Trial};
 
+use crate::secrets::Allow;
+
 pub mod diff;
 pub mod discover;
 pub mod document;
@@ -91,23 +93,36 @@ pub fn missing_document(path: &Path, repo: &Path) -> String {
     )
 }
 
-/// Lints `repo`'s `docs/commands.md`.
+/// Lints `repo`'s `docs/commands.md`, with the secrets `repo`'s `.config/secrets.yaml` accepts
+/// left out (a broken allow file is a problem, and accepts nothing).
 #[must_use]
 pub fn lint_repository(repo: &Path) -> RepositoryLint {
     let path = repo.join(DOC_PATH);
     if !path.exists() {
         return RepositoryLint { summary: String::new(), problems: vec![missing_document(&path, repo)] };
     }
-    match load(&path) {
-        Ok(doc) => {
-            let problems = lint::lint(&doc);
-            RepositoryLint {
-                summary: format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS),
-                problems: lint::render(&doc, &problems).lines().map(str::to_owned).collect(),
-            }
-        }
-        Err(e) => RepositoryLint { summary: String::new(), problems: vec![vixens_diagnostic::error_chain(&e)] },
+    let mut doc = match load(&path) {
+        Ok(doc) => doc,
+        Err(e) => return RepositoryLint { summary: String::new(), problems: vec![vixens_diagnostic::error_chain(&e)] },
+    };
+    let (allow, allow_problems) = match Allow::for_repo(repo) {
+        Ok(allow) => (allow, Vec::new()),
+        Err(e) => (Allow::default(), e.lines()),
+    };
+    accept_secrets(&mut doc, &allow, DOC_PATH);
+    let problems = lint::lint(&doc);
+    RepositoryLint {
+        summary: format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS),
+        problems: allow_problems.into_iter().chain(lint::render(&doc, &problems).lines().map(str::to_owned)).collect(),
     }
+}
+
+/// Drops from `doc`'s secrets those `allow` accepts; `file` is the document's path relative to
+/// the repository, as `.config/secrets.yaml` names it. Returns how many were accepted.
+pub fn accept_secrets(doc: &mut Document, allow: &Allow, file: &str) -> usize {
+    let before = doc.secrets.len();
+    doc.secrets.retain(|finding| allow.entry_for(file, finding).is_none());
+    before - doc.secrets.len()
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
 //! Test-only helpers for the harness's own tests: where the workspace, its fixtures and the lab's
-//! env.yaml are, and the one way a test runs the `vixens` binary.
+//! env.yaml are, the one way a test runs the `vixens` binary, and the fake credentials
+//! ([`fakes`]) and composed repository ([`secrets_corpus`]) the `secrets` rule is tested on.
 //!
 //! [`vixens`] runs the binary with the variables a developer's shell may have set, and that would
 //! change what it does, removed: a test sees what CI sees.
 
 use std::path::{Path, PathBuf};
+
+pub mod fakes;
+pub mod secrets_corpus;
 
 /// Variables that change what `vixens` does, removed from every test's `vixens` process; a test
 /// that needs one sets it on the command it builds.

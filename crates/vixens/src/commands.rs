@@ -9,6 +9,7 @@ use vixens_checks::commands::{Event, Report, RunOptions, Runner};
 use vixens_diagnostic::error_chain;
 use vixens_docs::commands::discover::{self, output as discovered};
 use vixens_docs::commands::{self, lint, record, starter};
+use vixens_docs::secrets::Allow;
 use vixens_ops::env::{self, Environment};
 use vixens_ops::provision;
 
@@ -21,9 +22,10 @@ const CANNOT_RUN: u8 = 2;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Check docs/commands.md: every entry has context, an example and expected output; ids
-    /// are unique; placeholders are defined; blocks are closed; and every entry, as written
-    /// now, passed on at least 2 environments. Prints `file:line: rule: message` per problem
-    /// and exits 1 if there is any.
+    /// are unique; placeholders are defined; blocks are closed; no credential is written in it
+    /// (the `secrets` rule of `vixens docs secrets`); and every entry, as written now, passed on
+    /// at least 2 environments. Prints `file:line: rule: message` per problem and exits 1 if
+    /// there is any.
     Lint(LintArgs),
     /// Run docs/commands.md's entries on an environment and compare their output with the
     /// document. A lab must be up (`vixens up ENV`). Exits 1 if an entry
@@ -63,7 +65,8 @@ enum Format {
 
 #[derive(clap::Args)]
 pub struct LintArgs {
-    /// The repository whose docs/commands.md is checked.
+    /// The repository whose docs/commands.md is checked, and whose .config/secrets.yaml
+    /// accepts findings of the `secrets` rule.
     #[arg(long, value_name = "DIR", default_value = ".")]
     repo: PathBuf,
     /// Check this file instead of <DIR>/docs/commands.md (a relative FILE is read from DIR).
@@ -156,10 +159,15 @@ fn run_lint(args: &LintArgs) -> ExitCode {
         eprintln!("error: {}", commands::missing_document(&path, &args.repo));
         return ExitCode::from(CANNOT_RUN);
     }
-    let doc = match commands::load(&path) {
+    let mut doc = match commands::load(&path) {
         Ok(doc) => doc,
         Err(e) => return cannot_run(&e),
     };
+    let allow = match Allow::for_repo(&args.repo) {
+        Ok(allow) => allow,
+        Err(e) => return cannot_run(&e),
+    };
+    commands::accept_secrets(&mut doc, &allow, &repo_relative(&args.repo, &path));
     let problems = lint::lint(&doc);
     print!("{}", lint::render(&doc, &problems));
     if problems.is_empty() {
@@ -202,13 +210,13 @@ fn run_entries(args: &RunArgs) -> ExitCode {
     let options = RunOptions { mutating: args.mutating, entries: args.entries.clone(), extra_path };
     let runner = Runner::new(&env, &doc, options);
     println!("running {} of {} on {}", count(&doc, &args.entries), doc.path.display(), env.name);
-    let report = runner.run(&mut |event| progress(&env.name, &event));
+    let report = runner.run(&mut |event| progress(&env.name, &doc.path, &event));
     print_failures(&report);
     println!("\n{}", report.summary());
     for (outcome, _) in report.failed() {
         println!("re-run: vixens commands run {} --entry {}", args.env, outcome.id);
     }
-    if args.record && !save_record(&report) {
+    if args.record && !save_record(&report, &env) {
         return ExitCode::from(CANNOT_RUN);
     }
     if report.success() { ExitCode::SUCCESS } else { ExitCode::from(FAILED) }
@@ -234,13 +242,18 @@ fn count(doc: &commands::Document, selected: &[String]) -> String {
     format!("{n} entr{}", if n == 1 { "y" } else { "ies" })
 }
 
-fn progress(env: &str, event: &Event<'_>) {
+fn progress(env: &str, doc: &Path, event: &Event<'_>) {
     match event {
         Event::EntryStarted { .. } => {}
         Event::Retrying { entry, attempt, failure } => {
             println!("    RETRY [attempt {attempt}] commands::{env}::{}: {}", entry.id, failure.headline());
         }
-        Event::EntryFinished { outcome } => println!("{}", status_line(env, outcome)),
+        Event::EntryFinished { outcome } => {
+            println!("{}", status_line(env, outcome));
+            for step in &outcome.scrubbed {
+                println!("     note: {}", step.note(doc));
+            }
+        }
     }
 }
 
@@ -262,12 +275,40 @@ fn print_failures(report: &Report) {
     }
 }
 
-/// Writes the records of the entries that passed; false if the document could not be written.
-fn save_record(report: &Report) -> bool {
+/// Writes the records of the entries that passed, except those whose block holds a secret;
+/// false if the document could not be read or written.
+fn save_record(report: &Report, env: &Environment) -> bool {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    let recording = report.recording(&record::today());
+    let mut recording = report.recording(&record::today());
+    let mut doc = match commands::load(&report.doc) {
+        Ok(doc) => doc,
+        Err(e) => {
+            eprintln!("error: {}", error_chain(&e));
+            return false;
+        }
+    };
+    match Allow::for_repo(&env.infra_repo) {
+        Ok(allow) => {
+            commands::accept_secrets(&mut doc, &allow, &repo_relative(&env.infra_repo, &report.doc));
+        }
+        Err(e) => {
+            eprintln!("error: {}", error_chain(&e));
+            return false;
+        }
+    }
+    for withheld in record::withhold_secrets(&mut recording, &doc) {
+        println!("{withheld}");
+    }
+    let scrubbed: usize = report.outcomes.iter().flat_map(|o| &o.scrubbed).map(|s| s.rules.len()).sum();
+    if scrubbed > 0 {
+        println!(
+            "{scrubbed} secret{} the entries printed {} replaced by the redactor's placeholder before matching: no secret is recorded",
+            if scrubbed == 1 { "" } else { "s" },
+            if scrubbed == 1 { "was" } else { "were" }
+        );
+    }
     if recording.passed.is_empty() {
-        println!("nothing to record: no entry passed");
+        println!("nothing to record: no entry passed{}", if report.success() { " without a secret in its block" } else { "" });
         return true;
     }
     match record::record(&report.doc, &recording, ci) {
@@ -324,6 +365,14 @@ fn shown(path: &Path) -> PathBuf {
     let Ok(full) = std::fs::canonicalize(path) else { return path.to_owned() };
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
     cwd.ok().and_then(|cwd| full.strip_prefix(cwd).ok().map(Path::to_owned)).unwrap_or(full)
+}
+
+/// `path` relative to `repo` with `/` separators, as `.config/secrets.yaml` names files; as
+/// given when it is outside.
+fn repo_relative(repo: &Path, path: &Path) -> String {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let relative = canonical(path).strip_prefix(canonical(repo)).map(Path::to_owned).unwrap_or_else(|_| path.to_owned());
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// `repo/rest`, without a leading `./` when `repo` is the current folder (`rest` as is when it

@@ -12,6 +12,7 @@ mod adr;
 mod check_plan;
 mod commands;
 mod destroy;
+mod docs;
 mod doctor;
 mod environment;
 mod lease;
@@ -39,6 +40,8 @@ enum Command {
     #[command(subcommand)]
     Commands(commands::Command),
     #[command(subcommand)]
+    Docs(docs::Command),
+    #[command(subcommand)]
     Logs(logs::Command),
     #[command(subcommand)]
     Lease(lease::Command),
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::CheckPlan(args) => check_plan::run(args),
         Command::Adr(cmd) => adr::run(cmd),
         Command::Commands(cmd) => commands::run(cmd),
+        Command::Docs(cmd) => docs::run(cmd),
         Command::Logs(cmd) => logs::run(cmd),
         Command::Lease(cmd) => lease::run(cmd),
         Command::Promote(args) => promote::run(args),

@@ -41,6 +41,42 @@ pub struct EntryOutcome {
     pub elapsed: Duration,
     /// The versions of the tools it ran (only for a pass).
     pub tools: Vec<String>,
+    /// The commands whose output held secrets the environment's redactor did not know,
+    /// replaced by `[REDACTED:<rule>]` before it was matched or shown.
+    pub scrubbed: Vec<ScrubbedStep>,
+}
+
+/// A command whose output held secrets the `secrets` rules found (never the secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrubbedStep {
+    /// Its `$ ` line in the document.
+    pub line: usize,
+    /// Its first line, shortened.
+    pub summary: String,
+    /// The rule of each secret replaced.
+    pub rules: Vec<&'static str>,
+}
+
+impl ScrubbedStep {
+    /// `the output of `argocd admin initial-password` (docs/commands.md:58) held 1 secret the
+    /// environment's redactor does not know (bare-secret-output): it was matched and shown as
+    /// [REDACTED:bare-secret-output]`.
+    #[must_use]
+    pub fn note(&self, doc: &std::path::Path) -> String {
+        let mut rules: Vec<&str> = self.rules.clone();
+        rules.dedup();
+        let placeholders: Vec<String> = rules.iter().map(|r| format!("[REDACTED:{r}]")).collect();
+        let n = self.rules.len();
+        format!(
+            "the output of `{}` ({}:{}) held {n} secret{} the environment's redactor does not know ({}): it was matched and shown as {}, and is recorded nowhere",
+            self.summary,
+            doc.display(),
+            self.line,
+            if n == 1 { "" } else { "s" },
+            rules.join(", "),
+            placeholders.join(", ")
+        )
+    }
 }
 
 /// An entry's verdict.

@@ -18,8 +18,15 @@
 //!
 //! A mismatch is retried while the entry's `Converges:` window allows. Mutating entries run
 //! only when asked and never on a protected environment; once one fails, the later mutating
-//! entries are skipped. Output is redacted before it is matched or shown. The runner only
-//! emits [`Event`]s and returns a [`Report`]: printing belongs to the caller.
+//! entries are skipped.
+//!
+//! Output is redacted before it is matched or shown: first by the environment's redactor (the
+//! secrets it knows: its kubeconfigs', talosconfig's and env.yaml's), then by the `secrets`
+//! rules ([`vixens_docs::secrets::scrub`]) for those it cannot know, such as the password
+//! `argocd admin initial-password` just printed. Both write the redactor's placeholder,
+//! `[REDACTED:<name>]`, so no secret reaches a diff, a report, JUnit or a recorded document, and
+//! an expected output can say exactly what is shown. The runner only emits [`Event`]s and
+//! returns a [`Report`]: printing belongs to the caller.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -30,12 +37,13 @@ use vixens_drivers::process::{self, Command};
 use vixens_drivers::redact::Redactor;
 use vixens_ops::env::{Environment, NodeRole};
 
-use super::report::{EntryOutcome, Exit, FailedStep, Failure, FailureKind, Report, Skip, Verdict};
+use super::report::{EntryOutcome, Exit, FailedStep, Failure, FailureKind, Report, ScrubbedStep, Skip, Verdict};
 use vixens_diagnostic::error_chain;
 use vixens_docs::commands::diff::{self, Side};
 use vixens_docs::commands::document::{Document, Entry, PlaceholderValue, Step};
 use vixens_docs::commands::matcher::Expected;
 use vixens_docs::commands::versions::Versions;
+use vixens_docs::secrets;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -138,6 +146,7 @@ impl<'a> Runner<'a> {
             verdict: Verdict::Skipped(skip),
             elapsed: Duration::ZERO,
             tools: Vec::new(),
+            scrubbed: Vec::new(),
         }
     }
 
@@ -148,47 +157,64 @@ impl<'a> Runner<'a> {
     pub fn run_entry(&self, entry: &Entry, on_event: &mut dyn FnMut(Event<'_>)) -> EntryOutcome {
         let started = Instant::now();
         let digest = entry.example.as_ref().map(|e| e.digest.clone());
-        let outcome = |verdict, tools| EntryOutcome {
+        let mut scrubbed = Vec::new();
+        let outcome = |verdict, tools, scrubbed| EntryOutcome {
             id: entry.id.clone(),
             line: entry.line,
             digest: digest.clone(),
             verdict,
             elapsed: started.elapsed(),
             tools,
+            scrubbed,
         };
         let steps = match &entry.example {
             Some(example) if !example.steps.is_empty() => &example.steps,
-            _ => return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::NoExample)), Vec::new()),
+            _ => return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::NoExample)), Vec::new(), Vec::new()),
         };
         if let Some(message) = vixens_ops::env::missing_read_only_identity(self.env) {
-            return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::CannotRun { message })), Vec::new());
+            return outcome(Verdict::Failed(self.failure(entry, None, 1, FailureKind::CannotRun { message })), Vec::new(), Vec::new());
         }
         let scratch = match tempfile::Builder::new().prefix("vixens-commands-").tempdir() {
             Ok(dir) => dir,
             Err(e) => {
                 let kind = FailureKind::CannotRun { message: format!("cannot create the entry's SCRATCH folder: {e}") };
-                return outcome(Verdict::Failed(self.failure(entry, None, 1, kind)), Vec::new());
+                return outcome(Verdict::Failed(self.failure(entry, None, 1, kind)), Vec::new(), Vec::new());
             }
         };
         let mut slowest = 1;
         for step in steps {
             match self.run_step(entry, step, scratch.path(), on_event) {
-                Ok(attempts) => slowest = slowest.max(attempts),
-                Err(failure) => return outcome(Verdict::Failed(failure), Vec::new()),
+                Ok((attempts, rules)) => {
+                    slowest = slowest.max(attempts);
+                    if !rules.is_empty() {
+                        scrubbed.push(ScrubbedStep { line: step.line, summary: step.summary(), rules });
+                    }
+                }
+                Err(failure) => return outcome(Verdict::Failed(failure), Vec::new(), scrubbed),
             }
         }
         let tools = self.versions.for_commands(steps.iter().map(|s| s.command.as_str()));
-        outcome(Verdict::Passed { attempts: slowest }, tools)
+        outcome(Verdict::Passed { attempts: slowest }, tools, scrubbed)
     }
 
-    /// Runs one command until it matches, or until the entry's convergence window closes.
-    fn run_step(&self, entry: &Entry, step: &Step, scratch: &Path, on_event: &mut dyn FnMut(Event<'_>)) -> Result<u32, Box<Failure>> {
+    /// Runs one command until it matches, or until the entry's convergence window closes; on
+    /// success, the attempts it took and the rules of the secrets scrubbed from its output.
+    fn run_step(
+        &self,
+        entry: &Entry,
+        step: &Step,
+        scratch: &Path,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(u32, Vec<&'static str>), Box<Failure>> {
         let expected = self.expected(step, scratch).map_err(|message| self.failure(entry, Some(step), 1, FailureKind::MissingValue { message }))?;
         let started = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Err(kind) = self.attempt(entry, step, &expected, scratch) else { return Ok(attempts) };
+            let kind = match self.attempt(entry, step, &expected, scratch) {
+                Ok(scrubbed) => return Ok((attempts, scrubbed)),
+                Err(kind) => kind,
+            };
             let failure = self.failure(entry, Some(step), attempts, kind);
             let Some(window) = entry.converges.filter(|_| failure.is_retryable()) else { return Err(failure) };
             if started.elapsed() + window.every >= window.within {
@@ -217,7 +243,9 @@ impl<'a> Runner<'a> {
         Expected::compile(&step.expected, &self.doc.placeholders, &values).map_err(|e| format!("{e} ({})", self.env.file.display()))
     }
 
-    fn attempt(&self, entry: &Entry, step: &Step, expected: &Expected, scratch: &Path) -> Result<(), FailureKind> {
+    /// One run of `step`: `Ok` with the rules of the secrets scrubbed from its output when it
+    /// exited and printed as expected.
+    fn attempt(&self, entry: &Entry, step: &Step, expected: &Expected, scratch: &Path) -> Result<Vec<&'static str>, FailureKind> {
         let timeout = entry.timeout.unwrap_or(self.env.commands.timeout);
         // One pipe for both streams keeps their order, as a terminal shows it.
         let script = format!("exec 2>&1\n{}", step.command);
@@ -227,14 +255,15 @@ impl<'a> Runner<'a> {
         }
         command = command.env("SCRATCH", scratch);
         let redactor = self.redactor();
+        let redact = |text: &str| secrets::scrub(&redactor.redact(text), secrets::Kind::Output);
         let done = match command.run() {
             Ok(done) => done,
-            Err(process::Error::TimedOut { stdout, .. }) => return Err(FailureKind::TimedOut { timeout, output: redactor.redact(&stdout) }),
+            Err(process::Error::TimedOut { stdout, .. }) => return Err(FailureKind::TimedOut { timeout, output: redact(&stdout).text }),
             Err(e @ (process::Error::Spawn { .. } | process::Error::Io { .. })) => {
                 return Err(FailureKind::CannotRun { message: error_chain(&e) });
             }
         };
-        let output = redactor.redact(&done.stdout);
+        let secrets::Scrubbed { text: output, rules } = redact(&done.stdout);
         let actual = match std::os::unix::process::ExitStatusExt::signal(&done.status) {
             Some(signal) => Exit::Signal(signal),
             None => Exit::Code(done.code()),
@@ -245,20 +274,34 @@ impl<'a> Runner<'a> {
         if !expected.matches(&output) {
             return Err(FailureKind::Output { diff: self.diff(step, expected, &output) });
         }
-        Ok(())
+        Ok(rules)
     }
 
     fn diff(&self, step: &Step, expected: &Expected, output: &str) -> String {
         let first = step.expected.first().map_or(step.line, |l| l.line);
-        let expected_side = Side {
-            label: format!("expected: {}:{first}", self.doc.path.display()),
-            lines: step.expected.iter().map(|l| (Some(l.line), l.text.trim_end().to_owned())).collect(),
-        };
+        // The document's own lines are scrubbed too: a diff goes to terminals and JUnit.
+        let mut notes = String::new();
+        let mut expected_lines = Vec::new();
+        for line in &step.expected {
+            let scrubbed = secrets::scrub(line.text.trim_end(), secrets::Kind::Output);
+            for rule in &scrubbed.rules {
+                notes.push_str(&format!(
+                    "note: {}:{} holds a secret ({rule}), shown redacted: output is matched once its secrets are replaced by the redactor's placeholder, so write `[REDACTED:{rule}]` in its place\n",
+                    self.doc.path.display(),
+                    line.line
+                ));
+            }
+            expected_lines.push((Some(line.line), scrubbed.text));
+        }
+        let expected_side = Side { label: format!("expected: {}:{first}", self.doc.path.display()), lines: expected_lines };
         let actual_side = Side {
             label: format!("actual:   output of `{}` on {}", step.summary(), self.env.name),
             lines: expected.normalize(output).into_iter().map(|l| (l.line, l.text)).collect(),
         };
-        diff::render(&expected_side, &actual_side)
+        if !notes.is_empty() {
+            notes.push('\n');
+        }
+        notes + &diff::render(&expected_side, &actual_side)
     }
 
     fn failure(&self, entry: &Entry, step: Option<&Step>, attempts: u32, kind: FailureKind) -> Box<Failure> {

@@ -70,7 +70,12 @@ pub fn gather(env: &Environment, root: &Path, request: &Request) -> Result<Gathe
     let cycles_required = request.cycles.unwrap_or(env.cycles_required);
     let ledger = Ledger { path: env.evidence.ledger.clone(), records };
     let lints: Vec<LintOutcome> =
-        vec![lints::documented_commands(&env.infra_repo), lints::command_discovery(&env.infra_repo), lints::adrs(&env.infra_repo)];
+        vec![
+        lints::documented_commands(&env.infra_repo),
+        lints::command_discovery(&env.infra_repo),
+        lints::adrs(&env.infra_repo),
+        lints::secrets_in_docs(&env.infra_repo),
+    ];
     let decision = super::decide(&Evidence {
         environment: &env.name,
         revision: &revision,

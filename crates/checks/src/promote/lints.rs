@@ -1,10 +1,12 @@
 //! The repository lints the gate requires, run on the infrastructure repository and turned into
-//! [`LintOutcome`]s: the ADRs (`vixens_docs::adr`), the documented commands, and the operations
-//! the repository runs that no entry documents.
+//! [`LintOutcome`]s: the ADRs (`vixens_docs::adr`), the documented commands, the operations the
+//! repository runs that no entry documents, and no secret committed in `docs/`
+//! (`vixens_docs::secrets`).
 
 use std::path::Path;
 
 use super::LintOutcome;
+use vixens_docs::secrets::{self, output};
 use vixens_docs::{adr, commands};
 
 /// The gate's name for the ADR check.
@@ -24,6 +26,21 @@ pub const COMMAND_DISCOVERY: &str = "command discovery";
 pub fn command_discovery(repo: &Path) -> LintOutcome {
     let discovery = commands::discovery_repository(repo, &commands::discover::Options::default());
     LintOutcome { name: COMMAND_DISCOVERY.to_owned(), summary: discovery.summary, problems: discovery.problems }
+}
+
+/// The gate's name for the secrets check.
+pub const SECRETS: &str = "secrets in docs";
+
+/// Scans `repo`'s `docs/**` as `vixens docs secrets --repo REPO` does. A secret refuses
+/// promotion (the ADR and commands lints report those in their own files too: this line covers
+/// runbooks and examples as well), and so does a scan that cannot run or a file it cannot read.
+#[must_use]
+pub fn secrets_in_docs(repo: &Path) -> LintOutcome {
+    let outcome = |summary: String, problems: Vec<String>| LintOutcome { name: SECRETS.to_owned(), summary, problems };
+    match secrets::scan_repository(repo) {
+        Ok(scan) => outcome(output::summary(&scan), output::problems(&scan)),
+        Err(error) => outcome(String::new(), vec![error.to_string()]),
+    }
 }
 
 /// Lints `repo`'s `docs/commands.md` as `vixens commands lint --repo REPO` does: every entry
@@ -63,6 +80,36 @@ pub fn adrs(repo: &Path) -> LintOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_repository_s_docs_hold_no_secret() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+        let outcome = secrets_in_docs(repo);
+        assert_eq!(outcome.problems, Vec::<String>::new());
+        assert!(outcome.summary.starts_with("0 secrets in "), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn a_secret_in_a_runbook_refuses_promotion_without_showing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs/runbooks")).unwrap();
+        std::fs::write(
+            dir.path().join("docs/runbooks/minio.md"),
+            "```sh\nmc alias set nas http://nas.lan:9000 admin jPJlFKBl26r8GfuQ3AxK1aELWXbdhVcYwoB1v56R\n```\n",
+        )
+        .unwrap();
+        let outcome = secrets_in_docs(dir.path());
+        assert_eq!(outcome.name, SECRETS);
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
+        assert!(
+            outcome.problems[0].starts_with("docs/runbooks/minio.md:2: secrets: minio-mc-alias (jPJl… 40 chars, fingerprint "),
+            "{:?}",
+            outcome.problems
+        );
+        assert!(!outcome.problems[0].contains("jPJlFKBl26r8"));
+        std::fs::remove_dir_all(dir.path().join("docs")).unwrap();
+        assert!(secrets_in_docs(dir.path()).problems[0].starts_with("no docs/ folder in "));
+    }
 
     #[test]
     fn this_repositorys_documented_commands_pass_the_gate() {

@@ -111,6 +111,8 @@ rules! {
     /// A path mention naming a repository file that does not exist, and that its sentence does
     /// not say was removed or is still to be created.
     MissingPath = "missing-path", File, Error;
+    /// A credential committed in the ADR (the shared rule of `vixens docs secrets`).
+    Secrets = "secrets", File, Error;
     /// An ADR file whose name does not start with its number.
     FileName = "file-name", Numbering, Error;
     /// Two ADR files with the same number.

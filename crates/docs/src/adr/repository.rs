@@ -10,7 +10,7 @@ use super::config::Config;
 use super::diagnostic::{Diagnostic, Findings, Scope, Severity};
 use super::references::Repo;
 use super::vocabulary::Status;
-use super::{index, numbering, rules, supersession};
+use super::{index, numbering, rules, secrets, supersession};
 
 /// One ADR, as the lint saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,6 +72,7 @@ pub fn lint(root: &Path, config: &Config) -> Result<Lint, CatalogError> {
     for record in &catalog.records {
         rules::check(record, &repo, config, &mut findings);
     }
+    secrets::check(root, catalog.records.iter().map(|r| &r.path).chain(&catalog.index_files), &mut findings);
     numbering::check(&catalog, &index_files, &mut findings);
     supersession::check(&catalog, &repo, &mut findings);
     index::check(&index_files, &catalog, &repo, &mut findings);

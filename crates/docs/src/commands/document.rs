@@ -58,6 +58,9 @@ pub struct Document {
     /// Structural problems found while parsing (an unterminated block, a malformed marker).
     /// [`super::lint`] reports them along with its own rules.
     pub problems: Vec<Problem>,
+    /// The credentials the document holds, found when it was read: the lint reports each as a
+    /// `secrets` problem, unless `.config/secrets.yaml` accepts it ([`super::accept_secrets`]).
+    pub secrets: Vec<crate::secrets::Finding>,
 }
 
 /// One documented command: a `###` heading and what follows it up to the next heading.
@@ -149,10 +152,14 @@ impl Step {
         self.status.unwrap_or(0)
     }
 
-    /// The command's first line, shortened for messages: `talosctl -n "$NODE" health`.
+    /// The command's first line, shortened for messages: `talosctl -n "$NODE" health`. A
+    /// credential written in it shows as `[REDACTED:<rule>]`: messages end up in terminals,
+    /// JUnit and reports.
     #[must_use]
     pub fn summary(&self) -> String {
         let first = self.command.lines().next().unwrap_or_default().trim_end_matches('\\').trim();
+        let first = crate::secrets::scrub(first, crate::secrets::Kind::Text).text;
+        let first = first.as_str();
         const MAX: usize = 60;
         if first.chars().count() > MAX { format!("{}…", first.chars().take(MAX).collect::<String>()) } else { first.to_owned() }
     }
@@ -244,6 +251,8 @@ pub enum Rule {
     BadPlaceholder,
     /// A `Validated on:` line that cannot be read, or two lines for one environment.
     BadRecord,
+    /// A credential written in the document (the rule `vixens docs secrets` shares).
+    Secrets,
 }
 
 impl Rule {
@@ -262,6 +271,7 @@ impl Rule {
             Rule::BadMarker => "bad-marker",
             Rule::BadPlaceholder => "bad-placeholder",
             Rule::BadRecord => "bad-record",
+            Rule::Secrets => "secrets",
         }
     }
 }

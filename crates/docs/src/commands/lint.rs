@@ -1,15 +1,16 @@
 //! `vixens commands lint`: the gate a pull request runs before merging.
 //!
 //! Every entry needs context, an example and expected output; ids are unique; placeholders
-//! are defined; blocks are closed; and every entry has passed, as written now, on at least
-//! [`MIN_ENVIRONMENTS`] distinct environments. Problems are reported all at once, in line
-//! order, each as `file:line: rule: message`.
+//! are defined; blocks are closed; no credential is written anywhere in the document; and every
+//! entry has passed, as written now, on at least [`MIN_ENVIRONMENTS`] distinct environments.
+//! Problems are reported all at once, in line order, each as `file:line: rule: message`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::document::{Document, Entry, Problem, Rule};
 use super::matcher::placeholder_names;
+use crate::secrets::allow::ALLOW_PATH;
 
 /// The specification: every documented command is tested on at least 2 environments.
 pub const MIN_ENVIRONMENTS: usize = 2;
@@ -37,6 +38,16 @@ pub fn lint(doc: &Document) -> Vec<Problem> {
         }
         check_entry(doc, entry, &mut problems);
     }
+    problems.extend(doc.secrets.iter().map(|finding| Problem {
+        line: finding.line,
+        rule: Rule::Secrets,
+        message: format!(
+            "{}: a credential in the document; in its place write what `vixens commands run` shows, `[REDACTED:{}]`, or `[..]`, \
+             and rotate it, or accept it in {ALLOW_PATH} with a reason",
+            finding.describe(),
+            finding.rule
+        ),
+    }));
     problems.sort_by_key(|p| (p.line, p.rule));
     problems
 }

@@ -105,7 +105,13 @@ pub fn parse(path: &Path, text: &str) -> Document {
     let mut reader = Reader {
         text,
         lines: LineIndex::new(text),
-        doc: Document { path: path.to_owned(), entries: Vec::new(), placeholders: Vec::new(), problems: Vec::new() },
+        doc: Document {
+            path: path.to_owned(),
+            entries: Vec::new(),
+            placeholders: Vec::new(),
+            problems: Vec::new(),
+            secrets: crate::secrets::scan(&path.display().to_string(), text, crate::secrets::Kind::Markdown),
+        },
         entry: None,
         in_placeholders: false,
         depth: 0,

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use super::document::{Document, Entry};
 use super::parse::{self, LoadError};
 use super::validation::{Digest, Validation};
+use crate::secrets::Finding;
 
 /// Entries that passed on one environment, to be recorded.
 #[derive(Debug, Clone)]
@@ -228,6 +229,50 @@ fn write_atomically(target: &Path, original: &Path, text: &str) -> Result<(), Re
     Ok(())
 }
 
+/// A passed entry that is not recorded: its block holds a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    /// The entry's id.
+    pub id: String,
+    /// The first secret in its block (never the value).
+    pub finding: Finding,
+}
+
+impl std::fmt::Display for Withheld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "not recorded: `{}` holds a secret at {}:{}, {}: a record certifies the block as written; put a placeholder in its place \
+             (in expected output, what `vixens commands run` shows: `[REDACTED:{}]`), or accept it in .config/secrets.yaml",
+            self.id,
+            self.finding.file,
+            self.finding.line,
+            self.finding.describe(),
+            self.finding.rule
+        )
+    }
+}
+
+/// Takes out of `recording` the entries whose `console` block holds one of `doc`'s secrets
+/// (after [`super::accept_secrets`]): `--record` never certifies a block that holds a
+/// credential, in its commands or in its expected output.
+pub fn withhold_secrets(recording: &mut Recording, doc: &Document) -> Vec<Withheld> {
+    let mut withheld = Vec::new();
+    recording.passed.retain(|passed| {
+        let block =
+            doc.entries.iter().find(|e| e.id == passed.id).and_then(|e| e.example.as_ref()).map(|e| e.line..=e.closing_line.unwrap_or(usize::MAX));
+        let found = block.and_then(|lines| doc.secrets.iter().find(|f| lines.contains(&f.line)));
+        match found {
+            Some(finding) => {
+                withheld.push(Withheld { id: passed.id.clone(), finding: finding.clone() });
+                false
+            }
+            None => true,
+        }
+    });
+    withheld
+}
+
 /// Today's date in UTC, as records write it.
 #[must_use]
 pub fn today() -> String {
@@ -246,6 +291,25 @@ mod tests {
 
     fn validation(env: &str, digest: &Digest) -> Validation {
         Validation { env: env.into(), date: "2026-11-26".into(), tools: vec!["kubectl v1.34.1".into()], digest: digest.clone() }
+    }
+
+    #[test]
+    fn an_entry_whose_block_holds_a_secret_is_withheld_from_the_recording() {
+        let doc = parse::parse(
+            Path::new("docs/commands.md"),
+            "### Login\n\nContext: x.\n\n```console\n$ argocd login lab --password gs8w85Tiij3Mp3KM\n? 0\n```\n\n### Clean\n\nContext: y.\n\n```console\n$ true\n? 0\n```\n",
+        );
+        let passed = |id: &str| Passed { id: id.into(), digest: Digest::of("x"), tools: vec![] };
+        let mut recording = Recording { env: "lab".into(), date: "2026-11-26".into(), passed: vec![passed("login"), passed("clean")] };
+        let withheld = withhold_secrets(&mut recording, &doc);
+        assert_eq!(recording.passed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["clean"]);
+        assert_eq!(withheld.len(), 1);
+        let message = withheld[0].to_string();
+        assert!(
+            message.starts_with("not recorded: `login` holds a secret at docs/commands.md:6, secret-cli-flag (gs8w… 16 chars, fingerprint "),
+            "{message}"
+        );
+        assert!(!message.contains("gs8w85Tiij3Mp3KM"), "{message}");
     }
 
     #[test]

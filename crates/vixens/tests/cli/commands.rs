@@ -529,3 +529,82 @@ fn discover_ignores_a_pattern_with_its_reason_and_cannot_run_on_a_bad_configurat
         .stderr(predicate::str::contains("error: .config/commands.yaml:2:14: `ignore`: `talosctl upgrade --nodes --preserve` has no reason"));
     vixens_in(repo.path()).args(["commands", "discover", "--grace", "soon"]).assert().code(2).stderr(predicate::str::contains("--grace"));
 }
+
+// ---- secrets ----
+
+/// A password shaped like Argo CD's initial one, split in the document so that the command
+/// prints it without the document holding it.
+const PRINTED: (&str, &str) = ("gs8w85Tiij", "3Mp3KM");
+
+#[test]
+fn a_secret_a_command_prints_is_matched_and_shown_as_the_redactor_s_placeholder_and_never_recorded() {
+    let repo = ops_repo();
+    let secret = format!("{}{}", PRINTED.0, PRINTED.1);
+    edit_doc(
+        repo.path(),
+        "$ talosctl hello\n[GREETING]\n",
+        &format!("$ printf '%s%s\\n' {} {}\n[REDACTED:bare-secret-output]\n", PRINTED.0, PRINTED.1),
+    );
+    let output =
+        vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello", "--record"]).assert().success().get_output().clone();
+    let stdout = stdout_of(&output);
+    let line = line_of(&doc(repo.path()), &format!("$ printf '%s%s\\n' {} {}", PRINTED.0, PRINTED.1));
+    assert!(
+        stdout.contains(&format!(
+            "     note: the output of `printf '%s%s\\n' {} {}` (docs/commands.md:{line}) held 1 secret the environment's redactor does not know (bare-secret-output): it was matched and shown as [REDACTED:bare-secret-output], and is recorded nowhere\n",
+            PRINTED.0, PRINTED.1
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 secret the entries printed was replaced by the redactor's placeholder before matching: no secret is recorded\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("recorded 1 entries as validated on alpha in docs/commands.md\n"), "{stdout}");
+    assert!(!stdout.contains(&secret) && !doc(repo.path()).contains(&secret));
+}
+
+#[test]
+fn an_expected_output_holding_a_secret_never_passes_and_the_diff_shows_no_secret() {
+    let repo = ops_repo();
+    let secret = format!("{}{}", PRINTED.0, PRINTED.1);
+    edit_doc(repo.path(), "$ talosctl hello\n[GREETING]\n", &format!("$ printf '%s%s\\n' {} {}\n{secret}\n", PRINTED.0, PRINTED.1));
+    let before = doc(repo.path());
+    let output = vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello", "--record"]).assert().code(1).get_output().clone();
+    let stdout = stdout_of(&output);
+    let line = line_of(&before, &secret);
+    assert!(
+        stdout.contains(&format!("note: docs/commands.md:{line} holds a secret (bare-secret-output), shown redacted: output is matched once its secrets are replaced by the redactor's placeholder, so write `[REDACTED:bare-secret-output]` in its place\n")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&secret) && !String::from_utf8_lossy(&output.stderr).contains(&secret), "{stdout}");
+    assert_eq!(doc(repo.path()), before, "nothing recorded");
+}
+
+#[test]
+fn an_entry_whose_command_holds_a_secret_passes_but_is_not_recorded() {
+    let repo = ops_repo();
+    let secret = format!("{}{}", PRINTED.0, PRINTED.1);
+    edit_doc(repo.path(), "$ talosctl hello\n[GREETING]\n", &format!("$ true --password {secret}\n? 0\n"));
+    let before = doc(repo.path());
+    let line = line_of(&before, &format!("$ true --password {secret}"));
+    let output =
+        vixens_in(repo.path()).args(["commands", "run", "alpha", "--entry", "say-hello", "--record"]).assert().success().get_output().clone();
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout
+            .contains(&format!("not recorded: `say-hello` holds a secret at docs/commands.md:{line}, secret-cli-flag (gs8w… 16 chars, fingerprint ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nothing to record: no entry passed without a secret in its block\n"), "{stdout}");
+    assert!(!stdout.contains(&secret), "{stdout}");
+    assert_eq!(doc(repo.path()), before);
+    // The lint names it too, and .config/secrets.yaml can accept it.
+    let lint = vixens_in(repo.path()).args(["commands", "lint"]).assert().code(1).get_output().clone();
+    assert!(
+        stdout_of(&lint).contains(&format!("docs/commands.md:{line}: secrets: secret-cli-flag (gs8w… 16 chars, fingerprint ")),
+        "{}",
+        stdout_of(&lint)
+    );
+    assert!(!stdout_of(&lint).contains(&secret));
+}

@@ -6,6 +6,7 @@ mod commands;
 mod convergence;
 mod cycle;
 mod destroy;
+mod docs;
 mod doctor;
 mod env;
 mod lease;

@@ -187,6 +187,24 @@ fn secrets_in_the_ledger_are_redacted_from_the_verdict() {
 }
 
 #[test]
+fn a_secret_in_the_infra_repo_s_docs_refuses_promotion_on_its_own_line_without_showing_it() {
+    let lab = Lab::with_ledger("five-clean.jsonl");
+    let secret = "gs8w85Tiij3Mp3KM";
+    std::fs::create_dir_all(lab.path("infra/docs/runbooks")).unwrap();
+    std::fs::write(lab.path("infra/docs/runbooks/argocd.md"), format!("# Argo CD\n\nLe mot de passe administrateur d'Argo CD est : {secret}\n"))
+        .unwrap();
+    lab.promote("stress-five-passed.xml", &["--revision", A])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("  ✗ secrets in docs: docs/runbooks/argocd.md:3: secrets: secret-assignment (gs8w… 16 chars, fingerprint "))
+        .stdout(predicate::str::contains(secret).not());
+    std::fs::write(lab.path("infra/docs/runbooks/argocd.md"), "# Argo CD\n\nLe mot de passe est dans Infisical.\n").unwrap();
+    lab.promote("stress-five-passed.xml", &["--revision", A])
+        .assert()
+        .stdout(predicate::str::contains("  ✓ secrets in docs: 0 secrets in 1 file under docs\n"));
+}
+
+#[test]
 fn a_malformed_ledger_is_an_error_naming_its_line() {
     let lab = Lab::with_ledger("three-cycles.jsonl");
     let ledger = lab.path("evidence/lab.jsonl");

@@ -213,3 +213,18 @@ fn the_nightly_runs_what_promotion_needs() {
         assert!(text.contains(expected), "nightly.yml does not contain {expected}");
     }
 }
+
+/// The pull-request gate runs every documentation lint: documented commands, ADRs and secrets
+/// committed in docs/.
+#[test]
+fn the_pull_request_gate_runs_the_documentation_lints() {
+    let jobs = jobs(&workflow("pull-request.yml"));
+    let lint = jobs.iter().find(|j| j.id == "lint").expect("a lint job");
+    for expected in [
+        "cargo run --locked -q -p vixens -- commands lint --repo .",
+        "cargo run --locked -q -p vixens -- adr lint --repo .",
+        "cargo run --locked -q -p vixens -- docs secrets --repo .",
+    ] {
+        assert!(lint.runs.iter().any(|r| r == expected), "the lint job does not run `{expected}`: {:?}", lint.runs);
+    }
+}
