@@ -261,7 +261,7 @@ mod tests {
     }
 
     fn plan(changes: &str) -> Plan {
-        Plan::parse(&format!(r#"{{"format_version":"1.2","resource_changes":[{changes}]}}"#)).unwrap()
+        Plan::parse(&format!(r#"{{"format_version":"1.2","planned_values":{{}},"resource_changes":[{changes}]}}"#)).unwrap()
     }
 
     fn change(address: &str, kind: &str, module: Option<&str>, index: Option<&str>, actions: &str) -> String {
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn an_errored_plan_is_refused() {
-        let p = Plan::parse(r#"{"format_version":"1.2","resource_changes":[],"errored":true}"#).unwrap();
+        let p = Plan::parse(r#"{"format_version":"1.2","planned_values":{},"resource_changes":[],"errored":true}"#).unwrap();
         let Verdict::Refused(refusal) = check_plan(&p, &protected(&[], &[])) else { panic!("refused") };
         assert_eq!(refusal.reason, Reason::PlanErrored);
     }
