@@ -51,6 +51,26 @@ pub fn trials_for(package_dir: &Path, vars: &dyn VarSource) -> Vec<Trial> {
     }
 }
 
+/// Says on the test's output what an earlier run had left on the environment and the session
+/// undid first: a reap is never silent.
+pub fn report_reaped(session: &vixens_ops::session::Session) {
+    if let Some(record) = session.reaped() {
+        eprintln!("{}", reaped_message(&session.env().name, record));
+    }
+}
+
+/// `vixens: undid what an earlier run left on lab: ... (left by pid 42 for recreate_cycle, nextest run R, since T)`.
+fn reaped_message(environment: &str, record: &vixens_ops::lease::Record) -> String {
+    let run = record.run.as_ref().map(|r| format!(", nextest run {}", r.id)).unwrap_or_default();
+    format!(
+        "vixens: undid what an earlier run left on {environment}: {} (left by pid {} for {}{run}, since {})",
+        vixens_ops::lease::describe(&record.started),
+        record.holder.pid,
+        record.holder.purpose,
+        record.holder.since
+    )
+}
+
 /// What the failing configuration trial says: every problem with its place, the variables to
 /// export, and where to look next.
 fn failure_message(error: &EnvConfigError) -> String {

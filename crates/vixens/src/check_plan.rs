@@ -10,7 +10,7 @@ use vixens_diagnostic::input;
 use vixens_drivers::terraform::Plan;
 use vixens_drivers::terraform::plan::MAX_PLAN_BYTES;
 use vixens_ops::destroy::{Verdict, guard};
-use vixens_ops::env::{ProcessVars, Protection};
+use vixens_ops::env::{ProcessVars, Protection, protected_environments};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -91,8 +91,30 @@ fn check(environment: &Protection, path: &Path) -> u8 {
 }
 
 /// The environment, for its protections only: variables the rest of env.yaml needs may be
-/// unset (see [`Protection::load`]).
+/// unset (see [`Protection::load`]). An environment that is a protected one under another name
+/// (same terraform root, state or cluster) gets that one's protections too.
 fn load(name_or_path: &str) -> Result<Protection, ExitCode> {
     let file = crate::environment::resolve(name_or_path)?;
-    Protection::load(&file, &ProcessVars).map_err(|e| crate::environment::unusable(&e))
+    let mut protection = Protection::load(&file, &ProcessVars).map_err(|e| crate::environment::unusable(&e))?;
+    let protected = protected_environments(&protection.file, &ProcessVars);
+    if let Some((like, shared)) = guard::protected_like(&protection.identity, &protected) {
+        let theirs = Protection::load(&like.file, &ProcessVars).map_err(|e| crate::environment::unusable(&e))?;
+        eprintln!(
+            "note: {shared} is the protected environment `{}`'s ({}): its protections apply to `{}` too",
+            theirs.name,
+            like.file.display(),
+            protection.name
+        );
+        for glob in theirs.protected.resource_types {
+            if !protection.protected.resource_types.contains(&glob) {
+                protection.protected.resource_types.push(glob);
+            }
+        }
+        for glob in theirs.protected.addresses {
+            if !protection.protected.addresses.contains(&glob) {
+                protection.protected.addresses.push(glob);
+            }
+        }
+    }
+    Ok(protection)
 }

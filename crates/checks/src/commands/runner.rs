@@ -230,7 +230,7 @@ impl<'a> Runner<'a> {
         let done = match command.run() {
             Ok(done) => done,
             Err(process::Error::TimedOut { stdout, .. }) => return Err(FailureKind::TimedOut { timeout, output: redactor.redact(&stdout) }),
-            Err(e @ (process::Error::Spawn { .. } | process::Error::Io { .. })) => {
+            Err(e @ (process::Error::Spawn { .. } | process::Error::Io { .. } | process::Error::Cancelled { .. })) => {
                 return Err(FailureKind::CannotRun { message: error_chain(&e) });
             }
         };

@@ -20,6 +20,7 @@ use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
 use vixens_config::yaml::{At, Node, Value};
 use vixens_kube::argocd::{SystemAppRules, SystemApps};
 
+use super::identity::Identity;
 use super::{
     AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
     PhaseBudgets, ProtectedConfig, Protection, Provisioning, S3Credentials, StateBackupConfig, TalosLogsConfig,
@@ -58,12 +59,36 @@ pub(super) fn load_protection(path: &Path, vars: &dyn VarSource) -> Result<Prote
     let empty = ProtectedFile::default();
     let (p, _) = section(top, "protected", &read.file.protected, &empty);
     let (resource_types, addresses) = r.protected_patterns(p);
+    let identity = name.as_deref().map(|name| r.quiet_identity(&read.file, name)).unwrap_or_default();
     match (name, kind, resource_types, addresses) {
-        (Some(name), Some(kind), Some(resource_types), Some(addresses)) if r.problems.is_empty() => {
-            Ok(Protection { name, kind, protected: ProtectedConfig { resource_types, addresses, inventory: Vec::new() } })
-        }
+        (Some(name), Some(kind), Some(resource_types), Some(addresses)) if r.problems.is_empty() => Ok(Protection {
+            name,
+            kind,
+            file: clean(&std::path::absolute(path).unwrap_or_else(|_| path.to_owned())),
+            protected: ProtectedConfig { resource_types, addresses, inventory: Vec::new() },
+            identity,
+        }),
         _ => Err(r.problems.into_error()),
     }
+}
+
+/// The name, kind and [`Identity`] of the env.yaml at `path`, or `None` when it has no usable
+/// name or kind. Nothing else is judged and nothing is reported: this reads the *other*
+/// environments of a workspace, whose variables need not be set here.
+pub(super) fn load_identity(path: &Path, vars: &dyn VarSource) -> Option<(String, EnvKind, Identity)> {
+    let read = EnvFile::read(path);
+    if !read.is_mapping {
+        return None;
+    }
+    let mut r = Reader::new(read.problems.clone(), vars);
+    let name = read.file.name.as_ref().and_then(|n| r.quiet_string(n))?;
+    let kind = match read.file.kind.as_ref().and_then(|n| r.quiet_string(n)).as_deref() {
+        Some("protected") => EnvKind::Protected,
+        Some("disposable") => EnvKind::Disposable,
+        _ => return None,
+    };
+    let identity = r.quiet_identity(&read.file, &name);
+    Some((name, kind, identity))
 }
 
 pub(super) fn load(path: &Path, vars: &dyn VarSource) -> Result<Environment, EnvConfigError> {
@@ -216,6 +241,47 @@ impl<'a> Reader<'a> {
             format!("{name:?} is not a name: {why}; expected lowercase letters, digits and `-` (not first or last), at most {MAX_NAME_LEN} characters, such as dev or lab-ha"),
         );
         None
+    }
+
+    /// A scalar, expanded, or `None` when it is not a scalar or uses a variable not set here;
+    /// nothing is reported.
+    fn quiet_string(&self, node: &Node) -> Option<String> {
+        let raw = match &node.value {
+            Value::Str(s) => s.clone(),
+            Value::Bool | Value::Int(_) | Value::Float => self.problems.text()[node.at.offset..node.at.offset + node.at.len].to_owned(),
+            _ => return None,
+        };
+        expand(&raw, &self.scope).ok()
+    }
+
+    /// [`Reader::quiet_string`] as a path resolved against the env.yaml's folder.
+    fn quiet_path(&self, node: &Node) -> Option<PathBuf> {
+        self.quiet_string(node).filter(|s| !s.is_empty()).map(|s| clean(&self.dir.join(s)))
+    }
+
+    /// What can be known here of the terraform root, state and kubeconfig of `file`, without
+    /// reporting anything: see [`Identity`].
+    fn quiet_identity(&mut self, file: &EnvFile, name: &str) -> Identity {
+        self.scope.builtins.insert("ENV_NAME", name.to_owned());
+        let infra_repo = file.infra_repo.as_ref().and_then(|n| self.quiet_path(n));
+        let work_dir = match &file.work_dir {
+            Some(node) => self.quiet_path(node),
+            None => infra_repo.map(|repo| repo.join("target/vixens").join(name)),
+        };
+        if let Some(work_dir) = work_dir {
+            self.scope.builtins.insert("WORK_DIR", work_dir.display().to_string());
+        }
+        let terraform = match &file.terraform {
+            Some(Section::Mapping(t)) => Some(&t.value),
+            _ => None,
+        };
+        let root = terraform.and_then(|t| t.root.as_ref()).and_then(|n| self.quiet_path(n));
+        let backend_config: Option<BTreeMap<String, String>> = terraform.and_then(|t| t.backend_config.as_ref()).and_then(|n| match &n.value {
+            Value::Map(entries) => Some(entries.iter().filter_map(|(k, v)| Some((k.name.clone(), self.quiet_string(v)?))).collect()),
+            _ => None,
+        });
+        let kubeconfig = file.kubeconfig.as_ref().and_then(|n| self.quiet_path(n));
+        Identity::new(root.as_deref(), backend_config.as_ref(), kubeconfig.as_deref())
     }
 
     fn path(&mut self, key: &str, node: &Node) -> Option<PathBuf> {
