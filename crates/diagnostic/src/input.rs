@@ -54,6 +54,21 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The error as an I/O error about the file, for callers whose errors already name it: a
+    /// read error as it is; the others as `it is a named pipe (FIFO), not a regular file` and
+    /// `it is 2.0 GiB, over the 256.0 MiB this harness reads of it`.
+    #[must_use]
+    pub fn into_io(self) -> std::io::Error {
+        match self {
+            Self::Io { source, .. } => source,
+            Self::NotAFile { what, .. } => std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {what}, not a regular file")),
+            Self::TooLarge { size, limit, .. } => std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!("it is {}, over the {} this harness reads of it", size_in_words(size), size_in_words(limit)),
+            ),
+        }
+    }
+
     /// The path the error is about.
     #[must_use]
     pub fn path(&self) -> &Path {

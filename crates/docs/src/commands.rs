@@ -60,13 +60,21 @@ pub fn lint_repository(repo: &Path) -> RepositoryLint {
     match load(&path) {
         Ok(doc) => {
             let problems = lint::lint(&doc);
-            RepositoryLint {
-                summary: format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS),
-                problems: lint::render(&doc, &problems).lines().map(str::to_owned).collect(),
-            }
+            RepositoryLint { summary: summary(&doc), problems: lint::render(&doc, &problems).lines().map(str::to_owned).collect() }
         }
         Err(e) => RepositoryLint { summary: String::new(), problems: vec![vixens_diagnostic::error_chain(&e)] },
     }
+}
+
+/// `12 entries, each validated on 2+ environments (12 on simulated environments only)`.
+#[must_use]
+pub fn summary(doc: &Document) -> String {
+    let mut summary = format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS);
+    match lint::simulated_only(doc) {
+        0 => {}
+        n => summary.push_str(&format!(" ({n} on simulated environments only)")),
+    }
+    summary
 }
 
 #[cfg(test)]

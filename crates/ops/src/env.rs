@@ -335,6 +335,14 @@ impl Protection {
 }
 
 impl Environment {
+    /// True when the environment is simulated: one the harness brings up itself (`provisioning`
+    /// in env.yaml), which is the embedded lab; a real cluster is expected to be running. The
+    /// records of its documented commands say `(simulated)`.
+    #[must_use]
+    pub fn is_simulated(&self) -> bool {
+        self.provisioning.is_some()
+    }
+
     /// Loads and validates `path`, expanding `${VAR}` from the process environment.
     ///
     /// # Errors

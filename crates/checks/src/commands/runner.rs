@@ -113,7 +113,7 @@ impl<'a> Runner<'a> {
             on_event(Event::EntryFinished { outcome: &outcome });
             outcomes.push(outcome);
         }
-        Report { env: self.env.name.clone(), doc: self.doc.path.clone(), outcomes, elapsed: started.elapsed() }
+        Report { env: self.env.name.clone(), simulated: self.env.is_simulated(), doc: self.doc.path.clone(), outcomes, elapsed: started.elapsed() }
     }
 
     /// Why `entry` may not run here with these options, if it may not.

@@ -68,7 +68,7 @@ pub fn lint(root: &Path, config: &Config) -> Result<Lint, CatalogError> {
     supersession::check(&catalog, &repo, &mut findings);
     let mut indexes = Vec::new();
     for path in &catalog.index_files {
-        let text = match std::fs::read(root.join(path)) {
+        let text = match vixens_diagnostic::input::read(&root.join(path), crate::adr::catalog::MAX_RECORD_BYTES) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(_) => continue,
         };
