@@ -444,4 +444,83 @@ mod tests {
             "{err}"
         );
     }
+
+    /// Pieces of plan JSON and of what is not a plan: every key the parser reads, values of each
+    /// JSON type where it expects another, and the characters that end a document early.
+    const FRAGMENTS: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"format_version\":",
+        "\"1.2\"",
+        "1.2",
+        "\"2.0\"",
+        "\"planned_values\":",
+        "\"values\":",
+        "\"resource_changes\":",
+        "\"address\":",
+        "\"module_address\":",
+        "\"mode\":",
+        "\"managed\"",
+        "\"data\"",
+        "\"type\":",
+        "\"name\":",
+        "\"index\":",
+        "\"provider_name\":",
+        "\"change\":",
+        "\"actions\":",
+        "[\"delete\"]",
+        "[\"create\",\"delete\"]",
+        "[\"obliterate\"]",
+        "\"errored\":",
+        "true",
+        "null",
+        "-1",
+        "18446744073709551616",
+        "\"a.b[0]\"",
+        "\"\\u0000\"",
+        "\"é\"",
+        " ",
+        "\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..proptest::prelude::ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_a_plan_or_a_refusal_never_a_panic(text in "\\PC{0,2000}") {
+            let _ = Plan::parse(&text);
+        }
+
+        #[test]
+        fn plan_shaped_json_is_a_plan_or_a_refusal_never_a_panic(parts in proptest::collection::vec(0..FRAGMENTS.len(), 0..200)) {
+            let text: String = parts.iter().map(|&i| FRAGMENTS[i]).collect();
+            let started = std::time::Instant::now();
+            if let Ok(plan) = Plan::parse(&text) {
+                // Whatever was accepted is a plan of the supported major version.
+                proptest::prop_assert!(plan.format_version.starts_with('1'));
+                proptest::prop_assert!(plan.destructive_changes().all(|c| c.change.actions.destroys()));
+            }
+            proptest::prop_assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        }
+    }
+
+    #[test]
+    fn deeply_nested_json_is_read_or_refused_without_overflowing_the_stack() {
+        for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+            let deep = format!("{}1{}", open.repeat(100_000), close.repeat(100_000));
+            for text in [
+                format!("{{\"format_version\":\"1.2\",\"planned_values\":{deep}}}"),
+                format!("{{\"format_version\":\"1.2\",\"planned_values\":{{}},\"resource_changes\":{deep}}}"),
+                format!("{{\"format_version\":\"1.2\",\"planned_values\":{}", open.repeat(100_000)),
+            ] {
+                let started = std::time::Instant::now();
+                let _ = Plan::parse(&text);
+                assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            }
+        }
+    }
 }

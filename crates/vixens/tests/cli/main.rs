@@ -8,6 +8,7 @@ mod cycle;
 mod destroy;
 mod doctor;
 mod env;
+mod inputs;
 mod lease;
 mod logs;
 mod promote;
