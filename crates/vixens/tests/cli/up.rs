@@ -74,7 +74,7 @@ fn succeeded(out: &std::process::Output) -> String {
 
 #[test]
 fn the_readme_recipe_up_then_destroy_works_without_vixens_lab_on_path() {
-    // `vixens-lab` is built beside `vixens` (as `just up lab` builds it), not on PATH. The
+    // `vixens-lab` is built beside `vixens` (as cargo builds them side by side), not on PATH. The
     // destroy used to fail with `vixens-lab: not found` (exit 3), leaving the lab running.
     let vixens = vixens_ops::binaries::binaries().expect("the harness binaries build").vixens;
     let work = tempfile::tempdir().unwrap();
