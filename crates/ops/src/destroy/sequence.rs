@@ -293,3 +293,65 @@ fn terraform_error(step: Step, source: terraform::Error) -> Error {
         source => Error::Terraform { step, source: Box::new(source) },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::destroy::Confirmation;
+    use crate::lease::{self, Lease};
+
+    const SECRET: &str = "provisioning-s3cr3t-value";
+
+    /// An environment the harness provisions, whose one resource prints `$LAB_TOKEN` (from
+    /// `provisioning.env`) when it is created and when it is destroyed.
+    fn provisioned(dir: &std::path::Path) -> Environment {
+        let root = dir.join("terraform");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("main.tf"),
+            "resource \"terraform_data\" \"lab\" {\n\
+             \x20 provisioner \"local-exec\" {\n    command = \"echo created with $LAB_TOKEN\"\n  }\n\
+             \x20 provisioner \"local-exec\" {\n    when    = destroy\n    command = \"echo destroyed with $LAB_TOKEN\"\n  }\n}\n",
+        )
+        .unwrap();
+        let yaml = format!(
+            "name: t\nkind: disposable\ninfra-repo: .\nwork-dir: work\nterraform:\n  root: terraform\n  data-dir: work/tf\nkubeconfig: k\ntalosconfig: t\n\
+             nodes: []\nargocd: {{system-apps: {{max-sync-wave: 2}}}}\nprovisioning:\n  env: {{LAB_TOKEN: {SECRET}}}\n"
+        );
+        std::fs::write(dir.join("env.yaml"), yaml).unwrap();
+        Environment::load_with(dir.join("env.yaml"), &BTreeMap::<String, String>::new()).unwrap()
+    }
+
+    #[test]
+    fn provisioning_env_values_are_redacted_in_the_destroy_transcript_as_in_the_apply_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = provisioned(dir.path());
+        let redactor = env.redactor();
+        let applied = dir.path().join("apply.log");
+        let tf = env.terraform_driver(&redactor, Some(&applied));
+        tf.init(Run::within(Duration::from_secs(120))).unwrap();
+        tf.apply(Run::within(Duration::from_secs(120))).unwrap();
+
+        let destroyed = dir.path().join("destroy.log");
+        let mut options = Options::new(Confirmation::Flag("t".into()));
+        options.redactor = redactor;
+        options.transcript = Some(destroyed.clone());
+        let held = Lease::acquire(&env.work_dir, "test", None, lease::DEFAULT_WAIT, |_, _| Ok(())).unwrap();
+        let mut progress = Vec::new();
+        run(&env, held.held(), &options, |event| {
+            if let Event::Terraform(_, line) = event {
+                progress.push(line.to_owned());
+            }
+        })
+        .unwrap();
+        for (what, text) in [("apply", std::fs::read_to_string(&applied).unwrap()), ("destroy", std::fs::read_to_string(&destroyed).unwrap())] {
+            assert!(!text.contains(SECRET), "{what} transcript:\n{text}");
+            assert!(text.contains("with [REDACTED:LAB_TOKEN]"), "{what} transcript:\n{text}");
+        }
+        assert!(progress.iter().any(|l| l.contains("destroyed with [REDACTED:LAB_TOKEN]")), "{progress:?}");
+        assert!(!progress.iter().any(|l| l.contains(SECRET)));
+    }
+}
