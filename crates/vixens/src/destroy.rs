@@ -79,6 +79,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(environment) => environment,
         Err(code) => return code,
     };
+    println!("vixens destroy {name} ({})", environment.file.display());
     // Asked before the signal handlers exist: Ctrl-C at the prompt simply ends vixens.
     let mut options = Options::new(confirmation(&environment, args.confirm));
     options.redactor = environment.redactor();
@@ -100,7 +101,6 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(exit::ERROR);
     }
 
-    println!("vixens destroy {name} ({})", environment.file.display());
     let result = destroy::run(&environment, lease.held(), &options, |event| render(&event, &options.redactor));
     if let Err(e) = lease.release() {
         eprintln!("vixens destroy {name}: warning: {}", options.redactor.redact(&vixens_diagnostic::error_chain(&e)));
