@@ -22,6 +22,8 @@ lab *ARGS:
     cargo nextest run -p lab {{ARGS}}
 
 # COUNT destroy/recreate cycles in a row on ENV (5 by default, as promotion requires), each its own JUnit entry and ledger record.
+# The promotion profile is fail-fast on purpose: with --no-fail-fast, a stress run whose last cycle passed exits 0
+# even when an earlier one failed (vixens promote still refuses it: it reads every iteration in the JUnit).
 cycles ENV COUNT="5" *ARGS:
     cargo nextest run -p {{ENV}} --profile promotion --stress-count {{COUNT}} -E 'test(recreate_cycle)' {{ARGS}}
 
@@ -37,7 +39,7 @@ report ENV *ARGS:
 doctor ENV:
     {{vixens}} doctor {{ENV}}
 
-# Bring an on-demand environment (lab, lab-ha) up with its terraform root, as the suites do.
+# Bring an on-demand environment (lab, lab-ha) up with its terraform root, as the suites do
+# (vixens finds vixens-lab beside itself, or builds it).
 up ENV:
-    cargo build --quiet -p vixens-lab
     {{vixens}} up {{ENV}}

@@ -105,6 +105,7 @@ fn main() {
     let lab = Instance::builder(&env_file).var("VIXENS_TERRAFORM_BINARY", &terraform.display().to_string()).up().expect("a private lab comes up");
     let binaries = binaries::binaries().expect("the harness binaries build");
     let options = Options::default().extra_path(vec![binaries.vixens.parent().unwrap().to_owned()]);
+    let lease = lab.lease("cycle benchmark").expect("the private lab's lease");
     terraform_time(&log);
 
     println!("{:>5}  {:>8}  {:>9}  {:>14}  {:>9}  {:>8}", "cycle", "total", "terraform", "bootstrap wait", "commands", "overhead");
@@ -113,7 +114,8 @@ fn main() {
         let mut timeline = Timeline::default();
         let mut ledger = Ledger::for_env(lab.env());
         let started = Instant::now();
-        let outcome = cycle::run(lab.env(), Check::RecreateCycle, &options, &mut Reporters::new().with(&mut timeline).with(&mut ledger));
+        let outcome =
+            cycle::run(lab.env(), Some(lease.held()), Check::RecreateCycle, &options, &mut Reporters::new().with(&mut timeline).with(&mut ledger));
         let total = started.elapsed();
         assert!(outcome.passed(), "{outcome}");
         ledger.finish().expect("the evidence is recorded");

@@ -16,12 +16,13 @@
 //! - [`Outcome`]: the verdict, readable as text and recorded as a ledger line.
 //!
 //! ```no_run
-//! # fn demo(env: &vixens_ops::env::Environment) {
+//! # fn demo(session: &vixens_ops::session::Session) {
 //! use crate::cycle::{self, Check, Options, report::{Ledger, Terminal}, Reporters};
+//! let env = session.env();
 //! let mut terminal = Terminal::new(std::io::stderr());
 //! let mut ledger = Ledger::for_env(env);
 //! let mut reporters = Reporters::new().with(&mut terminal).with(&mut ledger);
-//! let outcome = cycle::run(env, Check::RecreateCycle, &Options::default(), &mut reporters);
+//! let outcome = cycle::run(env, session.lease(), Check::RecreateCycle, &Options::default(), &mut reporters);
 //! assert!(outcome.passed(), "{outcome}");
 //! # }
 //! ```

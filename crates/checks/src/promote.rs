@@ -426,6 +426,7 @@ fn duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::path::Path;
 
     use rstest::rstest;
 
@@ -652,6 +653,25 @@ mod tests {
             [
                 "no JUnit report at target/nextest/promotion/junit.xml: run `cargo nextest run -p lab --profile promotion --stress-count 5 -E 'test(recreate_cycle)'`"
             ]
+        );
+    }
+
+    #[test]
+    fn a_stress_run_without_fail_fast_that_exited_0_is_still_refused_for_its_failed_iteration() {
+        // `cargo nextest run --stress-count 6 --no-fail-fast` (nextest 0.9.143) exits 0 when the
+        // first iteration failed and the last passed: its JUnit is what counts, every iteration.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().join("tests/fixtures/junit/stress-no-fail-fast-first-failed.xml");
+        let mut junit = junit::read(&path).unwrap();
+        assert_eq!(junit.runs.len(), 6);
+        // The ledger's cycles ran during those iterations.
+        for run in &mut junit.runs {
+            run.span = Some(("2026-11-26T09:59:00Z".parse().unwrap(), Duration::from_secs(600)));
+        }
+        let reasons = junit_reasons(JunitEvidence::Read(junit));
+        assert_eq!(
+            reasons,
+            ["fresh_cluster_validation::recreate_cycle failed in lab::suites (stress run 1): cycle failed in phase argocd: traefik Degraded"]
         );
     }
 

@@ -236,6 +236,10 @@ pub struct ProvisioningFile {
     pub env: Option<Node>,
 }
 
+/// The largest env.yaml read: a real one is a few kilobytes. A larger file (or a FIFO, a device)
+/// is one problem, never a hang or a read without end.
+pub const MAX_ENV_FILE_BYTES: u64 = 1024 * 1024;
+
 /// The file model and every structural problem of the file, tied to the file.
 #[derive(Debug)]
 pub struct Read {
@@ -251,15 +255,20 @@ pub struct Read {
 }
 
 impl EnvFile {
-    /// Reads the env.yaml at `path`. Never fails: an unreadable file, YAML syntax errors and
-    /// every structural problem are in [`Read::problems`].
+    /// Reads the env.yaml at `path` (a regular file of at most [`MAX_ENV_FILE_BYTES`]). Never
+    /// fails: an unreadable file, YAML syntax errors and every structural problem are in
+    /// [`Read::problems`].
     #[must_use]
     pub fn read(path: &Path) -> Read {
-        let text: Arc<str> = match std::fs::read_to_string(path) {
+        let text: Arc<str> = match vixens_diagnostic::input::read_to_string(path, MAX_ENV_FILE_BYTES) {
             Ok(text) => text.into(),
             Err(e) => {
+                let why = match &e {
+                    vixens_diagnostic::input::InputError::Io { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
                 let mut problems = Problems::new(path, Arc::from(""));
-                problems.report(At { line: 1, column: 1, offset: 0, len: 0 }, ProblemKind::Unreadable(e.to_string()));
+                problems.report(At { line: 1, column: 1, offset: 0, len: 0 }, ProblemKind::Unreadable(why));
                 return Read { file: Self::default(), at: At { line: 1, column: 1, offset: 0, len: 0 }, is_mapping: false, problems };
             }
         };

@@ -78,7 +78,9 @@ pub fn resolve_from(start: &Path, name_or_path: &str) -> Result<PathBuf, Resolve
     let is_env_here = given.is_file() || given.join("env.yaml").is_file();
     if looks_like_path || is_env_here {
         let file = if given.is_dir() { given.join("env.yaml") } else { given };
-        return if file.is_file() { Ok(file) } else { Err(ResolveError::NoSuchFile { path: file }) };
+        // Something that exists but is no regular file (a FIFO) is the loader's to refuse,
+        // naming what it is: "does not exist" would send a person looking in the wrong place.
+        return if file.exists() && !file.is_dir() { Ok(file) } else { Err(ResolveError::NoSuchFile { path: file }) };
     }
     let Some(environments) = start.ancestors().map(|dir| dir.join("environments")).find(|dir| dir.is_dir()) else {
         return Err(ResolveError::NoWorkspace { name: name_or_path.to_owned(), start: start.to_owned() });

@@ -101,7 +101,7 @@ pub struct SyntaxError {
 /// Parses `text` into a tree. An empty file is a null node.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let lines = LineIndex::new(text);
-    match serde_saphyr::from_str::<Spanned<Raw>>(text) {
+    match serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, limits()) {
         Ok(root) => Ok(lines.node(text, root)),
         Err(e) => {
             let message = serde_saphyr::UserMessageFormatter.format_message(e.without_snippet()).into_owned();
@@ -110,6 +110,25 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         }
     }
 }
+
+/// What an env.yaml may take, far beyond any real one (a few hundred nodes, five levels deep):
+/// nesting is capped so that reading never overflows the stack (each level is a few frames of
+/// the tree's deserializer), and aliases so that an expanding alias chain (a "billion laughs")
+/// is refused at once instead of replaying millions of events.
+fn limits() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_nodes: 100_000,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 10_000,
+        },
+    }
+}
+
+/// The deepest nesting of mappings and sequences read.
+const MAX_DEPTH: usize = 32;
 
 /// The tree as serde-saphyr hands it over, before locations are turned into byte spans.
 enum Raw {

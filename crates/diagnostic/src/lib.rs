@@ -1,7 +1,11 @@
 //! What every layer of the harness says when something is wrong.
 //!
 //! - [`error_chain`]: an error and its causes on one line, each cause said once;
-//! - [`error_causes`]: the same, one cause per line, for messages that stand alone.
+//! - [`error_causes`]: the same, one cause per line, for messages that stand alone;
+//! - [`input`]: a file a person hands the harness, opened only if it is a regular file and read
+//!   only up to a limit, so that no input hangs the harness or exhausts its memory.
+
+pub mod input;
 
 /// An error and its causes on one line (`cannot read x.log: No such file or directory`), each
 /// cause said once: each layer's message says only its own part, so the chain is what a person

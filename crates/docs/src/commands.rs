@@ -112,7 +112,7 @@ pub fn lint_repository(repo: &Path) -> RepositoryLint {
     accept_secrets(&mut doc, &allow, DOC_PATH);
     let problems = lint::lint(&doc);
     RepositoryLint {
-        summary: format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS),
+        summary: summary(&doc),
         problems: allow_problems.into_iter().chain(lint::render(&doc, &problems).lines().map(str::to_owned)).collect(),
     }
 }
@@ -123,6 +123,17 @@ pub fn accept_secrets(doc: &mut Document, allow: &Allow, file: &str) -> usize {
     let before = doc.secrets.len();
     doc.secrets.retain(|finding| allow.entry_for(file, finding).is_none());
     before - doc.secrets.len()
+}
+
+/// `12 entries, each validated on 2+ environments (12 on simulated environments only)`.
+#[must_use]
+pub fn summary(doc: &Document) -> String {
+    let mut summary = format!("{} entries, each validated on {}+ environments", doc.entries.len(), lint::MIN_ENVIRONMENTS);
+    match lint::simulated_only(doc) {
+        0 => {}
+        n => summary.push_str(&format!(" ({n} on simulated environments only)")),
+    }
+    summary
 }
 
 #[cfg(test)]

@@ -13,12 +13,17 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long a process group has between SIGTERM and SIGKILL, as nextest gives a test.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// How often a running command looks at its cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
 
 /// Kept output is capped per stream; beyond it, the oldest lines are dropped (the end of a
 /// failing tool's output is what explains the failure).
@@ -43,6 +48,7 @@ pub struct Command {
     dir: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// A command that ran to completion (whatever its exit status).
@@ -82,6 +88,14 @@ pub enum Error {
         /// What it printed on stderr before it was stopped.
         stderr: String,
     },
+    /// The cancel flag was set ([`Command::cancel_on`]); the process group was terminated.
+    #[error("`{program}` was stopped on request")]
+    Cancelled {
+        /// The program.
+        program: String,
+        /// What it printed on stderr before it was stopped.
+        stderr: String,
+    },
     /// Reading its output or waiting for it failed.
     #[error("lost track of `{program}`")]
     Io {
@@ -104,6 +118,7 @@ impl Command {
             dir: None,
             stdin: None,
             timeout: Duration::from_secs(60),
+            cancel: None,
         }
     }
 
@@ -153,6 +168,15 @@ impl Command {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Stops the command (SIGTERM to its process group, SIGKILL after a grace period) as soon as
+    /// `flag` is set, as the timeout does: a second Ctrl-C stops the tool under way cleanly
+    /// (terraform releases its state lock on SIGTERM) instead of leaving it behind.
+    #[must_use]
+    pub fn cancel_on(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(flag);
         self
     }
 
@@ -211,23 +235,35 @@ impl Command {
         let deadline = started + self.timeout;
         let mut kept = Kept::default();
         let mut timed_out = false;
+        let cancelled = || self.cancel.as_ref().is_some_and(|flag| flag.load(Ordering::SeqCst));
         loop {
             let now = Instant::now();
             if now >= deadline {
                 timed_out = true;
                 break;
             }
-            match rx.recv_timeout(deadline - now) {
+            if cancelled() {
+                break;
+            }
+            let wait = if self.cancel.is_some() { (deadline - now).min(CANCEL_POLL) } else { deadline - now };
+            match rx.recv_timeout(wait) {
                 Ok((stream, line)) => {
                     on_line(stream, &line);
                     kept.push(stream, &line);
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    timed_out = true;
-                    break;
-                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
+        }
+        if cancelled() && !timed_out {
+            group.terminate(|| {
+                let _ = handle.try_wait();
+            });
+            let _ = handle.wait();
+            for (stream, line) in rx.try_iter() {
+                kept.push(stream, &line);
+            }
+            return Err(Error::Cancelled { program, stderr: kept.stderr });
         }
         if timed_out {
             group.terminate(|| {
@@ -380,6 +416,22 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(4), "the group was not reaped promptly: {:?}", started.elapsed());
         thread::sleep(Duration::from_millis(200));
         assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
+    }
+
+    #[test]
+    fn a_cancel_flag_stops_the_whole_group_promptly() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = Arc::clone(&flag);
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(200));
+            setter.store(true, Ordering::SeqCst);
+        });
+        let started = Instant::now();
+        let err = Command::new("bash").args(["-c", "echo started >&2; sleep 30"]).timeout(Duration::from_secs(60)).cancel_on(flag).run().unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "not stopped promptly: {:?}", started.elapsed());
+        let Error::Cancelled { stderr, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(stderr, "started\n");
+        assert_eq!(err.to_string(), "`bash` was stopped on request");
     }
 
     #[test]

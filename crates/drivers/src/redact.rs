@@ -4,6 +4,10 @@
 //! Secrets are registered before anything is written: token and key values read from the
 //! kubeconfig and talosconfig, and any value the environment marks secret. Longer values are
 //! replaced first, so a secret that contains another is never half-redacted.
+//!
+//! Credentials written into a URL (`http://user:password@nas:9000`, `https://TOKEN@host`) are
+//! redacted wherever they appear, registered or not: an endpoint taken from a variable
+//! (`VIXENS_MINIO_ENDPOINT`) ends up in error chains, and its credentials must not.
 
 use std::path::Path;
 
@@ -48,7 +52,7 @@ impl Redactor {
         }
     }
 
-    /// `text` with every registered secret replaced.
+    /// `text` with every registered secret, and every URL's credentials, replaced.
     #[must_use]
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
@@ -57,7 +61,7 @@ impl Redactor {
                 out = out.replace(value.as_str(), placeholder);
             }
         }
-        out
+        redact_url_credentials(&out)
     }
 
     /// True when nothing is registered.
@@ -65,6 +69,32 @@ impl Redactor {
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
     }
+}
+
+/// The placeholder of a URL's credentials.
+const URL_CREDENTIALS: &str = "[REDACTED:url-credentials]";
+
+/// `text` with the user information of every `scheme://user:password@host` (or
+/// `scheme://token@host`) replaced: the part after `://` up to an `@` that comes before the
+/// host's end (`/`, `?`, `#`, a space or a quote).
+fn redact_url_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (before, after) = rest.split_at(i + 3);
+        out.push_str(before);
+        let authority_end =
+            after.find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()).unwrap_or(after.len());
+        match after[..authority_end].rfind('@') {
+            Some(at) if at > 0 && !after[..at].starts_with('[') => {
+                out.push_str(URL_CREDENTIALS);
+                rest = &after[at..];
+            }
+            _ => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn is_secret_key(key: &str) -> bool {
@@ -84,6 +114,19 @@ mod tests {
         r.add("token", "abcdefgh");
         r.add("token-long", "abcdefgh-ijklmnop");
         assert_eq!(r.redact("t=abcdefgh-ijklmnop u=abcdefgh"), "t=[REDACTED:token-long] u=[REDACTED:token]");
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_redacted_registered_or_not() {
+        let r = Redactor::new();
+        assert_eq!(
+            r.redact("inventory check `state`: no answer from http://minio:s3cr3t@nas.lan:9000/terraform-state-dev: connection refused"),
+            "inventory check `state`: no answer from http://[REDACTED:url-credentials]@nas.lan:9000/terraform-state-dev: connection refused"
+        );
+        assert_eq!(r.redact("git clone https://ghp_token@github.com/x/y.git"), "git clone https://[REDACTED:url-credentials]@github.com/x/y.git");
+        for untouched in ["http://nas.lan:9000/bucket?x=a@b", "mail admin@nas.lan", "see https://example.org/@user", "file:///tmp/a@b"] {
+            assert_eq!(r.redact(untouched), untouched);
+        }
     }
 
     #[test]

@@ -293,6 +293,8 @@ impl Talosctl {
                 Error::TimedOut { command, timeout, stderr: process::tail(&self.redactor.redact(&stderr), STDERR_EXCERPT_LINES) }
             }
             process::Error::Io { source, .. } => Error::Io { command, source },
+            // Nothing cancels talosctl; should something, it reads as losing track of it.
+            process::Error::Cancelled { .. } => Error::Io { command, source: std::io::Error::other("stopped on request") },
         }
     }
 }

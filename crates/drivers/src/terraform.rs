@@ -37,6 +37,8 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -107,10 +109,11 @@ pub struct Terraform {
 /// A callback receiving each line terraform prints, with its stream.
 pub type Progress<'a> = &'a mut dyn FnMut(Stream, &str);
 
-/// The deadline and progress callback of one terraform command.
+/// The deadline, progress callback and cancel flag of one terraform command.
 pub struct Run<'a> {
     timeout: Duration,
     progress: Option<Progress<'a>>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What a text command (init, apply, destroy) printed.
@@ -198,6 +201,14 @@ pub enum Error {
         timeout: Duration,
         /// The last lines of stderr, redacted.
         stderr: String,
+    },
+    /// The command was stopped on request ([`Run::cancel_on`]): a second Ctrl-C.
+    #[error("`{command}` in {root} was stopped on request")]
+    Interrupted {
+        /// The command.
+        command: String,
+        /// The root module.
+        root: PathBuf,
     },
     /// Reading its output or waiting for it failed.
     #[error("lost track of `{command}` in {root}")]
@@ -303,7 +314,15 @@ impl<'a> Run<'a> {
     /// A run that must finish within `timeout` (take it from the phase budget).
     #[must_use]
     pub fn within(timeout: Duration) -> Self {
-        Self { timeout, progress: None }
+        Self { timeout, progress: None, cancel: None }
+    }
+
+    /// Stops terraform (SIGTERM to its process group: it releases its state lock and exits) as
+    /// soon as `flag` is set. Never give one to a command that must run to its end.
+    #[must_use]
+    pub fn cancel_on(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(flag);
+        self
     }
 
     /// Streams each line (already redacted) to `progress` as terraform prints it.
@@ -469,6 +488,18 @@ impl Terraform {
         PulledState::parse(output.document.into_bytes()).map_err(|source| Error::State { command: display, source })
     }
 
+    /// `terraform state rm ADDRESS...`: forgets these objects without destroying them (the
+    /// real objects are left as they are). Terraform keeps a backup of the state it changed.
+    ///
+    /// # Errors
+    /// As [`Terraform::init`].
+    pub fn state_rm(&self, addresses: &[String], run: Run<'_>) -> Result<Ran, Error> {
+        let mut args = args(["state", "rm", "-no-color"]);
+        args.extend(addresses.iter().map(OsString::from));
+        let display = format!("terraform state rm {}", addresses.join(" "));
+        Ok(self.invoke(Invocation { args, display, stdout: Stdout::Text, ok_codes: &[0] }, run)?.ran)
+    }
+
     /// `terraform output -json`: every root output by name.
     ///
     /// # Errors
@@ -515,11 +546,14 @@ impl Terraform {
 
     /// Runs one command: streams and records its lines, then judges its exit code.
     fn invoke(&self, invocation: Invocation, run: Run<'_>) -> Result<Output, Error> {
-        let Run { timeout, mut progress } = run;
+        let Run { timeout, mut progress, cancel } = run;
         let mut transcript = self.open_transcript(&invocation.display)?;
         let mut document = String::new();
         let mut command =
             process::Command::new(&self.binary).arg(format!("-chdir={}", self.root.display())).args(invocation.args.iter().cloned()).timeout(timeout);
+        if let Some(flag) = cancel {
+            command = command.cancel_on(flag);
+        }
         for (name, value) in &self.env {
             command = command.env(name, value);
         }
@@ -575,6 +609,7 @@ impl Terraform {
                 Error::TimedOut { command, root, timeout, stderr: process::tail(&self.redactor.redact(&stderr), STDERR_EXCERPT_LINES) }
             }
             process::Error::Io { source, .. } => Error::Io { command, root, source },
+            process::Error::Cancelled { .. } => Error::Interrupted { command, root },
         }
     }
 

@@ -75,6 +75,23 @@ pub fn binaries() -> Result<Binaries, Error> {
     .clone()
 }
 
+/// `dirs` then this process's PATH, as one PATH value.
+#[must_use]
+pub fn search_path(dirs: &[PathBuf]) -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(dirs.iter().cloned().chain(std::env::split_paths(&path))).unwrap_or(path)
+}
+
+/// `program` as a path: itself when it names a path, else the first match in `dirs` then PATH,
+/// `None` when there is none.
+#[must_use]
+pub fn find(program: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
+    }
+    std::env::split_paths(&search_path(dirs)).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
+}
+
 /// The workspace this crate belongs to.
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/ops sits inside the workspace").to_owned()

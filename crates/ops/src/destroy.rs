@@ -22,14 +22,22 @@
 //! judge, they never print or prompt. [`run`] reports progress as [`Event`]s; the `vixens` binary
 //! renders them and owns the prompt and the exit codes ([`exit`]).
 //!
+//! Every destroy holds the environment's [lease](crate::lease): [`run`] takes the proof
+//! ([`crate::lease::Held`]), so nothing destroys an environment a test is using.
+//!
 //! An interruption (SIGINT or SIGTERM, see [`Interrupt`]) is honoured between steps: the step
 //! under way runs to its end, so that the state and the backups are always consistent, and the
-//! destroy stops before the next one. Once `terraform apply` of the checked plan has started, it
-//! runs to its end: stopping it halfway would leave a half-destroyed environment.
+//! destroy stops before the next one. A second one stops the terraform command under way
+//! (SIGTERM: terraform releases its state lock and exits) and the destroy with it. Once
+//! `terraform apply` of the checked plan has started, it runs to its end whatever is received:
+//! stopping it halfway would leave a half-destroyed environment; terraform runs in its own
+//! process group, so a Ctrl-C at the terminal never reaches it. The saved plan's private folder
+//! (`<work dir>/.destroy-plan-*`) is removed on every path; one left by a process that was
+//! killed (SIGKILL) is removed by the next destroy, which holds the lease.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 pub mod backup;
 pub mod confirmation;
@@ -40,7 +48,7 @@ pub mod unattended;
 
 pub use confirmation::Confirmation;
 pub use guard::{Offender, Reason, Refusal, Verdict};
-pub use sequence::{Event, Options, Outcome, Step, run};
+pub use sequence::{Event, Options, Outcome, Step, run, sweep_plan_dirs};
 
 /// Exit codes of `vixens destroy` (documented in `vixens destroy --help` and the README).
 pub mod exit {
@@ -107,6 +115,21 @@ pub enum Error {
         /// The step that was not started.
         step: Step,
     },
+    /// Stopped during `step` by a second signal: terraform was asked to stop (SIGTERM) and did.
+    #[error("stopped during {step} by a second signal: nothing was destroyed; the state and its backups are consistent")]
+    Stopped {
+        /// The step that was stopped.
+        step: Step,
+    },
+    /// The caller holds the lease of another work dir than the environment's: a mistake of the
+    /// caller, caught before anything runs.
+    #[error("the lease held is {held}'s, not {work_dir}'s: nothing was destroyed")]
+    NotLeased {
+        /// The environment's work dir.
+        work_dir: PathBuf,
+        /// The work dir whose lease is held.
+        held: PathBuf,
+    },
     /// The work folder for the saved plan could not be created.
     #[error("cannot create a folder for the destroy plan in {dir}")]
     WorkDir {
@@ -124,9 +147,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Refused(_) => exit::REFUSED,
-            Self::BackupFailed(_) | Self::Terraform { .. } | Self::InventoryBefore(_) | Self::WorkDir { .. } => exit::ERROR,
+            Self::BackupFailed(_) | Self::Terraform { .. } | Self::InventoryBefore(_) | Self::WorkDir { .. } | Self::NotLeased { .. } => exit::ERROR,
             Self::ApplyFailed { .. } | Self::ProtectedStorageLost { .. } => exit::FAILED,
-            Self::Interrupted { .. } => exit::INTERRUPTED,
+            Self::Interrupted { .. } | Self::Stopped { .. } => exit::INTERRUPTED,
         }
     }
 
@@ -146,9 +169,36 @@ fn lost_suffix(lost: &[inventory::Lost]) -> String {
 }
 
 /// A request to stop, set by a signal handler (the `vixens` binary registers SIGINT and SIGTERM)
-/// and read by [`run`] between steps. Cloning shares the flag.
+/// and read by [`run`] between steps. Cloning shares the state.
+///
+/// Each signal is handed to [`Interrupt::on_signal`], which says what it does: the first asks the
+/// destroy to stop after the step under way; the second stops the terraform command under way;
+/// any signal once the checked plan is being applied changes nothing: it runs to its end.
 #[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+pub struct Interrupt(Arc<Flags>);
+
+#[derive(Debug, Default)]
+struct Flags {
+    /// How many signals were received before the apply (0, 1, 2 or more).
+    received: AtomicU8,
+    /// Set by a second signal: the terraform command under way is stopped.
+    now: Arc<AtomicBool>,
+    /// Set once the checked plan's apply has started: nothing stops it any more.
+    applying: AtomicBool,
+}
+
+/// What a signal does to a destroy ([`Interrupt::on_signal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signalled {
+    /// The first: the destroy stops after the step under way.
+    StopAfterStep,
+    /// The second: the terraform command under way is stopped, and the destroy with it.
+    StopNow,
+    /// A third or later, before the apply: the caller may give up waiting.
+    GiveUp,
+    /// Any, once the checked plan is being applied: ignored, the apply runs to its end.
+    Applying,
+}
 
 impl Interrupt {
     /// A flag that is not set.
@@ -157,20 +207,74 @@ impl Interrupt {
         Self::default()
     }
 
-    /// The shared flag, for a signal handler to set.
-    #[must_use]
-    pub fn flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.0)
+    /// Records a signal and says what it does (see [`Signalled`]).
+    pub fn on_signal(&self) -> Signalled {
+        if self.0.applying.load(Ordering::SeqCst) {
+            return Signalled::Applying;
+        }
+        match self.0.received.fetch_add(1, Ordering::SeqCst) {
+            0 => Signalled::StopAfterStep,
+            1 => {
+                self.0.now.store(true, Ordering::SeqCst);
+                Signalled::StopNow
+            }
+            _ => Signalled::GiveUp,
+        }
     }
 
-    /// Asks the destroy to stop at the next step boundary.
+    /// Asks the destroy to stop at the next step boundary (as a first signal does).
     pub fn request(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        let _ = self.0.received.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// True once a stop was requested.
     #[must_use]
     pub fn requested(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.received.load(Ordering::SeqCst) > 0 && !self.0.applying.load(Ordering::SeqCst)
+    }
+
+    /// The flag a second signal sets, for the terraform commands that may be stopped.
+    #[must_use]
+    pub fn stop_now_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0.now)
+    }
+
+    /// Marks the start of the checked plan's apply, unless a stop was requested first: from
+    /// then on, signals change nothing. False when the destroy must stop instead.
+    #[must_use]
+    pub fn enter_apply(&self) -> bool {
+        self.0.applying.store(true, Ordering::SeqCst);
+        if self.0.received.load(Ordering::SeqCst) > 0 {
+            self.0.applying.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_signal_stops_after_the_step_a_second_stops_now() {
+        let interrupt = Interrupt::new();
+        assert!(!interrupt.requested());
+        assert_eq!(interrupt.on_signal(), Signalled::StopAfterStep);
+        assert!(interrupt.requested() && !interrupt.stop_now_flag().load(Ordering::SeqCst));
+        assert_eq!(interrupt.on_signal(), Signalled::StopNow);
+        assert!(interrupt.stop_now_flag().load(Ordering::SeqCst));
+        assert_eq!(interrupt.on_signal(), Signalled::GiveUp);
+        assert!(!interrupt.enter_apply(), "no apply starts once a stop was asked for");
+    }
+
+    #[test]
+    fn once_the_apply_has_started_no_signal_stops_it() {
+        let interrupt = Interrupt::new();
+        assert!(interrupt.enter_apply());
+        for _ in 0..3 {
+            assert_eq!(interrupt.on_signal(), Signalled::Applying);
+        }
+        assert!(!interrupt.requested() && !interrupt.stop_now_flag().load(Ordering::SeqCst));
     }
 }

@@ -12,6 +12,11 @@
 //!
 //! # Values
 //! - Keys are kebab-case. Durations are humantime (`30m`, `90s`, `1h 30m`).
+//! - `name` is a DNS label: lowercase letters, digits and `-` (not first or last), at most 63
+//!   characters. It becomes a folder, a bucket suffix and a confirmation to type.
+//! - Secrets: the values of `terraform.env` and `provisioning.env` (environment variables, where
+//!   credentials go) are redacted from every output; `terraform.vars` values are shown (they are
+//!   on terraform's command line anyway). Credentials written in a URL are always redacted.
 //! - Relative paths resolve against the env.yaml's folder.
 //! - `${VAR}` expands from the process environment; `${VAR:-default}` gives a default when `VAR`
 //!   is unset or empty; `$$` is a literal `$`. A variable that is unset and has no default is a
@@ -39,7 +44,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod drivers;
+mod identity;
 mod load;
+
+pub use identity::{Identity, ProtectedEnvironment, Shared, StateLocation, protected_environments};
 
 pub use vixens_config::error::{ConfigDiagnostic, EnvConfigError, Problem, ProblemKind};
 pub use vixens_config::resolve::{ResolveError, resolve, resolve_from};
@@ -269,8 +277,9 @@ pub struct CommandsConfig {
 /// How the harness brings an on-demand environment up and down around the suites.
 #[derive(Debug, Clone)]
 pub struct Provisioning {
-    /// Environment variables given to terraform when the harness provisions (for the lab, where
-    /// its state lives and which faults to inject).
+    /// Environment variables given to every terraform run of the environment. Like
+    /// `terraform.env`, they are secrets: redacted from every output, transcripts included.
+    /// Values that are not secrets go in `terraform.vars` (the lab's faults do).
     pub env: BTreeMap<String, String>,
 }
 
@@ -289,17 +298,22 @@ pub fn missing_read_only_identity(env: &Environment) -> Option<String> {
 }
 
 /// What the destroy guard needs of an environment: its name, its kind and its protected
-/// patterns, read from its env.yaml with only the variables those use. A protected environment
-/// is refused, and a plan checked, on a machine where the rest of the file's variables are not
-/// set (a pull-request check, a typo'd `vixens destroy prod`).
+/// patterns, read from its env.yaml with only the variables those use, and what can be known
+/// of its [`Identity`] with the variables that are set. A protected environment is refused, and
+/// a plan checked, on a machine where the rest of the file's variables are not set (a
+/// pull-request check, a typo'd `vixens destroy prod`).
 #[derive(Debug, Clone)]
 pub struct Protection {
     /// The environment's name.
     pub name: String,
     /// Disposable or protected.
     pub kind: EnvKind,
+    /// Its env.yaml, absolute.
+    pub file: PathBuf,
     /// Its protected resource types and addresses (`inventory` is empty: it needs the cluster).
     pub protected: ProtectedConfig,
+    /// Its terraform root, state and cluster, as far as they can be known here.
+    pub identity: Identity,
 }
 
 impl Protection {
@@ -321,6 +335,14 @@ impl Protection {
 }
 
 impl Environment {
+    /// True when the environment is simulated: one the harness brings up itself (`provisioning`
+    /// in env.yaml), which is the embedded lab; a real cluster is expected to be running. The
+    /// records of its documented commands say `(simulated)`.
+    #[must_use]
+    pub fn is_simulated(&self) -> bool {
+        self.provisioning.is_some()
+    }
+
     /// Loads and validates `path`, expanding `${VAR}` from the process environment.
     ///
     /// # Errors

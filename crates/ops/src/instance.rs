@@ -159,6 +159,18 @@ impl Instance {
         self.env.terraform_driver(&self.env.redactor(), None)
     }
 
+    /// Takes the instance's lease (its work dir's), for what destroys it: the safe destroy
+    /// demands it. Give it back before a `vixens` child process destroys the instance.
+    ///
+    /// # Errors
+    /// [`crate::lease::Error`]: another process holds it.
+    pub fn lease(&self, purpose: &str) -> Result<crate::lease::Lease, crate::lease::Error> {
+        let env = &self.env;
+        crate::lease::Lease::acquire(&env.work_dir, purpose, None, crate::lease::DEFAULT_WAIT, |item, held| {
+            crate::lease::cleanup::undo(env, held, item)
+        })
+    }
+
     /// Polls `done` every 200 ms until it is true.
     ///
     /// # Errors

@@ -22,6 +22,15 @@
 //!
 //! Processes are identified by pid **and** start time (`/proc/<pid>/stat`), so a recycled pid
 //! never passes for a runner or janitor that is gone.
+//!
+//! Every path that destroys holds the lease: [`crate::destroy::run`] takes a [`Held`], which only
+//! a [`Lease`] (or a reap, under the lock) can give. So `vixens destroy` run during a recreate
+//! cycle is refused, naming the test that holds the environment, instead of destroying the
+//! cluster under the cycle and leaving a false failure in the ledger.
+//!
+//! A stale item that cannot be undone (its safe destroy is refused, or fails) is kept in the
+//! record, and the error says what a person must do ([`UndoFailure::remedy`]): an environment is
+//! never left wedged without the command that unwedges it.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -120,6 +129,45 @@ pub enum Found {
     Reaped(Record),
 }
 
+/// Proof that this process holds the lease of a work dir, for as long as it lives: what
+/// [`crate::destroy::run`] demands. Only [`Lease::held`] and a reap under the lock make one.
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    dir: &'a Path,
+    _lock: &'a File,
+}
+
+impl Held<'_> {
+    /// The work dir whose lease is held.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        self.dir
+    }
+
+    /// True when this is the lease of `work_dir` (compared as absolute, cleaned paths).
+    #[must_use]
+    pub fn covers(&self, work_dir: &Path) -> bool {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+        absolute(self.dir) == absolute(work_dir)
+    }
+}
+
+/// Why an item could not be undone, and what a person must do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoFailure {
+    /// What failed.
+    pub message: String,
+    /// The command (or manual step) that unwedges the environment.
+    pub remedy: String,
+}
+
+impl UndoFailure {
+    /// A failure with its remedy.
+    pub fn new(message: impl Into<String>, remedy: impl Into<String>) -> Self {
+        Self { message: message.into(), remedy: remedy.into() }
+    }
+}
+
 /// The lease, held by this process: the environment is in use. Dropping it releases the lock
 /// and keeps the record on disk, as a kill would (the next holder then adopts or reaps it).
 #[derive(Debug)]
@@ -161,7 +209,7 @@ pub enum Error {
         by: String,
     },
     /// An item of a stale record could not be undone; the record keeps it for the next try.
-    #[error("cannot clean up what an earlier run left in {dir} ({item}): {message}")]
+    #[error("cannot clean up what an earlier run left in {dir} ({item}): {message}\nto unwedge it: {remedy}")]
     Undo {
         /// The work dir.
         dir: PathBuf,
@@ -169,6 +217,8 @@ pub enum Error {
         item: String,
         /// Why.
         message: String,
+        /// What a person must do.
+        remedy: String,
     },
 }
 
@@ -188,7 +238,7 @@ impl Lease {
         purpose: &str,
         this_run: Option<RunRef>,
         wait: Duration,
-        undo: impl FnMut(&Started) -> Result<(), String>,
+        undo: impl FnMut(&Started, Held<'_>) -> Result<(), UndoFailure>,
     ) -> Result<Self, Error> {
         let lock = lock(work_dir, wait)?;
         let holder = Holder { pid: std::process::id(), since: jiff::Timestamp::now().to_string(), purpose: purpose.to_owned() };
@@ -212,6 +262,12 @@ impl Lease {
         let lease = Self { dir: work_dir.to_owned(), record, found, _lock: lock };
         lease.write()?;
         Ok(lease)
+    }
+
+    /// The proof that this process holds the lease, for what destroys.
+    #[must_use]
+    pub fn held(&self) -> Held<'_> {
+        Held { dir: &self.dir, _lock: &self._lock }
     }
 
     /// How the environment was found when the lease was taken.
@@ -279,13 +335,18 @@ pub fn read(work_dir: &Path) -> Result<Option<Record>, Error> {
 
 /// Undoes `record`'s items newest first; on the first failure, the record is rewritten with
 /// what is left and the error returned.
-fn reap_items(work_dir: &Path, record: &Record, _lock: &File, mut undo: impl FnMut(&Started) -> Result<(), String>) -> Result<(), Error> {
+fn reap_items(
+    work_dir: &Path,
+    record: &Record,
+    lock: &File,
+    mut undo: impl FnMut(&Started, Held<'_>) -> Result<(), UndoFailure>,
+) -> Result<(), Error> {
     let mut left = record.started.clone();
     while let Some(item) = left.last() {
-        if let Err(message) = undo(item) {
+        if let Err(UndoFailure { message, remedy }) = undo(item, Held { dir: work_dir, _lock: lock }) {
             let item = item.to_string();
             write(work_dir, &Record { started: left, ..record.clone() })?;
-            return Err(Error::Undo { dir: work_dir.to_owned(), item, message });
+            return Err(Error::Undo { dir: work_dir.to_owned(), item, message, remedy });
         }
         left.pop();
     }

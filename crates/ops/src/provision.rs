@@ -13,6 +13,7 @@ use crate::budget::Phase;
 use crate::destroy;
 use crate::env::Environment;
 use crate::evidence::Failure;
+use crate::lease::Held;
 use crate::phase::{OnProgress, PhaseCtx, Progress};
 
 /// How long a running environment's API gets to answer before it counts as not up.
@@ -28,20 +29,20 @@ pub fn is_up(env: &Environment) -> bool {
 }
 
 /// `terraform init` and `apply` of `env`'s root within its apply budget, each terraform line
-/// handed to `on_progress`. When the API still does not answer (a state left by a lab that has
-/// since stopped: apply saw nothing to do), the stale state is destroyed through the safe
-/// destroy path and applied again.
+/// handed to `on_progress`, holding its `lease`. When the API still does not answer (a state left
+/// by a lab that has since stopped: apply saw nothing to do), the stale state is destroyed
+/// through the safe destroy path and applied again.
 ///
 /// # Errors
 /// The [`Failure`] of the phase that failed, naming its culprit (the resource terraform names).
-pub fn up(env: &Environment, on_progress: OnProgress<'_>) -> Result<(), Failure> {
+pub fn up(env: &Environment, lease: Held<'_>, on_progress: OnProgress<'_>) -> Result<(), Failure> {
     let redactor = env.redactor();
     apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
     if is_up(env) {
         return Ok(());
     }
     tracing::info!(environment = %env.name, "the API does not answer after apply: destroying the stale state and applying again");
-    destroy::unattended::run(env, &mut PhaseCtx::new(Phase::Destroy, &env.budgets, &redactor, on_progress))?;
+    destroy::unattended::run(env, lease, &mut PhaseCtx::new(Phase::Destroy, &env.budgets, &redactor, on_progress))?;
     apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
     Ok(())
 }
@@ -71,6 +72,7 @@ pub fn terraform_failure(phase: Phase, error: &terraform::Error) -> Failure {
         terraform::Error::Spawn { binary, .. } => (binary.clone(), ""),
         terraform::Error::PreventDestroy { addresses, .. } => return phase.failure(addresses.join(", "), error_chain(error)),
         terraform::Error::Io { command, .. }
+        | terraform::Error::Interrupted { command, .. }
         | terraform::Error::Plan { command, .. }
         | terraform::Error::State { command, .. }
         | terraform::Error::Unexpected { command, .. } => (command.clone(), ""),

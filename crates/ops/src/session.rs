@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use crate::env::Environment;
 use crate::evidence::Failure;
-use crate::lease::{self, Lease, RunRef, Started, cleanup};
+use crate::lease::{self, Found, Held, Lease, RunRef, Started, cleanup};
 use crate::provision;
 
 /// What the test does with the environment.
@@ -97,7 +97,9 @@ impl Session {
         let Some(_) = &env.provisioning else {
             // A real cluster: only a destructive test takes the lease, to keep other runs away.
             let lease = match usage {
-                Use::Recreate => Some(Lease::acquire(&env.work_dir, purpose, None, lease::DEFAULT_WAIT, |item| cleanup::undo(&env, item))?),
+                Use::Recreate => {
+                    Some(Lease::acquire(&env.work_dir, purpose, None, lease::DEFAULT_WAIT, |item, held| cleanup::undo(&env, held, item))?)
+                }
                 Use::Read => None,
             };
             return Ok(Self { env, lease });
@@ -106,7 +108,7 @@ impl Session {
         let binaries = crate::binaries::binaries().map_err(Error::Binaries)?;
         env.tools_path.extend(binaries.vixens_lab.parent().map(Path::to_owned));
         let run = RunRef::current();
-        let lease = Lease::acquire(&env.work_dir, purpose, run.clone(), lease::DEFAULT_WAIT, |item| cleanup::undo(&env, item))?;
+        let lease = Lease::acquire(&env.work_dir, purpose, run.clone(), lease::DEFAULT_WAIT, |item, held| cleanup::undo(&env, held, item))?;
         let mut session = Self { env, lease: Some(lease) };
         if let Some(run) = &run {
             session.ensure_janitor(&binaries.vixens, run)?;
@@ -127,6 +129,23 @@ impl Session {
         &self.env
     }
 
+    /// The proof that this session holds the environment's lease, for what destroys it: `None`
+    /// for a read-only session on a real cluster, which holds none.
+    #[must_use]
+    pub fn lease(&self) -> Option<Held<'_>> {
+        self.lease.as_ref().map(Lease::held)
+    }
+
+    /// What an earlier run had left on the environment and this session undid before anything
+    /// else, if anything: the suites say so in the test's output.
+    #[must_use]
+    pub fn reaped(&self) -> Option<&lease::Record> {
+        match self.lease.as_ref().map(Lease::found) {
+            Some(Found::Reaped(record)) if !record.started.is_empty() => Some(record),
+            _ => None,
+        }
+    }
+
     /// Gives the environment back: under nextest, an on-demand environment stays up for the
     /// rest of the run (its janitor tears it down); otherwise what the session started is torn
     /// down now.
@@ -145,8 +164,10 @@ impl Session {
             return Ok(());
         }
         for item in lease.record().started.iter().rev() {
-            cleanup::undo(&self.env, item)
-                .map_err(|message| Error::Teardown { environment: self.env.name.clone(), message: format!("{item}: {message}") })?;
+            cleanup::undo(&self.env, lease.held(), item).map_err(|failure| Error::Teardown {
+                environment: self.env.name.clone(),
+                message: format!("{item}: {}\nto unwedge it: {}", failure.message, failure.remedy),
+            })?;
         }
         Ok(lease.release()?)
     }
@@ -157,7 +178,7 @@ impl Session {
         if lease.record().janitor.is_some_and(|j| j.alive()) {
             return Ok(());
         }
-        let path = search_path(&self.env.tools_path);
+        let path = crate::binaries::search_path(&self.env.tools_path);
         let janitor =
             cleanup::spawn_janitor(vixens, &self.env, run, &path).map_err(|source| Error::Janitor { environment: self.env.name.clone(), source })?;
         Ok(lease.set_janitor(janitor)?)
@@ -179,7 +200,8 @@ impl Session {
     /// Brings the environment up, terraform recorded in the lease first.
     fn bring_up(&mut self) -> Result<(), Error> {
         self.record_terraform()?;
-        provision::up(&self.env, &mut |_| {}).map_err(|failure| Error::BringUp { environment: self.env.name.clone(), failure })
+        let lease = self.lease.as_ref().expect("an on-demand session holds the lease");
+        provision::up(&self.env, lease.held(), &mut |_| {}).map_err(|failure| Error::BringUp { environment: self.env.name.clone(), failure })
     }
 }
 
@@ -191,20 +213,8 @@ impl Drop for Session {
     }
 }
 
-/// `dirs` then this process's PATH, as one PATH value.
-fn search_path(dirs: &[PathBuf]) -> std::ffi::OsString {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::join_paths(dirs.iter().cloned().chain(std::env::split_paths(&path))).unwrap_or(path)
-}
-
-/// `program` as a path: itself when it names a path, else the first match in `dirs` then PATH,
-/// else the bare name (running it will then say it is missing).
+/// `program` as a path (see [`crate::binaries::find`]), else the bare name (running it will then
+/// say it is missing).
 fn find_program(program: &str, dirs: &[PathBuf]) -> PathBuf {
-    if program.contains('/') {
-        return PathBuf::from(program);
-    }
-    std::env::split_paths(&search_path(dirs))
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| PathBuf::from(program))
+    crate::binaries::find(program, dirs).unwrap_or_else(|| PathBuf::from(program))
 }

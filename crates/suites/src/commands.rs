@@ -56,6 +56,7 @@ pub fn trials(env: &Environment) -> Vec<Trial> {
 fn run(env: &Environment, doc: &Document, entry: &Entry, mutating: bool) -> Result<(), Failed> {
     let binaries = vixens_ops::binaries::binaries().map_err(|e| Failed::from(vixens_diagnostic::error_chain(&e)))?.folders();
     let session = Session::open(env, &format!("commands::{}", entry.id), Use::Read).map_err(|e| Failed::from(vixens_diagnostic::error_chain(&e)))?;
+    crate::report_reaped(&session);
     let result = run_entry(session.env(), doc, entry, RunOptions { mutating, entries: vec![entry.id.clone()], extra_path: binaries });
     let closed = session.close().map_err(|e| Failed::from(vixens_diagnostic::error_chain(&e)));
     result.and(closed)

@@ -28,6 +28,7 @@ use vixens_ops::binaries;
 use vixens_ops::destroy::{self, Confirmation, Options, Reason, backup, inventory::Inventory};
 use vixens_ops::env::{EnvKind, Environment};
 use vixens_ops::instance::Instance;
+use vixens_ops::lease::{self, Lease, cleanup};
 
 /// Set to `1` to let the destroying trials destroy (and re-apply) a real disposable environment.
 pub const LIVE_VARIABLE: &str = "VIXENS_DESTROY_SAFETY_LIVE";
@@ -95,6 +96,17 @@ impl Subject {
         }
     }
 
+    /// The environment's lease, which every destroy holds.
+    fn lease(&self) -> Result<Lease, Failed> {
+        let taken = match self {
+            Self::Instance(instance) => instance.lease("destroy_safety"),
+            Self::Live(env) => {
+                Lease::acquire(&env.work_dir, "destroy_safety", None, lease::DEFAULT_WAIT, |item, held| cleanup::undo(env, held, item))
+            }
+        };
+        taken.map_err(|e| failed("taking the environment's lease", &e))
+    }
+
     fn terraform(&self) -> Terraform {
         match self {
             Self::Instance(instance) => instance.terraform(),
@@ -139,7 +151,10 @@ fn protected_environment_refused(env: &Environment) -> Result<(), Failed> {
     protected.terraform.binary = stand_in(dir.path(), &marker)?.display().to_string();
     let before = subject.as_ref().map(Subject::state).transpose()?;
 
-    let result = destroy::run(&protected, &Options::new(Confirmation::Flag(protected.name.clone())), |_| {});
+    // Any lease will do: the refusal comes before anything looks at it.
+    let scratch = Lease::acquire(dir.path(), "destroy_safety", None, lease::DEFAULT_WAIT, |item, held| cleanup::undo(&protected, held, item))
+        .map_err(|e| failed("taking a scratch lease", &e))?;
+    let result = destroy::run(&protected, scratch.held(), &Options::new(Confirmation::Flag(protected.name.clone())), |_| {});
     match result {
         Err(destroy::Error::Refused(refusal)) if matches!(refusal.reason, Reason::ProtectedEnvironment { .. }) => {}
         other => return Err(format!("a protected environment with a matching --confirm was not refused as protected: {other:?}").into()),
@@ -189,6 +204,7 @@ fn state_backup_created(env: &Environment) -> Result<(), Failed> {
     let before = subject.state()?;
     let live = vixens_drivers::terraform::State::parse(&before).map_err(|e| failed("reading the state", &e))?;
     let confirm = || Options::new(Confirmation::Flag(subject.env().name.clone()));
+    let lease = subject.lease()?;
 
     // A backup folder that cannot be created: aborted before anything is destroyed.
     let scratch = tempfile::tempdir().map_err(|e| failed("creating a temporary folder", &e))?;
@@ -196,14 +212,14 @@ fn state_backup_created(env: &Environment) -> Result<(), Failed> {
     std::fs::write(&not_a_folder, "a file where the backup folder should be").map_err(|e| failed("creating a file", &e))?;
     let mut unwritable = subject.env().clone();
     unwritable.state_backup.dir.clone_from(&not_a_folder);
-    match destroy::run(&unwritable, &confirm(), |_| {}) {
+    match destroy::run(&unwritable, lease.held(), &confirm(), |_| {}) {
         Err(e @ destroy::Error::BackupFailed(backup::Error::CreateDir { .. })) if e.nothing_destroyed() => {}
         other => return Err(format!("an unwritable backup folder ({}) did not abort the destroy: {other:?}", not_a_folder.display()).into()),
     }
     subject.unchanged_since(&before, "the aborted destroy")?;
 
     // A destroy: its backup is the state it destroyed, verified.
-    let outcome = destroy::run(subject.env(), &confirm(), |_| {}).map_err(|e| failed("the safe destroy", &e))?;
+    let outcome = destroy::run(subject.env(), lease.held(), &confirm(), |_| {}).map_err(|e| failed("the safe destroy", &e))?;
     let backup = backup::verify(&outcome.backup.path).map_err(|e| failed("verifying the backup", &e))?;
     if (backup.lineage.as_str(), backup.serial) != (live.lineage.as_str(), live.serial) {
         return Err(format!(
@@ -220,7 +236,7 @@ fn state_backup_created(env: &Environment) -> Result<(), Failed> {
     }
 
     // Running again: nothing to destroy, and one more verified backup of the same lineage.
-    let again = destroy::run(subject.env(), &confirm(), |_| {}).map_err(|e| failed("the second safe destroy", &e))?;
+    let again = destroy::run(subject.env(), lease.held(), &confirm(), |_| {}).map_err(|e| failed("the second safe destroy", &e))?;
     if again.destroyed.is_some() || again.backup.lineage != live.lineage {
         return Err(format!("the second destroy found something to destroy, or another lineage: {again:?}").into());
     }
@@ -229,6 +245,7 @@ fn state_backup_created(env: &Environment) -> Result<(), Failed> {
     if !stored.contains(&backup.path) || !stored.contains(&again.backup.path) {
         return Err(format!("the backups are not both in {}: {stored:?}", store.dir().display()).into());
     }
+    drop(lease);
     subject.finish()
 }
 
@@ -240,7 +257,8 @@ fn protected_storage_untouched(env: &Environment) -> Result<(), Failed> {
     let subject = Subject::of(env, &[])?;
     let confirm = Options::new(Confirmation::Flag(subject.env().name.clone()));
     let mut before = Inventory::default();
-    let outcome = destroy::run(subject.env(), &confirm, |event| {
+    let lease = subject.lease()?;
+    let outcome = destroy::run(subject.env(), lease.held(), &confirm, |event| {
         if let destroy::Event::Inventory { after: false, inventory } = event {
             before = inventory.clone();
         }
@@ -252,6 +270,7 @@ fn protected_storage_untouched(env: &Environment) -> Result<(), Failed> {
             return Err(format!("{}: `{gone}` is gone after the destroy and the harness did not say so", found.name).into());
         }
     }
+    drop(lease);
     subject.finish()
 }
 
@@ -260,7 +279,9 @@ fn protected_storage_untouched(env: &Environment) -> Result<(), Failed> {
 fn protected_delete_is_refused(env: &Environment) -> Result<(), Failed> {
     let subject = Subject::of(env, &["protected-delete"])?;
     let before = subject.state()?;
-    let result = destroy::run(subject.env(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
+    let lease = subject.lease()?;
+    let result = destroy::run(subject.env(), lease.held(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
+    drop(lease);
     let address = "terraform_data.nas_iscsi_lun[0]";
     match &result {
         Err(destroy::Error::Refused(refusal))
@@ -290,7 +311,9 @@ fn wiped_lun_is_named(env: &Environment) -> Result<(), Failed> {
             !lun.is_empty() && checks.take(Duration::from_secs(10)).is_ok_and(|i| i.checks.iter().any(|f| f.items.contains(&lun)))
         })
         .map_err(|e| failed("waiting for the LUN", &e))?;
-    let result = destroy::run(subject.env(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
+    let lease = subject.lease()?;
+    let result = destroy::run(subject.env(), lease.held(), &Options::new(Confirmation::Flag(subject.env().name.clone())), |_| {});
+    drop(lease);
     match &result {
         Err(e @ destroy::Error::ProtectedStorageLost { lost }) if lost.iter().any(|l| l.item == lun && l.uncheckable.is_none()) => {
             let text = e.to_string();

@@ -44,6 +44,7 @@ pub fn trials(env: &Environment) -> Vec<Trial> {
 fn run(env: &Environment, check: Check) -> Result<(), Failed> {
     let usage = if check.is_destructive() { Use::Recreate } else { Use::Read };
     let session = Session::open(env, &format!("fresh_cluster_validation::{check}"), usage).map_err(|e| Failed::from(e.to_string()))?;
+    crate::report_reaped(&session);
     let env = session.env();
     let mut terminal = Terminal::new(std::io::stderr());
     let mut ledger = Ledger::for_env(env);
@@ -51,7 +52,7 @@ fn run(env: &Environment, check: Check) -> Result<(), Failed> {
     if check.phases().contains(&Phase::Commands) {
         options = options.extra_path(vixens_ops::binaries::binaries().map_err(|e| Failed::from(chain(&e)))?.folders());
     }
-    let outcome = cycle::run(env, check, &options, &mut Reporters::new().with(&mut terminal).with(&mut ledger));
+    let outcome = cycle::run(env, session.lease(), check, &options, &mut Reporters::new().with(&mut terminal).with(&mut ledger));
     verdict(&outcome, ledger.finish().err(), session.close().err())
 }
 

@@ -15,10 +15,12 @@ use vixens_ops::env::{EnvConfigError, Environment, ProcessVars, VarSource};
 
 pub mod commands;
 pub mod destroy_safety;
+pub mod environment;
 pub mod fresh_cluster_validation;
 
-/// The trial that says whether the environment's env.yaml loads. It is always there: it passes
-/// when the file is usable and, when it is not, it is the run's only trial and fails.
+/// The trial that says whether the environment's env.yaml loads and what it names is usable
+/// ([`environment::check`]). It is always there: when the file does not load, it is the run's
+/// only trial and fails naming every problem.
 pub const CONFIGURATION_TRIAL: &str = "environment::configuration_loads";
 
 /// Runs the suites for the environment whose `env.yaml` sits in `package_dir`.
@@ -38,7 +40,8 @@ pub fn main(package_dir: &str) -> ExitCode {
 pub fn trials_for(package_dir: &Path, vars: &dyn VarSource) -> Vec<Trial> {
     match Environment::load_with(package_dir.join("env.yaml"), vars) {
         Ok(env) => {
-            let mut trials = vec![Trial::test(CONFIGURATION_TRIAL, || Ok(()))];
+            let checked = env.clone();
+            let mut trials = vec![Trial::test(CONFIGURATION_TRIAL, move || environment::check(&checked).map_err(Failed::from))];
             trials.extend(fresh_cluster_validation::trials(&env));
             trials.extend(destroy_safety::trials(&env));
             trials.extend(commands::trials(&env));
@@ -49,6 +52,26 @@ pub fn trials_for(package_dir: &Path, vars: &dyn VarSource) -> Vec<Trial> {
             vec![Trial::test(CONFIGURATION_TRIAL, move || Err(Failed::from(message)))]
         }
     }
+}
+
+/// Says on the test's output what an earlier run had left on the environment and the session
+/// undid first: a reap is never silent.
+pub fn report_reaped(session: &vixens_ops::session::Session) {
+    if let Some(record) = session.reaped() {
+        eprintln!("{}", reaped_message(&session.env().name, record));
+    }
+}
+
+/// `vixens: undid what an earlier run left on lab: ... (left by pid 42 for recreate_cycle, nextest run R, since T)`.
+fn reaped_message(environment: &str, record: &vixens_ops::lease::Record) -> String {
+    let run = record.run.as_ref().map(|r| format!(", nextest run {}", r.id)).unwrap_or_default();
+    format!(
+        "vixens: undid what an earlier run left on {environment}: {} (left by pid {} for {}{run}, since {})",
+        vixens_ops::lease::describe(&record.started),
+        record.holder.pid,
+        record.holder.purpose,
+        record.holder.since
+    )
 }
 
 /// What the failing configuration trial says: every problem with its place, the variables to
@@ -112,6 +135,38 @@ mod tests {
             "{message}"
         );
         assert!(message.ends_with("Then `vixens doctor dev` checks the tools, files and APIs before any test runs."), "{message}");
+    }
+
+    #[test]
+    fn the_labs_configuration_trial_checks_the_loaded_environment() {
+        for env in ["lab", "lab-ha"] {
+            let trials = trials_for(&workspace().join("environments").join(env), &ProcessVars);
+            let configuration = trials.into_iter().find(|t| t.name() == CONFIGURATION_TRIAL).unwrap();
+            assert!(!configuration.has_ignored_flag());
+        }
+        let lab = Environment::load_with(workspace().join("environments/lab/env.yaml"), &ProcessVars).unwrap();
+        assert_eq!(environment::check(&lab), Ok(()));
+        let mut broken = lab.clone();
+        broken.terraform.root = workspace().join("environments/lab/no-such-root");
+        assert!(environment::check(&broken).unwrap_err().contains("`terraform.root`: "), "the trial can fail");
+    }
+
+    #[test]
+    fn a_reap_is_said_in_the_tests_output() {
+        let record = vixens_ops::lease::Record {
+            holder: vixens_ops::lease::Holder {
+                pid: 4242,
+                since: "2026-11-26T10:00:00Z".into(),
+                purpose: "fresh_cluster_validation::recreate_cycle".into(),
+            },
+            run: None,
+            janitor: None,
+            started: vec![vixens_ops::lease::Started::Lab { bin: "/t/vixens-lab".into(), state_dir: "/w/lab/state".into() }],
+        };
+        assert_eq!(
+            reaped_message("lab", &record),
+            "vixens: undid what an earlier run left on lab: the lab in /w/lab/state (left by pid 4242 for fresh_cluster_validation::recreate_cycle, since 2026-11-26T10:00:00Z)"
+        );
     }
 
     #[test]

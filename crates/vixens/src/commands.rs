@@ -171,7 +171,7 @@ fn run_lint(args: &LintArgs) -> ExitCode {
     let problems = lint::lint(&doc);
     print!("{}", lint::render(&doc, &problems));
     if problems.is_empty() {
-        eprintln!("{}: {} entries, no problems", path.display(), doc.entries.len());
+        eprintln!("{}: {}: no problems", path.display(), vixens_docs::commands::summary(&doc));
         ExitCode::SUCCESS
     } else {
         eprintln!("{}: {} problem{}", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" });

@@ -2,8 +2,9 @@
 //! what a killed run left; `vixens lease janitor` (hidden) is the process a test session starts
 //! to tear an on-demand environment down once its nextest run is over.
 //!
-//! Exit codes: 0 done (or nothing to do), 1 the lease is busy or something could not be undone,
-//! 2 the environment could not be found or its env.yaml is not usable.
+//! Exit codes: 0 done (or nothing to do), 1 the lease is busy or something could not be undone
+//! (the message says what to do: `--force`, or the manual step), 2 the environment could not be
+//! found or its env.yaml is not usable.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,9 +27,21 @@ pub enum Command {
     },
     /// Undo what a killed or finished run left on the environment (a running lab, a
     /// half-applied terraform state); refused while a run keeps it up.
+    ///
+    /// Each item is undone newest first: a lab is stopped, terraform's state destroyed through the
+    /// safe destroy. When that fails the item is kept and the error says what to do.
+    ///
+    /// Exit status: 0 done (or nothing to do), 1 busy or an item could not be undone, 2 the
+    /// environment cannot be used.
     Reap {
         /// The environment: a name under environments/ (lab, dev, prod) or the path of an env.yaml.
         env: String,
+        /// Unwedge the environment: protected resources that keep the safe destroy from running
+        /// are taken out of terraform's state (the storage itself is kept) and the rest is
+        /// destroyed safely; what still cannot be undone is forgotten and listed for you. Nothing
+        /// protected is ever destroyed, and a run that is still going is never reaped.
+        #[arg(long)]
+        force: bool,
     },
     /// Wait for a nextest run to end, then undo what it started (started by test sessions).
     #[command(hide = true)]
@@ -53,7 +66,7 @@ pub enum Command {
 pub fn run(command: Command) -> ExitCode {
     let (name, action): (&str, fn(&Environment, &Command) -> ExitCode) = match &command {
         Command::Show { env } => (env, show),
-        Command::Reap { env } => (env, reap),
+        Command::Reap { env, .. } => (env, reap),
         Command::Janitor { env, .. } => (env, janitor),
     };
     match crate::environment::load(name) {
@@ -86,19 +99,33 @@ fn show(env: &Environment, _: &Command) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn reap(env: &Environment, _: &Command) -> ExitCode {
-    let lease = match Lease::acquire(&env.work_dir, "vixens lease reap", None, REAP_WAIT, |item| cleanup::undo(env, item)) {
+fn reap(env: &Environment, command: &Command) -> ExitCode {
+    let force = matches!(command, Command::Reap { force: true, .. });
+    let mut notes = Vec::new();
+    let taken = if force {
+        Lease::acquire(&env.work_dir, "vixens lease reap --force", None, REAP_WAIT, |item, held| {
+            cleanup::force_undo(env, held, item, &mut notes);
+            Ok(())
+        })
+    } else {
+        Lease::acquire(&env.work_dir, "vixens lease reap", None, REAP_WAIT, |item, held| cleanup::undo(env, held, item))
+    };
+    let redactor = env.redactor();
+    let lease = match taken {
         Ok(lease) => lease,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", redactor.redact(&e.to_string()));
             return ExitCode::from(1);
         }
     };
     match lease.found() {
         Found::Reaped(record) => {
-            println!("{}: undid {} (left by pid {}, {})", env.name, lease::describe(&record.started), record.holder.pid, record.holder.purpose)
+            println!("{}: undid {} (left by pid {}, {})", env.name, lease::describe(&record.started), record.holder.pid, record.holder.purpose);
         }
         Found::Free | Found::OfThisRun => println!("{}: nothing to reap", env.name),
+    }
+    for note in &notes {
+        println!("  {}", redactor.redact(note));
     }
     match lease.release() {
         Ok(()) => ExitCode::SUCCESS,

@@ -98,7 +98,8 @@ fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::Stdo
     let (reader, source): (Box<dyn Read>, String) = if name == "-" {
         (Box::new(std::io::stdin().lock()), "stdin".to_owned())
     } else {
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        // A regular file only: a FIFO or a device would hang the scan or never end it.
+        let file = vixens_diagnostic::input::open(path).map_err(|e| vixens_diagnostic::error_chain(&e))?;
         (Box::new(file), path.file_stem().map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned()))
     };
     let mut reader = BufReader::with_capacity(64 * 1024, reader);

@@ -2,12 +2,16 @@
 //! the suites do before their first test, and says what to export to use it. A real cluster is
 //! refused: it is expected to be running.
 
-use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use vixens_checks::cycle::Progress;
 use vixens_ops::env::Environment;
+use vixens_ops::lease::{Lease, cleanup};
 use vixens_ops::provision;
+
+/// How long `vixens up` waits for a test that is using the environment.
+const LEASE_WAIT: Duration = Duration::from_secs(5);
 
 /// Bring an on-demand environment (a lab) up with its terraform root
 ///
@@ -24,7 +28,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let env = match crate::environment::load(&args.env) {
+    let mut env = match crate::environment::load(&args.env) {
         Ok(env) => env,
         Err(code) => return code,
     };
@@ -41,7 +45,23 @@ pub fn run(args: Args) -> ExitCode {
         print_exports(&env);
         return ExitCode::SUCCESS;
     }
-    match provision::up(&with_sibling_binaries(&env), &mut print_progress) {
+    if let Err(message) = crate::environment::ensure_lab_binary(&mut env) {
+        eprintln!("vixens up {}: {message}", env.name);
+        return ExitCode::from(2);
+    }
+    // Bringing a lab up may destroy a stale state first: it holds the lease, as every destroy.
+    let lease = match Lease::acquire(&env.work_dir, "vixens up", None, LEASE_WAIT, |item, held| cleanup::undo(&env, held, item)) {
+        Ok(lease) => lease,
+        Err(e) => {
+            eprintln!("vixens up {}: {e}", env.name);
+            return ExitCode::from(2);
+        }
+    };
+    let result = provision::up(&env, lease.held(), &mut print_progress);
+    if let Err(e) = lease.release() {
+        eprintln!("vixens up {}: warning: {e}", env.name);
+    }
+    match result {
         Ok(()) => {
             println!("{} is up", env.name);
             print_exports(&env);
@@ -49,22 +69,20 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            eprintln!("vixens up {}: failed in phase {} ({}): {}", env.name, failure.phase, failure.culprit, failure.message);
+            let redactor = env.redactor();
+            eprintln!(
+                "vixens up {}: failed in phase {} ({}): {}",
+                env.name,
+                failure.phase,
+                redactor.redact(&failure.culprit),
+                redactor.redact(&failure.message)
+            );
             ExitCode::from(2)
         }
     }
 }
 
-/// `env` with this program's folder on its tools-path: the lab's terraform calls `vixens-lab`
-/// by name, and cargo builds it beside `vixens`.
-fn with_sibling_binaries(env: &Environment) -> Environment {
-    let mut env = env.clone();
-    if let Some(dir) = std::env::current_exe().ok().as_deref().and_then(Path::parent) {
-        env.tools_path.push(dir.to_owned());
-    }
-    env
-}
-
+/// Progress on stderr; terraform's lines are already redacted by its driver.
 fn print_progress(progress: Progress<'_>) {
     match progress {
         Progress::Output { tool, line } => eprintln!("  {tool}: {line}"),

@@ -321,9 +321,18 @@ mod tests {
 
     #[test]
     fn ids_are_stable_and_shaped() {
-        assert_eq!(name_suffix("coredns", 5), name_suffix("coredns", 5));
+        // Pinned, so that pod names and disk ids are the same in every run of the lab.
+        assert_eq!(name_suffix("coredns", 5), "dnd5d");
+        assert_eq!(name_suffix("coredns-rs", 10), "d7xfl5flh8");
+        // Kubernetes' random suffixes use no vowels and none of 0, 1, 3: neither do these.
+        for seed in ["coredns-1", "coredns-2", "cilium-operator"] {
+            let suffix = name_suffix(seed, 5);
+            assert!(suffix.len() == 5 && suffix.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b)), "{suffix}");
+        }
         assert_ne!(name_suffix("coredns-1", 5), name_suffix("coredns-2", 5));
-        assert_eq!(hex_id("x", 64).len(), 64);
-        assert_eq!(uuid_like("x").len(), 36);
+        assert_eq!(hex_id("x", 20), "bec278197f228594bec2");
+        assert!(hex_id("etcd-lab-controlplane-1", 64).bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        // A version-4, variant-1 UUID, as the Linux kernel prints filesystem UUIDs.
+        assert_eq!(uuid_like("x"), "bec27819-7f22-4594-8ec2-79197f228747");
     }
 }

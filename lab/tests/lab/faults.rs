@@ -13,12 +13,32 @@ use regex::{Regex, RegexSet};
 use crate::talosctl::{booted_lab, run, talosctl};
 use crate::{Lab, applications, stdout, text, vixens_lab, wait_converged};
 
+/// Waits until `app` satisfies `done`, and returns it.
+#[track_caller]
+fn wait_for(lab: &Lab, app: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = applications(lab).remove(app).filter(|a| done(a)) {
+            return found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{app}: {what}: not within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn app_degraded_turns_the_app_degraded_after_its_sync_and_it_stays_so() {
     let lab = booted_lab(&[], "app-degraded=traefik");
+    let degraded = wait_for(&lab, "traefik", "Degraded", |a| text(a, "/status/health/status") == "Degraded");
+    // Stays so: once every other app converged and the root reconciled (the controller's last
+    // writes), traefik is the very object it was when it turned Degraded.
     wait_converged(&lab, &["traefik"]);
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for(&lab, "vixens-app-of-apps", "reconciled after its sync", |root| {
+        root.pointer("/status/reconciledAt").and_then(Value::as_str) >= root.pointer("/status/operationState/finishedAt").and_then(Value::as_str)
+            && root.pointer("/status/operationState/finishedAt").is_some()
+    });
     let traefik = &applications(&lab)["traefik"];
+    assert_eq!(traefik["metadata"]["resourceVersion"], degraded["metadata"]["resourceVersion"], "traefik changed after turning Degraded");
     assert_eq!(text(traefik, "/status/health/status"), "Degraded");
     assert!(traefik.pointer("/status/health/message").is_none(), "Argo CD never writes an app-level health message");
     assert_eq!(text(traefik, "/status/sync/status"), "Synced", "the sync itself succeeded");
@@ -144,11 +164,25 @@ fn lab_env() -> (Vec<String>, Vec<Regex>) {
     (file.talos_logs.services, rules.collect())
 }
 
-/// Every scanned log and dmesg of every node, once the tree converged (volumes attached), as
+/// Every scanned log and dmesg of every node, once the tree converged and every volume of the
+/// default tree is attached (its iSCSI session recovered from the NAS's first drop), as
 /// `(node, text)` with the node label removed and colour stripped.
 fn all_lines(lab: &Lab, services: &[String]) -> Vec<(String, String)> {
     wait_converged(lab, &[]);
-    std::thread::sleep(Duration::from_millis(300));
+    let claims: usize = vixens_lab::argocd::default_apps().iter().map(|a| a.volumes.len()).sum();
+    let started = Instant::now();
+    loop {
+        let lines = read_all_lines(lab, services);
+        let attached = lines.iter().filter(|(_, t)| t.contains("is operational after recovery")).count();
+        if attached >= claims {
+            return lines;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{attached} of {claims} volumes attached after 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn read_all_lines(lab: &Lab, services: &[String]) -> Vec<(String, String)> {
     let ansi = Regex::new("\x1b\\[[0-9;]*m").unwrap();
     let mut lines = Vec::new();
     for node in ["10.5.0.2", "10.5.0.3", "10.5.0.4"] {

@@ -141,18 +141,34 @@ fn logs_of_several_nodes_interleave_but_keep_each_nodes_order() {
 
 #[test]
 fn logs_follow_streams_new_lines_until_stopped() {
-    let lab = booted_lab(&[], "");
+    // Following ext-iscsid once iscsid has started and before Argo CD syncs the apps with
+    // volumes, with no line of the past (`--tail 0`): every line it prints was logged after it
+    // started, so it kept streaming to print it.
+    let nas = tempfile::tempdir().unwrap();
+    let lab = Lab::up_with_faults(&["--nas-dir", nas.path().to_str().unwrap()], "");
+    let nodes = "10.5.0.2,10.5.0.3,10.5.0.4";
+    let started = std::time::Instant::now();
+    while !String::from_utf8_lossy(&talosctl(&lab, &["-n", nodes, "logs", "ext-iscsid"]).stdout).contains("iSCSI daemon with pid=") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "iscsid never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let mut child = Command::new(lab.path("bin/talosctl"))
-        .args(["--talosconfig", lab.path("talosconfig").to_str().unwrap(), "logs", "machined", "-f", "--tail", "1"])
+        .args(["--talosconfig", lab.path("talosconfig").to_str().unwrap(), "-n", nodes, "logs", "ext-iscsid", "-f", "--tail", "0"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
-    assert!(first.contains("[talos] boot sequence: done"), "{first}");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(child.try_wait().unwrap().is_none(), "-f keeps streaming");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let first = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("no new line within 60 s, or the stream ended");
+    assert!(first.contains(": iscsid: ") && !first.contains("started!"), "{first}");
+    assert!(child.try_wait().unwrap().is_none(), "-f keeps streaming after a new line");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -18,6 +18,8 @@ const SHOWN_OUTPUT_LINES: usize = 200;
 pub struct Report {
     /// The environment's name.
     pub env: String,
+    /// True when the environment is simulated (the embedded lab): its records say so.
+    pub simulated: bool,
     /// The document.
     pub doc: PathBuf,
     /// One outcome per entry run (or skipped), in document order.
@@ -312,7 +314,7 @@ impl Report {
             .filter(|o| matches!(o.verdict, Verdict::Passed { .. }))
             .filter_map(|o| Some(Passed { id: o.id.clone(), digest: o.digest.clone()?, tools: o.tools.clone() }))
             .collect();
-        Recording { env: self.env.clone(), date: date.to_owned(), passed }
+        Recording { env: self.env.clone(), simulated: self.simulated, date: date.to_owned(), passed }
     }
 
     /// `2 of 12 entries failed on lab (3 skipped)`, or `all 12 entries passed on lab`.
@@ -345,6 +347,24 @@ mod tests {
             converges: None,
             kind,
         }
+    }
+
+    #[test]
+    fn a_run_on_a_simulated_environment_records_that_it_is_simulated() {
+        let passed = EntryOutcome {
+            id: "check-talos-health".into(),
+            line: 58,
+            digest: Some(Digest::of("$ talosctl health\n")),
+            verdict: Verdict::Passed { attempts: 1 },
+            elapsed: Duration::from_millis(10),
+            tools: vec!["talosctl v1.13.9".into()],
+        };
+        let report = Report { env: "lab".into(), simulated: true, doc: "docs/commands.md".into(), outcomes: vec![passed], elapsed: Duration::ZERO };
+        let recording = report.recording("2026-11-26");
+        assert!(recording.simulated);
+        assert_eq!(recording.passed.len(), 1);
+        let real = Report { env: "dev".into(), simulated: false, ..report };
+        assert!(!real.recording("2026-11-26").simulated);
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl<'a> Runner<'a> {
             on_event(Event::EntryFinished { outcome: &outcome });
             outcomes.push(outcome);
         }
-        Report { env: self.env.name.clone(), doc: self.doc.path.clone(), outcomes, elapsed: started.elapsed() }
+        Report { env: self.env.name.clone(), simulated: self.env.is_simulated(), doc: self.doc.path.clone(), outcomes, elapsed: started.elapsed() }
     }
 
     /// Why `entry` may not run here with these options, if it may not.
@@ -259,7 +259,7 @@ impl<'a> Runner<'a> {
         let done = match command.run() {
             Ok(done) => done,
             Err(process::Error::TimedOut { stdout, .. }) => return Err(FailureKind::TimedOut { timeout, output: redact(&stdout).text }),
-            Err(e @ (process::Error::Spawn { .. } | process::Error::Io { .. })) => {
+            Err(e @ (process::Error::Spawn { .. } | process::Error::Io { .. } | process::Error::Cancelled { .. })) => {
                 return Err(FailureKind::CannotRun { message: error_chain(&e) });
             }
         };

@@ -18,6 +18,7 @@ use vixens_ops::budget::{Overrun, Phase, Timings};
 use vixens_ops::destroy::unattended;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
+use vixens_ops::lease::Held;
 use vixens_ops::phase::{OnProgress, PhaseCtx};
 use vixens_ops::provision;
 use vixens_ops::runtime;
@@ -63,10 +64,12 @@ impl Options {
 /// failing environment: every failure is in the outcome, naming its phase and culprit.
 ///
 /// The recreate cycle destroys `env`: call it only on a disposable environment you mean to
-/// recreate (the destroy phase refuses a protected one).
+/// recreate (the destroy phase refuses a protected one), holding its `lease` (a recreate
+/// [`Session`](vixens_ops::session::Session) holds it); without one, its destroy phase fails
+/// naming the lease. The read-only checks need none.
 #[must_use]
-pub fn run(env: &Environment, check: Check, options: &Options, reporter: &mut dyn Reporter) -> Outcome {
-    Runner::new(env, check, options).run(reporter)
+pub fn run(env: &Environment, lease: Option<Held<'_>>, check: Check, options: &Options, reporter: &mut dyn Reporter) -> Outcome {
+    Runner::new(env, lease, check, options).run(reporter)
 }
 
 /// The id of a run started at `at`: its UTC time to the millisecond and this process's id,
@@ -78,6 +81,7 @@ pub fn cycle_id(at: Timestamp) -> String {
 
 struct Runner<'a> {
     env: &'a Environment,
+    lease: Option<Held<'a>>,
     check: Check,
     options: &'a Options,
     redactor: Redactor,
@@ -89,7 +93,7 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    fn new(env: &'a Environment, check: Check, options: &'a Options) -> Self {
+    fn new(env: &'a Environment, lease: Option<Held<'a>>, check: Check, options: &'a Options) -> Self {
         let started_at = Timestamp::now();
         let cycle_id = cycle_id(started_at);
         let mut redactor = options.redactor.clone();
@@ -101,7 +105,7 @@ impl<'a> Runner<'a> {
                 None
             }
         };
-        Self { env, check, options, redactor, started_at, cycle_id, artifacts, cluster: None, tool_versions: BTreeMap::new() }
+        Self { env, lease, check, options, redactor, started_at, cycle_id, artifacts, cluster: None, tool_versions: BTreeMap::new() }
     }
 
     fn run(mut self, reporter: &mut dyn Reporter) -> Outcome {
@@ -169,7 +173,13 @@ impl<'a> Runner<'a> {
         let transcript = self.artifacts.as_ref().map(|dir| dir.file(files::TERRAFORM));
         let mut ctx = PhaseCtx::new(phase, &env.budgets, &redactor, on_progress).transcript(transcript.as_deref());
         match phase {
-            Phase::Destroy => unattended::run(env, &mut ctx).map(drop),
+            Phase::Destroy => match self.lease {
+                Some(lease) => unattended::run(env, lease, &mut ctx).map(drop),
+                None => Err(phase.failure(
+                    format!("the lease of {}", env.work_dir.display()),
+                    "the recreate cycle destroys the environment: it runs only holding the environment's lease (a recreate session)".to_owned(),
+                )),
+            },
             Phase::Apply => {
                 provision::apply(env, &mut ctx)?;
                 // The recreated cluster has new credentials: keep them out of everything too.

@@ -10,6 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use vixens_diagnostic::input;
+
+/// The largest JUnit report read (a regular file only): the promotion profile keeps every
+/// test's output, a few megabytes for a stress run of recreate cycles.
+const MAX_REPORT_BYTES: u64 = 256 * input::MIB;
+
 /// One test as the JUnit report records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestRun {
@@ -116,7 +122,10 @@ pub enum Error {
 /// [`Error::Io`] when it cannot be read (a missing file included: the caller decides whether
 /// that refuses or fails), [`Error::Xml`] and [`Error::Shape`] naming the line of a bad report.
 pub fn read(path: &Path) -> Result<Junit, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let text = input::read_to_string(path, MAX_REPORT_BYTES).map_err(|e| match e {
+        input::InputError::Io { source, .. } => Error::Io { path: path.to_owned(), source },
+        other => Error::Io { path: path.to_owned(), source: std::io::Error::other(other.to_string()) },
+    })?;
     parse(path, &text)
 }
 
@@ -231,6 +240,15 @@ mod tests {
         assert_eq!(iterations, [Some(0), Some(1), Some(2), Some(3), Some(4)]);
         assert!(junit.runs.iter().all(|r| r.binary == "lab::suites" && r.package() == "lab"));
         assert!(junit.runs.iter().all(|r| r.name == "fresh_cluster_validation::recreate_cycle" && r.outcome == Outcome::Passed));
+    }
+
+    #[test]
+    fn a_stress_run_without_fail_fast_reports_every_iteration_failed_ones_included() {
+        // nextest 0.9.143, `--stress-count 6 --no-fail-fast`: exit 0, the first iteration failed.
+        let junit = fixture("stress-no-fail-fast-first-failed.xml");
+        let outcomes: Vec<(Option<u32>, bool)> = junit.runs.iter().map(|r| (r.stress_iteration, r.outcome == Outcome::Passed)).collect();
+        assert_eq!(outcomes, [(Some(0), false), (Some(1), true), (Some(2), true), (Some(3), true), (Some(4), true), (Some(5), true)]);
+        assert_eq!(junit.runs[0].outcome, Outcome::Failed("cycle failed in phase argocd: traefik Degraded".into()));
     }
 
     #[test]

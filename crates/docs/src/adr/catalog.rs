@@ -17,6 +17,10 @@ use super::vocabulary::SectionKind;
 const INDEX_NAMES: &[&str] =
     &["index", "readme", "toc", "sommaire", "liste", "table-des-matieres", "adr-index", "adr-log", "log", "decisions", "decision-log"];
 
+/// The largest ADR (or index) read: a regular file of at most 4 MiB, far more than any record.
+/// A larger file, a FIFO or a device is reported as unreadable, never read without end.
+pub const MAX_RECORD_BYTES: u64 = 4 * vixens_diagnostic::input::MIB;
+
 /// Every ADR of the folder, in file-name order.
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -81,7 +85,7 @@ impl Catalog {
             if config.index.iter().any(|i| i.eq_ignore_ascii_case(&name)) || (is_markdown(&name) && is_index_name(&name)) {
                 catalog.index_files.push(path);
             } else if is_markdown(&name) && !config.ignore.is_match(&name) {
-                let record = match std::fs::read(dir.join(&name)) {
+                let record = match vixens_diagnostic::input::read(&dir.join(&name), MAX_RECORD_BYTES).map_err(|e| e.into_io()) {
                     Ok(bytes) => Record::read(&path, &bytes, &config.vocabulary),
                     Err(e) => Record::unreadable(&path, &e),
                 };

@@ -237,7 +237,8 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] listing every problem of the file, each with its line and column.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
+        // A regular file only, read up to a megabyte: a configuration file is a few lines.
+        let text = match vixens_diagnostic::input::read_to_string(path, vixens_diagnostic::input::MIB).map_err(|e| e.into_io()) {
             Ok(text) => text,
             Err(e) => {
                 let problem = ConfigProblem { line: 0, column: 0, span: 0..0, message: format!("cannot read the file: {e}") };

@@ -64,7 +64,7 @@ pub fn lint(root: &Path, config: &Config) -> Result<Lint, CatalogError> {
         .index_files
         .iter()
         .filter_map(|path| {
-            let bytes = std::fs::read(root.join(path)).ok()?;
+            let bytes = vixens_diagnostic::input::read(&root.join(path), crate::adr::catalog::MAX_RECORD_BYTES).ok()?;
             index::read(path, &String::from_utf8_lossy(&bytes), &catalog, &repo, &config.vocabulary)
         })
         .collect();

@@ -13,7 +13,26 @@ use super::matcher::placeholder_names;
 use crate::secrets::allow::ALLOW_PATH;
 
 /// The specification: every documented command is tested on at least 2 environments.
+///
+/// A simulated environment (the embedded lab, recorded as `` `lab` (simulated) on ...``)
+/// counts: the harness's own commands run nowhere else, and the lab is the oracle that behaves
+/// as the real tools do. What it cannot prove, a real cluster's behaviour, stays visible: every
+/// record says whether it is simulated, and [`simulated_only`] counts the entries proven on
+/// simulated environments only, which the lint's summary states.
 pub const MIN_ENVIRONMENTS: usize = 2;
+
+/// How many entries of `doc` are validated, with their current digest, on simulated
+/// environments only.
+#[must_use]
+pub fn simulated_only(doc: &Document) -> usize {
+    doc.entries
+        .iter()
+        .filter(|entry| {
+            let mut current = entry.current_validations().peekable();
+            current.peek().is_some() && current.all(|v| v.simulated)
+        })
+        .count()
+}
 
 /// Every problem of `doc`, the parser's included, sorted by line.
 #[must_use]
@@ -146,6 +165,20 @@ mod tests {
 
     fn rules(text: &str) -> Vec<(usize, Rule)> {
         lint(&parse(Path::new("docs/commands.md"), text)).iter().map(|p| (p.line, p.rule)).collect()
+    }
+
+    #[test]
+    fn entries_proven_only_on_simulated_environments_are_counted() {
+        let digest = Digest::of("$ true\n? 0");
+        let doc = |records: &str| {
+            format!("# Ops\n\n### A\n\nContext: a.\n\n```console\n$ true\n? 0\n```\n\nValidated on:\n{records}").replace("DIGEST", digest.as_str())
+        };
+        let simulated = doc("- `lab` (simulated) on 2026-11-26 (digest `DIGEST`)\n- `lab-ha` (simulated) on 2026-11-26 (digest `DIGEST`)\n");
+        let parsed = parse(Path::new("docs/commands.md"), &simulated);
+        assert_eq!(lint(&parsed), [], "simulated environments count towards the two");
+        assert_eq!(simulated_only(&parsed), 1);
+        let real = doc("- `lab` (simulated) on 2026-11-26 (digest `DIGEST`)\n- `dev` on 2026-11-26 (digest `DIGEST`)\n");
+        assert_eq!(simulated_only(&parse(Path::new("docs/commands.md"), &real)), 0);
     }
 
     fn validated(block: &str, envs: &[&str]) -> String {

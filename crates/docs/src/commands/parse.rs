@@ -71,12 +71,11 @@ pub fn load(path: &Path) -> Result<Document, LoadError> {
 /// [`LoadError::Io`] if it cannot be read, [`LoadError::TooLarge`] past [`MAX_BYTES`],
 /// [`LoadError::NotUtf8`] naming the line and column of the first bad byte.
 pub fn read(path: &Path) -> Result<String, LoadError> {
-    let io = |source| LoadError::Io { path: path.to_owned(), source };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_BYTES {
-        return Err(LoadError::TooLarge { path: path.to_owned(), size, limit: MAX_BYTES });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // A regular file only, read up to the limit: a FIFO would hang the read, a device never end it.
+    let bytes = vixens_diagnostic::input::read(path, MAX_BYTES).map_err(|e| match e {
+        vixens_diagnostic::input::InputError::TooLarge { size, limit, .. } => LoadError::TooLarge { path: path.to_owned(), size, limit },
+        other => LoadError::Io { path: path.to_owned(), source: other.into_io() },
+    })?;
     decode(path, bytes)
 }
 
@@ -892,7 +891,7 @@ Validated on:
                     let digest = e.example.as_ref()?.digest.clone();
                     Some(crate::commands::record::Passed { id: e.id.clone(), digest, tools: vec!["kubectl v1.34.1".into()] })
                 }).collect();
-                let recording = crate::commands::record::Recording { env: "prop-env".into(), date: "2026-11-26".into(), passed };
+                let recording = crate::commands::record::Recording { env: "prop-env".into(), simulated: false, date: "2026-11-26".into(), passed };
                 crate::commands::record::record(&path, &recording, false).unwrap();
                 let after = std::fs::read_to_string(&path).unwrap();
                 let kept = |t: &str| -> Vec<String> {

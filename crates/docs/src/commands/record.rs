@@ -28,6 +28,8 @@ use crate::secrets::Finding;
 pub struct Recording {
     /// The environment they passed on.
     pub env: String,
+    /// True when that environment is simulated (the embedded lab): the record says so.
+    pub simulated: bool,
     /// Today's UTC date.
     pub date: String,
     /// Each entry that passed.
@@ -96,8 +98,13 @@ pub fn record(path: &Path, recording: &Recording, ci: bool) -> Result<Recorded, 
             recorded.changed_since_run.push(passed.id.clone());
             continue;
         }
-        let validation =
-            Validation { env: recording.env.clone(), date: recording.date.clone(), tools: passed.tools.clone(), digest: passed.digest.clone() };
+        let validation = Validation {
+            env: recording.env.clone(),
+            simulated: recording.simulated,
+            date: recording.date.clone(),
+            tools: passed.tools.clone(),
+            digest: passed.digest.clone(),
+        };
         edits.extend(edits_for(entry, closing, &validation, &text));
         recorded.entries.push(passed.id.clone());
     }
@@ -290,7 +297,7 @@ mod tests {
     use super::*;
 
     fn validation(env: &str, digest: &Digest) -> Validation {
-        Validation { env: env.into(), date: "2026-11-26".into(), tools: vec!["kubectl v1.34.1".into()], digest: digest.clone() }
+        Validation { env: env.into(), simulated: false, date: "2026-11-26".into(), tools: vec!["kubectl v1.34.1".into()], digest: digest.clone() }
     }
 
     #[test]
@@ -315,16 +322,31 @@ mod tests {
     #[test]
     fn a_record_line_reads_back_what_it_writes() {
         let v = Validation {
-            env: "lab-ha".into(),
+            env: "dev".into(),
+            simulated: false,
             date: "2026-11-26".into(),
             tools: vec!["kubectl v1.34.1".into(), "talosctl v1.13.9".into()],
             digest: Digest::of("$ true\n"),
         };
         let line = v.to_string();
-        assert_eq!(line, format!("`lab-ha` on 2026-11-26 with kubectl v1.34.1, talosctl v1.13.9 (digest `{}`)", v.digest));
+        assert_eq!(line, format!("`dev` on 2026-11-26 with kubectl v1.34.1, talosctl v1.13.9 (digest `{}`)", v.digest));
         assert_eq!(Validation::parse(&line).unwrap(), v);
         let bare = Validation { tools: vec![], ..v };
         assert_eq!(Validation::parse(&bare.to_string()).unwrap(), bare);
+    }
+
+    #[test]
+    fn a_record_of_a_simulated_environment_says_so_and_reads_back() {
+        let v = Validation {
+            env: "lab-ha".into(),
+            simulated: true,
+            date: "2026-11-26".into(),
+            tools: vec!["vixens-lab 0.1.0".into()],
+            digest: Digest::of("$ true\n"),
+        };
+        let line = v.to_string();
+        assert_eq!(line, format!("`lab-ha` (simulated) on 2026-11-26 with vixens-lab 0.1.0 (digest `{}`)", v.digest));
+        assert_eq!(Validation::parse(&line).unwrap(), v);
     }
 
     #[test]
@@ -345,6 +367,7 @@ mod tests {
     fn recording(env: &str, doc: &Document) -> Recording {
         Recording {
             env: env.into(),
+            simulated: false,
             date: "2026-11-26".into(),
             passed: doc
                 .entries

@@ -1,6 +1,10 @@
 //! One line of an entry's validation record, `Validated on:` in `docs/commands.md`: where and
 //! when the entry passed, with which tools, and the digest of the block that passed. Reading and
 //! writing the document both use it; rewriting the record is [`super::record`].
+//!
+//! An environment the harness simulates (the embedded lab: an environment it provisions itself)
+//! is marked as such, `` `lab` (simulated) on ... ``, so that no reader takes a record of the lab
+//! for a proof on a real cluster.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -45,6 +49,8 @@ impl fmt::Display for Digest {
 pub struct Validation {
     /// The environment's name.
     pub env: String,
+    /// True when the environment is simulated (the embedded lab), not a real cluster.
+    pub simulated: bool,
     /// The UTC date, `YYYY-MM-DD`.
     pub date: String,
     /// The versions of the tools the entry runs (`kubectl v1.34.1`).
@@ -54,7 +60,7 @@ pub struct Validation {
 }
 
 static RECORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^`(?P<env>[^`]+)` on (?P<date>\d{4}-\d{2}-\d{2})(?: with (?P<tools>.+?))? \(digest `(?P<digest>[0-9a-f]{12})`\)$")
+    Regex::new(r"^`(?P<env>[^`]+)`(?P<simulated> \(simulated\))? on (?P<date>\d{4}-\d{2}-\d{2})(?: with (?P<tools>.+?))? \(digest `(?P<digest>[0-9a-f]{12})`\)$")
         .expect("the record pattern is valid")
 });
 
@@ -65,10 +71,14 @@ impl Validation {
     /// A message naming the expected form.
     pub fn parse(item: &str) -> Result<Self, String> {
         let caps = RECORD.captures(item.trim()).ok_or_else(|| {
-            format!("cannot read {:?}; expected \"`ENV` on YYYY-MM-DD with TOOL VERSION, ... (digest `HEX12`)\", as `vixens commands run ENV --record` writes it", item.trim())
+            format!(
+                "cannot read {:?}; expected \"`ENV` on YYYY-MM-DD with TOOL VERSION, ... (digest `HEX12`)\" (\"`ENV` (simulated) on ...\" for a lab), as `vixens commands run ENV --record` writes it",
+                item.trim()
+            )
         })?;
         Ok(Self {
             env: caps["env"].to_owned(),
+            simulated: caps.name("simulated").is_some(),
             date: caps["date"].to_owned(),
             tools: caps.name("tools").map(|t| t.as_str().split(", ").map(str::to_owned).collect()).unwrap_or_default(),
             digest: Digest(caps["digest"].to_owned()),
@@ -78,7 +88,7 @@ impl Validation {
 
 impl fmt::Display for Validation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` on {}", self.env, self.date)?;
+        write!(f, "`{}`{} on {}", self.env, if self.simulated { " (simulated)" } else { "" }, self.date)?;
         if !self.tools.is_empty() {
             // A comma inside a version would split it in two when read back.
             let tools: Vec<String> = self.tools.iter().map(|t| t.replace(',', ";")).collect();

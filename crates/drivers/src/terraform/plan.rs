@@ -5,8 +5,21 @@
 //! ignored, so a newer minor format version still parses; a different major version, an action
 //! this harness does not know, or malformed JSON is refused: no destroy ever starts from a plan the
 //! harness does not fully understand.
+//!
+//! A document that is not a plan is refused too, however plan-like its `format_version`: every
+//! plan terraform prints has `planned_values` (Go's `omitempty` never omits that struct), while
+//! `terraform show -json` of a *state* (no plan file given) prints `values` instead. Checking a
+//! state, or `{"format_version":"1.0"}`, as a plan would say "nothing is destroyed" about a plan
+//! nobody read. The format version is read as a JSON string (what terraform writes) or a number
+//! (`1.2`, what a hand-edited or re-serialised file may hold), the same either way.
 
 use serde::{Deserialize, Deserializer};
+
+/// The largest plan document the harness reads: `terraform show -json` of a homelab's plan is
+/// well under a megabyte, and of a large estate a few tens of megabytes. A file over this is
+/// refused before it is read, so checking a plan never takes more memory than this plus the
+/// parsed changes.
+pub const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The plan format major version this module reads. Terraform documents that a change of the minor
 /// version only adds fields, and that consumers should refuse a major version they do not know.
@@ -15,7 +28,9 @@ const SUPPORTED_MAJOR: &str = "1";
 /// A parsed `terraform show -json` plan.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Plan {
-    /// The JSON format version (`"1.2"` with Terraform 1.11).
+    /// The JSON format version (`"1.2"` with Terraform 1.11), as text even when the document
+    /// writes it as a number.
+    #[serde(deserialize_with = "format_version")]
     pub format_version: String,
     /// The Terraform (or OpenTofu) version that wrote the plan.
     #[serde(default)]
@@ -137,6 +152,16 @@ pub enum ParseError {
     /// The document has no `format_version`.
     #[error("no `format_version` key: is this the output of `terraform show -json PLANFILE`?")]
     NoFormatVersion,
+    /// The document has a format version but no `planned_values`: not a plan (a state printed by
+    /// `terraform show -json` without a plan file, or a hand-made document).
+    #[error(
+        "not a plan: no `planned_values`, which every plan has{}; save a plan with `terraform plan -out=PLANFILE`, then `terraform show -json PLANFILE`",
+        if *.state { " (this is a state: `terraform show -json` was given no plan file)" } else { "" }
+    )]
+    NotAPlan {
+        /// True when the document is a state (`values` instead of `planned_values`).
+        state: bool,
+    },
     /// The document's format version is not one this harness reads.
     #[error("plan format version {found:?} is not supported: this harness reads {SUPPORTED_MAJOR}.x")]
     UnsupportedFormat {
@@ -154,18 +179,25 @@ impl Plan {
     /// a document of another kind or another major version, and an unknown `actions` list is
     /// `Malformed` too, naming the resource.
     pub fn parse(json: &str) -> Result<Self, ParseError> {
+        /// The keys that say what the document is; everything else is skipped unread.
         #[derive(Deserialize)]
         struct Probe {
             format_version: Option<serde_json::Value>,
+            planned_values: Option<serde::de::IgnoredAny>,
+            values: Option<serde::de::IgnoredAny>,
         }
         let probe: Probe = serde_json::from_str(json).map_err(|e| ParseError::Malformed { message: e.to_string() })?;
         let found = match probe.format_version {
             None => return Err(ParseError::NoFormatVersion),
             Some(serde_json::Value::String(v)) => v,
+            Some(serde_json::Value::Number(n)) => n.to_string(),
             Some(other) => return Err(ParseError::UnsupportedFormat { found: other.to_string() }),
         };
         if found.split('.').next() != Some(SUPPORTED_MAJOR) {
             return Err(ParseError::UnsupportedFormat { found });
+        }
+        if probe.planned_values.is_none() {
+            return Err(ParseError::NotAPlan { state: probe.values.is_some() });
         }
         let deserializer = &mut serde_json::Deserializer::from_str(json);
         serde_path_to_error::deserialize(deserializer).map_err(|e| ParseError::Malformed { message: format!("at {}: {}", e.path(), e.inner()) })
@@ -235,6 +267,15 @@ impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let list = Vec::<String>::deserialize(deserializer)?;
         Self::from_list(&list).ok_or_else(|| serde::de::Error::custom(format!("unknown actions {list:?}: this harness does not know what they do")))
+    }
+}
+
+/// `format_version` as text: a JSON string as it is, a number as JSON writes it (`1.2`).
+fn format_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(v) => Ok(v),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("expected a version such as \"1.2\", found {other}"))),
     }
 }
 
@@ -311,7 +352,7 @@ mod tests {
             [(r#"["delete","create"]"#, ReplaceOrder::DeleteThenCreate), (r#"["create","delete"]"#, ReplaceOrder::CreateThenDelete)]
         {
             let json = format!(
-                r#"{{"format_version":"1.2","resource_changes":[{{"address":"a.b","mode":"managed","type":"a","name":"b",
+                r#"{{"format_version":"1.2","planned_values":{{}},"resource_changes":[{{"address":"a.b","mode":"managed","type":"a","name":"b",
                 "provider_name":"p","action_reason":"replace_because_cannot_update","change":{{"actions":{actions}}}}}]}}"#
             );
             let plan = Plan::parse(&json).unwrap();
@@ -332,15 +373,35 @@ mod tests {
 
     #[test]
     fn an_unknown_major_format_version_is_refused_naming_it() {
-        let err = Plan::parse(r#"{"format_version":"2.0","resource_changes":[]}"#).unwrap_err();
+        let err = Plan::parse(r#"{"format_version":"2.0","planned_values":{},"resource_changes":[]}"#).unwrap_err();
         assert_eq!(err.to_string(), r#"plan format version "2.0" is not supported: this harness reads 1.x"#);
-        let err = Plan::parse(r#"{"format_version":1.2}"#).unwrap_err();
-        assert_eq!(err.to_string(), r#"plan format version "1.2" is not supported: this harness reads 1.x"#);
+        let err = Plan::parse(r#"{"format_version":2.1,"planned_values":{}}"#).unwrap_err();
+        assert_eq!(err.to_string(), r#"plan format version "2.1" is not supported: this harness reads 1.x"#);
+    }
+
+    #[test]
+    fn a_numeric_format_version_reads_as_the_same_version() {
+        let plan = Plan::parse(r#"{"format_version":1.2,"planned_values":{"root_module":{}},"resource_changes":[]}"#).unwrap();
+        assert_eq!(plan.format_version, "1.2");
+    }
+
+    #[test]
+    fn a_state_printed_by_terraform_show_is_not_a_plan() {
+        // `terraform show -json` without a plan file (Terraform 1.11), trimmed.
+        let state = r#"{"format_version":"1.0","terraform_version":"1.11.4","values":{"root_module":{"resources":[]}}}"#;
+        let err = Plan::parse(state).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not a plan: no `planned_values`, which every plan has (this is a state: `terraform show -json` was given no plan file); \
+             save a plan with `terraform plan -out=PLANFILE`, then `terraform show -json PLANFILE`"
+        );
+        let err = Plan::parse(r#"{"format_version":"1.0"}"#).unwrap_err();
+        assert!(matches!(err, ParseError::NotAPlan { state: false }), "{err}");
     }
 
     #[test]
     fn a_newer_minor_version_with_extra_keys_still_parses() {
-        let plan = Plan::parse(r#"{"format_version":"1.9","new_key":{},"resource_changes":[]}"#).unwrap();
+        let plan = Plan::parse(r#"{"format_version":"1.9","new_key":{},"planned_values":{},"resource_changes":[]}"#).unwrap();
         assert!(plan.resource_changes.is_empty());
     }
 
@@ -358,7 +419,7 @@ mod tests {
 
     #[test]
     fn an_unknown_action_is_refused_naming_the_resource_path() {
-        let json = r#"{"format_version":"1.2","resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b",
+        let json = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[{"address":"a.b","mode":"managed","type":"a","name":"b",
             "provider_name":"p","change":{"actions":["obliterate"]}}]}"#;
         let err = Plan::parse(json).unwrap_err();
         assert_eq!(
@@ -369,18 +430,97 @@ mod tests {
 
     #[test]
     fn a_missing_address_is_refused() {
-        let json = r#"{"format_version":"1.2","resource_changes":[{"mode":"managed","type":"a","name":"b","provider_name":"p","change":{"actions":["delete"]}}]}"#;
+        let json = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[{"mode":"managed","type":"a","name":"b","provider_name":"p","change":{"actions":["delete"]}}]}"#;
         let err = Plan::parse(json).unwrap_err();
         assert!(err.to_string().contains("resource_changes[0]: missing field `address`"), "{err}");
     }
 
     #[test]
     fn a_bad_index_type_is_refused() {
-        let json = r#"{"format_version":"1.2","resource_changes":[{"address":"a.b[true]","mode":"managed","type":"a","name":"b","index":true,"provider_name":"p","change":{"actions":["delete"]}}]}"#;
+        let json = r#"{"format_version":"1.2","planned_values":{},"resource_changes":[{"address":"a.b[true]","mode":"managed","type":"a","name":"b","index":true,"provider_name":"p","change":{"actions":["delete"]}}]}"#;
         let err = Plan::parse(json).unwrap_err();
         assert!(
             err.to_string().contains("resource_changes[0].index: invalid type: boolean `true`, expected an integer (count) or a string (for_each)"),
             "{err}"
         );
+    }
+
+    /// Pieces of plan JSON and of what is not a plan: every key the parser reads, values of each
+    /// JSON type where it expects another, and the characters that end a document early.
+    const FRAGMENTS: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"format_version\":",
+        "\"1.2\"",
+        "1.2",
+        "\"2.0\"",
+        "\"planned_values\":",
+        "\"values\":",
+        "\"resource_changes\":",
+        "\"address\":",
+        "\"module_address\":",
+        "\"mode\":",
+        "\"managed\"",
+        "\"data\"",
+        "\"type\":",
+        "\"name\":",
+        "\"index\":",
+        "\"provider_name\":",
+        "\"change\":",
+        "\"actions\":",
+        "[\"delete\"]",
+        "[\"create\",\"delete\"]",
+        "[\"obliterate\"]",
+        "\"errored\":",
+        "true",
+        "null",
+        "-1",
+        "18446744073709551616",
+        "\"a.b[0]\"",
+        "\"\\u0000\"",
+        "\"é\"",
+        " ",
+        "\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..proptest::prelude::ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_a_plan_or_a_refusal_never_a_panic(text in "\\PC{0,2000}") {
+            let _ = Plan::parse(&text);
+        }
+
+        #[test]
+        fn plan_shaped_json_is_a_plan_or_a_refusal_never_a_panic(parts in proptest::collection::vec(0..FRAGMENTS.len(), 0..200)) {
+            let text: String = parts.iter().map(|&i| FRAGMENTS[i]).collect();
+            let started = std::time::Instant::now();
+            if let Ok(plan) = Plan::parse(&text) {
+                // Whatever was accepted is a plan of the supported major version.
+                proptest::prop_assert!(plan.format_version.starts_with('1'));
+                proptest::prop_assert!(plan.destructive_changes().all(|c| c.change.actions.destroys()));
+            }
+            proptest::prop_assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        }
+    }
+
+    #[test]
+    fn deeply_nested_json_is_read_or_refused_without_overflowing_the_stack() {
+        for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+            let deep = format!("{}1{}", open.repeat(100_000), close.repeat(100_000));
+            for text in [
+                format!("{{\"format_version\":\"1.2\",\"planned_values\":{deep}}}"),
+                format!("{{\"format_version\":\"1.2\",\"planned_values\":{{}},\"resource_changes\":{deep}}}"),
+                format!("{{\"format_version\":\"1.2\",\"planned_values\":{}", open.repeat(100_000)),
+            ] {
+                let started = std::time::Instant::now();
+                let _ = Plan::parse(&text);
+                assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            }
+        }
     }
 }

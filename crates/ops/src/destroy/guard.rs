@@ -1,6 +1,13 @@
 //! The guard: judges whether an environment may be destroyed at all, and whether a destroy plan
 //! touches protected resources. Pure functions over typed input; the only output is a [`Verdict`].
 //!
+//! An environment is protected when its env.yaml says `kind: protected`, and also when it *is* a
+//! protected environment under another name ([`check_identity`]): its terraform root, its
+//! terraform state (`terraform.backend-config` bucket and key, or local path) or its cluster (its
+//! kubeconfig, or the API server that kubeconfig reaches) is a protected environment's of the
+//! workspace. Protection never hangs on one editable word: a copy of prod's env.yaml saying
+//! `kind: disposable` is refused before any terraform call, naming what it shares with prod.
+//!
 //! A plan is refused when any change that destroys an object (a delete, or a replace in either
 //! order) concerns a protected resource:
 //! - its **type** matches one of `protected.resource-types` (globs; the defaults in
@@ -21,7 +28,9 @@ use std::fmt;
 
 use globset::{Glob, GlobMatcher};
 
-use crate::env::{EnvKind, ProtectedConfig};
+use std::path::PathBuf;
+
+use crate::env::{EnvKind, Identity, ProtectedConfig, ProtectedEnvironment};
 use vixens_drivers::terraform::{Plan, ResourceChange};
 
 /// What the guard (or the confirmation) decided.
@@ -50,6 +59,18 @@ pub enum Reason {
     ProtectedEnvironment {
         /// Its name.
         environment: String,
+    },
+    /// The environment is a protected one under another name: it shares its terraform root,
+    /// state or cluster with it.
+    SameAsProtected {
+        /// Its name.
+        environment: String,
+        /// The protected environment.
+        protected: String,
+        /// The protected environment's env.yaml.
+        file: PathBuf,
+        /// What they share, in words (`its terraform root /tf/environments/prod`).
+        shared: String,
     },
     /// No confirmation was given.
     NotConfirmed {
@@ -120,6 +141,12 @@ impl fmt::Display for Refusal {
             Reason::ProtectedEnvironment { environment } => {
                 write!(f, "`{environment}` is a protected environment (kind: protected in its env.yaml): it is never destroyed, whatever the flags")
             }
+            Reason::SameAsProtected { environment, protected, file, shared } => write!(
+                f,
+                "`{environment}` is the protected environment `{protected}` under another name: {shared} is `{protected}`'s \
+                 ({}, kind: protected): it is never destroyed, whatever its own env.yaml says",
+                file.display()
+            ),
             Reason::NotConfirmed { environment } => write!(
                 f,
                 "no confirmation: type the environment's name at the prompt on a terminal, or pass `--confirm {environment}` \
@@ -167,6 +194,27 @@ pub fn check_environment(name: &str, kind: EnvKind) -> Verdict {
         return Verdict::refused(Reason::ProtectedEnvironment { environment: name.to_owned() });
     }
     Verdict::Allowed
+}
+
+/// Refuses an environment that is one of the `protected` environments of its workspace under
+/// another name (see the [module docs](self)), naming the first one found and what they share.
+#[must_use]
+pub fn check_identity(name: &str, identity: &Identity, protected: &[ProtectedEnvironment]) -> Verdict {
+    match protected_like(identity, protected) {
+        Some((env, shared)) => Verdict::refused(Reason::SameAsProtected {
+            environment: name.to_owned(),
+            protected: env.name.clone(),
+            file: env.file.clone(),
+            shared: shared.to_string(),
+        }),
+        None => Verdict::Allowed,
+    }
+}
+
+/// The first of `protected` that `identity` shares something with, and what.
+#[must_use]
+pub fn protected_like<'p>(identity: &Identity, protected: &'p [ProtectedEnvironment]) -> Option<(&'p ProtectedEnvironment, crate::env::Shared)> {
+    protected.iter().find_map(|env| identity.shared_with(&env.identity).map(|shared| (env, shared)))
 }
 
 /// Judges a destroy plan (or any plan, for pull-request checks): refused when a delete or a
@@ -261,7 +309,7 @@ mod tests {
     }
 
     fn plan(changes: &str) -> Plan {
-        Plan::parse(&format!(r#"{{"format_version":"1.2","resource_changes":[{changes}]}}"#)).unwrap()
+        Plan::parse(&format!(r#"{{"format_version":"1.2","planned_values":{{}},"resource_changes":[{changes}]}}"#)).unwrap()
     }
 
     fn change(address: &str, kind: &str, module: Option<&str>, index: Option<&str>, actions: &str) -> String {
@@ -391,8 +439,66 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_of_a_protected_environment_saying_disposable_is_refused_naming_what_it_shares() {
+        let workspace = tempfile::tempdir().unwrap();
+        let root = workspace.path().join("terraform/environments/prod");
+        std::fs::create_dir_all(&root).unwrap();
+        let yaml = |kind: &str| {
+            format!(
+                "name: NAME\nkind: {kind}\ninfra-repo: ${{NOT_SET_REPO}}\nterraform:\n  root: ${{TF_REPO}}/terraform/environments/prod\n\
+                 kubeconfig: ${{NOT_SET_SECRETS}}/kubeconfig\ntalosconfig: talosconfig\nnodes: []\nargocd:\n  system-apps: {{ max-sync-wave: 2 }}\n"
+            )
+        };
+        for (name, kind) in [("prod", "protected"), ("prod-copy", "disposable"), ("dev", "disposable")] {
+            let dir = workspace.path().join("environments").join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            let text = yaml(kind).replace("NAME", name);
+            let text = if name == "dev" { text.replace("environments/prod", "environments/dev") } else { text };
+            std::fs::write(dir.join("env.yaml"), text).unwrap();
+        }
+        let vars = BTreeMap::from([("TF_REPO".to_owned(), workspace.path().display().to_string())]);
+        let copy = workspace.path().join("environments/prod-copy/env.yaml");
+        let protection = Protection::load(&copy, &vars).unwrap();
+        assert!(check_environment(&protection.name, protection.kind).is_allowed(), "its own env.yaml says disposable");
+        let protected = crate::env::protected_environments(&copy, &vars);
+        // The workspace of the copy first; then the one of the current folder (this repository's
+        // prod, whose variables are not set here).
+        let ours = std::fs::canonicalize(workspace.path()).unwrap();
+        assert_eq!(protected.iter().filter(|p| p.file.starts_with(&ours)).map(|p| p.name.as_str()).collect::<Vec<_>>(), ["prod"]);
+        assert!(protected[0].file.starts_with(&ours));
+        let Verdict::Refused(refusal) = check_identity(&protection.name, &protection.identity, &protected) else { panic!("refused") };
+        let root = std::fs::canonicalize(&root).unwrap();
+        let prod_file = std::fs::canonicalize(workspace.path().join("environments/prod/env.yaml")).unwrap();
+        assert_eq!(
+            refusal.to_string(),
+            format!(
+                "`prod-copy` is the protected environment `prod` under another name: its terraform root {} is `prod`'s ({}, kind: protected): \
+                 it is never destroyed, whatever its own env.yaml says",
+                root.display(),
+                prod_file.display()
+            )
+        );
+        let dev = workspace.path().join("environments/dev/env.yaml");
+        let dev_protection = Protection::load(&dev, &vars).unwrap();
+        assert!(check_identity("dev", &dev_protection.identity, &crate::env::protected_environments(&dev, &vars)).is_allowed());
+        // Without the variable, prod's root cannot be known here: nothing is compared.
+        let unset = BTreeMap::<String, String>::new();
+        assert!(crate::env::protected_environments(&copy, &unset)[0].identity.terraform_root.is_none());
+    }
+
+    #[test]
+    fn a_protection_with_a_name_that_is_not_a_name_does_not_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = env_yaml(dir.path(), "disposable", "");
+        let text = std::fs::read_to_string(&path).unwrap().replace("name: prod", "name: ../../tmp/x");
+        std::fs::write(&path, text).unwrap();
+        let err = Protection::load(&path, &BTreeMap::<String, String>::new()).unwrap_err();
+        assert!(err.to_string().contains("`name`: \"../../tmp/x\" is not a name: '.' is not allowed"), "{err}");
+    }
+
+    #[test]
     fn an_errored_plan_is_refused() {
-        let p = Plan::parse(r#"{"format_version":"1.2","resource_changes":[],"errored":true}"#).unwrap();
+        let p = Plan::parse(r#"{"format_version":"1.2","planned_values":{},"resource_changes":[],"errored":true}"#).unwrap();
         let Verdict::Refused(refusal) = check_plan(&p, &protected(&[], &[])) else { panic!("refused") };
         assert_eq!(refusal.reason, Reason::PlanErrored);
     }

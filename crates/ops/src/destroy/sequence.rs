@@ -11,7 +11,8 @@ use super::guard;
 use super::inventory::{Checks, Inventory};
 use super::{Error, Interrupt};
 use crate::budget::Phase;
-use crate::env::Environment;
+use crate::env::{Environment, Identity, ProcessVars, protected_environments};
+use crate::lease::Held;
 use vixens_drivers::process::Stream;
 use vixens_drivers::redact::Redactor;
 use vixens_drivers::terraform::{self, PlanOutcome, Run, Summary, Terraform};
@@ -118,15 +119,37 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-/// Runs the safe destroy of `env` (see the [module docs](super)).
+/// The prefix of the saved plan's private folder in the work dir.
+const PLAN_DIR_PREFIX: &str = ".destroy-plan-";
+
+/// Runs the safe destroy of `env` (see the [module docs](super)), holding its lease.
 ///
 /// # Errors
 /// See [`Error`]: a refusal, a failed backup, terraform failing, an interruption, lost protected
 /// storage. [`Error::nothing_destroyed`] says whether anything may have been destroyed.
-pub fn run(env: &Environment, options: &Options, on_event: impl FnMut(Event<'_>)) -> Result<Outcome, Error> {
+pub fn run(env: &Environment, lease: Held<'_>, options: &Options, on_event: impl FnMut(Event<'_>)) -> Result<Outcome, Error> {
     guard::check_environment(&env.name, env.kind).into_result().map_err(Error::Refused)?;
+    guard::check_identity(&env.name, &Identity::of(env), &protected_environments(&env.file, &ProcessVars)).into_result().map_err(Error::Refused)?;
     options.confirmation.judge(&env.name).into_result().map_err(Error::Refused)?;
+    if !lease.covers(&env.work_dir) {
+        return Err(Error::NotLeased { work_dir: env.work_dir.clone(), held: lease.dir().to_owned() });
+    }
+    sweep_plan_dirs(lease);
     Sequence::new(env, options, on_event).run()
+}
+
+/// Removes the saved-plan folders left in the leased work dir by a destroy that was killed
+/// (SIGKILL leaves no chance to remove them): under the lease, no other destroy is using one.
+/// Returns the folders removed.
+pub fn sweep_plan_dirs(lease: Held<'_>) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(lease.dir()).into_iter().flatten().flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(PLAN_DIR_PREFIX) && entry.path().is_dir();
+        if stale && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 struct Sequence<'a, F> {
@@ -145,8 +168,10 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
 
     fn run(mut self) -> Result<Outcome, Error> {
         self.begin(Step::Init)?;
-        let init = self.terraform.init(Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
-        init.map_err(|source| Error::Terraform { step: Step::Init, source: Box::new(source) })?;
+        let stop = self.options.interrupt.stop_now_flag();
+        let init =
+            self.terraform.init(Run::within(self.remaining()).cancel_on(stop.clone()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        init.map_err(|source| terraform_error(Step::Init, source))?;
 
         self.begin(Step::Backup)?;
         let (backup, pruned) = self.backup()?;
@@ -154,17 +179,19 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         self.begin(Step::Plan)?;
         let plan_dir = self.plan_dir()?;
         let plan_file = plan_dir.path().join("destroy.tfplan");
-        let planned =
-            self.terraform.plan_destroy(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
-        if planned.map_err(|source| Error::Terraform { step: Step::Plan, source: Box::new(source) })? == PlanOutcome::NoChanges {
+        let planned = self.terraform.plan_destroy(
+            &plan_file,
+            Run::within(self.remaining()).cancel_on(stop.clone()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))),
+        );
+        if planned.map_err(|source| terraform_error(Step::Plan, source))? == PlanOutcome::NoChanges {
             return Ok(self.outcome(backup, pruned, None, Inventory::default()));
         }
 
         self.begin(Step::Guard)?;
         let plan = self
             .terraform
-            .show_plan(&plan_file, Run::within(self.remaining()))
-            .map_err(|source| Error::Terraform { step: Step::Guard, source: Box::new(source) })?;
+            .show_plan(&plan_file, Run::within(self.remaining()).cancel_on(stop))
+            .map_err(|source| terraform_error(Step::Guard, source))?;
         guard::check_plan(&plan, &self.env.protected).into_result().map_err(Error::Refused)?;
         (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
 
@@ -174,6 +201,10 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Inventory { after: false, inventory: &before });
 
         self.begin(Step::Apply)?;
+        // From here on nothing stops the destroy: a half-applied destroy plan helps nobody.
+        if !self.options.interrupt.enter_apply() {
+            return Err(Error::Interrupted { step: Step::Apply });
+        }
         let applied =
             self.terraform.apply_plan(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
         drop(plan_dir);
@@ -212,10 +243,11 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
     /// is still the state that was backed up, then old backups pruned.
     fn backup(&mut self) -> Result<(Backup, Vec<PathBuf>), Error> {
         let store = Store::for_env(self.env);
-        let pull_failed = |source| Error::Terraform { step: Step::Backup, source: Box::new(source) };
-        let pulled = self.terraform.state_pull(Run::within(self.remaining())).map_err(pull_failed)?;
+        let pull_failed = |source| terraform_error(Step::Backup, source);
+        let stop = self.options.interrupt.stop_now_flag();
+        let pulled = self.terraform.state_pull(Run::within(self.remaining()).cancel_on(stop.clone())).map_err(pull_failed)?;
         let backup = store.write(&pulled, jiff::Timestamp::now()).map_err(Error::BackupFailed)?;
-        let live = self.terraform.state_pull(Run::within(self.remaining())).map_err(pull_failed)?;
+        let live = self.terraform.state_pull(Run::within(self.remaining()).cancel_on(stop)).map_err(pull_failed)?;
         let live = live.state.ok_or(Error::BackupFailed(backup::Error::NoState))?;
         Store::confirm_live(&backup, &live).map_err(Error::BackupFailed)?;
         (self.on_event)(Event::BackedUp(&backup));
@@ -238,7 +270,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         let dir = &self.env.work_dir;
         let work_dir_error = |source| Error::WorkDir { dir: dir.clone(), source };
         std::fs::create_dir_all(dir).map_err(work_dir_error)?;
-        tempfile::Builder::new().prefix(".destroy-plan-").tempdir_in(dir).map_err(work_dir_error)
+        tempfile::Builder::new().prefix(PLAN_DIR_PREFIX).tempdir_in(dir).map_err(work_dir_error)
     }
 
     fn budget(&self) -> Duration {
@@ -251,5 +283,75 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
 
     fn outcome(&self, backup: Backup, pruned: Vec<PathBuf>, destroyed: Option<Summary>, inventory: Inventory) -> Outcome {
         Outcome { backup, pruned, destroyed, inventory, elapsed: self.started.elapsed() }
+    }
+}
+
+/// A terraform failure in `step`; a command stopped by a second signal is the destroy stopped.
+fn terraform_error(step: Step, source: terraform::Error) -> Error {
+    match source {
+        terraform::Error::Interrupted { .. } => Error::Stopped { step },
+        source => Error::Terraform { step, source: Box::new(source) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::destroy::Confirmation;
+    use crate::lease::{self, Lease};
+
+    const SECRET: &str = "provisioning-s3cr3t-value";
+
+    /// An environment the harness provisions, whose one resource prints `$LAB_TOKEN` (from
+    /// `provisioning.env`) when it is created and when it is destroyed.
+    fn provisioned(dir: &std::path::Path) -> Environment {
+        let root = dir.join("terraform");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("main.tf"),
+            "resource \"terraform_data\" \"lab\" {\n\
+             \x20 provisioner \"local-exec\" {\n    command = \"echo created with $LAB_TOKEN\"\n  }\n\
+             \x20 provisioner \"local-exec\" {\n    when    = destroy\n    command = \"echo destroyed with $LAB_TOKEN\"\n  }\n}\n",
+        )
+        .unwrap();
+        let yaml = format!(
+            "name: t\nkind: disposable\ninfra-repo: .\nwork-dir: work\nterraform:\n  root: terraform\n  data-dir: work/tf\nkubeconfig: k\ntalosconfig: t\n\
+             nodes: []\nargocd: {{system-apps: {{max-sync-wave: 2}}}}\nprovisioning:\n  env: {{LAB_TOKEN: {SECRET}}}\n"
+        );
+        std::fs::write(dir.join("env.yaml"), yaml).unwrap();
+        Environment::load_with(dir.join("env.yaml"), &BTreeMap::<String, String>::new()).unwrap()
+    }
+
+    #[test]
+    fn provisioning_env_values_are_redacted_in_the_destroy_transcript_as_in_the_apply_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = provisioned(dir.path());
+        let redactor = env.redactor();
+        let applied = dir.path().join("apply.log");
+        let tf = env.terraform_driver(&redactor, Some(&applied));
+        tf.init(Run::within(Duration::from_secs(120))).unwrap();
+        tf.apply(Run::within(Duration::from_secs(120))).unwrap();
+
+        let destroyed = dir.path().join("destroy.log");
+        let mut options = Options::new(Confirmation::Flag("t".into()));
+        options.redactor = redactor;
+        options.transcript = Some(destroyed.clone());
+        let held = Lease::acquire(&env.work_dir, "test", None, lease::DEFAULT_WAIT, |_, _| Ok(())).unwrap();
+        let mut progress = Vec::new();
+        run(&env, held.held(), &options, |event| {
+            if let Event::Terraform(_, line) = event {
+                progress.push(line.to_owned());
+            }
+        })
+        .unwrap();
+        for (what, text) in [("apply", std::fs::read_to_string(&applied).unwrap()), ("destroy", std::fs::read_to_string(&destroyed).unwrap())] {
+            assert!(!text.contains(SECRET), "{what} transcript:\n{text}");
+            assert!(text.contains("with [REDACTED:LAB_TOKEN]"), "{what} transcript:\n{text}");
+        }
+        assert!(progress.iter().any(|l| l.contains("destroyed with [REDACTED:LAB_TOKEN]")), "{progress:?}");
+        assert!(!progress.iter().any(|l| l.contains(SECRET)));
     }
 }

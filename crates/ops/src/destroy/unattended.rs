@@ -15,6 +15,7 @@ use crate::budget::Phase;
 use crate::destroy;
 use crate::env::Environment;
 use crate::evidence::Failure;
+use crate::lease::Held;
 use crate::phase::{PhaseCtx, Progress};
 use crate::provision::terraform_failure;
 
@@ -29,13 +30,13 @@ pub fn options(env: &Environment, redactor: &Redactor, transcript: Option<&Path>
     options
 }
 
-/// Destroys `env` safely, within what is left of the phase's budget.
+/// Destroys `env` safely, holding its `lease`, within what is left of the phase's budget.
 ///
 /// # Errors
 /// The destroy phase's [`Failure`], naming its culprit ([`destroy_failure`]).
-pub fn run(env: &Environment, ctx: &mut PhaseCtx<'_>) -> Result<destroy::Outcome, Failure> {
+pub fn run(env: &Environment, lease: Held<'_>, ctx: &mut PhaseCtx<'_>) -> Result<destroy::Outcome, Failure> {
     let options = options(env, ctx.redactor(), ctx.transcript_path(), ctx.left());
-    destroy::run(env, &options, |event| report(&event, ctx.progress())).map_err(|e| destroy_failure(&e))
+    destroy::run(env, lease, &options, |event| report(&event, ctx.progress())).map_err(|e| destroy_failure(&e))
 }
 
 /// A destroy event as progress.
@@ -75,7 +76,8 @@ pub fn destroy_failure(error: &destroy::Error) -> Failure {
             let items: Vec<String> = lost.iter().map(|l| format!("{} `{}`", l.check, l.item)).collect();
             Phase::Destroy.failure(items.join(", "), message)
         }
-        destroy::Error::Interrupted { step } => Phase::Destroy.failure(step.to_string(), message),
+        destroy::Error::Interrupted { step } | destroy::Error::Stopped { step } => Phase::Destroy.failure(step.to_string(), message),
+        destroy::Error::NotLeased { work_dir, .. } => Phase::Destroy.failure(format!("the lease of {}", work_dir.display()), message),
         destroy::Error::WorkDir { dir, .. } => Phase::Destroy.failure(dir.display().to_string(), message),
     }
 }

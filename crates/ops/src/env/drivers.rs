@@ -53,15 +53,19 @@ impl Environment {
     }
 
     /// Registers every secret of this environment with `redactor`: its kubeconfigs' and
-    /// talosconfig's credentials (read afresh: a recreate writes new ones), its terraform
-    /// environment, the secret keys of its inventory checks.
+    /// talosconfig's credentials (read afresh: a recreate writes new ones), the values of its
+    /// terraform environment (`terraform.env` and `provisioning.env`: environment variables are
+    /// where credentials go; values that are not secrets go in `terraform.vars`), the secret
+    /// keys of its inventory checks. Credentials written in a URL are redacted by every
+    /// [`Redactor`] anyway.
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         redactor.add_config_file(&self.kubeconfig);
         if let Some(readonly) = &self.kubeconfig_readonly {
             redactor.add_config_file(readonly);
         }
         redactor.add_config_file(&self.talosconfig);
-        for (name, value) in &self.terraform.env {
+        let provisioning = self.provisioning.iter().flat_map(|p| &p.env);
+        for (name, value) in self.terraform.env.iter().chain(provisioning) {
             redactor.add(name, value);
         }
         for check in &self.protected.inventory {

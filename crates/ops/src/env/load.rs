@@ -20,6 +20,7 @@ use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
 use vixens_config::yaml::{At, Node, Value};
 use vixens_kube::argocd::{SystemAppRules, SystemApps};
 
+use super::identity::Identity;
 use super::{
     AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
     PhaseBudgets, ProtectedConfig, Protection, Provisioning, S3Credentials, StateBackupConfig, TalosLogsConfig,
@@ -42,23 +43,52 @@ const DEFAULT_LOG_SERVICES: &[&str] = &["machined", "apid", "etcd", "kubelet", "
 const A_STRING: &str = "a string";
 const A_PATH: &str = "a path (absolute, or relative to the env.yaml's folder)";
 const A_DURATION: &str = "a duration such as 30m, 90s or 1h 30m";
+const A_NAME: &str = "the environment's name (lab, dev, prod)";
+
+/// The longest environment name: a DNS label's, since the name becomes a cluster name, a folder
+/// and a bucket suffix (`terraform-state-<name>`).
+const MAX_NAME_LEN: usize = 63;
 
 /// What the destroy guard reads of an env.yaml, and nothing more: see [`Protection`].
 pub(super) fn load_protection(path: &Path, vars: &dyn VarSource) -> Result<Protection, EnvConfigError> {
     let read = EnvFile::read(path);
     let mut r = Reader::new(read.problems.clone(), vars);
     let top = Parent { path: "", at: read.at, valid: read.is_mapping };
-    let name = r.required(top, "name", read.file.name.as_ref(), "the environment's name (lab, dev, prod)").and_then(|n| r.string("name", n));
+    let name = r.required(top, "name", read.file.name.as_ref(), A_NAME).and_then(|n| r.env_name(n));
     let kind = r.kind(top, &read.file);
     let empty = ProtectedFile::default();
     let (p, _) = section(top, "protected", &read.file.protected, &empty);
     let (resource_types, addresses) = r.protected_patterns(p);
+    let identity = name.as_deref().map(|name| r.quiet_identity(&read.file, name)).unwrap_or_default();
     match (name, kind, resource_types, addresses) {
-        (Some(name), Some(kind), Some(resource_types), Some(addresses)) if r.problems.is_empty() => {
-            Ok(Protection { name, kind, protected: ProtectedConfig { resource_types, addresses, inventory: Vec::new() } })
-        }
+        (Some(name), Some(kind), Some(resource_types), Some(addresses)) if r.problems.is_empty() => Ok(Protection {
+            name,
+            kind,
+            file: clean(&std::path::absolute(path).unwrap_or_else(|_| path.to_owned())),
+            protected: ProtectedConfig { resource_types, addresses, inventory: Vec::new() },
+            identity,
+        }),
         _ => Err(r.problems.into_error()),
     }
+}
+
+/// The name, kind and [`Identity`] of the env.yaml at `path`, or `None` when it has no usable
+/// name or kind. Nothing else is judged and nothing is reported: this reads the *other*
+/// environments of a workspace, whose variables need not be set here.
+pub(super) fn load_identity(path: &Path, vars: &dyn VarSource) -> Option<(String, EnvKind, Identity)> {
+    let read = EnvFile::read(path);
+    if !read.is_mapping {
+        return None;
+    }
+    let mut r = Reader::new(read.problems.clone(), vars);
+    let name = read.file.name.as_ref().and_then(|n| r.quiet_string(n))?;
+    let kind = match read.file.kind.as_ref().and_then(|n| r.quiet_string(n)).as_deref() {
+        Some("protected") => EnvKind::Protected,
+        Some("disposable") => EnvKind::Disposable,
+        _ => return None,
+    };
+    let identity = r.quiet_identity(&read.file, &name);
+    Some((name, kind, identity))
 }
 
 pub(super) fn load(path: &Path, vars: &dyn VarSource) -> Result<Environment, EnvConfigError> {
@@ -183,6 +213,77 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `name`: a DNS label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters). The name
+    /// becomes a folder under the work dir, a state bucket's suffix and a confirmation to type:
+    /// `../../tmp/x`, an empty name or a newline would escape the one or make the other
+    /// impossible to type.
+    fn env_name(&mut self, node: &Node) -> Option<String> {
+        let name = self.string("name", node)?;
+        self.valid_name(node, name)
+    }
+
+    fn valid_name(&mut self, node: &Node, name: String) -> Option<String> {
+        let why = if name.is_empty() {
+            Some("it is empty".to_owned())
+        } else if name.len() > MAX_NAME_LEN {
+            Some(format!("it has {} characters", name.len()))
+        } else if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+            Some(format!("{c:?} is not allowed"))
+        } else if name.starts_with('-') || name.ends_with('-') {
+            Some("it starts or ends with `-`".to_owned())
+        } else {
+            None
+        };
+        let Some(why) = why else { return Some(name) };
+        self.bad_value(
+            "name",
+            node.at,
+            format!("{name:?} is not a name: {why}; expected lowercase letters, digits and `-` (not first or last), at most {MAX_NAME_LEN} characters, such as dev or lab-ha"),
+        );
+        None
+    }
+
+    /// A scalar, expanded, or `None` when it is not a scalar or uses a variable not set here;
+    /// nothing is reported.
+    fn quiet_string(&self, node: &Node) -> Option<String> {
+        let raw = match &node.value {
+            Value::Str(s) => s.clone(),
+            Value::Bool | Value::Int(_) | Value::Float => self.problems.text()[node.at.offset..node.at.offset + node.at.len].to_owned(),
+            _ => return None,
+        };
+        expand(&raw, &self.scope).ok()
+    }
+
+    /// [`Reader::quiet_string`] as a path resolved against the env.yaml's folder.
+    fn quiet_path(&self, node: &Node) -> Option<PathBuf> {
+        self.quiet_string(node).filter(|s| !s.is_empty()).map(|s| clean(&self.dir.join(s)))
+    }
+
+    /// What can be known here of the terraform root, state and kubeconfig of `file`, without
+    /// reporting anything: see [`Identity`].
+    fn quiet_identity(&mut self, file: &EnvFile, name: &str) -> Identity {
+        self.scope.builtins.insert("ENV_NAME", name.to_owned());
+        let infra_repo = file.infra_repo.as_ref().and_then(|n| self.quiet_path(n));
+        let work_dir = match &file.work_dir {
+            Some(node) => self.quiet_path(node),
+            None => infra_repo.map(|repo| repo.join("target/vixens").join(name)),
+        };
+        if let Some(work_dir) = work_dir {
+            self.scope.builtins.insert("WORK_DIR", work_dir.display().to_string());
+        }
+        let terraform = match &file.terraform {
+            Some(Section::Mapping(t)) => Some(&t.value),
+            _ => None,
+        };
+        let root = terraform.and_then(|t| t.root.as_ref()).and_then(|n| self.quiet_path(n));
+        let backend_config: Option<BTreeMap<String, String>> = terraform.and_then(|t| t.backend_config.as_ref()).and_then(|n| match &n.value {
+            Value::Map(entries) => Some(entries.iter().filter_map(|(k, v)| Some((k.name.clone(), self.quiet_string(v)?))).collect()),
+            _ => None,
+        });
+        let kubeconfig = file.kubeconfig.as_ref().and_then(|n| self.quiet_path(n));
+        Identity::new(root.as_deref(), backend_config.as_ref(), kubeconfig.as_deref())
+    }
+
     fn path(&mut self, key: &str, node: &Node) -> Option<PathBuf> {
         let raw = self.scalar(key, node, A_PATH)?;
         let s = self.expand(key, node, &raw)?;
@@ -265,10 +366,13 @@ impl<'a> Reader<'a> {
     fn environment(&mut self, read: &Read) -> Option<Environment> {
         let file = &read.file;
         let top = Parent { path: "", at: read.at, valid: true };
-        let name = self.required(top, "name", file.name.as_ref(), "the environment's name (lab, dev, prod)").and_then(|n| self.string("name", n));
-        if let Some(name) = &name {
+        let name_node = self.required(top, "name", file.name.as_ref(), A_NAME);
+        let raw_name = name_node.and_then(|n| self.string("name", n));
+        if let Some(name) = &raw_name {
+            // Even an invalid name expands: its one problem is reported, not every use of it.
             self.scope.builtins.insert("ENV_NAME", name.clone());
         }
+        let name = name_node.zip(raw_name).and_then(|(n, name)| self.valid_name(n, name));
         let kind = self.kind(top, file);
         let infra_repo = self.required(top, "infra-repo", file.infra_repo.as_ref(), A_PATH).and_then(|n| self.path("infra-repo", n));
         let work_dir = match &file.work_dir {
@@ -916,6 +1020,31 @@ argocd:
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\nstate-backup: {keep: -1}\n",
         &["7:22: `state-backup.keep`: -1 is out of range; expected a number of backups"]
+    )]
+    #[case::name_climbing_out_of_the_work_dir(
+        "name: lab\n",
+        "name: ../../../tmp/x\n",
+        &["1:7: `name`: \"../../../tmp/x\" is not a name: '.' is not allowed; expected lowercase letters, digits and `-` (not first or last), at most 63 characters, such as dev or lab-ha"]
+    )]
+    #[case::name_with_a_newline(
+        "name: lab\n",
+        "name: \"lab\\nprod\"\n",
+        &["1:7: `name`: \"lab\\nprod\" is not a name: '\\n' is not allowed; expected lowercase letters, digits and `-` (not first or last), at most 63 characters, such as dev or lab-ha"]
+    )]
+    #[case::empty_name(
+        "name: lab\n",
+        "name: ''\n",
+        &["1:7: `name`: \"\" is not a name: it is empty; expected lowercase letters, digits and `-` (not first or last), at most 63 characters, such as dev or lab-ha"]
+    )]
+    #[case::name_too_long(
+        "name: lab\n",
+        "name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+        &["1:7: `name`: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is not a name: it has 64 characters; expected lowercase letters, digits and `-` (not first or last), at most 63 characters, such as dev or lab-ha"]
+    )]
+    #[case::name_ending_with_a_dash(
+        "name: lab\n",
+        "name: lab-\n",
+        &["1:7: `name`: \"lab-\" is not a name: it starts or ends with `-`; expected lowercase letters, digits and `-` (not first or last), at most 63 characters, such as dev or lab-ha"]
     )]
     #[case::not_yaml(
         "kubeconfig: state/kubeconfig\n",

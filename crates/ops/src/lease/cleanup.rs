@@ -17,10 +17,11 @@ use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Error, ProcessRef, Record, RunRef, Started};
+use super::{Error, Held, ProcessRef, Record, RunRef, Started, UndoFailure};
 use crate::destroy;
 use crate::env::Environment;
 use vixens_drivers::process::Command;
+use vixens_drivers::terraform::Run;
 
 /// How long `vixens-lab down` may take: it waits for the daemon to exit (SIGTERM, then SIGKILL).
 const LAB_DOWN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,22 +36,113 @@ const JANITOR_WAIT: Duration = Duration::from_secs(600);
 /// The janitor's log, in the work dir.
 pub const JANITOR_LOG: &str = "janitor.log";
 
-/// Undoes one item for `env`.
+/// Undoes one item for `env`, holding its `lease`.
 ///
 /// # Errors
-/// What failed, in words.
-pub fn undo(env: &Environment, item: &Started) -> Result<(), String> {
+/// What failed, and what a person must do about it ([`UndoFailure::remedy`]).
+pub fn undo(env: &Environment, lease: Held<'_>, item: &Started) -> Result<(), UndoFailure> {
     match item {
-        Started::Lab { bin, state_dir } => lab_down(bin, state_dir),
-        Started::Terraform { .. } => {
-            let redactor = env.redactor();
-            let budget = crate::budget::Phase::Destroy.budget(&env.budgets);
-            match destroy::run(env, &destroy::unattended::options(env, &redactor, None, budget), |_| {}) {
-                // An apply killed before it wrote any state left nothing to destroy.
-                Ok(_) | Err(destroy::Error::BackupFailed(destroy::backup::Error::NoState)) => Ok(()),
-                Err(e) => Err(vixens_diagnostic::error_chain(&e)),
+        Started::Lab { bin, state_dir } => lab_down(bin, state_dir).map_err(|message| {
+            UndoFailure::new(
+                message,
+                format!(
+                    "stop the lab by hand (`{} down --state-dir {}`), then `vixens lease reap {name}`; or `vixens lease reap {name} --force` \
+                     forgets it",
+                    bin.display(),
+                    state_dir.display(),
+                    name = env.name
+                ),
+            )
+        }),
+        Started::Terraform { .. } => match safe_destroy(env, lease) {
+            Ok(()) => Ok(()),
+            Err(error) => Err(UndoFailure::new(env.redactor().redact(&vixens_diagnostic::error_chain(&error)), remedy(env, &error))),
+        },
+    }
+}
+
+/// Like [`undo`], for `vixens lease reap --force`: what the safe destroy refuses or fails to
+/// undo is forgotten instead of kept, and each thing done or left is said in `notes`. Protected
+/// resources that keep the safe destroy from running are taken out of terraform's state (the
+/// storage itself is kept, and the refused destroy backed the state up first), then the safe
+/// destroy runs again. Nothing protected is ever destroyed.
+pub fn force_undo(env: &Environment, lease: Held<'_>, item: &Started, notes: &mut Vec<String>) {
+    match item {
+        Started::Lab { bin, state_dir } => match lab_down(bin, state_dir) {
+            Ok(()) => notes.push(format!("stopped {item}")),
+            Err(message) => notes.push(format!(
+                "left as is: {item} could not be stopped ({message}); stop it by hand: `{} down --state-dir {}`",
+                bin.display(),
+                state_dir.display()
+            )),
+        },
+        Started::Terraform { root, .. } => {
+            let mut result = safe_destroy(env, lease);
+            if let Err(destroy::Error::Refused(refusal)) = &result
+                && refusal.reason == destroy::Reason::ProtectedResources
+            {
+                let addresses: Vec<String> = refusal.addresses.iter().map(|o| o.address.clone()).collect();
+                match forget(env, &addresses) {
+                    Ok(()) => {
+                        notes.push(format!(
+                            "took {} out of terraform's state in {} (the protected storage itself is kept)",
+                            addresses.join(", "),
+                            root.display()
+                        ));
+                        result = safe_destroy(env, lease);
+                    }
+                    Err(message) => notes.push(format!("could not take {} out of terraform's state: {message}", addresses.join(", "))),
+                }
+            }
+            match result {
+                Ok(()) => notes.push(format!("destroyed what the {item} created, through the safe destroy")),
+                Err(error) => notes.push(format!(
+                    "left as is: {item}: {}; its state still lists what it created: `vixens destroy {}` once the cause is fixed",
+                    env.redactor().redact(&vixens_diagnostic::error_chain(&error)),
+                    env.name
+                )),
             }
         }
+    }
+}
+
+/// The safe destroy of `env`, confirmed by the harness; a state never written (an apply killed
+/// before it wrote one) leaves nothing to undo.
+fn safe_destroy(env: &Environment, lease: Held<'_>) -> Result<(), destroy::Error> {
+    let redactor = env.redactor();
+    let budget = crate::budget::Phase::Destroy.budget(&env.budgets);
+    match destroy::run(env, lease, &destroy::unattended::options(env, &redactor, None, budget), |_| {}) {
+        Ok(_) | Err(destroy::Error::BackupFailed(destroy::backup::Error::NoState)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `terraform state rm` of `addresses`: they are forgotten, not destroyed.
+fn forget(env: &Environment, addresses: &[String]) -> Result<(), String> {
+    let terraform = env.terraform_driver(&env.redactor(), None);
+    let timeout = crate::budget::Phase::Destroy.budget(&env.budgets);
+    terraform.state_rm(addresses, Run::within(timeout)).map(drop).map_err(|e| vixens_diagnostic::error_chain(&e))
+}
+
+/// What a person does when the safe destroy of a stale item fails.
+fn remedy(env: &Environment, error: &destroy::Error) -> String {
+    let name = &env.name;
+    match error {
+        destroy::Error::Refused(refusal) if refusal.reason == destroy::Reason::ProtectedResources => {
+            let addresses: Vec<String> = refusal.addresses.iter().map(|o| format!("'{}'", o.address)).collect();
+            let data_dir = env.terraform.data_dir.as_ref().map(|d| format!("TF_DATA_DIR={} ", d.display())).unwrap_or_default();
+            format!(
+                "the safe destroy never destroys protected storage, and terraform's state lists some: `vixens lease reap {name} --force` takes it \
+                 out of the state (the storage itself is kept) and destroys the rest; or by hand: `{data_dir}terraform -chdir={} state rm {}`, \
+                 then `vixens lease reap {name}`",
+                env.terraform.root.display(),
+                addresses.join(" ")
+            )
+        }
+        _ => format!(
+            "fix the cause above, then `vixens lease reap {name}`; or `vixens lease reap {name} --force` undoes what it safely can and \
+             forgets the rest, listing what is left for you"
+        ),
     }
 }
 
@@ -93,7 +185,7 @@ pub fn janitor(env: &Environment, run: &RunRef) -> Result<Janitored, Error> {
     if record.run.as_ref() != Some(run) {
         return Ok(Janitored::NothingLeft);
     }
-    super::reap_items(&env.work_dir, &record, &lock, |item| undo(env, item))?;
+    super::reap_items(&env.work_dir, &record, &lock, |item, lease| undo(env, lease, item))?;
     Ok(Janitored::Undone(record))
 }
 

@@ -19,7 +19,7 @@ fn finished_run(id: &str) -> RunRef {
     RunRef { id: id.into(), runner: ProcessRef { start: me.start + 1, ..me } }
 }
 
-fn nothing_to_undo(item: &Started) -> Result<(), String> {
+fn nothing_to_undo(item: &Started, _: Held<'_>) -> Result<(), UndoFailure> {
     panic!("nothing is stale, yet {item} was undone")
 }
 
@@ -51,7 +51,7 @@ fn a_record_left_by_a_killed_process_outside_any_run_is_reaped_newest_item_first
     drop(lease); // as a SIGKILL leaves it: the lock is gone, the record stays
 
     let mut undone = Vec::new();
-    let lease = Lease::acquire(dir.path(), "next", None, DEFAULT_WAIT, |item| {
+    let lease = Lease::acquire(dir.path(), "next", None, DEFAULT_WAIT, |item, _| {
         undone.push(item.clone());
         Ok(())
     })
@@ -86,7 +86,7 @@ fn a_record_of_a_run_that_is_over_is_reaped_by_the_next_run() {
     drop(old);
 
     let mut undone = Vec::new();
-    let lease = Lease::acquire(dir.path(), "new run", Some(live_run("run-2")), DEFAULT_WAIT, |item| {
+    let lease = Lease::acquire(dir.path(), "new run", Some(live_run("run-2")), DEFAULT_WAIT, |item, _| {
         undone.push(item.clone());
         Ok(())
     })
@@ -119,13 +119,18 @@ fn an_item_that_cannot_be_undone_is_kept_for_the_next_try() {
     lease.add(lab()).unwrap();
     drop(lease);
 
-    let error = Lease::acquire(dir.path(), "next", None, DEFAULT_WAIT, |item| match item {
+    let error = Lease::acquire(dir.path(), "next", None, DEFAULT_WAIT, |item, _| match item {
         Started::Lab { .. } => Ok(()),
-        Started::Terraform { .. } => Err("the destroy plan deletes a protected resource".into()),
+        Started::Terraform { .. } => Err(UndoFailure::new("the destroy plan deletes a protected resource", "`vixens lease reap lab --force`")),
     })
     .unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("(terraform apply of /infra/terraform): the destroy plan deletes a protected resource"), "{message}");
+    assert!(
+        message.ends_with(
+            "(terraform apply of /infra/terraform): the destroy plan deletes a protected resource\nto unwedge it: `vixens lease reap lab --force`"
+        ),
+        "{message}"
+    );
     assert_eq!(read(dir.path()).unwrap().unwrap().started, [terraform()]);
 }
 

@@ -109,8 +109,100 @@ fn malformed_json_is_refused_naming_the_file_and_line() {
 fn a_missing_file_is_named_and_the_other_plans_are_still_checked() {
     let (code, stdout, stderr) = check_plan("lab", &["no-such-plan.json", "lab-destroy.json", "lab-protected-delete.json"]);
     assert_eq!(code, 2, "cannot check one plan: the worst outcome wins");
-    assert_eq!(stderr, "no-such-plan.json: cannot check: cannot read it: No such file or directory (os error 2)\n");
+    assert_eq!(stderr, "no-such-plan.json: cannot check: cannot read no-such-plan.json: No such file or directory (os error 2)\n");
     assert!(stdout.starts_with("lab-destroy.json: allowed for lab") && stdout.contains("lab-protected-delete.json: refused for lab"), "{stdout}");
+}
+
+/// Runs `vixens check-plan --env lab FILE` on `text` written in a temporary folder.
+fn check_written(text: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.json"), text).unwrap();
+    let out = vixens_testkit::vixens_command()
+        .current_dir(dir.path())
+        .args(["check-plan", "--env"])
+        .arg(vixens_testkit::lab_env())
+        .arg("plan.json")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn a_state_printed_by_terraform_show_without_a_plan_cannot_be_checked() {
+    // `terraform show -json` of the lab's state (Terraform 1.11), trimmed: it has `values`, no
+    // `planned_values`. It used to pass as "nothing is destroyed".
+    let state = r#"{"format_version":"1.0","terraform_version":"1.11.4","values":{"root_module":{"resources":[{"address":"terraform_data.lab","mode":"managed","type":"terraform_data","name":"lab"}]}}}"#;
+    let (code, stdout, stderr) = check_written(state);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        "plan.json: cannot check: not a plan: no `planned_values`, which every plan has (this is a state: `terraform show -json` was given no plan file); \
+         save a plan with `terraform plan -out=PLANFILE`, then `terraform show -json PLANFILE`\n"
+    );
+}
+
+#[test]
+fn a_bare_format_version_is_not_a_plan() {
+    let (code, stdout, stderr) = check_written(r#"{"format_version":"1.0"}"#);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.starts_with("plan.json: cannot check: not a plan: no `planned_values`, which every plan has;"), "{stderr}");
+}
+
+#[test]
+fn a_numeric_format_version_is_read_like_the_string_terraform_writes() {
+    let (code, stdout, stderr) = check_written(r#"{"format_version":1.2,"planned_values":{"root_module":{}}}"#);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "plan.json: allowed for lab: nothing is destroyed\n", ""));
+}
+
+#[test]
+fn a_fifo_is_refused_at_once_instead_of_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("plan.json");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut child = vixens_testkit::vixens_command()
+        .current_dir(dir.path())
+        .args(["check-plan", "--env"])
+        .arg(vixens_testkit::lab_env())
+        .arg("plan.json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("vixens check-plan still waits on the FIFO after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "plan.json: cannot check: plan.json is a named pipe (FIFO), not a regular file: nothing is read from it\n"
+    );
+}
+
+#[test]
+fn a_plan_over_256_mib_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse: 2 GiB on paper and nothing on disk. Read whole, it took 2.1 GB of memory.
+    std::fs::File::create(dir.path().join("plan.json")).unwrap().set_len(2 * 1024 * 1024 * 1024).unwrap();
+    let started = std::time::Instant::now();
+    let out = vixens_testkit::vixens_command()
+        .current_dir(dir.path())
+        .args(["check-plan", "--env"])
+        .arg(vixens_testkit::lab_env())
+        .arg("plan.json")
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the plan was read");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "plan.json: cannot check: plan.json is 2.0 GiB, over the 256.0 MiB this harness reads of it: nothing is read from it\n"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::{self, Verdict};
 use vixens_ops::instance::Instance;
+use vixens_ops::lease::{self, Lease};
 use vixens_testkit::lab_env;
 
 /// A private lab with `faults`, up.
@@ -33,10 +34,17 @@ fn options() -> Options {
     Options::default().progress_interval(Duration::from_secs(1)).extra_path(binaries.folders())
 }
 
-/// Runs `check` on `env`, progress on stderr (nextest shows it for a failing test).
+/// The lease of `env`'s work dir, which a recreate cycle's destroy holds.
+fn lease(env: &Environment) -> Lease {
+    Lease::acquire(&env.work_dir, "cli::cycle", None, lease::DEFAULT_WAIT, |item, held| lease::cleanup::undo(env, held, item)).unwrap()
+}
+
+/// Runs `check` on `env`, holding its lease, progress on stderr (nextest shows it for a failing
+/// test).
 fn run(env: &Environment, check: Check) -> Outcome {
     let mut terminal = Terminal::new(std::io::stderr());
-    cycle::run(env, check, &options(), &mut terminal)
+    let lease = lease(env);
+    cycle::run(env, Some(lease.held()), check, &options(), &mut terminal)
 }
 
 /// Asserts that `outcome` failed first in `phase`, blaming `culprit`, and returns its message.
@@ -55,7 +63,9 @@ fn a_healthy_lab_passes_a_recreate_cycle_and_the_read_only_checks_with_the_read_
     let env = lab.env();
     let mut ledger = Ledger::for_env(env);
     let mut terminal = Terminal::new(std::io::stderr());
-    let outcome = cycle::run(env, Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut ledger));
+    let held = lease(env);
+    let outcome = cycle::run(env, Some(held.held()), Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut ledger));
+    drop(held);
     assert!(outcome.passed(), "{outcome}");
     assert_eq!(outcome.artifacts, None, "a passing cycle keeps no artifacts");
 
@@ -190,6 +200,16 @@ fn a_slow_bootstrap_overruns_a_small_recreate_budget_naming_the_slowest_phase() 
 }
 
 #[test]
+fn a_recreate_cycle_without_the_lease_destroys_nothing_and_names_the_lease() {
+    let lab = lab(&[]);
+    let mut terminal = Terminal::new(std::io::stderr());
+    let outcome = cycle::run(lab.env(), None, Check::RecreateCycle, &options(), &mut terminal);
+    let message = failed_in(&outcome, "destroy", &format!("the lease of {}", lab.env().work_dir.display()));
+    assert!(message.contains("it runs only holding the environment's lease"), "{message}");
+    assert!(vixens_ops::provision::is_up(lab.env()), "the lab is still up");
+}
+
+#[test]
 fn a_failed_apply_names_the_resource_and_terraforms_explanation() {
     let lab = lab(&[]);
     let mut env = lab.env().clone();
@@ -211,7 +231,9 @@ fn an_api_restart_does_not_fail_a_healthy_cycle() {
     let lab = lab(&["api-restart=3", "slow-bootstrap=6"]);
     let mut argocd_lines = ArgocdLines::default();
     let mut terminal = Terminal::new(std::io::stderr());
-    let outcome = cycle::run(lab.env(), Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut argocd_lines));
+    let held = lease(lab.env());
+    let outcome =
+        cycle::run(lab.env(), Some(held.held()), Check::RecreateCycle, &options(), &mut Reporters::new().with(&mut terminal).with(&mut argocd_lines));
     assert!(outcome.passed(), "{outcome}");
     assert!(
         argocd_lines.0.iter().any(|line| line.starts_with("watch interrupted, resuming after backoff")),

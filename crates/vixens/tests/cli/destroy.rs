@@ -58,8 +58,12 @@ impl Running {
     }
 
     fn sigterm(&self) {
+        self.signal(rustix::process::Signal::TERM);
+    }
+
+    fn signal(&self, signal: rustix::process::Signal) {
         let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
     }
 
     /// (exit code, stdout, stderr) once it exits.
@@ -175,7 +179,7 @@ fn a_sigterm_during_the_apply_lets_the_checked_plan_finish() {
     running.sigterm();
     let (code, stdout, stderr) = running.finish();
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stderr.contains("interrupt received"), "{stderr}");
+    assert!(stderr.contains("the checked destroy plan is being applied: it runs to its end"), "{stderr}");
     assert!(stdout.contains("Apply complete! Resources: 0 added, 0 changed, 1 destroyed."), "{stdout}");
     assert_eq!(lab_status(&lab), 3, "the lab is down");
     assert!(!lock_file(&lab).exists());
@@ -187,4 +191,214 @@ fn a_sigterm_during_the_apply_lets_the_checked_plan_finish() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.lines().last().unwrap().starts_with("nothing to destroy in `lab`"), "{stdout}");
     assert_eq!(assert_backups_consistent(&lab, &lineage).len(), 2);
+}
+
+/// `vixens destroy lab --confirm lab` on the lab of `work` (a `VIXENS_WORK_DIR`), from the
+/// workspace.
+fn destroy_lab_in(work: &std::path::Path) -> std::process::Command {
+    let lab = binaries::binaries().expect("the harness binaries build").vixens_lab;
+    let mut command = vixens_testkit::vixens_command();
+    command
+        .current_dir(vixens_testkit::workspace())
+        .args(["destroy", "lab", "--confirm", "lab"])
+        .env("VIXENS_WORK_DIR", work)
+        .env("VIXENS_LAB_BIN", lab);
+    command
+}
+
+#[test]
+fn a_destroy_while_a_test_holds_the_environment_is_refused_naming_the_test() {
+    // As during a recreate cycle: the test holds the lab's lease. The destroy used to run anyway,
+    // and the cycle then failed in argocd blaming the wrong culprit, into the ledger.
+    let work = tempfile::tempdir().unwrap();
+    let _cycle = vixens_ops::lease::Lease::acquire(
+        &work.path().join("lab"),
+        "fresh_cluster_validation::recreate_cycle",
+        None,
+        vixens_ops::lease::DEFAULT_WAIT,
+        |item, _| panic!("nothing is stale, yet {item} was undone"),
+    )
+    .unwrap();
+    let out = destroy_lab_in(work.path()).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("vixens destroy lab (") && stdout.lines().count() == 1, "nothing was started: {stdout}");
+    assert!(
+        stderr.starts_with("vixens destroy lab: refused: ")
+            && stderr.contains(&format!(" is in use by pid {} (fresh_cluster_validation::recreate_cycle, since ", std::process::id()))
+            && stderr.ends_with("two runs must not touch one environment at once\nnothing was changed\n"),
+        "{stderr}"
+    );
+}
+
+/// A workspace holding the repository's prod env.yaml and a copy of it: `kind: disposable`,
+/// another name, no `protected` section of its own. Its variables point at folders of the
+/// workspace, and terraform at a stand-in that leaves a marker if it is ever run.
+struct ProdCopy {
+    dir: tempfile::TempDir,
+}
+
+impl ProdCopy {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let prod = std::fs::read_to_string(vixens_testkit::workspace().join("environments/prod/env.yaml")).unwrap();
+        let protected = prod.find("\nprotected:").unwrap();
+        let backup = prod.find("\nstate-backup:").unwrap();
+        let copy = format!("{}{}", &prod[..protected], &prod[backup..]).replace("name: prod\nkind: protected", "name: prod-copy\nkind: disposable");
+        assert!(copy.contains("kind: disposable"), "the copy must differ from prod only where it should");
+        for (name, text) in [("prod", prod.as_str()), ("prod-copy", copy.as_str())] {
+            std::fs::create_dir_all(dir.path().join("environments").join(name)).unwrap();
+            std::fs::write(dir.path().join("environments").join(name).join("env.yaml"), text).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("tf/terraform/environments/prod")).unwrap();
+        let stand_in = dir.path().join("terraform");
+        std::fs::write(&stand_in, format!("#!/bin/sh\ntouch {}/terraform-was-run\nexit 1\n", dir.path().display())).unwrap();
+        std::fs::set_permissions(&stand_in, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        Self { dir }
+    }
+
+    fn vixens(&self, args: &[&str]) -> std::process::Output {
+        let root = self.dir.path();
+        let mut command = vixens_testkit::vixens_command();
+        command.current_dir(root).args(args);
+        for (name, value) in [
+            ("VIXENS_REPO", root.display().to_string()),
+            ("VIXENS_TERRAFORM_REPO", root.join("tf").display().to_string()),
+            ("VIXENS_SECRETS", root.join("secrets").display().to_string()),
+            ("VIXENS_TERRAFORM_BINARY", root.join("terraform").display().to_string()),
+            ("VIXENS_WORK_DIR", root.join("work").display().to_string()),
+        ] {
+            command.env(name, value);
+        }
+        for name in ["CP1", "CP2", "CP3", "W1", "W2", "VIP"] {
+            command.env(format!("VIXENS_PROD_{name}"), "192.0.2.10");
+        }
+        for name in ["VIXENS_NAS_ADDRESS", "VIXENS_MINIO_ENDPOINT", "VIXENS_MINIO_ACCESS_KEY", "VIXENS_MINIO_SECRET_KEY"] {
+            command.env(name, "http://192.0.2.20:9000");
+        }
+        command.output().unwrap()
+    }
+}
+
+#[test]
+fn a_copy_of_prod_saying_disposable_is_refused_before_any_terraform_call() {
+    // It used to go through the backup, the plan and the guard; only an unreachable MinIO
+    // stopped it.
+    let workspace = ProdCopy::new();
+    let out = workspace.vixens(&["destroy", "prod-copy", "--confirm", "prod-copy"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let root = std::fs::canonicalize(workspace.dir.path()).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "vixens destroy prod-copy: refused: `prod-copy` is the protected environment `prod` under another name: its terraform root \
+             {0}/tf/terraform/environments/prod is `prod`'s ({0}/environments/prod/env.yaml, kind: protected): it is never destroyed, \
+             whatever its own env.yaml says\nnothing was changed\n",
+            root.display()
+        )
+    );
+    assert!(!workspace.dir.path().join("terraform-was-run").exists(), "terraform was started");
+}
+
+#[test]
+fn check_plan_applies_the_protections_of_the_protected_environment_a_copy_is() {
+    let workspace = ProdCopy::new();
+    let plan = vixens_testkit::fixture("plans/modules-count-for-each.json");
+    let out = workspace.vixens(&["check-plan", "--env", "prod-copy", plan.to_str().unwrap()]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // `*terraform_state*` is prod's own address glob: the copy has no `protected` section.
+    assert!(stdout.contains("module.nas.terraform_data.export[\"terraform_state\"] (delete; protected address `*terraform_state*`)"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("note: its terraform root ") && stderr.contains("its protections apply to `prod-copy` too"), "{stderr}");
+}
+
+#[test]
+fn credentials_in_an_endpoint_never_reach_the_output() {
+    // A root with one resource, applied, and a state-bucket check at an endpoint that carries
+    // its credentials (as a VIXENS_MINIO_ENDPOINT may) and does not answer.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("terraform");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("main.tf"), "resource \"terraform_data\" \"x\" {}\n").unwrap();
+    let tf = |args: &[&str]| {
+        let out = std::process::Command::new("terraform")
+            .arg(format!("-chdir={}", root.display()))
+            .args(args)
+            .env("TF_CLI_CONFIG_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    tf(&["init", "-input=false"]);
+    tf(&["apply", "-auto-approve", "-input=false"]);
+    let env_yaml = "name: creds\nkind: disposable\ninfra-repo: .\nterraform:\n  root: terraform\nkubeconfig: kubeconfig\ntalosconfig: talosconfig\n\
+                    nodes: []\nargocd:\n  system-apps: {max-sync-wave: 2}\nprotected:\n  inventory:\n    - kind: s3-bucket\n      name: state bucket\n\
+                    \x20     endpoint: ${VIXENS_MINIO_ENDPOINT}\n      bucket: terraform-state-creds\n";
+    std::fs::write(dir.path().join("env.yaml"), env_yaml).unwrap();
+    let out = vixens_testkit::vixens_command()
+        .arg("destroy")
+        .arg(dir.path().join("env.yaml"))
+        .args(["--confirm", "creds"])
+        .env("VIXENS_MINIO_ENDPOINT", "http://minio-admin:hunter2-s3cr3t@127.0.0.1:9")
+        .output()
+        .unwrap();
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{output}");
+    assert!(output.contains("cannot take the protected inventory before destroy: nothing was destroyed"), "{output}");
+    assert!(output.contains("http://[REDACTED:url-credentials]@127.0.0.1:9/terraform-state-creds"), "{output}");
+    assert!(!output.contains("hunter2") && !output.contains("minio-admin"), "{output}");
+}
+
+/// The `.destroy-plan-*` folders in `instance`'s work dir.
+fn plan_dirs(instance: &Instance) -> Vec<String> {
+    std::fs::read_dir(&instance.env().work_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".destroy-plan-"))
+        .collect()
+}
+
+#[test]
+fn two_sigints_during_the_apply_let_the_checked_plan_finish_and_leave_no_plan_folder() {
+    let lab = lab();
+    // What a destroy killed with SIGKILL leaves: the next destroy, holding the lease, removes it.
+    std::fs::create_dir_all(lab.env().work_dir.join(".destroy-plan-killed")).unwrap();
+    let mut running = Running::start(&lab);
+    running.wait_for("==> terraform apply of the checked plan");
+    running.signal(rustix::process::Signal::INT);
+    running.signal(rustix::process::Signal::INT);
+    let (code, stdout, stderr) = running.finish();
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("the checked destroy plan is being applied: it runs to its end"), "{stderr}");
+    assert!(stdout.contains("Apply complete! Resources: 0 added, 0 changed, 1 destroyed."), "{stdout}");
+    assert_eq!(lab_status(&lab), 3, "the lab is down");
+    assert!(!lock_file(&lab).exists());
+    assert_eq!(plan_dirs(&lab), Vec::<String>::new());
+}
+
+#[test]
+fn a_second_signal_before_the_apply_stops_terraform_and_leaves_nothing_behind() {
+    let lab = lab();
+    let before = state(&lab);
+    let mut running = Running::start(&lab);
+    running.wait_for("==> terraform plan -destroy");
+    running.signal(rustix::process::Signal::INT);
+    running.signal(rustix::process::Signal::INT);
+    let (code, stdout, stderr) = running.finish();
+    assert_eq!(code, 130, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // The plan may finish before the second signal arrives: then the destroy stops before the
+    // next step instead of during this one.
+    assert!(
+        stderr.contains("stopped during terraform plan -destroy by a second signal: nothing was destroyed")
+            || stderr.contains("interrupted before the check of the destroy plan: nothing was destroyed"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("==> terraform apply"), "{stdout}");
+    assert_eq!(state(&lab), before, "the state is unchanged");
+    assert!(!lock_file(&lab).exists(), "terraform released its state lock");
+    assert_eq!(plan_dirs(&lab), Vec::<String>::new());
+    assert_eq!(lab_status(&lab), 0, "the lab still runs");
 }

@@ -160,3 +160,72 @@ fn when_the_janitor_is_killed_too_the_next_reap_cleans_up() {
     assert!(run.record().is_none());
     assert_eq!(vixens_lease(&run, "reap"), (0, "lab: nothing to reap\n".to_owned()));
 }
+
+/// Leaves in `env`'s work dir what a session killed after bringing the lab up leaves: a record
+/// listing the terraform apply and the lab, held by nobody.
+fn leave_stale_record(env: &vixens_ops::env::Environment) {
+    let lab = binaries::binaries().unwrap().vixens_lab;
+    let mut lease = lease::Lease::acquire(&env.work_dir, "a session that was killed", None, lease::DEFAULT_WAIT, |item, _| {
+        panic!("nothing is stale yet, but {item} was undone")
+    })
+    .unwrap();
+    lease.add(Started::Terraform { root: env.terraform.root.clone(), data_dir: env.terraform.data_dir.clone() }).unwrap();
+    lease.add(Started::Lab { bin: lab, state_dir: env.work_dir.join("state") }).unwrap();
+}
+
+/// `vixens lease reap ENV ARGS` with `vars`: exit code and stdout + stderr.
+fn reap(vars: &std::collections::BTreeMap<String, String>, args: &[&str]) -> (i32, String) {
+    let vixens = binaries::binaries().unwrap().vixens;
+    let done = Command::new(vixens).args(["lease", "reap"]).arg(lab_env()).args(args).envs(vars).output().unwrap();
+    (done.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr)))
+}
+
+#[test]
+fn after_protected_delete_the_reap_names_the_way_out_and_force_takes_it_keeping_the_lun() {
+    // The killed session's lab manages a NAS LUN (`protected-delete`): its safe destroy is
+    // refused, so every later run used to fail with "cannot clean up what an earlier run left",
+    // and nothing said what to do.
+    let lab = vixens_ops::instance::Instance::builder(lab_env()).fault("protected-delete").up().unwrap();
+    let env = lab.env();
+    let lun = env.work_dir.join("nas/luns/vaultwarden-data.img");
+    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || lun.exists()).unwrap();
+    leave_stale_record(env);
+
+    let (code, output) = reap(lab.vars(), &[]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("the plan would destroy 1 protected resource"), "{output}");
+    assert!(
+        output.contains(
+            "\nto unwedge it: the safe destroy never destroys protected storage, and terraform's state lists some: `vixens lease reap lab --force` takes it out of the state (the storage itself is kept) and destroys the rest; or by hand: `TF_DATA_DIR="
+        ) && output.contains("state rm 'terraform_data.nas_iscsi_lun[0]'`, then `vixens lease reap lab`"),
+        "{output}"
+    );
+    let record = lease::read(&env.work_dir).unwrap().expect("the record keeps what is left");
+    assert_eq!(record.started.len(), 1, "the lab was stopped, terraform is left: {record:?}");
+
+    let (code, output) = reap(lab.vars(), &["--force"]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("took terraform_data.nas_iscsi_lun[0] out of terraform's state in "), "{output}");
+    assert!(output.contains("destroyed what the terraform apply of "), "{output}");
+    assert!(lun.exists(), "the protected LUN was destroyed");
+    assert!(lease::read(&env.work_dir).unwrap().is_none(), "the environment is still wedged");
+    assert_eq!(reap(lab.vars(), &[]), (0, "lab: nothing to reap\n".to_owned()));
+}
+
+#[test]
+fn after_apply_fail_the_reap_undoes_the_half_made_lab_and_says_what_it_undid() {
+    // A lab that refused to start never made its NAS: the reap used to fail on the missing LUN
+    // folder, wedging the environment.
+    let work = tempfile::tempdir().unwrap();
+    let vars: std::collections::BTreeMap<String, String> = vars(work.path()).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let vixens = binaries::binaries().unwrap().vixens;
+    let up = Command::new(&vixens).args(["up"]).arg(lab_env()).envs(&vars).env("VIXENS_LAB_FAULTS", "apply-fail").output().unwrap();
+    assert_eq!(up.status.code(), Some(2), "{}", String::from_utf8_lossy(&up.stderr));
+    let env = vixens_ops::env::Environment::load_with(lab_env(), &vars).unwrap();
+    leave_stale_record(&env);
+
+    let (code, output) = reap(&vars, &[]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.starts_with("lab: undid terraform apply of ") && output.contains("(left by pid "), "{output}");
+    assert!(lease::read(&env.work_dir).unwrap().is_none());
+}

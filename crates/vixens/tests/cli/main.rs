@@ -9,6 +9,7 @@ mod destroy;
 mod docs;
 mod doctor;
 mod env;
+mod inputs;
 mod lease;
 mod logs;
 mod promote;

@@ -106,6 +106,13 @@ fn plan<'a>(services: &'a [String], all: &[&'a str], running: &[(&'a str, &'a st
 /// The phase's verdict on a scan: a failure naming the first flagged line's node, source and
 /// line, quoting the first few.
 pub(crate) fn judge(env: &Environment, scanned: &Scanned) -> Result<(), Failure> {
+    if scanned.lines == 0 && scanned.findings.is_empty() {
+        // Nothing read proves nothing: a node that printed no log at all is not a clean one.
+        let nodes: Vec<&str> = env.nodes.iter().map(|n| n.address.as_str()).collect();
+        return Err(
+            Phase::Logs.failure(nodes.join(","), "no line was read from the Talos logs of any node: an empty capture cannot show the logs are clean")
+        );
+    }
     let flagged: Vec<&OwnedFinding> = scanned.flagged().collect();
     let Some(first) = flagged.first() else { return Ok(()) };
     let culprit = format!("{}: {}:{}", env.node_label(first.node.as_deref().unwrap_or("-")), first.source, first.line);
@@ -244,7 +251,32 @@ mod tests {
 
     #[test]
     fn clean_logs_pass() {
-        assert!(judge(&env(), &Scanned::default()).is_ok());
+        // A boot's worth of lines: quiet ones, and the lab's reviewed noise its allow-list explains.
+        let env = env();
+        let scanner = Scanner::new(&env.talos_logs.allow).unwrap();
+        let mut findings: Vec<OwnedFinding> = Vec::new();
+        let mut scan = scanner.lines(Input::new("test", "containerd"));
+        for line in [
+            "10.5.0.2: time=\"2026-08-21T10:00:04.080Z\" level=info msg=\"starting containerd\" revision=v2.0.5 version=v2.0.5",
+            "10.5.0.2: time=\"2026-08-21T10:00:04.102Z\" level=error msg=\"failed to load cni during init, please check CRI plugin status before \
+             setting up network for pods\" error=\"cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: \
+             failed to load cni config\"",
+            "10.5.0.2: time=\"2026-08-21T10:00:04.130Z\" level=info msg=\"containerd successfully booted in 0.051s\"",
+        ] {
+            scan.push(line, &mut findings).unwrap();
+        }
+        let scanned = Scanned { lines: scan.summary().lines, findings, ..Scanned::default() };
+        assert_eq!(scanned.lines, 3);
+        assert_eq!(scanned.findings.len(), 1, "the CNI line is an error line: {:?}", scanned.findings);
+        assert!(scanned.flagged().next().is_none(), "and the allow-list explains it");
+        assert_eq!(judge(&env, &scanned), Ok(()));
+    }
+
+    #[test]
+    fn an_empty_capture_does_not_pass_for_clean_logs() {
+        let failure = judge(&env(), &Scanned::default()).unwrap_err();
+        assert_eq!((failure.phase.as_str(), failure.culprit.as_str()), ("logs", "10.5.0.2,10.5.0.3,10.5.0.4"));
+        assert_eq!(failure.message, "no line was read from the Talos logs of any node: an empty capture cannot show the logs are clean");
     }
 
     #[test]
