@@ -86,6 +86,8 @@ struct Runner<'a> {
     runtime: tokio::runtime::Runtime,
     cluster: Option<Cluster>,
     tool_versions: BTreeMap<String, String>,
+    /// When `talosctl health` passed: the end of the bootstrap window the logs are judged with.
+    healthy_at: Option<Timestamp>,
 }
 
 impl<'a> Runner<'a> {
@@ -102,7 +104,19 @@ impl<'a> Runner<'a> {
             }
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a single-threaded tokio runtime can be built");
-        Self { env, check, options, redactor, started_at, cycle_id, artifacts, runtime, cluster: None, tool_versions: BTreeMap::new() }
+        Self {
+            env,
+            check,
+            options,
+            redactor,
+            started_at,
+            cycle_id,
+            artifacts,
+            runtime,
+            cluster: None,
+            tool_versions: BTreeMap::new(),
+            healthy_at: None,
+        }
     }
 
     fn run(mut self, reporter: &mut dyn Reporter) -> Outcome {
@@ -200,6 +214,7 @@ impl<'a> Runner<'a> {
                 );
                 self.write_artifact(files::TALOS_HEALTH, &output);
                 let versions = result?;
+                self.healthy_at = Some(Timestamp::now());
                 if let Some(client) = versions.client {
                     self.tool_versions.insert("talosctl".into(), client);
                 }
@@ -219,14 +234,9 @@ impl<'a> Runner<'a> {
                 self.runtime.block_on(phases::argocd::converge(env, &cluster, interval, intervention, on_progress)).map(drop)
             }
             Phase::Logs => {
-                let scanned = phases::logs::scan(env, &self.talosctl(), budget)?;
-                on_progress(Progress::Status(&format!(
-                    "{} lines read, {} allowed, {} flagged, {} node/service pairs skipped (service not run there)",
-                    scanned.lines,
-                    scanned.findings.len() - scanned.flagged().count(),
-                    scanned.flagged().count(),
-                    scanned.skipped.len()
-                )));
+                let healthy_at = self.healthy_at.map(|t| vixens_logscan::Time::from_unix_micros(t.as_microsecond()));
+                let scanned = phases::logs::scan(env, &self.talosctl(), budget, healthy_at)?;
+                on_progress(Progress::Status(&phases::logs::status(&scanned)));
                 self.write_artifact(files::TALOS_LOGS, &scanned.excerpts);
                 phases::logs::judge(env, &scanned)
             }

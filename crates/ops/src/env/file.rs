@@ -16,7 +16,7 @@ use miette::NamedSource;
 
 use super::{
     AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
-    PhaseBudgets, ProtectedConfig, Provisioning, S3Credentials, StateBackupConfig, SystemApps, TalosLogsConfig,
+    PhaseBudgets, ProtectedConfig, Provisioning, RuleWindow, S3Credentials, StateBackupConfig, SystemApps, TalosLogsConfig,
 };
 use vixens_config::error::{EnvConfigError, Problem, ProblemKind};
 use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
@@ -64,8 +64,8 @@ const ARGOCD: &[&str] = &["namespace", "root-app", "system-apps", "degraded-grac
 const SYSTEM_APPS: &[&str] = &["names", "selector", "max-sync-wave"];
 const BUDGETS: &[&str] = &["recreate", "phases"];
 const PHASES: &[&str] = &["destroy", "apply", "kubernetes-api", "talos-health", "argocd", "logs"];
-const TALOS_LOGS: &[&str] = &["services", "allow"];
-const ALLOW: &[&str] = &["pattern", "reason"];
+const TALOS_LOGS: &[&str] = &["services", "allow", "bootstrap-retries"];
+const ALLOW: &[&str] = &["pattern", "reason", "window"];
 const PROTECTED: &[&str] = &["resource-types", "addresses", "inventory"];
 const INVENTORY_S3: &[&str] = &["kind", "name", "endpoint", "bucket", "access-key", "secret-key", "region"];
 const INVENTORY_COMMAND: &[&str] = &["kind", "name", "run"];
@@ -541,11 +541,17 @@ impl<'a> Reader<'a> {
                     }
                 });
                 let reason = a.required(r, "reason", "why these lines are benign (reviewed)").and_then(|n| r.string(&a.key("reason"), n));
+                let window = a.get("window").map_or(Some(RuleWindow::Always), |n| {
+                    r.choice(&a.key("window"), n, &[("always", RuleWindow::Always), ("bootstrap", RuleWindow::Bootstrap)])
+                });
                 let (pattern, line) = pattern?;
-                Some(AllowRule { pattern, reason: reason?, origin: Origin { file: r.path.clone(), line } })
+                Some(AllowRule { pattern, reason: reason?, origin: Origin::File { file: r.path.clone(), line }, window: window? })
             })
         });
-        Some(TalosLogsConfig { services: services?, allow: allow? })
+        let bootstrap_retries = t.get("bootstrap-retries").map_or(Some(3), |n| {
+            self.integer::<u64>("talos-logs.bootstrap-retries", n, "how many times a retried failure may repeat inside the bootstrap window")
+        });
+        Some(TalosLogsConfig { services: services?, allow: allow?, bootstrap_retries: bootstrap_retries? })
     }
 
     fn protected(&mut self, top: &Table<'_>) -> Option<ProtectedConfig> {

@@ -138,7 +138,8 @@ fn an_error_in_the_talos_logs_fails_the_logs_phase_naming_node_source_and_line()
     assert!(failure.message.contains("\n  10.5.0.3: "), "{}", failure.message);
     assert!(!failure.message.contains("10.5.0.2: ") && !failure.message.contains("10.5.0.4: "), "only the faulty node: {}", failure.message);
     let excerpts = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TALOS_LOGS)).unwrap();
-    assert!(excerpts.contains("== lab-controlplane-2 (10.5.0.3): ") && excerpts.contains("FLAGGED"), "{excerpts}");
+    assert!(excerpts.contains("FINDING lab-controlplane-2 (10.5.0.3): 10.5.0.3: dmesg:"), "{excerpts}");
+    assert!(excerpts.contains("== lab-controlplane-2 (10.5.0.3): ") && excerpts.contains("(ERROR disk-io-error (known failure F09))"), "{excerpts}");
 
     let clean = run(lab.env(), Check::TalosLogsClean);
     let message = failed_in(&clean, "logs", &failure.culprit);
