@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 
@@ -110,7 +110,9 @@ impl AllowList {
             }
             compiled.push((rule.clone(), regex));
         }
-        let keywords = (!literals.is_empty()).then(|| AhoCorasick::new(&literals).expect("literal keywords always build an automaton"));
+        let keywords = (!literals.is_empty()).then(|| {
+            AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(&literals).expect("literal keywords always build an automaton")
+        });
         tracing::trace!(rules = rules.len(), keywords = literals.len(), always = always.len(), "allow-list compiled");
         Ok(Self { rules: compiled, keywords, owner, always })
     }
@@ -133,17 +135,35 @@ impl AllowList {
         if self.rules.is_empty() {
             return None;
         }
+        let applies = |i: usize| {
+            let (rule, regex) = &self.rules[i];
+            ((in_window || rule.window == RuleWindow::Always) && regex.is_match(text)).then_some(rule)
+        };
+        // Short lists (the shared one, most environments') track candidates in a bit set; the
+        // rule order is the bit order.
+        if self.rules.len() <= 64 {
+            let mut candidates = self.always.iter().fold(0u64, |set, i| set | 1 << i);
+            if let Some(keywords) = &self.keywords {
+                for m in keywords.find_overlapping_iter(text) {
+                    candidates |= 1 << self.owner[m.pattern().as_usize()];
+                }
+            }
+            while candidates != 0 {
+                let i = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if let Some(rule) = applies(i) {
+                    return Some(rule);
+                }
+            }
+            return None;
+        }
         let mut candidates = self.always.clone();
         if let Some(keywords) = &self.keywords {
             candidates.extend(keywords.find_overlapping_iter(text).map(|m| self.owner[m.pattern().as_usize()]));
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates
-            .into_iter()
-            .map(|i| &self.rules[i])
-            .find(|(rule, regex)| (in_window || rule.window == RuleWindow::Always) && regex.is_match(text))
-            .map(|(rule, _)| rule)
+        candidates.into_iter().find_map(applies)
     }
 
     /// The first rule that matches `text`, trying every rule: what the prefilter must agree with.

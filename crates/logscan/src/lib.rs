@@ -80,10 +80,25 @@ impl Default for ScanConfig {
     }
 }
 
+/// Every marker id, for the shared list's split.
+const MARKER_IDS: &[&str] = &[
+    "dmesg-priority",
+    "talos-health",
+    "talos-retrying",
+    "talos-etcd-join",
+    "talos-error",
+    "zap-console-copy",
+    "zap-level",
+    "etcd-level",
+    "logrus-level",
+    "klog-severity",
+];
+
 /// Scans Talos logs: the compiled tables, shared by every session (`&self` only).
 #[derive(Debug, Clone)]
 pub struct Scanner {
-    shared: AllowList,
+    /// The shared list, split by the marker each rule explains (in [`Marker::id`] order).
+    shared: Vec<(&'static str, AllowList)>,
     env: AllowList,
     failures: failures::Failures,
     prefilter: prefilter::Prefilter,
@@ -108,7 +123,7 @@ impl Scanner {
     /// As [`Scanner::new`].
     pub fn with_config(env_rules: &[AllowRule], config: ScanConfig) -> Result<Self, Error> {
         Ok(Self {
-            shared: AllowList::new(shared::rules())?,
+            shared: MARKER_IDS.iter().map(|m| Ok((*m, AllowList::new(&shared::rules_for(m))?))).collect::<Result<_, Error>>()?,
             env: AllowList::new(env_rules)?,
             failures: failures::Failures::new(),
             prefilter: prefilter::Prefilter::new(),
@@ -122,6 +137,11 @@ impl Scanner {
     #[must_use]
     pub fn session(&self, healthy_at: Option<Time>) -> Session<'_> {
         Session::new(self, healthy_at)
+    }
+
+    /// The shared rules that may explain a line of `marker`.
+    fn shared_for(&self, marker: Marker) -> Option<&AllowList> {
+        self.shared.iter().find(|(id, _)| *id == marker.id()).map(|(_, list)| list)
     }
 
     /// The limits and tolerances in use.

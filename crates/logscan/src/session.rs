@@ -268,7 +268,10 @@ impl<'s> Session<'s> {
         let explained_by = match why {
             // The shared list explains boot noise, never a known failure; an environment may.
             Why::Failure(_) => scanner.env.first_match(&record.text, in_window),
-            Why::Marker(_) => scanner.shared.first_match(&record.text, in_window).or_else(|| scanner.env.first_match(&record.text, in_window)),
+            Why::Marker(marker) => scanner
+                .shared_for(marker)
+                .and_then(|shared| shared.first_match(&record.text, in_window))
+                .or_else(|| scanner.env.first_match(&record.text, in_window)),
         };
         self.summary.errors += 1;
         let judged = Judged { input: &input.name, node: label, source, line, offset, text: &text, cause: &cause, why, in_window, explained_by };

@@ -22,8 +22,9 @@ pub struct SharedRule {
     pub id: &'static str,
     /// When it explains a line.
     pub window: RuleWindow,
-    /// The markers whose lines it explains (`klog-severity`), or why it is kept though the line
-    /// has none.
+    /// The markers whose lines it explains (`klog-severity`, several separated by `/`; it is
+    /// only tried on those), or why it is kept though the line has none (`(defensive: ...)`:
+    /// tried on every marker).
     pub explains: &'static str,
     /// Why these lines are benign.
     pub reason: &'static str,
@@ -154,9 +155,9 @@ pub static SHARED: &[SharedRule] = &[
         id: "A09",
         window: RuleWindow::Bootstrap,
         explains: "klog-severity",
-        reason: "KubePrism (the node-local API load balancer on :7445) refuses connections until an API server endpoint is healthy; the kubelet's informers, lease and certificate manager retry.",
-        reference: r#"talos KubePrism (loadbalancer on 127.0.0.1:7445); kubernetes client-go reflector ("Failed to watch" / "Unhandled Error"), nodelease controller ("Failed to ensure lease exists, will retry")"#,
-        pattern: r#"https://(?:127\.0\.0\.1|localhost):7445/[^" ]*\\": dial tcp (?:127\.0\.0\.1|\[::1\]):7445: connect: connection refused"#,
+        reason: "KubePrism (the node-local API load balancer on :7445), or the cluster endpoint (:6443) on clusters without KubePrism (before Talos 1.6), refuses connections until an API server is up; the kubelet's informers, lease and certificate manager retry.",
+        reference: r#"talos KubePrism (loadbalancer on 127.0.0.1:7445, default since 1.6); kubernetes client-go reflector ("Failed to watch", unstructured before 1.31, "Unhandled Error" after), nodelease controller ("Failed to ensure lease exists, will retry")"#,
+        pattern: r#"https://[^/"\\ ]+:(?:7445|6443)/[^" ]*\\?": dial tcp [^ ]+:(?:7445|6443): connect: connection refused"#,
         source: "kubelet",
         example: r#"192.168.111.11: E0821 09:00:23.902331    1734 controller.go:145] "Failed to ensure lease exists, will retry" err="Get \"https://127.0.0.1:7445/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/vixens-dev-cp1?timeout=10s\": dial tcp 127.0.0.1:7445: connect: connection refused" interval="400ms""#,
         must_not_hide: r#"192.168.111.24: E0821 09:00:23.902331    1734 controller.go:145] "Failed to ensure lease exists, will retry" err="Get \"https://127.0.0.1:7445/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/vixens-prod-w1?timeout=10s\": dial tcp 192.168.111.20:6443: connect: no route to host" interval="400ms""#,
@@ -180,9 +181,9 @@ pub static SHARED: &[SharedRule] = &[
         id: "A11",
         window: RuleWindow::Bootstrap,
         explains: "logrus-level",
-        reason: "The CRI plugin starts with an empty /etc/cni/net.d on every first boot (Cilium not installed yet).",
+        reason: "The CRI plugin starts with an empty /etc/cni/net.d on every first boot (Cilium not installed yet), and reloads it, still empty, on each file event while the CNI writes its configuration.",
         reference: "containerd internal/cri/server (`failed to load cni during init, please check CRI plugin status ...`)",
-        pattern: r#"level=error msg="failed to load cni during init, please check CRI plugin status before setting up network for pods" error="cni config load failed: no network config found in /etc/cni/net\.d: cni plugin not initialized: failed to load cni config"$"#,
+        pattern: r#"level=error msg="(?:failed to load cni during init, please check CRI plugin status before setting up network for pods|failed to reload cni configuration after receiving fs change event\((?:[^"\\]|\\.)*\))" error="cni config load failed: no network config found in /etc/cni/net\.d: cni plugin not initialized: failed to load cni config"$"#,
         source: "cri",
         example: r#"192.168.111.11: time="2026-08-21T09:00:07.331904118Z" level=error msg="failed to load cni during init, please check CRI plugin status before setting up network for pods" error="cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config""#,
         must_not_hide: r#"192.168.111.11: time="2026-08-21T09:00:07.331904118Z" level=error msg="failed to load cni during init, please check CRI plugin status before setting up network for pods" error="failed to load plugin io.containerd.cri.v1.images: input/output error""#,
@@ -293,6 +294,19 @@ pub static SHARED: &[SharedRule] = &[
         must_not_hide_because: "the runtime is hanging",
         must_not_hide_is: "klog-severity klog-error/ContainerStatus from runtime service failed",
     },
+    SharedRule {
+        id: "A20",
+        window: RuleWindow::Bootstrap,
+        explains: "klog-severity",
+        reason: "Right after the kubelet starts, cAdvisor's stats cache is still empty: the image filesystem's size and the first container stats cannot be read yet, and the kubelet says so at error level until the first housekeeping pass.",
+        reference: "kubernetes pkg/kubelet/stats/cri_stats_provider.go (\"Failed to get the info of the filesystem with mountpoint\"), pkg/kubelet/kubelet.go (\"Image garbage collection failed once. Stats initialization may not have completed yet\"), cadvisor_stats_provider.go (RecentStats); kubernetes/kubernetes#113066",
+        pattern: r#""Failed to get the info of the filesystem with mountpoint" err="unable to find data in memory cache"|"Image garbage collection failed once\. Stats initialization may not have completed yet"|RecentStats: unable to find data in memory cache"#,
+        source: "kubelet",
+        example: r#"192.168.111.11: E0821 09:00:24.118233    1734 cri_stats_provider.go:455] "Failed to get the info of the filesystem with mountpoint" err="unable to find data in memory cache" mountpoint="/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs""#,
+        must_not_hide: r#"192.168.111.11: E0821 09:40:31.002114    1734 kubelet.go:1409] "Image garbage collection failed multiple times in a row" err="failed to garbage collect required amount of images. Attempted to free 4563402752 bytes, but only found 0 bytes eligible to free.""#,
+        must_not_hide_because: "the disk is full of images in use: garbage collection fails for good",
+        must_not_hide_is: "klog-severity klog-error/Image garbage collection failed multiple times in a row",
+    },
 ];
 
 static RULES: LazyLock<Vec<AllowRule>> = LazyLock::new(|| SHARED.iter().map(SharedRule::rule).collect());
@@ -301,6 +315,13 @@ static RULES: LazyLock<Vec<AllowRule>> = LazyLock::new(|| SHARED.iter().map(Shar
 #[must_use]
 pub fn rules() -> &'static [AllowRule] {
     &RULES
+}
+
+/// The rules that may explain a line of `marker` (a [`crate::Marker::id`]), in list order: those
+/// that name it, and the defensive ones, kept for lines that carry a marker in some versions only.
+#[must_use]
+pub fn rules_for(marker: &str) -> Vec<AllowRule> {
+    SHARED.iter().filter(|r| r.explains.starts_with("(defensive") || r.explains.split('/').any(|m| m == marker)).map(SharedRule::rule).collect()
 }
 
 impl SharedRule {
