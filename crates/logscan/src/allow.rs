@@ -110,9 +110,8 @@ impl AllowList {
             }
             compiled.push((rule.clone(), regex));
         }
-        let keywords = (!literals.is_empty()).then(|| {
-            AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(&literals).expect("literal keywords always build an automaton")
-        });
+        let keywords = (!literals.is_empty())
+            .then(|| AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(&literals).expect("literal keywords always build an automaton"));
         tracing::trace!(rules = rules.len(), keywords = literals.len(), always = always.len(), "allow-list compiled");
         Ok(Self { rules: compiled, keywords, owner, always })
     }

@@ -37,7 +37,10 @@ pub struct KnownFailure {
     pub why: &'static str,
     /// Where its wording was read.
     pub reference: &'static str,
-    /// Literals one of which every match contains.
+    /// Literals one of which a line must hold for the entry to be tried. Every match of the
+    /// pattern holds one, except for alternatives that never come alone (`rebooting in` after a
+    /// failed sequence, `wrong fs type` under a failed mount, `Back-off pulling image` under a
+    /// failed pull): those are found with the line that comes with them.
     pub keywords: &'static [&'static str],
     /// The regular expression, on the record's text.
     pub pattern: &'static str,
@@ -121,7 +124,7 @@ pub static FAILURES: &[KnownFailure] = &[
         component: "machined (sequencer)",
         why: "A failed task fails its phase and the whole sequence; machined then logs the error and counts down to a reboot.",
         reference: "talos internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_controller.go (run/runPhase/runTask), internal/app/machined/main.go (`rebooting in %d seconds`)",
-        keywords: &["): failed", " sequence: failed", "rebooting in ", "controller runtime goroutine error"],
+        keywords: &["): failed", " sequence: failed", "controller runtime goroutine error"],
         pattern: r#"^task \S+ \(\d+/\d+\): failed|^phase \S+ \(\d+/\d+\): failed|^\S+ sequence: failed|^rebooting in \d+ seconds|^controller runtime goroutine error"#,
         example: "task mountUserDisks (1/1): failed: error mounting partition /var/mnt/data: invalid argument",
     },
@@ -250,10 +253,9 @@ pub static FAILURES: &[KnownFailure] = &[
             "failed to pull image",
             "ErrImagePull",
             "ImagePullBackOff",
-            "PullImage ",
+            "\" failed",
             "PullImage from image service failed",
             "Failed to pull image",
-            "Back-off pulling image",
         ],
         pattern: r#"failed to pull image|ErrImagePull|ImagePullBackOff|PullImage \\?"[^"\\]+\\?" failed|"PullImage from image service failed"|"Failed to pull image"|Back-off pulling image"#,
         example: r#"E0821 09:14:03.512904    2334 log.go:32] "PullImage from image service failed" err="rpc error: code = NotFound desc = failed to pull and unpack image \"ghcr.io/charlesbaudin/whoami:v9.9.9\": failed to resolve reference \"ghcr.io/charlesbaudin/whoami:v9.9.9\": ghcr.io/charlesbaudin/whoami:v9.9.9: not found" image="ghcr.io/charlesbaudin/whoami:v9.9.9""#,
@@ -281,7 +283,6 @@ pub static FAILURES: &[KnownFailure] = &[
         keywords: &[
             "MountVolume.MountDevice failed",
             "MountVolume.WaitForAttach failed",
-            "wrong fs type, bad option, bad superblock",
             "mount failed: exit status",
             r#""controller": "block.MountController", "error": "#,
             "-> failed",
@@ -298,10 +299,10 @@ pub static FAILURES: &[KnownFailure] = &[
         why: "The extension's daemon cannot do its job at all (netlink socket taken, broken image, CHAP rejected). These lines carry no level.",
         reference: "open-iscsi usr/iscsid.c / netlink.c, initiator login messages; siderolabs/extensions storage/iscsi-tools/iscsid-wrapper/main.go (`iscsid: error execing ...`)",
         keywords: &[
-            "can not bind NETLINK_ISCSI socket",
+            "iscsid: can not bind",
             "Error loading shared library",
-            "Login authentication failed",
-            " login rejected",
+            "iscsid: Login authentication failed",
+            "iscsid: conn ",
             "iscsid: error execing",
         ],
         pattern: r#"iscsid: can not bind NETLINK_ISCSI socket|Error loading shared library|iscsid: Login authentication failed|iscsid: conn \d+ login rejected|iscsid: error execing"#,

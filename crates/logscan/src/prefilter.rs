@@ -10,7 +10,8 @@
 
 use aho_corasick::packed::{Config, FindIter, MatchKind, Searcher};
 
-/// The literals one of which any line with a verdict holds. They are looked for in the line as
+/// The literals one of which any line with a verdict holds. At most 32 of them, so that the
+/// packed searcher can use its fastest (slim, 32 bytes a step) form. They are looked for in the line as
 /// written, colour included: zap's colour codes wrap its level word and never split a word.
 pub const KEYWORDS: &[&str] = &[
     // Kernel priorities: `%7s` right-aligns them after `<facility>: `, so a space always precedes.
@@ -31,7 +32,6 @@ pub const KEYWORDS: &[&str] = &[
     // klog JSON (an Error entry is one without "v").
     "{\"ts\":",
     // Known failures whose wording holds none of the above.
-    "rebooting in",
     "Killed process",
     "oom-kill",
     "rejecting I/O",
@@ -47,12 +47,7 @@ pub const KEYWORDS: &[&str] = &[
     "leader",
     "new election",
     "ImagePull",
-    "PullImage",
-    "pulling image",
-    "wrong fs type",
-    "NETLINK_ISCSI",
-    "login rejected",
-    "iscsid: connect to",
+    "iscsid: ",
 ];
 
 /// klog severities `E` and `F` (months 01 to 12) at a line start or after a node label. They are
@@ -124,7 +119,7 @@ mod tests {
     #[test]
     fn keywords_are_long_enough_for_teddy_s_four_byte_fingerprints() {
         assert!(KEYWORDS.iter().all(|k| k.len() >= 4), "{KEYWORDS:?}");
-        assert!(KEYWORDS.len() <= 64, "{} keywords", KEYWORDS.len());
+        assert!(KEYWORDS.len() <= 32, "{} keywords: more would make Teddy take its slower fat form", KEYWORDS.len());
     }
 
     #[test]

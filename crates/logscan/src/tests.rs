@@ -117,9 +117,21 @@ fn older_and_other_forms_of_boot_noise_are_explained_inside_the_window() {
     let cases = [
         // Before KubePrism (Talos < 1.6) the kubelet talks to the cluster endpoint; before
         // Kubernetes 1.31 reflector errors were unstructured.
-        ("kubelet", "E0821 09:00:40.100000    1734 reflector.go:138] k8s.io/client-go/informers/factory.go:134: Failed to watch *v1.Service: failed to list *v1.Service: Get \"https://10.5.0.2:6443/api/v1/services?limit=500&resourceVersion=0\": dial tcp 10.5.0.2:6443: connect: connection refused", "A09"),
-        ("cri", r#"time="2026-08-21T09:02:42.331904118Z" level=error msg="failed to reload cni configuration after receiving fs change event(RENAME        \"/etc/cni/net.d/05-cilium.conflist.cilium_tmp\")" error="cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config""#, "A11"),
-        ("kubelet", r#"E0821 09:00:24.118300    1734 kubelet.go:1317] "Image garbage collection failed once. Stats initialization may not have completed yet" err="invalid capacity 0 on image filesystem""#, "A20"),
+        (
+            "kubelet",
+            "E0821 09:00:40.100000    1734 reflector.go:138] k8s.io/client-go/informers/factory.go:134: Failed to watch *v1.Service: failed to list *v1.Service: Get \"https://10.5.0.2:6443/api/v1/services?limit=500&resourceVersion=0\": dial tcp 10.5.0.2:6443: connect: connection refused",
+            "A09",
+        ),
+        (
+            "cri",
+            r#"time="2026-08-21T09:02:42.331904118Z" level=error msg="failed to reload cni configuration after receiving fs change event(RENAME        \"/etc/cni/net.d/05-cilium.conflist.cilium_tmp\")" error="cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config""#,
+            "A11",
+        ),
+        (
+            "kubelet",
+            r#"E0821 09:00:24.118300    1734 kubelet.go:1317] "Image garbage collection failed once. Stats initialization may not have completed yet" err="invalid capacity 0 on image filesystem""#,
+            "A20",
+        ),
     ];
     for (source, line, rule) in cases {
         let log = format!("{BOOT}10.5.0.2: {line}\n");

@@ -94,7 +94,7 @@ pub fn dmesg(facility: Facility, priority: Priority, at: Timestamp, message: &st
 fn kmsg_escape(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     for byte in message.bytes() {
-        if byte < 0x20 || byte >= 0x7f || byte == b'\\' {
+        if !(0x20..0x7f).contains(&byte) || byte == b'\\' {
             let _ = write!(out, "\\x{byte:02x}");
         } else {
             out.push(char::from(byte));

@@ -126,10 +126,25 @@ fn talos_error_puts_error_lines_in_that_nodes_logs_only() {
 /// its kernel or its services print for it, in the log they print it in.
 const KINDS: &[(&str, &str, &str, &str)] = &[
     ("fs-error", "10.5.0.2", "dmesg", "kern:   alert: [[TIME]]: XFS (sda6): Metadata corruption detected at xfs_dinode_verify+0x1c4/0x8b0"),
-    ("crash-loop", "10.5.0.2", "machined", "[talos] service[ext-iscsid](Waiting): Error running Containerd(ext-iscsid), going to restart forever: task \"ext-iscsid\" failed: exit code 127"),
-    ("crash-loop", "10.5.0.2", "ext-iscsid", "Error loading shared library libisns.so.0: No such file or directory (needed by /usr/local/sbin/iscsid)"),
+    (
+        "crash-loop",
+        "10.5.0.2",
+        "machined",
+        "[talos] service[ext-iscsid](Waiting): Error running Containerd(ext-iscsid), going to restart forever: task \"ext-iscsid\" failed: exit code 127",
+    ),
+    (
+        "crash-loop",
+        "10.5.0.2",
+        "ext-iscsid",
+        "Error loading shared library libisns.so.0: No such file or directory (needed by /usr/local/sbin/iscsid)",
+    ),
     ("etcd-oom", "10.5.0.2", "dmesg", "kern:     err: [[TIME]]: Out of memory: Killed process"),
-    ("image-pull", "10.5.0.2", "kubelet", "] \"PullImage from image service failed\" err=\"rpc error: code = NotFound desc = failed to pull and unpack image"),
+    (
+        "image-pull",
+        "10.5.0.2",
+        "kubelet",
+        "] \"PullImage from image service failed\" err=\"rpc error: code = NotFound desc = failed to pull and unpack image",
+    ),
     ("image-pull", "10.5.0.2", "cri", "level=error msg=\"PullImage \\\"ghcr.io/charlesbaudin/whoami:v9.9.9\\\" failed\""),
     ("certificate", "10.5.0.3", "kubelet", "tls: failed to verify certificate: x509: certificate signed by unknown authority"),
     ("certificate", "10.5.0.3", "etcd", "\"msg\":\"rejected connection on client endpoint\""),
@@ -148,7 +163,11 @@ fn every_talos_error_kind_prints_its_failure_as_talos_does_on_its_node_only() {
     let faults: Vec<String> = KINDS.iter().map(|(kind, node, _, _)| format!("talos-error={node}:{kind}")).collect();
     let lab = booted_lab(&[], &faults.join(","));
     for (kind, node, source, fragment) in KINDS {
-        let args: Vec<&str> = if *source == "dmesg" { vec!["-n", "10.5.0.2,10.5.0.3,10.5.0.4", "dmesg"] } else { vec!["-n", "10.5.0.2,10.5.0.3,10.5.0.4", "logs", source] };
+        let args: Vec<&str> = if *source == "dmesg" {
+            vec!["-n", "10.5.0.2,10.5.0.3,10.5.0.4", "dmesg"]
+        } else {
+            vec!["-n", "10.5.0.2,10.5.0.3,10.5.0.4", "logs", source]
+        };
         let out = run(&lab, &args);
         let nodes: Vec<&str> = out.stdout.lines().filter(|l| l.contains(fragment)).map(|l| l.split(": ").next().unwrap()).collect();
         assert!(!nodes.is_empty(), "{kind}: no `{fragment}` in {source}:\n{}", out.stdout);
@@ -161,7 +180,11 @@ fn an_etcd_failure_on_a_worker_is_refused_by_up() {
     let dir = tempfile::tempdir().unwrap();
     let out = vixens_lab(&["up", "--state-dir", dir.path().to_str().unwrap(), "--workers", "1"], "talos-error=lab-worker-1:etcd-oom");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`talos-error=lab-worker-1:etcd-oom`: lab-worker-1 is a worker; etcd runs on control planes only"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`talos-error=lab-worker-1:etcd-oom`: lab-worker-1 is a worker; etcd runs on control planes only"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -252,16 +275,33 @@ fn a_healthy_boot_prints_the_noise_a_real_talos_boot_prints() {
     let has = |node: &str, source: &str, fragment: &str| lines.iter().any(|(n, s, t)| n == node && s == source && t.contains(fragment));
     for node in ["10.5.0.2", "10.5.0.3", "10.5.0.4"] {
         // The static pod controller polls the kubelet before it listens: ERROR, not a retry at INFO.
-        assert!(has(node, "controller-runtime", "ERROR controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.KubeletStaticPodController\""), "{node}");
+        assert!(
+            has(
+                node,
+                "controller-runtime",
+                "ERROR controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.KubeletStaticPodController\""
+            ),
+            "{node}"
+        );
         // Its fifth error passes the console's suppression, and dmesg escapes its quotes.
-        assert!(has(node, "dmesg", "[talos] controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.KubeletStaticPodController\", \"error\": \"error refreshing pod status: error fetching pod status: Get \\x5c\"https://"), "{node}");
+        assert!(
+            has(
+                node,
+                "dmesg",
+                "[talos] controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.KubeletStaticPodController\", \"error\": \"error refreshing pod status: error fetching pod status: Get \\x5c\"https://"
+            ),
+            "{node}"
+        );
         assert!(has(node, "controller-runtime", "ERROR failed looking up \"time.cloudflare.com\", ignored"), "{node}: ntp.go logs it at ERROR");
         assert!(has(node, "controller-runtime", "ERROR kubernetes endpoint watch error"), "{node}");
         assert!(has(node, "kubelet", "\"Unable to register node with API server\" err=\"Post"), "{node}");
         assert!(has(node, "kubelet", "\"Container runtime network not ready\""), "{node}");
         assert!(has(node, "cri", "level=error msg=\"failed to load cni during init"), "{node}");
         assert!(has(node, "machined", "[talos] service[kubelet](Running): Health check failed: "), "{node}");
-        assert!(!has(node, "machined", "[initramfs]") && has(node, "dmesg", "[initramfs] booting Talos"), "{node}: the initramfs writes to the kernel log only");
+        assert!(
+            !has(node, "machined", "[initramfs]") && has(node, "dmesg", "[initramfs] booting Talos"),
+            "{node}: the initramfs writes to the kernel log only"
+        );
     }
     assert!(has("10.5.0.2", "machined", "[talos] etcd is waiting to join the cluster, if this node is the first node in the cluster"));
     assert!(has("10.5.0.3", "machined", "[talos] retrying error: etcdserver: rpc not supported for learner"));

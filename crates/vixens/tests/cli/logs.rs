@@ -69,7 +69,9 @@ fn line(path: &Path, rest: &str) -> String {
 
 /// The window line when no `--healthy-at` is given and the files start at `boot`.
 fn assumed(boot: &str, end: &str) -> String {
-    format!("bootstrap window: boot at {boot}, assumed to end at {end}, 20m later (no --healthy-at: judged conservatively, boot retries after it are errors)\n")
+    format!(
+        "bootstrap window: boot at {boot}, assumed to end at {end}, 20m later (no --healthy-at: judged conservatively, boot retries after it are errors)\n"
+    )
 }
 
 #[test]
@@ -92,15 +94,10 @@ fn an_error_line_is_reported_with_file_line_node_and_source_and_fails() {
 #[test]
 fn clean_logs_pass() {
     let logs = Logs::new();
-    logs.vixens()
-        .args(["logs", "scan", "machined.log"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr(format!(
-            "0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n{}",
-            assumed("2026-08-21T10:00:01.123456Z", "2026-08-21T10:20:01.123456Z")
-        ));
+    logs.vixens().args(["logs", "scan", "machined.log"]).assert().success().stdout("").stderr(format!(
+        "0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n{}",
+        assumed("2026-08-21T10:00:01.123456Z", "2026-08-21T10:20:01.123456Z")
+    ));
 }
 
 #[test]
@@ -117,18 +114,18 @@ fn boot_noise_after_the_healthy_time_is_an_error() {
 #[test]
 fn a_healthy_time_that_is_no_time_is_a_usage_error() {
     let logs = Logs::new();
-    logs.vixens()
-        .args(["logs", "scan", "--healthy-at", "after lunch", "machined.log"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid value 'after lunch' for '--healthy-at <TIME>': expected an RFC 3339 time such as 2026-08-21T09:03:10Z"));
+    logs.vixens().args(["logs", "scan", "--healthy-at", "after lunch", "machined.log"]).assert().code(2).stderr(predicate::str::contains(
+        "invalid value 'after lunch' for '--healthy-at <TIME>': expected an RFC 3339 time such as 2026-08-21T09:03:10Z",
+    ));
 }
 
 #[test]
 fn a_crash_loop_is_one_finding_with_its_count_whatever_its_level() {
     let logs = Logs::new();
     let restart = |s: u32| {
-        format!("10.5.0.4: user: warning: [2026-08-21T10:{s:02}:00Z]: [talos] service[etcd](Waiting): Error running Containerd(etcd), going to restart forever: task \"etcd\" failed: exit code 137\n")
+        format!(
+            "10.5.0.4: user: warning: [2026-08-21T10:{s:02}:00Z]: [talos] service[etcd](Waiting): Error running Containerd(etcd), going to restart forever: task \"etcd\" failed: exit code 137\n"
+        )
     };
     let dmesg: String = [1, 2, 3, 4, 30].into_iter().map(restart).collect();
     std::fs::write(logs.path("cp3-dmesg.log"), dmesg).unwrap();
@@ -152,15 +149,10 @@ fn a_support_bundle_file_has_no_labels_and_its_panic_is_found() {
 #[test]
 fn the_environment_s_allow_list_explains_known_lines() {
     let logs = Logs::new();
-    logs.vixens()
-        .args(["logs", "scan", "--env", "scan-test", "dmesg.log"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr(format!(
-            "0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n{}",
-            assumed("2026-08-21T10:00:00.412345Z", "2026-08-21T10:20:00.412345Z")
-        ));
+    logs.vixens().args(["logs", "scan", "--env", "scan-test", "dmesg.log"]).assert().success().stdout("").stderr(format!(
+        "0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n{}",
+        assumed("2026-08-21T10:00:00.412345Z", "2026-08-21T10:20:00.412345Z")
+    ));
 }
 
 #[test]
@@ -246,4 +238,44 @@ fn help_documents_the_exit_status() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Exit status: 0 when no error is left unexplained, 1 when some error is not explained"));
+}
+
+/// A folder of the composed corpus (`tests/fixtures/talos-logs`).
+fn corpus(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/talos-logs").join(folder)
+}
+
+#[test]
+fn the_composed_corpus_scans_from_the_command_line_as_it_must() {
+    // The folders whose every file is a talosctl capture (node labels on every line).
+    for folder in ["healthy/3-node", "healthy/5-node", "failing/service-crash-loop", "failing/etcd-quorum-loss", "failing/certificate-error"] {
+        let dir = corpus(folder);
+        let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|f| f.ends_with(".log")).collect();
+        files.sort();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+        cmd.current_dir(&dir).args(["logs", "scan"]);
+        if let Some(healthy) = expected["healthy_at"].as_str() {
+            cmd.args(["--healthy-at", healthy]);
+        }
+        let out = cmd.args(&files).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let mut found: Vec<String> = stdout.lines().map(|l| l.split(": ").take(3).collect::<Vec<_>>().join(": ")).collect();
+        let mut wanted: Vec<String> = expected["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}:{}: {}: {}", f["file"].as_str().unwrap(), f["line"], f["node"].as_str().unwrap(), f["source"].as_str().unwrap()))
+            .collect();
+        found.sort();
+        wanted.sort();
+        assert_eq!(found, wanted, "{folder}:\n{stdout}");
+        for f in expected["findings"].as_array().unwrap() {
+            let cause = format!("({}, ", f["cause"].as_str().unwrap());
+            let head = format!("{}:{}: ", f["file"].as_str().unwrap(), f["line"]);
+            assert!(stdout.lines().any(|l| l.starts_with(&head) && l.contains(&cause)), "{folder}: {head} {cause}\n{stdout}");
+        }
+        assert_eq!(out.status.code(), Some(if wanted.is_empty() { 0 } else { 1 }), "{folder}");
+    }
 }
