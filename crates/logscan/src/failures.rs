@@ -372,10 +372,13 @@ impl Failures {
 /// The entry's cause with its placeholders filled from the match.
 fn cause(entry: &KnownFailure, captures: &Captures<'_>, source: &str) -> String {
     let group = |name: &str| captures.name(name).map_or("", |m| m.as_str());
+    // The containerd runner says `exit code N`, the process runner (udevd, older services) Go's
+    // `exit status N`.
     let exit = || {
         let err = group("err");
-        match err.find("exit code ").map(|at| &err[at + "exit code ".len()..]) {
-            Some(rest) => format!("exit-{}", &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()]),
+        let code = ["exit code ", "exit status "].into_iter().find_map(|word| err.find(word).map(|at| &err[at + word.len()..]));
+        match code.map(|rest| &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()]).filter(|n| !n.is_empty()) {
+            Some(n) => format!("exit-{n}"),
             None if err.contains("failed to create task") => "create-task".to_owned(),
             None => "error".to_owned(),
         }
@@ -416,6 +419,8 @@ mod tests {
     fn causes_are_filled_from_the_line() {
         let crash = r#"2026/08/21 09:10:01.000001 [talos] service[etcd](Waiting): Error running Containerd(etcd), going to restart forever: task "etcd" failed: exit code 137 (last log "panic: x")"#;
         assert_eq!(classify(crash, "machined"), Some(("F01", "crash-loop/etcd/exit-137".into())));
+        let process = r#"2026/08/21 09:10:01.000001 [talos] service[udevd](Waiting): Error running Process(["/sbin/udevd" "--resolve-names=never"]), going to restart forever: exit status 1"#;
+        assert_eq!(classify(process, "machined"), Some(("F01", "crash-loop/udevd/exit-1".into())));
         let create = "2026/08/21 09:10:01.000001 [talos] service[kubelet](Waiting): Error running Containerd(kubelet), going to restart forever: failed to create task: oci runtime error";
         assert_eq!(classify(create, "machined"), Some(("F01", "crash-loop/kubelet/create-task".into())));
         let oom = "kern:     err: [2026-08-21T09:16:40.5Z]: Out of memory: Killed process 2412 (etcd) total-vm:11530044kB";
