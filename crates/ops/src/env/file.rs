@@ -754,6 +754,16 @@ argocd:
     }
 
     #[test]
+    fn talos_logs_extra_rules_carry_their_window_and_the_retry_tolerance_is_read() {
+        let yaml = MINIMAL.to_owned()
+            + "talos-logs:\n  bootstrap-retries: 5\n  allow:\n    - pattern: 'sdz'\n      reason: a scratch disk\n      window: bootstrap\n    - pattern: x\n      reason: y\n";
+        let logs = load_str(&yaml, &[]).1.unwrap().talos_logs;
+        assert_eq!(logs.bootstrap_retries, 5);
+        assert_eq!(logs.allow.iter().map(|r| r.window).collect::<Vec<_>>(), [RuleWindow::Bootstrap, RuleWindow::Always]);
+        assert_eq!(load_str(MINIMAL, &[]).1.unwrap().talos_logs.bootstrap_retries, 3, "the default");
+    }
+
+    #[test]
     fn built_in_variables_spare_repeating_the_work_dir() {
         let yaml = MINIMAL.replace("kubeconfig: state/kubeconfig", "kubeconfig: ${WORK_DIR}/state/kubeconfig")
             + "work-dir: ${VIXENS_WORK_DIR:-${ENV_DIR}/../../target/vixens/${ENV_NAME}}\n"
@@ -876,6 +886,16 @@ argocd:
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\ntalos-logs:\n  allow:\n    - pattern: iscsid\n",
         &["9:7: missing key `talos-logs.allow[0].reason`: why these lines are benign (reviewed)"]
+    )]
+    #[case::allow_rule_with_an_unknown_window(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ntalos-logs:\n  allow:\n    - pattern: iscsid\n      reason: noise\n      window: boot\n",
+        &["11:15: `talos-logs.allow[0].window`: \"boot\" is not allowed; expected one of always, bootstrap"]
+    )]
+    #[case::negative_bootstrap_retries(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ntalos-logs:\n  bootstrap-retries: -1\n",
+        &["8:22: `talos-logs.bootstrap-retries`: -1 is out of range; expected how many times a retried failure may repeat inside the bootstrap window"]
     )]
     #[case::bad_glob(
         "kubeconfig: state/kubeconfig\n",
