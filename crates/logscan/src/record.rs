@@ -20,7 +20,7 @@
 //!
 //! Multi-line records are one record: the lines that continue one (a Go panic's stack, kubelet's
 //! mount output, machined's `\t* error` lines and their `\x09` dmesg copies, an XFS hex dump)
-//! are [`Line::Continuation`] and never judged on their own; the record's first line carries its
+//! are continuations and never judged on their own; the record's first line carries its
 //! verdict. Which lines continue a record is known from the line and its source alone: in a
 //! structured log (etcd, kubelet, containerd, machined, ...) a line with no record head continues
 //! the one before it, while raw output (extensions, udevd) is a record per line.
