@@ -94,26 +94,30 @@ impl AllowList {
     /// # Errors
     /// [`RuleError`] naming the first rule that is not a regular expression.
     pub fn new(rules: &[AllowRule]) -> Result<Self, RuleError> {
-        let mut compiled = Vec::with_capacity(rules.len());
+        Ok(Self::assemble(rules.iter().map(Compiled::new).collect::<Result<_, _>>()?))
+    }
+
+    /// The list of the rules compiled already (the shared list is split by marker from one
+    /// compilation).
+    pub(crate) fn assemble(rules: Vec<Compiled>) -> Self {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
         let mut always = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            let regex =
-                Regex::new(&rule.pattern).map_err(|source| RuleError { origin: rule.origin.clone(), pattern: rule.pattern.clone(), source })?;
-            match required_literals(&rule.pattern) {
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.into_iter().enumerate() {
+            match rule.literals {
                 Some(words) => {
                     owner.extend(std::iter::repeat_n(i, words.len()));
                     literals.extend(words);
                 }
                 None => always.push(i),
             }
-            compiled.push((rule.clone(), regex));
+            compiled.push((rule.rule, rule.regex));
         }
         let keywords = (!literals.is_empty())
             .then(|| AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(&literals).expect("literal keywords always build an automaton"));
-        tracing::trace!(rules = rules.len(), keywords = literals.len(), always = always.len(), "allow-list compiled");
-        Ok(Self { rules: compiled, keywords, owner, always })
+        tracing::trace!(rules = compiled.len(), keywords = literals.len(), always = always.len(), "allow-list compiled");
+        Self { rules: compiled, keywords, owner, always }
     }
 
     /// True when the list has no rule.
@@ -169,6 +173,21 @@ impl AllowList {
     #[cfg(test)]
     pub(crate) fn first_match_unfiltered(&self, text: &str) -> Option<&AllowRule> {
         self.rules.iter().find(|(_, regex)| regex.is_match(text)).map(|(rule, _)| rule)
+    }
+}
+
+/// One rule, compiled: its regular expression and the literals that prefilter it.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    rule: AllowRule,
+    regex: Regex,
+    literals: Option<Vec<Vec<u8>>>,
+}
+
+impl Compiled {
+    pub(crate) fn new(rule: &AllowRule) -> Result<Self, RuleError> {
+        let regex = Regex::new(&rule.pattern).map_err(|source| RuleError { origin: rule.origin.clone(), pattern: rule.pattern.clone(), source })?;
+        Ok(Self { rule: rule.clone(), regex, literals: required_literals(&rule.pattern) })
     }
 }
 

@@ -94,6 +94,27 @@ const MARKER_IDS: &[&str] = &[
     "klog-severity",
 ];
 
+/// The known failures, compiled once per process.
+static FAILURE_TABLE: std::sync::LazyLock<failures::Failures> = std::sync::LazyLock::new(failures::Failures::new);
+
+/// The prefilter, built once per process.
+static PREFILTER: std::sync::LazyLock<prefilter::Prefilter> = std::sync::LazyLock::new(prefilter::Prefilter::new);
+
+/// The shared list split by marker, compiled once per process.
+static SHARED_LISTS: std::sync::LazyLock<Vec<(&'static str, AllowList)>> = std::sync::LazyLock::new(|| {
+    let compiled: Vec<(&shared::SharedRule, allow::Compiled)> = shared::SHARED
+        .iter()
+        .map(|r| (r, allow::Compiled::new(&r.rule()).expect("the shared allow-list's patterns are regular expressions")))
+        .collect();
+    MARKER_IDS
+        .iter()
+        .map(|marker| {
+            let rules = compiled.iter().filter(|(r, _)| r.explains_marker(marker)).map(|(_, c)| c.clone()).collect();
+            (*marker, AllowList::assemble(rules))
+        })
+        .collect()
+});
+
 /// Scans Talos logs: the compiled tables, shared by every session (`&self` only).
 #[derive(Debug, Clone)]
 pub struct Scanner {
@@ -123,10 +144,10 @@ impl Scanner {
     /// As [`Scanner::new`].
     pub fn with_config(env_rules: &[AllowRule], config: ScanConfig) -> Result<Self, Error> {
         Ok(Self {
-            shared: MARKER_IDS.iter().map(|m| Ok((*m, AllowList::new(&shared::rules_for(m))?))).collect::<Result<_, Error>>()?,
+            shared: SHARED_LISTS.clone(),
             env: AllowList::new(env_rules)?,
-            failures: failures::Failures::new(),
-            prefilter: prefilter::Prefilter::new(),
+            failures: FAILURE_TABLE.clone(),
+            prefilter: PREFILTER.clone(),
             config,
             every_line_candidate: false,
         })

@@ -317,14 +317,14 @@ pub fn rules() -> &'static [AllowRule] {
     &RULES
 }
 
-/// The rules that may explain a line of `marker` (a [`crate::Marker::id`]), in list order: those
-/// that name it, and the defensive ones, kept for lines that carry a marker in some versions only.
-#[must_use]
-pub fn rules_for(marker: &str) -> Vec<AllowRule> {
-    SHARED.iter().filter(|r| r.explains.starts_with("(defensive") || r.explains.split('/').any(|m| m == marker)).map(SharedRule::rule).collect()
-}
-
 impl SharedRule {
+    /// True when the rule may explain a line of `marker` (a [`crate::Marker::id`]): it names it,
+    /// or it is a defensive one, kept for lines that carry a marker in some versions only.
+    #[must_use]
+    pub fn explains_marker(&self, marker: &str) -> bool {
+        self.explains.starts_with("(defensive") || self.explains.split('/').any(|m| m == marker)
+    }
+
     /// The rule as the scanner applies it.
     #[must_use]
     pub fn rule(&self) -> AllowRule {
