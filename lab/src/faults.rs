@@ -21,8 +21,9 @@ pub struct Faults {
     /// `sync-fail=APP`: every sync attempt of the app fails (a webhook it needs refuses
     /// connections); Argo CD retries up to its limit, then gives up with a SyncError.
     pub sync_fail: Vec<String>,
-    /// `talos-error=NODE`: an error-level line appears in that node's logs.
-    pub talos_error: Vec<String>,
+    /// `talos-error=NODE[:KIND]`: that node's logs show the failure KIND (a disk's I/O errors by
+    /// default), as real Talos logs it; several may name one node.
+    pub talos_error: Vec<TalosError>,
     /// `node-not-ready=NODE`: the node never reports Ready (Kubernetes and `talosctl health`).
     pub node_not_ready: Vec<String>,
     /// `slow-bootstrap=SECONDS`: the Argo CD bootstrap takes this much longer.
@@ -53,6 +54,82 @@ pub struct Faults {
     pub iscsiadm_not_root: bool,
 }
 
+/// One `talos-error` fault: a node and what fails on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalosError {
+    /// The node, by hostname or address.
+    pub node: String,
+    /// What fails.
+    pub kind: TalosErrorKind,
+}
+
+/// The failures `talos-error=NODE:KIND` puts in a node's logs, each in the lines real Talos, its
+/// kernel and its services print for it. The node's services still come up (the lab's health
+/// checks pass), so that a cycle reaches its logs phase, which must find them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalosErrorKind {
+    /// `disk-io` (the default): the data disk fails writes; the mount controller fails.
+    DiskIo,
+    /// `fs-error`: XFS finds corrupt metadata on EPHEMERAL and shuts the filesystem down.
+    FsError,
+    /// `crash-loop`: ext-iscsid cannot load a library and exits 127, restarted forever.
+    CrashLoop,
+    /// `etcd-oom`: the kernel OOM killer kills etcd, which restarts (control planes).
+    EtcdOom,
+    /// `image-pull`: a pod's image tag does not exist; the kubelet backs off pulling it.
+    ImagePull,
+    /// `certificate`: the node trusts another cluster's CA (secrets drifted).
+    Certificate,
+    /// `etcd-quorum`: etcd loses its quorum and keeps starting elections (control planes).
+    EtcdQuorum,
+    /// `extension`: the iscsi-tools extension's daemon cannot bind its netlink socket and exits.
+    Extension,
+    /// `kubelet-start`: the kubelet refuses to run with swap on and exits, restarted forever.
+    KubeletStart,
+    /// `panic`: etcd panics in bbolt at start, and is restarted (control planes).
+    Panic,
+    /// `mount`: a CSI volume's MountDevice fails (wrong filesystem).
+    Mount,
+    /// `time-sync`: every NTP query times out.
+    TimeSync,
+    /// `network`: no route off the node's subnet: image pulls and NTP are unreachable.
+    Network,
+    /// `service-failed`: apid cannot import its image (disk full) and goes to Failed.
+    ServiceFailed,
+}
+
+impl TalosErrorKind {
+    /// Every kind, with its name in `VIXENS_LAB_FAULTS`.
+    pub const ALL: [(&'static str, Self); 14] = [
+        ("disk-io", Self::DiskIo),
+        ("fs-error", Self::FsError),
+        ("crash-loop", Self::CrashLoop),
+        ("etcd-oom", Self::EtcdOom),
+        ("image-pull", Self::ImagePull),
+        ("certificate", Self::Certificate),
+        ("etcd-quorum", Self::EtcdQuorum),
+        ("extension", Self::Extension),
+        ("kubelet-start", Self::KubeletStart),
+        ("panic", Self::Panic),
+        ("mount", Self::Mount),
+        ("time-sync", Self::TimeSync),
+        ("network", Self::Network),
+        ("service-failed", Self::ServiceFailed),
+    ];
+
+    /// The kind's name in `VIXENS_LAB_FAULTS`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map_or("disk-io", |(n, _)| n)
+    }
+
+    /// True when only a control plane runs what fails (etcd).
+    #[must_use]
+    pub fn needs_control_plane(self) -> bool {
+        matches!(self, Self::EtcdOom | Self::EtcdQuorum | Self::Panic)
+    }
+}
+
 /// A fault list that cannot be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{FAULTS_VAR}: {message}; known faults: {KNOWN}")]
@@ -61,7 +138,7 @@ pub struct FaultError {
     pub message: String,
 }
 
-const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, sync-fail=APP, talos-error=NODE, \
+const KNOWN: &str = "app-degraded=APP, app-stuck=APP, manual-sync=APP, sync-fail=APP, talos-error=NODE[:KIND], \
 node-not-ready=NODE, slow-bootstrap=SECONDS, api-restart=SECONDS, apply-fail, protected-delete, wipe-lun=CLAIM, \
 slow-destroy=SECONDS, token-ttl=SECONDS, nas-unreachable, iscsiadm-not-root";
 
@@ -103,7 +180,7 @@ impl Faults {
                 "app-stuck" => faults.app_stuck.push(need("APP")?),
                 "manual-sync" => faults.manual_sync.push(need("APP")?),
                 "sync-fail" => faults.sync_fail.push(need("APP")?),
-                "talos-error" => faults.talos_error.push(need("NODE")?),
+                "talos-error" => faults.talos_error.push(talos_error(&need("NODE[:KIND]")?)?),
                 "node-not-ready" => faults.node_not_ready.push(need("NODE")?),
                 "slow-bootstrap" => faults.slow_bootstrap = Some(seconds(need("SECONDS")?)?),
                 "api-restart" => faults.api_restart = Some(seconds(need("SECONDS")?)?),
@@ -127,16 +204,26 @@ impl Faults {
     }
 }
 
+/// `NODE` or `NODE:KIND`.
+fn talos_error(value: &str) -> Result<TalosError, FaultError> {
+    let (node, kind) = value.split_once(':').unwrap_or((value, "disk-io"));
+    let kind = TalosErrorKind::ALL.iter().find(|(n, _)| *n == kind).map(|(_, k)| *k).ok_or_else(|| {
+        let kinds: Vec<&str> = TalosErrorKind::ALL.iter().map(|(n, _)| *n).collect();
+        FaultError { message: format!("`talos-error={value}`: unknown kind `{kind}`; the kinds are {}", kinds.join(", ")) }
+    })?;
+    Ok(TalosError { node: node.to_owned(), kind })
+}
+
 impl fmt::Display for Faults {
     /// Writes the faults back in the `VIXENS_LAB_FAULTS` syntax.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut items = Vec::new();
+        items.extend(self.talos_error.iter().map(|t| format!("talos-error={}:{}", t.node, t.kind.name())));
         for (name, values) in [
             ("app-degraded", &self.app_degraded),
             ("app-stuck", &self.app_stuck),
             ("manual-sync", &self.manual_sync),
             ("sync-fail", &self.sync_fail),
-            ("talos-error", &self.talos_error),
             ("node-not-ready", &self.node_not_ready),
             ("wipe-lun", &self.wipe_lun),
         ] {
@@ -173,10 +260,17 @@ mod tests {
     #[test]
     fn parses_every_fault_and_writes_it_back() {
         let text = "app-degraded=traefik,app-stuck=keda,manual-sync=cert-manager,sync-fail=cert-manager-config,talos-error=lab-cp-2,\
-                    node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete,\
+                    talos-error=lab-cp-1:panic,node-not-ready=lab-cp-3,slow-bootstrap=20,api-restart=1.5,apply-fail,protected-delete,\
                     wipe-lun=vaultwarden-data,slow-destroy=40,token-ttl=2,nas-unreachable,iscsiadm-not-root";
         let faults = Faults::parse(text).unwrap();
         assert_eq!(faults.app_degraded, ["traefik"]);
+        assert_eq!(
+            faults.talos_error,
+            [
+                TalosError { node: "lab-cp-2".into(), kind: TalosErrorKind::DiskIo },
+                TalosError { node: "lab-cp-1".into(), kind: TalosErrorKind::Panic }
+            ]
+        );
         assert_eq!(faults.slow_bootstrap, Some(Duration::from_secs(20)));
         assert_eq!(faults.api_restart, Some(Duration::from_millis(1500)));
         assert!(faults.apply_fail && faults.protected_delete);
@@ -197,6 +291,16 @@ mod tests {
         let err = Faults::parse("app-degraded=traefik,disk-full").unwrap_err();
         assert_eq!(err.message, "unknown fault `disk-full`");
         assert!(err.to_string().starts_with("VIXENS_LAB_FAULTS: unknown fault `disk-full`; known faults: app-degraded=APP"));
+    }
+
+    #[test]
+    fn every_talos_error_kind_has_a_name_that_reads_back() {
+        for (name, kind) in TalosErrorKind::ALL {
+            assert_eq!(Faults::parse(&format!("talos-error=n:{name}")).unwrap().talos_error[0].kind, kind);
+            assert_eq!(kind.name(), name);
+        }
+        let err = Faults::parse("talos-error=lab-cp-1:meltdown").unwrap_err();
+        assert!(err.message.starts_with("`talos-error=lab-cp-1:meltdown`: unknown kind `meltdown`; the kinds are disk-io, fs-error"), "{err}");
     }
 
     #[test]

@@ -267,10 +267,23 @@ impl LabSpec {
         if let Some(unknown) = self.faults.wipe_lun.iter().find(|c| !claims.contains(&c.as_str())) {
             return Err(FaultError { message: format!("`wipe-lun={unknown}`: no app has that volume; the volumes are {}", claims.join(", ")) });
         }
-        for (fault, names) in [("talos-error", &self.faults.talos_error), ("node-not-ready", &self.faults.node_not_ready)] {
-            if let Some(unknown) = names.iter().find(|n| self.node(n).is_none()) {
-                let nodes: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
-                return Err(FaultError { message: format!("`{fault}={unknown}`: no such node; the nodes are {}", nodes.join(", ")) });
+        let nodes = || self.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ");
+        if let Some(unknown) = self.faults.node_not_ready.iter().find(|n| self.node(n).is_none()) {
+            return Err(FaultError { message: format!("`node-not-ready={unknown}`: no such node; the nodes are {}", nodes()) });
+        }
+        for fault in &self.faults.talos_error {
+            let Some(node) = self.node(&fault.node) else {
+                return Err(FaultError { message: format!("`talos-error={}`: no such node; the nodes are {}", fault.node, nodes()) });
+            };
+            if fault.kind.needs_control_plane() && !node.is_control_plane() {
+                return Err(FaultError {
+                    message: format!(
+                        "`talos-error={}:{}`: {} is a worker; etcd runs on control planes only",
+                        fault.node,
+                        fault.kind.name(),
+                        node.name
+                    ),
+                });
             }
         }
         Ok(())

@@ -11,9 +11,10 @@
 //!
 //! [`routes`] serves the lab's Talos API ([`wire`]) that the talosctl stand-in calls.
 //!
-//! Faults: `talos-error=NODE` adds error-level lines to that node's logs (a kernel I/O error and
-//! a failing mount controller); `node-not-ready=NODE` keeps its Node NotReady forever, so
-//! `talosctl health` never passes "all k8s nodes to report ready".
+//! Faults: `talos-error=NODE[:KIND]` puts what KIND failing looks like into that node's logs (a
+//! disk's I/O errors by default; crash loops, an OOM-killed etcd, panics, certificate errors,
+//! etcd losing its quorum, ... see [`crate::faults::TalosErrorKind`]); `node-not-ready=NODE` keeps
+//! its Node NotReady forever, so `talosctl health` never passes "all k8s nodes to report ready".
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::spec::LabSpec;
 use crate::store::Store;
 
 mod boot;
+mod failures;
 pub mod health;
 mod iscsi;
 pub mod kube;

@@ -1,15 +1,18 @@
 //! The talosctl driver and the log scanner end to end against the lab's talosctl stand-in
 //! (`vixens-lab up`), which prints what talosctl v1.13.9 prints: the parsers meet the real
-//! formats, and the lab's Talos logs since boot scan clean against its reviewed allow-list
-//! unless a fault puts an error in them.
+//! formats, and the lab's Talos logs since boot scan clean with the shared allow-list alone unless
+//! a fault puts a failure in them: every `talos-error` kind is found by the cycle's logs phase,
+//! naming node, service and line.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use vixens_drivers::process;
 use vixens_drivers::talosctl::{CheckState, Error, ServiceHealth, ServiceRow, ServiceState, Talosctl};
-use vixens_logscan::{Input, OwnedFinding, Scanner};
+use vixens_logscan::Time;
 use vixens_ops::env::Environment;
+
+use crate::cycle::phases::logs::{self, Scanned};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -57,34 +60,18 @@ impl Lab {
         }
     }
 
-    /// Every log the lab environment scans, from every node, through the scanner with the
-    /// lab's own allow-list: what the cycle's logs phase does.
-    fn scan_logs(&self) -> Vec<OwnedFinding> {
+    /// Every log the lab environment scans, from every node, scanned by the cycle's logs phase
+    /// with the bootstrap window ending now (the lab booted and is healthy).
+    fn scan_logs(&self) -> (Environment, Scanned) {
         let env_yaml = Path::new(env!("CARGO_MANIFEST_DIR"))
             .ancestors()
             .nth(2)
             .expect("crates/<crate> is two folders below the workspace")
             .join("environments/lab/env.yaml");
         let env = Environment::load(&env_yaml).expect("the lab env.yaml loads");
-        let scanner = Scanner::new(&env.talos_logs.allow).unwrap();
-        let talosctl = self.talosctl();
-        let mut findings = Vec::new();
-        for node in NODES {
-            let sources = env.talos_logs.services.iter().map(String::as_str).chain(["dmesg"]);
-            for source in sources {
-                let name = format!("talosctl -n {node} {source}");
-                let mut scan = scanner.lines(Input::new(&name, source));
-                let mut on_line = |line: &str| {
-                    scan.push(line, &mut findings).unwrap();
-                };
-                match source {
-                    "dmesg" => talosctl.dmesg(node, MINUTE, &mut on_line),
-                    service => talosctl.logs(node, service, MINUTE, &mut on_line),
-                }
-                .unwrap();
-            }
-        }
-        findings
+        let now = Time::from_unix_micros(jiff::Timestamp::now().as_microsecond());
+        let scanned = logs::scan(&env, &self.talosctl(), MINUTE, Some(now)).expect("the logs phase reads every log");
+        (env, scanned)
     }
 }
 
@@ -145,19 +132,54 @@ fn an_unknown_service_fails_with_talosctl_s_message() {
 }
 
 #[test]
-fn a_clean_lab_boot_leaves_only_allowed_lines_in_the_talos_logs() {
+fn a_clean_lab_boot_is_explained_by_the_shared_allow_list_alone() {
     let lab = Lab::up("");
-    let findings = lab.scan_logs();
-    let flagged: Vec<String> = findings.iter().filter(|f| f.is_flagged()).map(ToString::to_string).collect();
-    assert!(flagged.is_empty(), "{flagged:#?}");
-    assert!(!findings.is_empty(), "the boot noise the allow-list explains is there");
+    let (env, scanned) = lab.scan_logs();
+    assert!(env.talos_logs.allow.is_empty(), "the lab's env.yaml adds no rule of its own");
+    assert!(scanned.report.findings.is_empty(), "{:#?}", scanned.report.findings);
+    assert!(logs::judge(&env, &scanned).is_ok());
+    let explained: Vec<&str> = scanned.report.explained.keys().map(String::as_str).collect();
+    for rule in ["A01", "A02", "A03", "A04", "A05", "A07", "A08", "A10", "A11"] {
+        assert!(explained.contains(&rule), "the boot noise {rule} explains is there: {explained:?}");
+    }
+    assert!(scanned.report.tolerated > 0, "the boot's one failed NTP lookup is tolerated");
 }
 
+/// What each `talos-error` kind must be found as: (kind, node, source, cause).
+const KINDS: &[(&str, &str, &str, &str)] = &[
+    ("disk-io", "10.5.0.2", "dmesg", "disk-io-error"),
+    ("fs-error", "10.5.0.2", "dmesg", "fs-error"),
+    ("crash-loop", "10.5.0.2", "machined", "crash-loop/ext-iscsid/exit-127"),
+    ("etcd-oom", "10.5.0.2", "dmesg", "oom-kill/etcd"),
+    ("image-pull", "10.5.0.2", "kubelet", "image-pull-failure"),
+    ("certificate", "10.5.0.3", "kubelet", "certificate-error"),
+    ("etcd-quorum", "10.5.0.3", "etcd", "etcd-quorum-loss"),
+    ("extension", "10.5.0.3", "ext-iscsid", "extension-error"),
+    ("kubelet-start", "10.5.0.3", "kubelet", "kubelet-cannot-start"),
+    ("panic", "10.5.0.4", "etcd", "panic"),
+    ("mount", "10.5.0.4", "kubelet", "mount-failure"),
+    ("time-sync", "10.5.0.4", "controller-runtime", "time-sync-failure"),
+    ("network", "10.5.0.4", "machined", "network-unreachable"),
+    ("service-failed", "10.5.0.4", "machined", "service-failed/apid"),
+];
+
 #[test]
-fn the_talos_error_fault_is_found_on_its_node() {
-    let lab = Lab::up("talos-error=lab-controlplane-2");
-    let findings = lab.scan_logs();
-    let flagged: Vec<&OwnedFinding> = findings.iter().filter(|f| f.is_flagged()).collect();
-    assert!(!flagged.is_empty(), "the fault's error line is flagged");
-    assert!(flagged.iter().all(|f| f.node.as_deref() == Some("10.5.0.3")), "{flagged:#?}");
+fn every_talos_error_kind_is_found_by_the_logs_phase_naming_node_service_and_line() {
+    let faults: Vec<String> = KINDS.iter().map(|(kind, node, _, _)| format!("talos-error={node}:{kind}")).collect();
+    let lab = Lab::up(&faults.join(","));
+    let (env, scanned) = lab.scan_logs();
+    let failure = logs::judge(&env, &scanned).unwrap_err();
+    let first = &scanned.report.findings[0];
+    assert_eq!(failure.culprit, format!("{}: {}:{}", env.node_label(&first.label), first.source, first.line));
+    for (kind, node, source, cause) in KINDS {
+        let finding = scanned.report.findings.iter().find(|f| f.label == *node && f.source == *source && f.cause == *cause);
+        let finding = finding.unwrap_or_else(|| panic!("{kind}: no {cause} finding in {node}'s {source}: {:#?}", scanned.report.findings));
+        // What the failure message and the artifact print for it: node, service and line first.
+        let shown = finding.to_string();
+        assert!(shown.starts_with(&format!("{node}: {source}:{}: ", finding.line)) && finding.line > 0, "{kind}: {shown}");
+        assert!(scanned.excerpts.contains(&format!("FINDING {}: {shown}", env.node_label(node))), "{kind}: not in the artifact");
+    }
+    let unexpected: Vec<String> =
+        scanned.report.findings.iter().filter(|f| !KINDS.iter().any(|(_, node, _, _)| f.label == *node)).map(ToString::to_string).collect();
+    assert!(unexpected.is_empty(), "only the faulty nodes: {unexpected:#?}");
 }

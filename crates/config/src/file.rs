@@ -127,6 +127,7 @@ pub struct PhasesFile {
 pub struct TalosLogsFile {
     pub services: Option<Node>,
     pub allow: Option<List<AllowFile>>,
+    pub bootstrap_retries: Option<Node>,
 }
 
 /// One rule of `talos-logs.allow:`.
@@ -136,6 +137,7 @@ pub struct TalosLogsFile {
 pub struct AllowFile {
     pub pattern: Option<Node>,
     pub reason: Option<Node>,
+    pub window: Option<Node>,
 }
 
 impl ListItem for AllowFile {

@@ -4,28 +4,35 @@
 //! cargo bench -p vixens-logscan --bench logscan
 //! ```
 //!
-//! The scanner is a crate of its own with light dependencies (regex, aho-corasick, memchr), so
-//! the bench profile builds it fully optimised in well under a minute. The corpus is [`vixens_logscan::corpus::Corpus`]: mixed machined, zap,
-//! etcd, containerd, klog and dmesg lines from three nodes, one error line in 2,000.
+//! The scanner's crate has few dependencies, so the optimised build is quick. The corpus is
+//! [`vixens_logscan::corpus::Corpus`]: mixed machined, zap, etcd, containerd, klog and dmesg lines
+//! from three nodes, one error line in 2,000; then the composed Talos corpus of
+//! `tests/fixtures/talos-logs`, real-looking boots and failures.
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use vixens_logscan::corpus::Corpus;
-use vixens_logscan::{AllowRule, Origin};
-use vixens_logscan::{Finding, Input, Scanner, Sink, Summary};
+use vixens_logscan::{AllowRule, Input, Judged, Observer, Origin, RuleWindow, Scanner, Summary};
 
 const CORPUS_BYTES: usize = 256 << 20;
 const RUNS: usize = 5;
 
-/// Counts findings without keeping them: what a report sink costs, minus the writing.
+/// Counts judged lines without keeping them: what an observer costs, minus the writing.
 struct Count(u64);
 
-impl Sink for Count {
-    fn finding(&mut self, _: &Finding<'_>) -> std::io::Result<bool> {
+impl Observer for Count {
+    fn judged(&mut self, _: &Judged<'_>) -> std::io::Result<bool> {
         self.0 += 1;
         Ok(true)
     }
+}
+
+/// Scans `reader` in a fresh session and returns its counts.
+fn scan(scanner: &Scanner, reader: impl Read) -> Summary {
+    let mut session = scanner.session(None);
+    session.scan_reader(reader, &Input::new("corpus", "mixed"), &mut Count(0)).unwrap();
+    session.finish().summary
 }
 
 /// The same bytes `times` over, read in 64 KiB slices: a stream far larger than memory would hold.
@@ -63,25 +70,38 @@ fn main() {
     println!();
     println!("{:<44} {:>9} {:>9} {:>11} {:>11}", "scan", "cpu", "wall", "MB/s cpu", "MB/s wall");
 
-    let (best, summary) = best_of(|| scanner.scan_reader(corpus.text.as_slice(), &Input::new("corpus", "mixed"), &mut Count(0)).unwrap());
-    assert_eq!(summary.flagged + summary.allowed, corpus.errors, "every injected error, nothing else");
+    let (best, summary) = best_of(|| scan(&scanner, corpus.text.as_slice()));
+    assert_eq!(summary.errors, corpus.errors, "every injected error, nothing else");
     row("scan_reader, in memory", best, mb);
 
     let (best, _) = best_of(|| {
-        let mut lines = scanner.lines(Input::new("corpus", "mixed"));
-        let mut sink = Count(0);
+        let mut session = scanner.session(None);
+        let id = session.open(&Input::new("corpus", "mixed"));
+        let mut observer = Count(0);
         for line in corpus.text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            lines.push(std::str::from_utf8(line).unwrap(), &mut sink).unwrap();
+            session.push(id, std::str::from_utf8(line).unwrap(), &mut observer).unwrap();
         }
-        lines.summary()
+        session.finish().summary
     });
-    row("LineScan::push, line by line", best, mb);
+    row("Session::push, line by line", best, mb);
 
     let file = tempfile::NamedTempFile::new().unwrap();
     file.as_file().write_all(&corpus.text).unwrap();
-    let (best, _) =
-        best_of(|| scanner.scan_reader(std::fs::File::open(file.path()).unwrap(), &Input::new("corpus", "mixed"), &mut Count(0)).unwrap());
+    let (best, _) = best_of(|| scan(&scanner, std::fs::File::open(file.path()).unwrap()));
     row("scan_reader, file (page cache)", best, mb);
+
+    let talos = talos_corpus();
+    let talos_mb = talos.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
+    let (best, _) = best_of(|| {
+        let mut summary = Summary::default();
+        for _ in 0..20 {
+            for file in &talos {
+                summary.lines += scan(&scanner, file.as_slice()).lines;
+            }
+        }
+        summary
+    });
+    row("composed Talos corpus (boots, failures) x20", best, talos_mb * 20.0);
 
     match ripgrep(file.path()) {
         Some(best) => row("ripgrep 1 thread, same keywords, count only", best, mb),
@@ -93,7 +113,7 @@ fn main() {
     for times in [1, 8] {
         let reader = Repeat { data: &corpus.text, at: 0, left: times - 1 };
         let started = Instant::now();
-        let summary = scanner.scan_reader(reader, &Input::new("stream", "mixed"), &mut Count(0)).unwrap();
+        let summary = scan(&scanner, reader);
         let elapsed = started.elapsed();
         println!(
             "streamed {:>5.0} MB in {:>6.2} s: peak RSS {} MiB (corpus itself {} MiB)",
@@ -113,7 +133,8 @@ fn allow_list() -> Vec<AllowRule> {
     let rule = |line, pattern: &str, reason: &str| AllowRule {
         pattern: pattern.into(),
         reason: reason.into(),
-        origin: Origin { file: "env.yaml".into(), line },
+        origin: Origin::File { file: "env.yaml".into(), line },
+        window: RuleWindow::Always,
     };
     vec![
         rule(1, r"ext-iscsid|iscsi(adm|d)?:", "iSCSI session noise while the NAS LUNs attach"),
@@ -121,6 +142,24 @@ fn allow_list() -> Vec<AllowRule> {
         rule(3, r"kubernetes endpoint watch error", "the API server is not up yet during boot"),
         rule(4, r"(?i)failed to pull image", "registry hiccups are retried by kubelet"),
     ]
+}
+
+/// Every log file of the composed corpus (`tests/fixtures/talos-logs`), read into memory.
+fn talos_corpus() -> Vec<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/talos-logs");
+    let mut files = Vec::new();
+    let mut folders = vec![root];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "log") {
+                files.push(std::fs::read(path).unwrap());
+            }
+        }
+    }
+    files
 }
 
 /// The best CPU and wall times of [`RUNS`] runs.
@@ -156,7 +195,7 @@ fn thread_cpu() -> Duration {
 /// ripgrep counting the lines that hold one of the scanner's keywords, one thread; its CPU time
 /// comes from bash's `time` (user + system).
 fn ripgrep(path: &std::path::Path) -> Option<Timing> {
-    let keywords: Vec<String> = vixens_logscan::markers::KEYWORDS.iter().filter(|k| !k.contains('\n')).map(|k| format!("-e '{k}'")).collect();
+    let keywords: Vec<String> = vixens_logscan::prefilter::KEYWORDS.iter().filter(|k| !k.contains('\n')).map(|k| format!("-e '{k}'")).collect();
     let script = format!("TIMEFORMAT='%U %S'; time rg -c -j1 --no-config -F {} '{}' >/dev/null", keywords.join(" "), path.display());
     let mut best = Timing { cpu: Duration::MAX, wall: Duration::MAX };
     for _ in 0..RUNS {

@@ -5,7 +5,8 @@
 //! (zap console lines with ANSI-coloured levels), etcd (JSON), containerd (logrus), kubelet (klog)
 //! and dmesg, every line behind its `<node>: ` label. Many normal lines contain words the
 //! prefilter looks for (a transient `Health check failed`, `level=warn ... error`), as real logs
-//! do. One line in [`Corpus::ERROR_EVERY`] is a real error, cycling through every marker kind.
+//! do. One line in [`Corpus::ERROR_EVERY`] is a real error, cycling through known failures and
+//! every marker kind. Normal lines are normal at any time: none is bootstrap noise.
 
 /// A generated corpus.
 #[derive(Debug, Clone)]
@@ -23,7 +24,7 @@ const NORMAL: &[&str] = &[
     "{t} [talos] service[etcd](Running): Health check successful",
     "{t} [talos] task startAllServices (1/1): waiting for 3 services",
     "{t} [talos] service[kubelet](Waiting): Waiting for service \"cri\" to be \"up\"",
-    "{t} [talos] service[apid](Running): Health check failed: dial tcp 127.0.0.1:50000: connect: connection refused",
+    "{t} [talos] service[apid](Running): Health check successful",
     "{t} [talos] setting resolvers {\"component\": \"controller-runtime\", \"controller\": \"network.ResolverSpecController\", \"resolvers\": [\"1.1.1.1\", \"8.8.8.8\"]}",
     "{t} [talos] assigned address {\"component\": \"controller-runtime\", \"controller\": \"network.AddressSpecController\", \"address\": \"10.5.0.{n}/24\", \"link\": \"eth0\"}",
     "{z} \x1b[34mINFO\x1b[0m reconcile finished {\"component\": \"controller-runtime\", \"controller\": \"k8s.KubeletStaticPodController\", \"pods\": {n}}",
@@ -46,14 +47,17 @@ const NORMAL: &[&str] = &[
     "kern:    info: [{z}]: cilium_vxlan: Caught tx_queue_len zero misconfig",
 ];
 
-/// Error lines, one of each marker kind.
+/// Error lines: known failures at any level, and one of each marker kind.
 const ERRORS: &[&str] = &[
+    "{t} [talos] service[ext-iscsid](Waiting): Error running Containerd(ext-iscsid), going to restart forever: task \"ext-iscsid\" failed: exit code 127",
+    "{{\"level\":\"warn\",\"ts\":\"{z}\",\"caller\":\"embed/config_logging.go:173\",\"msg\":\"rejected connection on client endpoint\",\"remote-addr\":\"10.5.0.4:51234\",\"error\":\"remote error: tls: bad certificate\"}}",
+    "kern:    info: [{z}]: session1: session recovery timed out after 5 secs",
     "kern:     err: [{z}]: blk_update_request: I/O error, dev vdb, sector {n}",
     "{t} [talos] task startAllServices (1/1): failed: 1 error occurred: service \"etcd\" failed",
     "{t} [talos] phase startEverything (17/17): failed",
     "{t} [talos] boot sequence: failed",
     "{t} [talos] service[etcd](Failed): Failed to run pre stage: timeout",
-    "{t} [talos] controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.ManifestApplyController\", \"error\": \"error creating mapping: connection refused\"}",
+    "{t} [talos] controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.ManifestApplyController\", \"error\": \"error creating objects: admission webhook denied the request\"}",
     "{t} [talos] controller runtime goroutine error: context canceled",
     "{t} [talos] kubernetes endpoint watch error {\"component\": \"controller-runtime\", \"controller\": \"k8s.EndpointController\", \"error\": \"connection refused\"}",
     "{z} \x1b[31mERROR\x1b[0m controller failed {\"component\": \"controller-runtime\", \"controller\": \"k8s.NodeApplyController\", \"error\": \"timeout\"}",

@@ -1,6 +1,8 @@
 //! The lines `talosctl logs` and `talosctl dmesg` stream: `<node>: <line>`, and the kernel record
 //! format inside a dmesg line (`<facility>: <priority padded to 7>: [<RFC 3339>]: <message>`).
 
+use std::borrow::Cow;
+
 /// A line split into its node label (the `-n` entry, or the peer IP) and its text.
 ///
 /// Saved logs from a support bundle have no label; `None` then. A raw dmesg record's facility
@@ -23,6 +25,37 @@ pub fn split_node(line: &str) -> (Option<&str>, &str) {
 
 fn is_label_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%')
+}
+
+/// A kernel message as it was written: `/dev/kmsg` prints every byte below 0x20, from 0x7f up, and
+/// the backslash itself as `\xNN`, so machined's `\"` reads `\x5c"` in `talosctl dmesg`, a tab
+/// `\x09` and `µs` `\xc2\xb5s`. Rules written against the machined log match its dmesg copy only
+/// once this is undone. Bytes that do not form UTF-8 are replaced.
+#[must_use]
+pub fn unescape_kmsg(message: &str) -> Cow<'_, str> {
+    let Some(first) = memchr::memmem::find(message.as_bytes(), b"\\x") else { return Cow::Borrowed(message) };
+    let bytes = message.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..first]);
+    let mut at = first;
+    while at < bytes.len() {
+        let escaped = (bytes[at] == b'\\' && bytes.get(at + 1) == Some(&b'x'))
+            .then(|| bytes.get(at + 2..at + 4))
+            .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                at += 4;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// A kernel ring buffer record as `talosctl dmesg` prints it (after the node label).
@@ -207,6 +240,15 @@ mod tests {
                 .map(Priority::as_str)
                 .collect();
         assert_eq!(errors, ["emerg", "alert", "crit", "err"]);
+    }
+
+    #[test]
+    fn kernel_escapes_are_decoded() {
+        assert_eq!(unescape_kmsg(r"task setupLogger (1/1): done, 118.34\xc2\xb5s"), "task setupLogger (1/1): done, 118.34µs");
+        assert_eq!(unescape_kmsg(r#"{"error": "pods \x5c"x\x5c" is forbidden"}"#), r#"{"error": "pods \"x\" is forbidden"}"#);
+        assert_eq!(unescape_kmsg(r"\x09* context canceled"), "\t* context canceled");
+        assert!(matches!(unescape_kmsg("plain"), Cow::Borrowed("plain")));
+        assert_eq!(unescape_kmsg(r"not \xzz an escape \x"), r"not \xzz an escape \x");
     }
 
     #[test]

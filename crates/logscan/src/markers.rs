@@ -1,191 +1,211 @@
-//! The error markers of Talos system logs (tool-formats.md §1), and the keyword prefilter that
-//! finds the lines worth classifying.
+//! Error markers: a record that no known failure matches is still an error when its level or
+//! Talos's wording says so. Each marker names a cause, so that the lines of one problem are one
+//! finding: the controller, the message, or the first words of the text with numbers masked.
 //!
-//! [`classify`] judges one line's text (node label removed). It is only ever called on candidate
-//! lines: lines containing one of [`KEYWORDS`], an escape byte, or a klog `E`/`F` head at their
-//! start. Every marker below needs one of those keywords in the line after ANSI stripping, and a
-//! line whose keyword only appears once escapes are stripped contains an escape byte; so the
-//! prefilter never drops a line that [`classify`] would flag. The "every line a candidate" tests
-//! hold this to account.
+//! Deliberately not markers: a `[talos]` console copy merely carrying an `"error"` field (WARN and
+//! INFO entries carry one too; the level is in the controller-runtime log), `level=warning`,
+//! etcd `warn`, klog `W`, and `service[x](Waiting): Waiting for ...`.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
-use regex::RegexSet;
+use crate::lines::Priority;
+use crate::record::{Kind, Record, json_field, json_unquote};
 
-use crate::lines::{DmesgRecord, Priority};
-
-/// Why a line is an error.
+/// Why a record with no known failure is an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
     /// A kernel record of priority `emerg`, `alert`, `crit` or `err`.
     DmesgPriority(Priority),
-    /// `[talos] task <name> (<i>/<n>): failed: ...`.
-    TaskFailed,
-    /// `[talos] phase <name> (<i>/<n>): failed`.
-    PhaseFailed,
-    /// `[talos] <sequence> sequence: failed`.
-    SequenceFailed,
-    /// `[talos] service[<id>](Failed): ...`.
-    ServiceFailed,
-    /// `[talos] controller failed {...}`.
-    ControllerFailed,
-    /// `[talos] controller runtime goroutine error: ...`.
-    GoroutineError,
-    /// `[talos] error ...`: machined's own fatal errors.
+    /// `service[<id>](Running): Health check failed: ...`.
+    TalosHealth,
+    /// `retrying error: ...`: go-retry logs each distinct error of a retried operation once.
+    TalosRetrying,
+    /// `etcd is waiting to join the cluster ...`: printed every 30 s until the cluster is
+    /// bootstrapped and the node's etcd joined.
+    TalosEtcdJoin,
+    /// `[talos] error ...`: machined's own errors.
     TalosError,
-    /// A `[talos]` console copy of a zap entry carrying an `"error"` field. The copy has no level,
-    /// so the field is the only evidence (and Talos's log sender treats it as at least a warning).
-    ErrorField,
-    /// A zap console line at level `ERROR`, `DPANIC`, `PANIC` or `FATAL`.
+    /// A `[talos]` console copy of a controller-runtime entry whose message says error, failed or
+    /// failure (the copy has no level).
+    ZapConsoleCopy,
+    /// A controller-runtime zap line at `ERROR`, `DPANIC`, `PANIC` or `FATAL`.
     ZapLevel(&'static str),
-    /// A logrus line (containerd) with `level=error`, `level=fatal` or `level=panic`.
-    LogrusLevel(&'static str),
-    /// An etcd JSON line with `"level":"error"` (or `dpanic`, `panic`, `fatal`).
+    /// An etcd JSON line at `error`, `dpanic`, `panic` or `fatal`.
     EtcdLevel(&'static str),
-    /// A klog line (kubelet) of severity `E` or `F`.
+    /// A logrus line (containerd, cri) at `level=error`, `fatal` or `panic`.
+    LogrusLevel(&'static str),
+    /// A klog line of severity `E` or `F` (a klog JSON entry without `"v"` is an Error entry).
     KlogSeverity(char),
 }
 
-/// The literals every marker needs: at least one of them is in any flagged line (ANSI aside).
-/// They are as specific as the markers allow, so that normal lines (`Health check failed`,
-/// `failed to list`, `level=warn ... error=`) are not even looked at; each is at least three bytes
-/// long, which keeps aho-corasick on its SIMD searcher.
-pub const KEYWORDS: &[&str] = &[
-    // Kernel priorities: `%7s` right-aligns them after `<facility>: `, so a space always precedes.
-    " emerg: ",
-    " alert: ",
-    " crit: ",
-    " err: ",
-    // `[talos]` markers: `task|phase x (i/n): failed`, `<seq> sequence: failed`, and the rest.
-    ": failed",
-    "](Failed)",
-    "controller failed",
-    "goroutine error",
-    "] error",
-    // Zap console levels, zap and etcd JSON (`"error": "..."` field, `{"level":"error"`), logrus.
-    "ERROR",
-    "PANIC",
-    "FATAL",
-    "\"error\"",
-    "\"fatal\"",
-    "\"panic\"",
-    "\"dpanic\"",
-    "=error",
-    "=fatal",
-    "=panic",
-    // klog severities E and F (months 01 to 12), at a line start or after a node label.
-    "\nE0",
-    "\nE1",
-    "\nF0",
-    "\nF1",
-    ": E0",
-    ": E1",
-    ": F0",
-    ": F1",
-];
-
-static LOGRUS_LEVEL: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new("level="));
-
-static TALOS_PREFIX: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new("[talos] "));
-
-/// Error markers inside `[talos] ` text, anchored at its start, in [`TALOS_MARKERS`] order.
-static TALOS: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        r"^task \S+ \(\d+/\d+\): failed",
-        r"^phase \S+ \(\d+/\d+\): failed",
-        r"^\S+ sequence: failed",
-        r"^service\[[^\]]+\]\(Failed\)",
-        r"^controller failed",
-        r"^controller runtime goroutine error",
-        r"^error\b",
-    ])
-    .expect("the Talos markers are valid regular expressions")
-});
-
-const TALOS_MARKERS: [Marker; 7] = [
-    Marker::TaskFailed,
-    Marker::PhaseFailed,
-    Marker::SequenceFailed,
-    Marker::ServiceFailed,
-    Marker::ControllerFailed,
-    Marker::GoroutineError,
-    Marker::TalosError,
-];
-
-/// The marker of one line's text (ANSI colour already stripped, node label removed), if any.
-#[must_use]
-pub fn classify(text: &str) -> Option<Marker> {
-    let text = text.trim_end_matches('\r');
-    if let Some(record) = DmesgRecord::parse(text) {
-        if record.priority.is_error() {
-            return Some(Marker::DmesgPriority(record.priority));
+impl Marker {
+    /// The marker's id, as reviews and the shared allow-list name it (`klog-severity`).
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::DmesgPriority(_) => "dmesg-priority",
+            Self::TalosHealth => "talos-health",
+            Self::TalosRetrying => "talos-retrying",
+            Self::TalosEtcdJoin => "talos-etcd-join",
+            Self::TalosError => "talos-error",
+            Self::ZapConsoleCopy => "zap-console-copy",
+            Self::ZapLevel(_) => "zap-level",
+            Self::EtcdLevel(_) => "etcd-level",
+            Self::LogrusLevel(_) => "logrus-level",
+            Self::KlogSeverity(_) => "klog-severity",
         }
-        // `[talos]` lines reach the kernel log too (as `user: warning`): judge their message.
-        return classify_message(record.message);
     }
-    classify_message(text)
 }
 
-fn classify_message(text: &str) -> Option<Marker> {
-    if let Some(at) = TALOS_PREFIX.find(text.as_bytes()) {
-        return talos(&text[at + "[talos] ".len()..]);
+/// The marker of a record read from `source`, with the cause its finding is grouped under.
+pub(crate) fn classify(record: &Record<'_>, source: &str) -> Option<(Marker, String)> {
+    let text = record.text.as_ref();
+    match record.kind {
+        Kind::Kernel => {
+            let priority = Priority::parse(record.level).filter(|p| p.is_error())?;
+            Some((Marker::DmesgPriority(priority), format!("kernel-err/{}", mask(text, 4))))
+        }
+        Kind::Talos => talos(text),
+        Kind::ZapCopy => {
+            let message = text.split(" {\"component\": ").next().unwrap_or(text);
+            says_error(message)
+                .then(|| (Marker::ZapConsoleCopy, format!("controller-error/{}", controller(text).map_or_else(|| mask(message, 6), str::to_owned))))
+        }
+        Kind::Zap => {
+            let level = ["ERROR", "DPANIC", "PANIC", "FATAL"].into_iter().find(|l| *l == record.level)?;
+            let rest = text.splitn(3, ' ').nth(2).unwrap_or("");
+            Some((Marker::ZapLevel(level), format!("controller-error/{}", controller(text).map_or_else(|| mask(rest, 6), str::to_owned))))
+        }
+        Kind::Etcd => {
+            let level = ["error", "dpanic", "panic", "fatal"].into_iter().find(|l| *l == record.level)?;
+            let message = json_field(text, "msg").map_or_else(|| "?".to_owned(), json_unquote);
+            Some((Marker::EtcdLevel(level), format!("etcd-error/{message}")))
+        }
+        Kind::Logrus => {
+            let level = ["error", "fatal", "panic"].into_iter().find(|l| *l == record.level)?;
+            Some((Marker::LogrusLevel(level), format!("{source}-error/{}", mask(logrus_message(text), 6))))
+        }
+        Kind::Klog => {
+            let severity = match record.level {
+                "E" => 'E',
+                "F" => 'F',
+                _ => return None,
+            };
+            Some((Marker::KlogSeverity(severity), format!("klog-error/{}", klog_message(text))))
+        }
+        Kind::GoLog | Kind::Raw => None,
     }
-    zap(text).or_else(|| etcd(text)).or_else(|| logrus(text)).or_else(|| klog(text))
 }
 
-/// `[talos]` text. (In container mode, which Vixens does not use, Go's default date would follow
-/// the prefix; such lines are not recognised.)
-fn talos(text: &str) -> Option<Marker> {
-    if let Some(i) = TALOS.matches(text).iter().next() {
-        return Some(TALOS_MARKERS[i]);
+/// machined's wording.
+fn talos(text: &str) -> Option<(Marker, String)> {
+    if let Some(rest) = text.strip_prefix("service[")
+        && let Some((service, rest)) = rest.split_once(']')
+        && rest.starts_with("(Running): Health check failed: ")
+    {
+        return Some((Marker::TalosHealth, format!("health-check-failed/{service}")));
     }
-    let fields = memchr::memmem::find(text.as_bytes(), b" {\"")?;
-    memchr::memmem::find(&text.as_bytes()[fields..], b"\"error\": \"").map(|_| Marker::ErrorField)
-}
-
-/// Zap's development console encoder: `<ISO 8601> <LEVEL> <message> {...}`, judged by its level
-/// only. The reference also names an `"error"` field as a marker; it is read on the `[talos]`
-/// console copy of the same entry ([`talos`]), which is where the reference's error field shows
-/// up, while a timestamped WARN or INFO entry carrying one is a retried reconcile, which every
-/// healthy boot logs.
-fn zap(text: &str) -> Option<Marker> {
-    let b = text.as_bytes();
-    let is_time = b.len() >= 20 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[10] == b'T';
-    if !is_time {
-        return None;
+    if text.starts_with("retrying error: ") {
+        return Some((Marker::TalosRetrying, "retrying-error".to_owned()));
     }
-    let rest = &text[memchr::memchr(b' ', b)? + 1..];
-    let level = &rest[..memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len())];
-    ["ERROR", "DPANIC", "PANIC", "FATAL"].into_iter().find(|l| *l == level).map(Marker::ZapLevel)
+    if text.starts_with("etcd is waiting to join the cluster") {
+        return Some((Marker::TalosEtcdJoin, "etcd-not-bootstrapped".to_owned()));
+    }
+    let word_end = text.as_bytes().get(5).is_none_or(|b| !is_word(*b));
+    (text.starts_with("error") && word_end).then(|| (Marker::TalosError, "talos-error".to_owned()))
 }
 
-/// etcd's zap JSON encoder: `{"level":"error",...}`.
-fn etcd(text: &str) -> Option<Marker> {
-    let rest = text.strip_prefix("{\"level\":\"")?;
-    let level = &rest[..rest.find('"')?];
-    ["error", "dpanic", "panic", "fatal"].into_iter().find(|l| *l == level).map(Marker::EtcdLevel)
-}
-
-/// logrus text format (containerd): a `level=<level>` field.
-fn logrus(text: &str) -> Option<Marker> {
-    LOGRUS_LEVEL.find_iter(text.as_bytes()).find_map(|at| {
-        let field_start = at == 0 || text.as_bytes()[at - 1] == b' ';
-        let value = &text[at + "level=".len()..];
-        let value = &value[..memchr::memchr(b' ', value.as_bytes()).unwrap_or(value.len())];
-        let level = ["error", "fatal", "panic"].into_iter().find(|l| *l == value)?;
-        field_start.then_some(Marker::LogrusLevel(level))
+/// True when `message` holds error, failed or failure as a word (as Go code writes them:
+/// lower case, capitalised, or `ERROR`).
+fn says_error(message: &str) -> bool {
+    ["error", "Error", "ERROR", "failed", "Failed", "failure", "Failure"].into_iter().any(|word| {
+        message.match_indices(word).any(|(at, _)| {
+            let before = message.as_bytes()[..at].last().is_none_or(|b| !is_word(*b));
+            let after = message.as_bytes().get(at + word.len()).is_none_or(|b| !is_word(*b));
+            before && after
+        })
     })
 }
 
-/// klog: `E0821 10:00:00.123456 ...` (severity, then month 01 to 12 and day).
-fn klog(text: &str) -> Option<Marker> {
-    let b = text.as_bytes();
-    let shaped = b.len() > 6 && matches!(b[0], b'E' | b'F') && matches!(b[1], b'0' | b'1') && b[2..5].iter().all(u8::is_ascii_digit) && b[5] == b' ';
-    shaped.then(|| Marker::KlogSeverity(char::from(b[0])))
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// `text` without ANSI escape sequences (CSI `ESC [ ... final` and two-byte `ESC x`).
+/// The `"controller": "<name>"` field of a zap entry.
+fn controller(text: &str) -> Option<&str> {
+    let at = text.find("\"controller\": \"")? + "\"controller\": \"".len();
+    text[at..].split('"').next()
+}
+
+/// logrus's `msg=` value, unquoted.
+fn logrus_message(text: &str) -> &str {
+    let Some(at) = text.find(" msg=") else { return "?" };
+    let rest = &text[at + " msg=".len()..];
+    let value = if rest.starts_with('"') {
+        let b = rest.as_bytes();
+        let mut i = 1;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        &rest[..(i + 1).min(rest.len())]
+    } else {
+        &rest[..rest.find(' ').unwrap_or(rest.len())]
+    };
+    value.trim_matches('"')
+}
+
+/// A klog record's message: the quoted structured message, or the first words of an
+/// unstructured one with numbers masked.
+fn klog_message(text: &str) -> String {
+    let body = text.find("] ").map_or(text, |at| &text[at + 2..]);
+    if let Some(quoted) = body.strip_prefix('"') {
+        let b = quoted.as_bytes();
+        let mut i = 0;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        if i < b.len() {
+            return quoted[..i].to_owned();
+        }
+    }
+    mask(body, 6)
+}
+
+/// The first `words` words of `text` with hex runs of 8 or more and every number replaced by
+/// `#`: what stays the same when the same problem repeats.
+pub(crate) fn mask(text: &str, words: usize) -> String {
+    let mut masked = String::with_capacity(text.len().min(256));
+    let b = text.as_bytes();
+    let mut at = 0;
+    while at < b.len() {
+        let hex = b[at..].iter().take_while(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)).count();
+        if hex >= 8 {
+            masked.push('#');
+            at += hex;
+        } else if hex > 0 {
+            let mut i = at;
+            while i < at + hex {
+                if b[i].is_ascii_digit() {
+                    masked.push('#');
+                    while i < at + hex && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                } else {
+                    masked.push(char::from(b[i]));
+                    i += 1;
+                }
+            }
+            at += hex;
+        } else {
+            let next = at + b[at..].iter().position(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)).unwrap_or(b.len() - at);
+            masked.push_str(&text[at..next]);
+            at = next;
+        }
+    }
+    masked.split_whitespace().take(words).collect::<Vec<_>>().join(" ")
+}
+
+/// `text` without ANSI escape sequences (zap colours its levels).
 #[must_use]
 pub fn strip_ansi(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
@@ -217,17 +237,14 @@ impl std::fmt::Display for Marker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::DmesgPriority(p) => write!(f, "kernel priority {}", p.as_str()),
-            Self::TaskFailed => f.write_str("failed Talos task"),
-            Self::PhaseFailed => f.write_str("failed Talos phase"),
-            Self::SequenceFailed => f.write_str("failed Talos sequence"),
-            Self::ServiceFailed => f.write_str("Talos service Failed"),
-            Self::ControllerFailed => f.write_str("Talos controller failed"),
-            Self::GoroutineError => f.write_str("controller runtime goroutine error"),
+            Self::TalosHealth => f.write_str("failed Talos health check"),
+            Self::TalosRetrying => f.write_str("Talos retrying an error"),
+            Self::TalosEtcdJoin => f.write_str("etcd waiting to join the cluster"),
             Self::TalosError => f.write_str("Talos error"),
-            Self::ErrorField => f.write_str("\"error\" field"),
+            Self::ZapConsoleCopy => f.write_str("controller error (console copy)"),
             Self::ZapLevel(l) => write!(f, "level {l}"),
-            Self::LogrusLevel(l) => write!(f, "level={l}"),
             Self::EtcdLevel(l) => write!(f, "etcd level {l}"),
+            Self::LogrusLevel(l) => write!(f, "level={l}"),
             Self::KlogSeverity(s) => write!(f, "klog severity {s}"),
         }
     }
@@ -236,95 +253,113 @@ impl std::fmt::Display for Marker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{Line, Shape, parse};
 
     #[track_caller]
-    fn flags(line: &str, marker: Marker) {
-        assert_eq!(classify(&strip_ansi(line)), Some(marker), "{line}");
+    fn marker(line: &str, source: &str) -> Option<(Marker, String)> {
+        let text = strip_ansi(line);
+        let Line::Record(record) = parse(&text, Shape::of(source), Some(2026)) else { return None };
+        classify(&record, record.source.unwrap_or(source))
     }
 
     #[track_caller]
-    fn clean(line: &str) {
-        assert_eq!(classify(&strip_ansi(line)), None, "{line}");
+    fn flags(line: &str, source: &str, expected: Marker, cause: &str) {
+        assert_eq!(marker(line, source), Some((expected, cause.to_owned())), "{line}");
+    }
+
+    #[track_caller]
+    fn clean(line: &str, source: &str) {
+        assert_eq!(marker(line, source), None, "{line}");
     }
 
     #[test]
-    fn kernel_records_of_err_or_worse_are_flagged() {
-        flags("kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0", Marker::DmesgPriority(Priority::Err));
-        flags("kern:    crit: [2026-08-21T10:00:06.7Z]: EXT4-fs error", Marker::DmesgPriority(Priority::Crit));
-        flags("kern:   alert: [2026-08-21T10:00:06.7Z]: x", Marker::DmesgPriority(Priority::Alert));
-        flags("kern:   emerg: [2026-08-21T10:00:06.7Z]: x", Marker::DmesgPriority(Priority::Emerg));
-        clean("kern: warning: [2026-08-21T10:00:06.7Z]: an error in a warning is a warning");
-        clean("kern:    info: [2026-08-21T10:00:00.412345678Z]: Linux version 6.12.40-talos");
-    }
-
-    #[test]
-    fn failed_talos_tasks_phases_sequences_and_services_are_flagged() {
-        flags("2026/08/21 10:00:01.123456 [talos] task startAllServices (1/1): failed: 1 error occurred", Marker::TaskFailed);
-        flags("2026/08/21 10:00:01.123456 [talos] phase startEverything (17/17): failed", Marker::PhaseFailed);
-        flags("2026/08/21 10:00:01.123456 [talos] boot sequence: failed", Marker::SequenceFailed);
-        flags("2026/08/21 10:00:01.123456 [talos] service[etcd](Failed): Failed to run pre stage: timeout", Marker::ServiceFailed);
-        flags(r#"2026/08/21 10:00:09.500000 [talos] controller failed {"component": "controller-runtime", "error": "x"}"#, Marker::ControllerFailed);
-        flags("2026/08/21 10:00:09.500000 [talos] controller runtime goroutine error: context canceled", Marker::GoroutineError);
-        flags("2026/08/21 10:00:09.500000 [talos] error initializing talos: mount failed", Marker::TalosError);
-    }
-
-    #[test]
-    fn a_talos_line_in_dmesg_is_judged_by_its_message() {
-        flags("user: warning: [2026-08-21T10:00:05.12Z]: [talos] task startAllServices (1/1): failed: boom", Marker::TaskFailed);
-        clean("user: warning: [2026-08-21T10:00:05.12Z]: [talos] task startAllServices (1/1): done, 2.1s");
-    }
-
-    #[test]
-    fn waiting_services_and_boot_time_health_checks_are_normal() {
-        clean(r#"2026/08/21 10:00:01.500000 [talos] service[etcd](Waiting): Waiting for service "cri" to be "up""#);
-        clean("2026/08/21 10:00:02.000001 [talos] service[etcd](Running): Health check failed: dial tcp 127.0.0.1:2379: connect: connection refused");
-        clean("2026/08/21 10:00:01.123456 [talos] task startAllServices (1/1): waiting for 3 services");
-        clean("2026/08/21 10:00:01.123456 [talos] service[kubelet](Waiting): Error running Containerd(kubelet), going to restart forever");
-    }
-
-    #[test]
-    fn a_console_copy_with_an_error_field_is_flagged() {
+    fn kernel_records_of_err_or_worse_are_errors() {
         flags(
-            r#"[talos] kubernetes endpoint watch error {"component": "controller-runtime", "controller": "k8s.EndpointController", "error": "connection refused"}"#,
-            Marker::ErrorField,
+            "kern:     err: [2026-08-21T10:00:06.7Z]: sd 2:0:0:0: [sdb] tag#18 FAILED Result",
+            "dmesg",
+            Marker::DmesgPriority(Priority::Err),
+            "kernel-err/sd #:#:#:#: [sdb] tag##",
         );
+        flags("kern:   alert: [2026-08-21T10:00:06.7Z]: x", "dmesg", Marker::DmesgPriority(Priority::Alert), "kernel-err/x");
+        clean("kern: warning: [2026-08-21T10:00:06.7Z]: an error in a warning is a warning", "dmesg");
+        clean("kern:    info: [2026-08-21T10:00:00.412345678Z]: Linux version 6.12.40-talos", "dmesg");
+    }
+
+    #[test]
+    fn machined_wording_is_read_in_every_file_it_reaches() {
+        let health = "2026/08/21 09:00:13.118204 [talos] service[kubelet](Running): Health check failed: connection refused";
+        flags(health, "machined", Marker::TalosHealth, "health-check-failed/kubelet");
+        flags(
+            "user: warning: [2026-08-21T09:00:58.61Z]: [talos] retrying error: etcdserver: rpc not supported for learner",
+            "dmesg",
+            Marker::TalosRetrying,
+            "retrying-error",
+        );
+        flags(
+            "2026/08/21 09:00:16.502183 [talos] etcd is waiting to join the cluster, if this node is the first node",
+            "machined",
+            Marker::TalosEtcdJoin,
+            "etcd-not-bootstrapped",
+        );
+        flags("[talos] 2026/08/21 09:00:22 error initializing talos: mount failed", "machined", Marker::TalosError, "talos-error");
+        clean("2026/08/21 09:00:01.500000 [talos] service[etcd](Waiting): Waiting for service \"cri\" to be \"up\"", "machined");
+        clean("2026/08/21 09:00:01.500000 [talos] errors are not an error word", "machined");
+    }
+
+    #[test]
+    fn a_console_copy_is_judged_by_its_message_not_its_error_field() {
+        let copy = r#"2026/08/21 09:00:52.700000 [talos] kubernetes endpoint watch error {"component": "controller-runtime", "controller": "k8s.EndpointController", "error": "x"}"#;
+        flags(copy, "machined", Marker::ZapConsoleCopy, "controller-error/k8s.EndpointController");
         clean(
-            r#"[talos] setting resolvers {"component": "controller-runtime", "controller": "network.ResolverSpecController", "resolvers": ["1.1.1.1"]}"#,
+            r#"2026/08/21 09:00:52.700000 [talos] retrying {"component": "controller-runtime", "controller": "k8s.ManifestApplyController", "error": "x"}"#,
+            "machined",
         );
     }
 
     #[test]
-    fn zap_console_levels_are_read_after_stripping_colour() {
-        flags("2026-08-21T10:00:09.500Z \x1b[31mERROR\x1b[0m controller failed {\"component\": \"controller-runtime\"}", Marker::ZapLevel("ERROR"));
-        flags("2026-08-21T10:00:09.500Z \x1b[31mDPANIC\x1b[0m oops", Marker::ZapLevel("DPANIC"));
-        clean("2026-08-21T10:00:09.500Z \x1b[33mWARN\x1b[0m retrying {\"error\": \"connection refused\"}");
-        clean("2026-08-21T10:00:09.500Z \x1b[34mINFO\x1b[0m reconcile failed, retrying {\"component\": \"controller-runtime\"}");
-    }
-
-    #[test]
-    fn logrus_error_fatal_and_panic_are_flagged_but_warn_is_not() {
-        flags(r#"time="2026-08-21T10:00:00.000000000Z" level=error msg="failed to pull image""#, Marker::LogrusLevel("error"));
-        flags(r#"time="2026-08-21T10:00:00.000000000Z" level=fatal msg="bye""#, Marker::LogrusLevel("fatal"));
-        clean(r#"time="2026-08-21T10:00:00.000000000Z" level=warn msg="error looking up image, retrying""#);
-        clean(r#"time="2026-08-21T10:00:00.000000000Z" level=info msg="msg=level=error is just text""#);
-    }
-
-    #[test]
-    fn etcd_error_levels_are_flagged() {
+    fn levels_are_read_in_each_format() {
         flags(
-            r#"{"level":"error","ts":"2026-08-21T10:00:00.000Z","caller":"etcdserver/server.go:1","msg":"failed to publish"}"#,
-            Marker::EtcdLevel("error"),
+            "2026-08-21T10:00:09.500Z \x1b[31mERROR\x1b[0m controller failed {\"component\": \"controller-runtime\", \"controller\": \"block.VolumeConfigController\"}",
+            "controller-runtime",
+            Marker::ZapLevel("ERROR"),
+            "controller-error/block.VolumeConfigController",
         );
-        flags(r#"{"level":"fatal","ts":"2026-08-21T10:00:00.000Z","msg":"x"}"#, Marker::EtcdLevel("fatal"));
-        clean(r#"{"level":"warn","ts":"2026-08-21T10:00:00.000Z","msg":"slow fdatasync","error":"none"}"#);
+        clean("2026-08-21T10:00:09.500Z \x1b[33mWARN\x1b[0m retrying {\"error\": \"connection refused\"}", "controller-runtime");
+        flags(
+            r#"{"level":"error","ts":"2026-08-21T10:00:00.000Z","msg":"failed to \"x\""}"#,
+            "etcd",
+            Marker::EtcdLevel("error"),
+            r#"etcd-error/failed to "x""#,
+        );
+        clean(r#"{"level":"warn","ts":"2026-08-21T10:00:00.000Z","msg":"slow fdatasync","error":"none"}"#, "etcd");
+        flags(
+            r#"time="2026-08-21T09:12:31.580114302Z" level=error msg="ContainerStatus for \"7d2f0c4e9b1a83655e0a\" failed" error="x""#,
+            "cri",
+            Marker::LogrusLevel("error"),
+            r##"cri-error/ContainerStatus for \"#\" failed"##,
+        );
+        clean(r#"time="2026-08-21T10:00:00.000000000Z" level=warning msg="error looking up image, retrying""#, "containerd");
+        flags(
+            "E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\" err=\"x\"",
+            "kubelet",
+            Marker::KlogSeverity('E'),
+            "klog-error/Error syncing pod",
+        );
+        flags(
+            "E0821 10:00:00.123456    1234 nested.go:348] Operation for \"{volumeName:abc}\" failed. No retries",
+            "kubelet",
+            Marker::KlogSeverity('E'),
+            "klog-error/Operation for \"{volumeName:abc}\" failed. No retries",
+        );
+        clean("W0821 10:00:00.123456    1234 reflector.go:1] error listing", "kubelet");
     }
 
     #[test]
-    fn klog_e_and_f_lines_are_flagged() {
-        flags("E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\"", Marker::KlogSeverity('E'));
-        flags("F1201 10:00:00.123456    1234 server.go:1] fatal", Marker::KlogSeverity('F'));
-        clean("I0821 10:00:00.123456    1234 kubelet.go:2345] \"SyncLoop ADD\"");
-        clean("W0821 10:00:00.123456    1234 reflector.go:1] error listing");
+    fn masking_keeps_words_and_hides_numbers_and_ids() {
+        assert_eq!(mask("sd 2:0:0:1: [sdc] rejecting I/O to offline device", 4), "sd #:#:#:#: [sdc] rejecting");
+        assert_eq!(mask("container 7d2f0c4e9b1a8365 is 42 days old", 6), "container # is # days old");
+        assert_eq!(mask("deadbeef", 1), "#");
+        assert_eq!(mask("cafe 12ab", 2), "cafe #ab");
     }
 
     #[test]
@@ -332,12 +367,5 @@ mod tests {
         assert_eq!(strip_ansi("a\x1b[1;31mERROR\x1b[0m b"), "aERROR b");
         assert_eq!(strip_ansi("no colour"), "no colour");
         assert_eq!(strip_ansi("dangling \x1b"), "dangling ");
-    }
-
-    #[test]
-    fn markers_read_well_in_messages() {
-        assert_eq!(Marker::DmesgPriority(Priority::Err).to_string(), "kernel priority err");
-        assert_eq!(Marker::KlogSeverity('E').to_string(), "klog severity E");
-        assert_eq!(Marker::LogrusLevel("error").to_string(), "level=error");
     }
 }

@@ -53,7 +53,7 @@ pub use vixens_config::error::{ConfigDiagnostic, EnvConfigError, Problem, Proble
 pub use vixens_config::resolve::{ResolveError, resolve, resolve_from};
 pub use vixens_config::vars::{ProcessVars, VarSource};
 pub use vixens_kube::argocd::SystemApps;
-pub use vixens_logscan::{AllowRule, Origin};
+pub use vixens_logscan::{AllowRule, Origin, RuleWindow};
 
 /// A validated environment: everything the harness needs to check one environment.
 #[derive(Debug, Clone)]
@@ -185,8 +185,13 @@ pub struct PhaseBudgets {
 pub struct TalosLogsConfig {
     /// Services whose logs are read (`talosctl logs <service>`), besides dmesg.
     pub services: Vec<String>,
-    /// Reviewed patterns of benign lines, each with its reason.
+    /// The environment's own reviewed patterns of benign lines, each with its reason, applied
+    /// after the shared allow-list built into the scanner.
     pub allow: Vec<AllowRule>,
+    /// How many times a retried failure (a crash loop's restarts, an image pull) may repeat per
+    /// node inside the bootstrap window before it is an error (`talos-logs.bootstrap-retries`,
+    /// 3 by default).
+    pub bootstrap_retries: u64,
 }
 
 /// What destroy must never touch, and how to prove it afterwards.

@@ -1,10 +1,10 @@
-//! `vixens logs scan`: the recreate cycle's Talos log scanner, on saved logs.
+//! `vixens logs scan`: the recreate cycle's Talos log check, on saved logs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use vixens_logscan::{Finding, Input, Scanner, Sink};
+use vixens_logscan::{Finding, Input, Judged, Report, ScanConfig, Scanner, Session, Time, first_time, looks_labelled};
 use vixens_ops::env::{Environment, VarSource};
 
 /// Talos logs.
@@ -12,27 +12,40 @@ use vixens_ops::env::{Environment, VarSource};
 pub enum Command {
     /// Scan saved Talos logs for errors, as the recreate cycle does.
     ///
-    /// Reads `talosctl logs <service>` and `talosctl dmesg` captures (each line `<node>: <text>`)
-    /// or the unlabelled files of a support bundle. Error lines are kernel records of priority err
-    /// or worse, failed Talos tasks, phases, sequences, services and controllers, zap ERROR and
-    /// above, logrus level=error/fatal, etcd error levels and klog E/F lines; ANSI colour is
-    /// stripped first. Each is printed as `file:line: node: source: text`, where source is the
-    /// file's name without extension, or dmesg for a kernel record.
+    /// Reads `talosctl logs <service>` and `talosctl dmesg` captures (each line `<node>: <text>`),
+    /// the unlabelled files of a support bundle, `docker logs` of containerised Talos and serial
+    /// consoles; the file's name without extension says which service's log it is. Known
+    /// failures are errors whatever their level (a crash loop, a Go panic, an OOM kill, I/O and
+    /// filesystem errors, certificate errors, etcd losing its quorum, image pulls, mounts, time
+    /// sync, unreachable networks); so are kernel records of priority err or worse, zap, etcd,
+    /// logrus and klog error levels, and failed Talos health checks. The noise every healthy boot
+    /// makes is explained by the shared allow-list (and `--env`'s own rules), bootstrap rules only
+    /// until the cluster was healthy (`--healthy-at`). One finding per node, source and cause is
+    /// printed as `file:line: node: source: text (cause, why; count, first and last line)`.
     ///
-    /// Exit status: 0 when no error line is left unexplained, 1 when some error line is not
-    /// explained by the allow-list, 2 when a file or the environment could not be read (the other
-    /// files are still scanned).
+    /// Exit status: 0 when no error is left unexplained, 1 when some error is not explained,
+    /// 2 when a file or the environment could not be read (the other files are still scanned).
     Scan(ScanArgs),
 }
 
 /// Arguments of `vixens logs scan`.
 #[derive(clap::Args)]
 pub struct ScanArgs {
-    /// Apply this environment's allow-list (`talos-logs.allow`): a name under environments/
-    /// (lab, dev, prod) or the path of an env.yaml.
+    /// Also apply this environment's own allow rules (`talos-logs.allow`) and retry tolerance
+    /// (`talos-logs.bootstrap-retries`): a name under environments/ (lab, dev, prod) or the path
+    /// of an env.yaml.
     #[arg(long, value_name = "ENV")]
     env: Option<String>,
-    /// Also print the error lines the allow-list explains, each with its rule.
+    /// When the cluster was healthy (RFC 3339, `2026-08-21T09:03:10Z`): the end of the bootstrap
+    /// window, where boot noise stops being explained. Without it the window is assumed to end
+    /// 20 minutes after boot, the longest `talosctl health` waits.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    healthy_at: Option<Time>,
+    /// The node of files whose lines carry no node label (a support bundle file, `docker logs`);
+    /// labels are recognised by themselves otherwise.
+    #[arg(long, value_name = "NODE")]
+    node: Option<String>,
+    /// Also print the error lines an allow rule explains, each with its rule.
     #[arg(long)]
     show_allowed: bool,
     /// The files to scan; `-` reads standard input.
@@ -46,57 +59,85 @@ pub fn run(cmd: Command) -> ExitCode {
     }
 }
 
+fn parse_time(text: &str) -> Result<Time, String> {
+    let at: jiff::Timestamp = text.parse().map_err(|e| format!("expected an RFC 3339 time such as 2026-08-21T09:03:10Z: {e}"))?;
+    Ok(Time::from_unix_micros(at.as_microsecond()))
+}
+
+/// One file, opened and checked, its first KiB read.
+struct Opened {
+    name: String,
+    source: String,
+    reader: BufReader<Box<dyn Read>>,
+    labelled: bool,
+}
+
 fn scan(args: &ScanArgs) -> ExitCode {
-    let allow = match &args.env {
-        None => Vec::new(),
-        Some(env) => match load_env(env) {
-            Ok(env) => env.talos_logs.allow,
-            Err(code) => return code,
-        },
+    let env = match args.env.as_deref().map(load_env).transpose() {
+        Ok(env) => env,
+        Err(code) => return code,
     };
-    let scanner = match Scanner::new(&allow) {
+    let (allow, config) = match &env {
+        Some(env) => (env.talos_logs.allow.clone(), ScanConfig { bootstrap_retries: env.talos_logs.bootstrap_retries, ..ScanConfig::default() }),
+        None => (Vec::new(), ScanConfig::default()),
+    };
+    let scanner = match Scanner::with_config(&allow, config) {
         Ok(scanner) => scanner,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let stdout = std::io::stdout();
-    let mut printer = Printer { out: stdout.lock(), file: String::new(), show_allowed: args.show_allowed };
-    let (mut flagged, mut allowed, mut lines, mut failed) = (0, 0, 0, 0);
+    let mut failed = 0;
+    let mut opened = Vec::new();
     for path in &args.files {
-        match scan_file(&scanner, path, &mut printer) {
-            Ok(summary) => {
-                flagged += summary.flagged;
-                allowed += summary.allowed;
-                lines += summary.lines;
-            }
+        match open(path) {
+            Ok(file) => opened.push(file),
             Err(message) => {
                 failed += 1;
                 eprintln!("error: {message}");
             }
         }
     }
-    let _ = printer.out.flush();
-    let files = args.files.len() - failed;
-    let explained = if allowed > 0 { format!(" ({allowed} more explained by the allow-list)") } else { String::new() };
-    eprintln!("{flagged} unexplained error line(s) in {lines} lines of {files} file(s){explained}");
+    let mut session = scanner.session(args.healthy_at);
+    for node in env.iter().flat_map(|e| &e.nodes) {
+        // A bundle names nodes by host name, talosctl by address: one node either way.
+        session.alias(&node.name, &node.address);
+    }
+    // The window starts at the earliest time any file starts with, whatever their order.
+    if let Some(boot) = opened.iter().filter_map(|f| first_time(f.reader.buffer(), f.labelled && args.node.is_none())).min() {
+        session.boot_at(boot);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for file in opened {
+        if let Err(message) = scan_file(&mut session, file, args, &mut out) {
+            failed += 1;
+            eprintln!("error: {message}");
+        }
+    }
+    let report = session.finish();
+    for finding in &report.findings {
+        let _ = writeln!(out, "{}", line(finding));
+    }
+    let _ = out.flush();
+    eprintln!("{}", summary(&report, args.files.len() - failed));
+    eprintln!("{}", window(&report));
     if failed > 0 {
         ExitCode::from(2)
-    } else if flagged > 0 {
-        ExitCode::from(1)
-    } else {
+    } else if report.findings.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 
-/// Scans one file (`-`: standard input) after checking that it is a text log: a compressed or
+/// Opens one file (`-`: standard input) and checks that it is a text log: a compressed or
 /// binary file, or an empty one, would otherwise pass with nothing found.
-fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::StdoutLock<'_>>) -> Result<vixens_logscan::Summary, String> {
+fn open(path: &Path) -> Result<Opened, String> {
     let name = path.display().to_string();
-    printer.file.clone_from(&name);
     let (reader, source): (Box<dyn Read>, String) = if name == "-" {
-        (Box::new(std::io::stdin().lock()), "stdin".to_owned())
+        (Box::new(std::io::stdin()), "stdin".to_owned())
     } else {
         // A regular file only: a FIFO or a device would hang the scan or never end it.
         let file = vixens_diagnostic::input::open(path).map_err(|e| vixens_diagnostic::error_chain(&e))?;
@@ -107,7 +148,62 @@ fn scan_file(scanner: &Scanner, path: &Path, printer: &mut Printer<std::io::Stdo
     if let Some(problem) = not_a_text_log(head) {
         return Err(format!("{name}: {problem}"));
     }
-    scanner.scan_reader(reader, &Input::new(&name, &source), printer).map_err(|e| vixens_diagnostic::error_chain(&e))
+    let labelled = looks_labelled(head);
+    Ok(Opened { name, source, reader, labelled })
+}
+
+fn scan_file(session: &mut Session<'_>, file: Opened, args: &ScanArgs, out: &mut impl Write) -> Result<(), String> {
+    let node = match (&args.node, file.labelled) {
+        (Some(node), _) => Some(node.as_str()),
+        (None, true) => None,
+        (None, false) => Some("-"),
+    };
+    let input = Input { name: &file.name, source: &file.source, node };
+    let mut show = |j: &Judged<'_>| {
+        if let (Some(rule), true) = (j.explained_by, args.show_allowed) {
+            writeln!(out, "{}:{}: {}: {}: {}  [explained by {}: {}]", j.input, j.line, j.node, j.source, j.text, rule.origin, rule.reason)?;
+        }
+        Ok(true)
+    };
+    session.scan_reader(file.reader, &input, &mut show).map(drop).map_err(|e| vixens_diagnostic::error_chain(&e))
+}
+
+/// `file:line: node: source: text (cause, why; N lines, first to last; also in file (N))`.
+fn line(finding: &Finding) -> String {
+    let mut details = format!("{}, {}", finding.cause, finding.why);
+    if finding.count > 1 {
+        details.push_str(&format!("; {} lines, {} to {}", finding.count, finding.first_line, finding.last_line));
+    }
+    for (input, count) in &finding.also_in {
+        details.push_str(&format!("; also in {input} ({count})"));
+    }
+    format!("{}:{}: {}: {}: {} ({details})", finding.input, finding.line, finding.label, finding.source, finding.text)
+}
+
+fn summary(report: &Report, files: usize) -> String {
+    let s = &report.summary;
+    let mut text = format!("{} finding(s) in {} lines of {files} file(s)", report.findings.len(), s.lines);
+    if s.explained > 0 {
+        text.push_str(&format!("; {} error line(s) explained by allow rules", s.explained));
+    }
+    if report.tolerated > 0 {
+        text.push_str(&format!("; {} retried failure line(s) tolerated in the bootstrap window", report.tolerated));
+    }
+    text
+}
+
+/// How the bootstrap window was set: given, or assumed (and so judged conservatively).
+fn window(report: &Report) -> String {
+    let w = &report.window;
+    let boot = w.boot.map_or_else(|| "no time in the logs".to_owned(), |b| format!("boot at {b}"));
+    match (w.assumed, w.end) {
+        (false, Some(end)) => format!("bootstrap window: {boot}, healthy at {end} (--healthy-at)"),
+        (false, None) => format!("bootstrap window: {boot}, healthy at the given --healthy-at"),
+        (true, Some(end)) => format!(
+            "bootstrap window: {boot}, assumed to end at {end}, 20m later (no --healthy-at: judged conservatively, boot retries after it are errors)"
+        ),
+        (true, None) => "bootstrap window: none (no time in the logs, no --healthy-at: judged conservatively, boot retries are errors)".to_owned(),
+    }
 }
 
 /// Why a file starting with `head` cannot be scanned as a log, if it cannot.
@@ -121,35 +217,6 @@ fn not_a_text_log(head: &[u8]) -> Option<String> {
         return Some(format!("{format} data, not a text log: decompress it first (for instance `zcat FILE | vixens logs scan -`)"));
     }
     head.contains(&0).then(|| "binary data (a NUL byte), not a text log".to_owned())
-}
-
-/// Prints each finding as `file:line: node: source: text`.
-struct Printer<W> {
-    out: W,
-    file: String,
-    show_allowed: bool,
-}
-
-impl<W: Write> Sink for Printer<W> {
-    fn finding(&mut self, f: &Finding<'_>) -> std::io::Result<bool> {
-        let node = f.node.unwrap_or("-");
-        match f.allowed_by {
-            None => writeln!(self.out, "{}:{}: {node}: {}: {}", self.file, f.line, f.source, f.text)?,
-            Some(rule) if self.show_allowed => writeln!(
-                self.out,
-                "{}:{}: {node}: {}: {}  [allowed by {}:{}: {}]",
-                self.file,
-                f.line,
-                f.source,
-                f.text,
-                rule.origin.file.display(),
-                rule.origin.line,
-                rule.reason
-            )?,
-            Some(_) => {}
-        }
-        Ok(true)
-    }
 }
 
 /// The environment named by `env` (a name under `environments/`, or an env.yaml path), loaded

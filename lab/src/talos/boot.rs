@@ -14,7 +14,8 @@ use super::kube::{KubeWriter, PodSpec, fnv1a, name_suffix};
 use super::logfmt::{Facility, Priority, ZapLevel, etcd, go_duration, klog, logrus};
 use super::node::{Node, container_log_id};
 use super::wire::ServiceState::{Preparing, Running, Waiting};
-use super::{Cluster, KERNEL_VERSION, KUBERNETES_VERSION, TALOS_VERSION, iscsi};
+use super::{Cluster, KERNEL_VERSION, KUBERNETES_VERSION, TALOS_VERSION, failures, iscsi};
+use crate::faults::TalosErrorKind;
 
 /// When (ms after the node starts) the first control plane's API server answers, and so when
 /// the cluster's namespaces appear.
@@ -99,7 +100,12 @@ impl NodeBoot {
     }
 
     fn faulty(&self, names: &[String]) -> bool {
-        names.iter().any(|n| n == self.name() || n == self.address())
+        names.iter().any(|n| self.is(n))
+    }
+
+    /// True when `id` names this node, by hostname or address.
+    fn is(&self, id: &str) -> bool {
+        id == self.name() || id == self.address()
     }
 
     /// A process id: nodes boot alike, but not identically.
@@ -150,9 +156,12 @@ impl NodeBoot {
         self.kubelet_registers();
         self.at(480).await;
         self.cni_starts();
-        if self.faulty(&self.cluster.spec.faults.talos_error) {
+        let failing: Vec<TalosErrorKind> = self.cluster.spec.faults.talos_error.iter().filter(|f| self.is(&f.node)).map(|f| f.kind).collect();
+        if !failing.is_empty() {
             self.at(540).await;
-            self.storage_fails();
+            for kind in failing {
+                failures::emit(self.node(), kind, self.pid(if kind == TalosErrorKind::KubeletStart { 1734 } else { 1711 }));
+            }
         }
         self.at(600).await;
         self.boot_done();
@@ -196,9 +205,10 @@ impl NodeBoot {
 
     fn machined_phases(&self) {
         let node = self.node();
-        node.talos(&format!("[initramfs] booting Talos {TALOS_VERSION}"));
-        node.talos("[initramfs] mounting the rootfs");
-        node.talos("[initramfs] entering the rootfs");
+        // The initramfs writes to the kernel log only: machined's own log starts after it.
+        node.kmsg_only(Priority::Warning, &format!("[initramfs] booting Talos {TALOS_VERSION}"));
+        node.kmsg_only(Priority::Warning, "[initramfs] mounting the rootfs");
+        node.kmsg_only(Priority::Warning, "[initramfs] entering the rootfs");
         node.talos(&format!("task setupLogger (1/1): done, {}", go_duration(Duration::from_nanos(118_340))));
         node.talos(&format!("phase logger (1/7): done, {}", go_duration(Duration::from_nanos(402_117))));
         node.talos("phase systemRequirements (2/7): 7 tasks(s)");
@@ -278,8 +288,9 @@ impl NodeBoot {
         );
         let address = format!("{}/24", self.address());
         node.controller(ZapLevel::Info, "assigned address", &[controller("network.AddressSpecController"), ("address", &address), ("link", "eth0")]);
+        // ntp.go logs a failed lookup at ERROR; one such line at boot is tolerated.
         node.controller(
-            ZapLevel::Warn,
+            ZapLevel::Error,
             "failed looking up \"time.cloudflare.com\", ignored",
             &[controller("time.SyncController"), ("error", "lookup time.cloudflare.com on 10.5.0.1:53: read udp 10.5.0.1:53: i/o timeout")],
         );
@@ -403,15 +414,62 @@ impl NodeBoot {
                 self.name()
             ),
         );
-        node.controller(
-            ZapLevel::Info,
-            "retrying error",
-            &[("controller", "k8s.KubeletStaticPodController"), ("error", "error refreshing pod status: error fetching pod status: Get \"https://127.0.0.1:10250/pods/?timeout=30s\": dial tcp 127.0.0.1:10250: connect: connection refused")],
+        self.static_pod_status_fails(2);
+        self.endpoint_watch_fails();
+        if self.control_plane() {
+            self.etcd_joins();
+        }
+    }
+
+    /// The kubelet static pod controller polls the kubelet's `/pods` before it listens: a zap
+    /// ERROR each time, the fifth and later also on the console.
+    fn static_pod_status_fails(&self, times: usize) {
+        let error = "error refreshing pod status: error fetching pod status: Get \"https://127.0.0.1:10250/pods/?timeout=30s\": dial tcp 127.0.0.1:10250: connect: connection refused";
+        for _ in 0..times {
+            self.node().controller(ZapLevel::Error, "controller failed", &[("controller", "k8s.KubeletStaticPodController"), ("error", error)]);
+        }
+    }
+
+    /// The endpoint controller watches the API server before kube-apiserver listens.
+    fn endpoint_watch_fails(&self) {
+        let endpoint = &self.cluster.nodes[0].spec.address;
+        let error = format!(
+            "failed to list *v1.EndpointSlice: Get \"https://{endpoint}:6443/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?fieldSelector=metadata.name%3Dkubernetes&limit=500&resourceVersion=0\": dial tcp {endpoint}:6443: connect: connection refused"
         );
+        self.node().controller(ZapLevel::Error, "kubernetes endpoint watch error", &[("controller", "k8s.EndpointController"), ("error", &error)]);
+    }
+
+    /// The first control plane waits for `talosctl bootstrap` (Terraform runs it); the others
+    /// join as etcd learners, refused until promoted.
+    fn etcd_joins(&self) {
+        let node = self.node();
+        if self.index == 0 {
+            node.talos("etcd is waiting to join the cluster, if this node is the first node in the cluster, please run `talosctl bootstrap` against one of the following IPs:");
+            node.talos(&format!("[{}]", self.address()));
+        } else {
+            node.talos("retrying error: etcdserver: rpc not supported for learner");
+        }
     }
 
     fn kubelet_first_health_checks(&self) {
         let node = self.node();
+        self.static_pod_status_fails(3);
+        let pid = self.pid(1734);
+        let now = Timestamp::now();
+        node.log(
+            "kubelet",
+            klog('E', now, pid, "kubelet.go:3215", &format!("\"Error getting node\" err=\"node \\\"{}\\\" not found\"", self.name())),
+        );
+        node.log(
+            "kubelet",
+            klog(
+                'E',
+                now,
+                pid,
+                "kubelet.go:3094",
+                "\"Container runtime network not ready\" networkReady=\"NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized\"",
+            ),
+        );
         node.health_check("kubelet", Err("Get \"http://127.0.0.1:10248/healthz\": dial tcp 127.0.0.1:10248: connect: connection refused"));
         if self.control_plane() {
             node.health_check("etcd", Err("context deadline exceeded"));
@@ -514,26 +572,6 @@ impl NodeBoot {
             "kubelet",
             klog('I', Timestamp::now(), self.pid(1734), "kubelet_node_status.go:501", "\"Fast updating node status as it just became ready\""),
         );
-    }
-
-    /// `talos-error`: the node's data disk fails. The kernel logs an I/O error, and the mount
-    /// controller fails five times; the fifth failure passes the console's error suppression and
-    /// reaches machined's log.
-    fn storage_fails(&self) {
-        let node = self.node();
-        node.kernel(
-            Facility::Kern,
-            Priority::Err,
-            Timestamp::now(),
-            "I/O error, dev sdb, sector 2048 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2",
-        );
-        for _ in 0..5 {
-            node.controller(
-                ZapLevel::Error,
-                "controller failed",
-                &[("controller", "block.MountController"), ("error", "error mounting \"/var/mnt/data\": input/output error")],
-            );
-        }
     }
 
     fn boot_done(&self) {

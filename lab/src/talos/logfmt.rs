@@ -33,6 +33,8 @@ impl ZapLevel {
 /// A kernel log priority, as go-kmsg names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
+    /// `alert`: XFS reports corruption at this priority.
+    Alert,
     /// `err`: an error marker for log scanners.
     Err,
     /// `warning`: the level Talos `[talos]` lines get.
@@ -46,6 +48,7 @@ pub enum Priority {
 impl Priority {
     fn name(self) -> &'static str {
         match self {
+            Self::Alert => "alert",
             Self::Err => "err",
             Self::Warning => "warning",
             Self::Notice => "notice",
@@ -79,9 +82,25 @@ impl Facility {
 /// `kern:    info: [2026-08-21T10:00:00.412345678Z]: Linux version ...` (the priority
 /// right-aligned to 7 characters, the time in RFC 3339 with trailing zeros trimmed). The
 /// returned line has no newline; the API adds the one the kernel message ends with.
+///
+/// The message is escaped as `/dev/kmsg` prints it: bytes below 0x20, from 0x7f up, and the
+/// backslash itself as `\xNN` (a JSON `\"` reads `\x5c"`, `µs` reads `\xc2\xb5s`).
 #[must_use]
 pub fn dmesg(facility: Facility, priority: Priority, at: Timestamp, message: &str) -> String {
-    format!("{}: {:>7}: [{}]: {}", facility.name(), priority.name(), rfc3339_nano(at), message)
+    format!("{}: {:>7}: [{}]: {}", facility.name(), priority.name(), rfc3339_nano(at), kmsg_escape(message))
+}
+
+/// `/dev/kmsg`'s escaping of a message.
+fn kmsg_escape(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for byte in message.bytes() {
+        if !(0x20..0x7f).contains(&byte) || byte == b'\\' {
+            let _ = write!(out, "\\x{byte:02x}");
+        } else {
+            out.push(char::from(byte));
+        }
+    }
+    out
 }
 
 /// machined's own log line: the `timeStampWriter` time (`2006/01/02 15:04:05.000000`, UTC) then
@@ -256,6 +275,11 @@ mod tests {
         let t = at("2026-08-21T10:00:05.12Z");
         assert_eq!(dmesg(Facility::User, Priority::Warning, t, "[talos] x"), "user: warning: [2026-08-21T10:00:05.12Z]: [talos] x");
         assert_eq!(dmesg(Facility::Kern, Priority::Err, t, "I/O"), "kern:     err: [2026-08-21T10:00:05.12Z]: I/O");
+        assert_eq!(
+            dmesg(Facility::User, Priority::Warning, t, "[talos] done, 118µs {\"error\": \"pods \\\"x\\\"\"}\t"),
+            "user: warning: [2026-08-21T10:00:05.12Z]: [talos] done, 118\\xc2\\xb5s {\"error\": \"pods \\x5c\"x\\x5c\"\"}\\x09",
+            "escaped as /dev/kmsg prints it"
+        );
         assert_eq!(rfc3339_nano(at("2026-08-21T10:00:05Z")), "2026-08-21T10:00:05Z");
     }
 

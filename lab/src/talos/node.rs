@@ -79,6 +79,12 @@ impl Node {
         self.lock().logs.entry(id.to_owned()).or_default();
     }
 
+    /// Appends a record to the kernel ring buffer only (the initramfs writes there before
+    /// machined runs).
+    pub fn kmsg_only(&self, priority: Priority, message: &str) {
+        self.kernel(Facility::User, priority, Timestamp::now(), message);
+    }
+
     /// Appends a kernel record.
     pub fn kernel(&self, facility: Facility, priority: Priority, at: Timestamp, message: &str) {
         self.lock().kmsg.push(logfmt::dmesg(facility, priority, at, message));
@@ -88,7 +94,11 @@ impl Node {
     /// A line of machined's std logger: timestamped in machined's log, and copied to the
     /// kernel ring buffer as `user: warning: ... [talos] ...` (written without a `<N>` prefix).
     pub fn talos(&self, message: &str) {
-        let now = Timestamp::now();
+        self.talos_at(Timestamp::now(), message);
+    }
+
+    /// A line of machined's std logger written at `at`.
+    pub fn talos_at(&self, now: Timestamp, message: &str) {
         {
             let mut state = self.lock();
             state.logs.entry("machined".into()).or_default().push(logfmt::machined(now, message));
@@ -101,9 +111,14 @@ impl Node {
     /// the console copy in machined's log and dmesg, unless it is one of a controller's first
     /// four errors.
     pub fn controller(&self, level: ZapLevel, message: &str, fields: &[(&str, &str)]) {
+        self.controller_at(Timestamp::now(), level, message, fields);
+    }
+
+    /// A zap entry of a Talos controller written at `at`.
+    pub fn controller_at(&self, at: Timestamp, level: ZapLevel, message: &str, fields: &[(&str, &str)]) {
         let mut fields_with_component = vec![("component", "controller-runtime")];
         fields_with_component.extend_from_slice(fields);
-        self.log("controller-runtime", logfmt::zap(Timestamp::now(), level, message, &fields_with_component));
+        self.log("controller-runtime", logfmt::zap(at, level, message, &fields_with_component));
         if level == ZapLevel::Error {
             let controller = fields.iter().find(|(k, _)| *k == "controller").map_or("", |(_, v)| *v).to_owned();
             let mut state = self.lock();
@@ -113,7 +128,7 @@ impl Node {
                 return;
             }
         }
-        self.talos(&logfmt::zap_console_copy(message, &fields_with_component));
+        self.talos_at(at, &logfmt::zap_console_copy(message, &fields_with_component));
     }
 
     /// Registers a service with no event yet.

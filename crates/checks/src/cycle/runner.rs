@@ -90,6 +90,8 @@ struct Runner<'a> {
     artifacts: Option<ArtifactDir>,
     cluster: Option<Cluster>,
     tool_versions: BTreeMap<String, String>,
+    /// When `talosctl health` passed: the end of the bootstrap window the logs are judged with.
+    healthy_at: Option<Timestamp>,
 }
 
 impl<'a> Runner<'a> {
@@ -105,7 +107,7 @@ impl<'a> Runner<'a> {
                 None
             }
         };
-        Self { env, lease, check, options, redactor, started_at, cycle_id, artifacts, cluster: None, tool_versions: BTreeMap::new() }
+        Self { env, lease, check, options, redactor, started_at, cycle_id, artifacts, cluster: None, tool_versions: BTreeMap::new(), healthy_at: None }
     }
 
     fn run(mut self, reporter: &mut dyn Reporter) -> Outcome {
@@ -205,6 +207,7 @@ impl<'a> Runner<'a> {
                 let result = phases::talos_health::run(env, &self.talosctl(), &mut artifact, &mut ctx);
                 self.write_artifact(files::TALOS_HEALTH, &output);
                 let versions = result?;
+                self.healthy_at = Some(Timestamp::now());
                 if let Some(client) = versions.client {
                     self.tool_versions.insert("talosctl".into(), client);
                 }
@@ -224,14 +227,9 @@ impl<'a> Runner<'a> {
                 runtime::block_on(phases::argocd::converge(env, &cluster, interval, intervention, &mut ctx)).map(drop)
             }
             Phase::Logs => {
-                let scanned = phases::logs::scan(env, &self.talosctl(), ctx.left())?;
-                ctx.status(&format!(
-                    "{} lines read, {} allowed, {} flagged, {} node/service pairs skipped (service not run there)",
-                    scanned.lines,
-                    scanned.findings.len() - scanned.flagged().count(),
-                    scanned.flagged().count(),
-                    scanned.skipped.len()
-                ));
+                let healthy_at = self.healthy_at.map(|t| vixens_logscan::Time::from_unix_micros(t.as_microsecond()));
+                let scanned = phases::logs::scan(env, &self.talosctl(), ctx.left(), healthy_at)?;
+                ctx.status(&phases::logs::status(&scanned));
                 self.write_artifact(files::TALOS_LOGS, &scanned.excerpts);
                 phases::logs::judge(env, &scanned)
             }

@@ -23,7 +23,7 @@ use vixens_kube::argocd::{SystemAppRules, SystemApps};
 use super::identity::Identity;
 use super::{
     AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
-    PhaseBudgets, ProtectedConfig, Protection, Provisioning, S3Credentials, StateBackupConfig, TalosLogsConfig,
+    PhaseBudgets, ProtectedConfig, Protection, Provisioning, RuleWindow, S3Credentials, StateBackupConfig, TalosLogsConfig,
 };
 
 /// Resource types that hold data which must outlive any cluster: always protected.
@@ -620,7 +620,10 @@ impl<'a> Reader<'a> {
             Some(List::NotAList) => None,
             None => Some(Vec::new()),
         };
-        Some(TalosLogsConfig { services: services?, allow: allow? })
+        let bootstrap_retries = t.bootstrap_retries.as_ref().map_or(Some(3), |n| {
+            self.integer::<u64>("talos-logs.bootstrap-retries", n, "how many times a retried failure may repeat inside the bootstrap window")
+        });
+        Some(TalosLogsConfig { services: services?, allow: allow?, bootstrap_retries: bootstrap_retries? })
     }
 
     fn allow_rule(&mut self, path: &str, at: At, rule: &AllowFile) -> Option<AllowRule> {
@@ -638,8 +641,11 @@ impl<'a> Reader<'a> {
         let reason = self
             .required(at, "reason", rule.reason.as_ref(), "why these lines are benign (reviewed)")
             .and_then(|n| self.string(&at.key("reason"), n));
+        let window = rule.window.as_ref().map_or(Some(RuleWindow::Always), |n| {
+            self.choice(&at.key("window"), n, &[("always", RuleWindow::Always), ("bootstrap", RuleWindow::Bootstrap)])
+        });
         let (pattern, line) = pattern?;
-        Some(AllowRule { pattern, reason: reason?, origin: Origin { file: self.problems.path().to_owned(), line } })
+        Some(AllowRule { pattern, reason: reason?, origin: Origin::File { file: self.problems.path().to_owned(), line }, window: window? })
     }
 
     fn protected(&mut self, top: Parent<'_>, section_file: &Option<Section<ProtectedFile>>) -> Option<ProtectedConfig> {
@@ -858,6 +864,16 @@ argocd:
     }
 
     #[test]
+    fn talos_logs_extra_rules_carry_their_window_and_the_retry_tolerance_is_read() {
+        let yaml = MINIMAL.to_owned()
+            + "talos-logs:\n  bootstrap-retries: 5\n  allow:\n    - pattern: 'sdz'\n      reason: a scratch disk\n      window: bootstrap\n    - pattern: x\n      reason: y\n";
+        let logs = load_str(&yaml, &[]).1.unwrap().talos_logs;
+        assert_eq!(logs.bootstrap_retries, 5);
+        assert_eq!(logs.allow.iter().map(|r| r.window).collect::<Vec<_>>(), [RuleWindow::Bootstrap, RuleWindow::Always]);
+        assert_eq!(load_str(MINIMAL, &[]).1.unwrap().talos_logs.bootstrap_retries, 3, "the default");
+    }
+
+    #[test]
     fn built_in_variables_spare_repeating_the_work_dir() {
         let yaml = MINIMAL.replace("kubeconfig: state/kubeconfig", "kubeconfig: ${WORK_DIR}/state/kubeconfig")
             + "work-dir: ${VIXENS_WORK_DIR:-${ENV_DIR}/../../target/vixens/${ENV_NAME}}\n"
@@ -980,6 +996,16 @@ argocd:
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\ntalos-logs:\n  allow:\n    - pattern: iscsid\n",
         &["9:7: missing key `talos-logs.allow[0].reason`: why these lines are benign (reviewed)"]
+    )]
+    #[case::allow_rule_with_an_unknown_window(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ntalos-logs:\n  allow:\n    - pattern: iscsid\n      reason: noise\n      window: boot\n",
+        &["11:15: `talos-logs.allow[0].window`: \"boot\" is not allowed; expected one of always, bootstrap"]
+    )]
+    #[case::negative_bootstrap_retries(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ntalos-logs:\n  bootstrap-retries: -1\n",
+        &["8:22: `talos-logs.bootstrap-retries`: -1 is out of range; expected how many times a retried failure may repeat inside the bootstrap window"]
     )]
     #[case::bad_glob(
         "kubeconfig: state/kubeconfig\n",

@@ -164,11 +164,52 @@ fn an_error_in_the_talos_logs_fails_the_logs_phase_naming_node_source_and_line()
     assert!(failure.message.contains("\n  10.5.0.3: "), "{}", failure.message);
     assert!(!failure.message.contains("10.5.0.2: ") && !failure.message.contains("10.5.0.4: "), "only the faulty node: {}", failure.message);
     let excerpts = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TALOS_LOGS)).unwrap();
-    assert!(excerpts.contains("== lab-controlplane-2 (10.5.0.3): ") && excerpts.contains("FLAGGED"), "{excerpts}");
+    assert!(excerpts.contains("FINDING lab-controlplane-2 (10.5.0.3): 10.5.0.3: dmesg:"), "{excerpts}");
+    assert!(excerpts.contains("== lab-controlplane-2 (10.5.0.3): ") && excerpts.contains("(ERROR disk-io-error (known failure F09))"), "{excerpts}");
 
     let clean = run(lab.env(), Check::TalosLogsClean);
     let message = failed_in(&clean, "logs", &failure.culprit);
     assert_eq!(message, failure.message);
+}
+
+/// Every `talos-error` kind the lab emits, on the node it is put on, as the logs phase must name
+/// it: (kind, node, service, cause).
+const TALOS_ERRORS: &[(&str, &str, &str, &str)] = &[
+    ("disk-io", "10.5.0.2", "dmesg", "disk-io-error"),
+    ("fs-error", "10.5.0.2", "dmesg", "fs-error"),
+    ("crash-loop", "10.5.0.2", "machined", "crash-loop/ext-iscsid/exit-127"),
+    ("etcd-oom", "10.5.0.2", "dmesg", "oom-kill/etcd"),
+    ("image-pull", "10.5.0.2", "kubelet", "image-pull-failure"),
+    ("certificate", "10.5.0.3", "kubelet", "certificate-error"),
+    ("etcd-quorum", "10.5.0.3", "etcd", "etcd-quorum-loss"),
+    ("extension", "10.5.0.3", "ext-iscsid", "extension-error"),
+    ("kubelet-start", "10.5.0.3", "kubelet", "kubelet-cannot-start"),
+    ("panic", "10.5.0.4", "etcd", "panic"),
+    ("mount", "10.5.0.4", "kubelet", "mount-failure"),
+    ("time-sync", "10.5.0.4", "controller-runtime", "time-sync-failure"),
+    ("network", "10.5.0.4", "machined", "network-unreachable"),
+    ("service-failed", "10.5.0.4", "machined", "service-failed/apid"),
+];
+
+#[test]
+fn every_talos_failure_kind_fails_the_talos_logs_check_naming_node_service_and_line() {
+    let faults: Vec<String> = TALOS_ERRORS.iter().map(|(kind, node, _, _)| format!("talos-error={node}:{kind}")).collect();
+    let lab = lab(&faults.iter().map(String::as_str).collect::<Vec<_>>());
+    let outcome = run(lab.env(), Check::TalosLogsClean);
+    let failure = outcome.first_failure().unwrap_or_else(|| panic!("the failures must be found:\n{outcome}"));
+    assert_eq!(failure.phase, "logs", "{outcome}");
+    assert!(failure.message.contains(" errors in the Talos logs since boot that no allow rule explains"), "{}", failure.message);
+    let artifact = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TALOS_LOGS)).unwrap();
+    for (kind, node, service, cause) in TALOS_ERRORS {
+        // `FINDING <node name (address)>: <address>: <service>:<line>: <text> (<cause>, ...`
+        let found = artifact
+            .lines()
+            .find(|l| l.starts_with("FINDING ") && l.contains(&format!(": {node}: {service}:")) && l.contains(&format!(" ({cause}, ")));
+        let found = found.unwrap_or_else(|| panic!("{kind}: no {cause} finding in {node}'s {service}:\n{artifact}"));
+        let line: u64 =
+            found.split(&format!(": {node}: {service}:")).nth(1).and_then(|r| r.split(':').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(line > 0, "{kind}: the finding names its line: {found}");
+    }
 }
 
 #[test]

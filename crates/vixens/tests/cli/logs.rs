@@ -1,5 +1,7 @@
-//! `vixens logs scan` on saved Talos logs: findings as `file:line: node: source: text`, the
-//! environment's allow-list, and one bad file reported while the others are still scanned.
+//! `vixens logs scan` on saved Talos logs: one finding per node, source and cause as
+//! `file:line: node: source: text (cause, why; count)`, the shared allow-list and the
+//! environment's own, the bootstrap window (`--healthy-at`, or assumed and said so), and one bad
+//! file reported while the others are still scanned.
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +67,13 @@ fn line(path: &Path, rest: &str) -> String {
     format!("{}:{rest}\n", path.display())
 }
 
+/// The window line when no `--healthy-at` is given and the files start at `boot`.
+fn assumed(boot: &str, end: &str) -> String {
+    format!(
+        "bootstrap window: boot at {boot}, assumed to end at {end}, 20m later (no --healthy-at: judged conservatively, boot retries after it are errors)\n"
+    )
+}
+
 #[test]
 fn an_error_line_is_reported_with_file_line_node_and_source_and_fails() {
     let logs = Logs::new();
@@ -75,30 +84,75 @@ fn an_error_line_is_reported_with_file_line_node_and_source_and_fails() {
         .arg(logs.path("machined.log"))
         .assert()
         .code(1)
-        .stdout(line(&dmesg, "3: 10.5.0.3: dmesg: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0"))
-        .stderr("1 unexplained error line(s) in 6 lines of 2 file(s)\n");
+        .stdout(line(&dmesg, "3: 10.5.0.3: dmesg: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0 (disk-io-error, known failure F09)"))
+        .stderr(format!(
+            "1 finding(s) in 6 lines of 2 file(s); 1 error line(s) explained by allow rules\n{}",
+            assumed("2026-08-21T10:00:00.412345Z", "2026-08-21T10:20:00.412345Z")
+        ));
 }
 
 #[test]
 fn clean_logs_pass() {
     let logs = Logs::new();
+    logs.vixens().args(["logs", "scan", "machined.log"]).assert().success().stdout("").stderr(format!(
+        "0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n{}",
+        assumed("2026-08-21T10:00:01.123456Z", "2026-08-21T10:20:01.123456Z")
+    ));
+}
+
+#[test]
+fn boot_noise_after_the_healthy_time_is_an_error() {
+    let logs = Logs::new();
     logs.vixens()
-        .args(["logs", "scan", "machined.log"])
+        .args(["logs", "scan", "--healthy-at", "2026-08-21T10:00:01.5Z", "machined.log"])
         .assert()
-        .success()
-        .stdout("")
-        .stderr("0 unexplained error line(s) in 3 lines of 1 file(s)\n");
+        .code(1)
+        .stdout("machined.log:2: 10.5.0.2: machined: 2026/08/21 10:00:02.000001 [talos] service[etcd](Running): Health check failed: connection refused (health-check-failed/etcd, failed Talos health check)\n")
+        .stderr("1 finding(s) in 3 lines of 1 file(s)\nbootstrap window: boot at 2026-08-21T10:00:01.123456Z, healthy at 2026-08-21T10:00:01.500000Z (--healthy-at)\n");
+}
+
+#[test]
+fn a_healthy_time_that_is_no_time_is_a_usage_error() {
+    let logs = Logs::new();
+    logs.vixens().args(["logs", "scan", "--healthy-at", "after lunch", "machined.log"]).assert().code(2).stderr(predicate::str::contains(
+        "invalid value 'after lunch' for '--healthy-at <TIME>': expected an RFC 3339 time such as 2026-08-21T09:03:10Z",
+    ));
+}
+
+#[test]
+fn a_crash_loop_is_one_finding_with_its_count_whatever_its_level() {
+    let logs = Logs::new();
+    let restart = |s: u32| {
+        format!(
+            "10.5.0.4: user: warning: [2026-08-21T10:{s:02}:00Z]: [talos] service[etcd](Waiting): Error running Containerd(etcd), going to restart forever: task \"etcd\" failed: exit code 137\n"
+        )
+    };
+    let dmesg: String = [1, 2, 3, 4, 30].into_iter().map(restart).collect();
+    std::fs::write(logs.path("cp3-dmesg.log"), dmesg).unwrap();
+    logs.vixens().args(["logs", "scan", "cp3-dmesg.log"]).assert().code(1).stdout(
+        "cp3-dmesg.log:1: 10.5.0.4: machined: user: warning: [2026-08-21T10:01:00Z]: [talos] service[etcd](Waiting): Error running Containerd(etcd), going to restart forever: task \"etcd\" failed: exit code 137 (crash-loop/etcd/exit-137, known failure F01; 5 lines, 1 to 5)\n",
+    );
+}
+
+#[test]
+fn a_support_bundle_file_has_no_labels_and_its_panic_is_found() {
+    let logs = Logs::new();
+    std::fs::write(logs.path("etcd.log"), "{\"level\":\"info\",\"ts\":\"2026-08-21T10:00:00Z\",\"msg\":\"starting\"}\npanic: freepages: failed to get all reachable pages\n\ngoroutine 1 [running]:\n").unwrap();
+    logs.vixens()
+        .args(["logs", "scan", "--node", "cp2", "etcd.log"])
+        .assert()
+        .code(1)
+        .stdout("etcd.log:2: cp2: etcd: panic: freepages: failed to get all reachable pages (panic, known failure F05)\n");
+    logs.vixens().args(["logs", "scan", "etcd.log"]).assert().code(1).stdout(predicate::str::starts_with("etcd.log:2: -: etcd: panic: freepages"));
 }
 
 #[test]
 fn the_environment_s_allow_list_explains_known_lines() {
     let logs = Logs::new();
-    logs.vixens()
-        .args(["logs", "scan", "--env", "scan-test", "dmesg.log"])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr("0 unexplained error line(s) in 3 lines of 1 file(s) (1 more explained by the allow-list)\n");
+    logs.vixens().args(["logs", "scan", "--env", "scan-test", "dmesg.log"]).assert().success().stdout("").stderr(format!(
+        "0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n{}",
+        assumed("2026-08-21T10:00:00.412345Z", "2026-08-21T10:20:00.412345Z")
+    ));
 }
 
 #[test]
@@ -112,7 +166,7 @@ fn show_allowed_lists_each_explained_line_with_its_rule() {
         .assert()
         .success()
         .stdout(format!(
-            "dmesg.log:3: 10.5.0.3: dmesg: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0  [allowed by {}:17: vdb is the lab's scratch disk]\n",
+            "dmesg.log:3: 10.5.0.3: dmesg: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0  [explained by {}:17: vdb is the lab's scratch disk]\n",
             env_yaml.display()
         ));
 }
@@ -138,7 +192,8 @@ fn a_compressed_binary_or_empty_capture_is_an_error_never_a_pass() {
         "error: dmesg.log.gz: gzip data, not a text log: decompress it first (for instance `zcat FILE | vixens logs scan -`)\n\
          error: core.bin: binary data (a NUL byte), not a text log\n\
          error: empty.log: empty: nothing to scan (was the capture cut short?)\n\
-         0 unexplained error line(s) in 3 lines of 1 file(s)\n",
+         0 finding(s) in 3 lines of 1 file(s); 1 error line(s) explained by allow rules\n\
+         bootstrap window: boot at 2026-08-21T10:00:01.123456Z, assumed to end at 2026-08-21T10:20:01.123456Z, 20m later (no --healthy-at: judged conservatively, boot retries after it are errors)\n",
     );
 }
 
@@ -150,7 +205,7 @@ fn standard_input_is_scanned_with_a_dash() {
         .write_stdin("10.5.0.2: E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\"\n")
         .assert()
         .code(1)
-        .stdout("-:1: 10.5.0.2: stdin: E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\"\n");
+        .stdout("-:1: 10.5.0.2: stdin: E0821 10:00:00.123456    1234 kubelet.go:2345] \"Error syncing pod\" (klog-error/Error syncing pod, klog severity E)\n");
 }
 
 #[test]
@@ -182,5 +237,45 @@ fn help_documents_the_exit_status() {
         .args(["logs", "scan", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("Exit status: 0 when no error line is left unexplained, 1 when some error line is not"));
+        .stdout(predicate::str::contains("Exit status: 0 when no error is left unexplained, 1 when some error is not explained"));
+}
+
+/// A folder of the composed corpus (`tests/fixtures/talos-logs`).
+fn corpus(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/talos-logs").join(folder)
+}
+
+#[test]
+fn the_composed_corpus_scans_from_the_command_line_as_it_must() {
+    // The folders whose every file is a talosctl capture (node labels on every line).
+    for folder in ["healthy/3-node", "healthy/5-node", "failing/service-crash-loop", "failing/etcd-quorum-loss", "failing/certificate-error"] {
+        let dir = corpus(folder);
+        let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|f| f.ends_with(".log")).collect();
+        files.sort();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vixens"));
+        cmd.current_dir(&dir).args(["logs", "scan"]);
+        if let Some(healthy) = expected["healthy_at"].as_str() {
+            cmd.args(["--healthy-at", healthy]);
+        }
+        let out = cmd.args(&files).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let mut found: Vec<String> = stdout.lines().map(|l| l.split(": ").take(3).collect::<Vec<_>>().join(": ")).collect();
+        let mut wanted: Vec<String> = expected["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}:{}: {}: {}", f["file"].as_str().unwrap(), f["line"], f["node"].as_str().unwrap(), f["source"].as_str().unwrap()))
+            .collect();
+        found.sort();
+        wanted.sort();
+        assert_eq!(found, wanted, "{folder}:\n{stdout}");
+        for f in expected["findings"].as_array().unwrap() {
+            let cause = format!("({}, ", f["cause"].as_str().unwrap());
+            let head = format!("{}:{}: ", f["file"].as_str().unwrap(), f["line"]);
+            assert!(stdout.lines().any(|l| l.starts_with(&head) && l.contains(&cause)), "{folder}: {head} {cause}\n{stdout}");
+        }
+        assert_eq!(out.status.code(), Some(if wanted.is_empty() { 0 } else { 1 }), "{folder}");
+    }
 }

@@ -1,6 +1,10 @@
 //! Phase `logs`: the Talos logs of every node since boot (each service of `talos-logs.services`,
-//! machined's included, and the kernel ring buffer), scanned as they stream against the
-//! environment's allow-list. A flagged line fails the phase, naming its node, source and line.
+//! machined's included, and the kernel ring buffer), scanned as they stream. A known failure
+//! (a crash loop, a panic, an OOM kill, an I/O error, a certificate error, ...) is an error
+//! whatever its level; boot noise is explained by the shared allow-list and the environment's
+//! `talos-logs.allow`, bootstrap rules only until the cluster was healthy (the end of the
+//! `talos-health` phase). One finding per node, source and cause fails the phase, naming its
+//! node, source and line.
 //!
 //! `talosctl service` tells which node runs which service: a service that a node does not run
 //! (etcd on a worker) is skipped for that node, not a failure. A log id that is no service at
@@ -14,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use vixens_drivers::talosctl::Talosctl;
 use vixens_logscan::lines::split_node;
-use vixens_logscan::{Input, OwnedFinding, Scanner};
+use vixens_logscan::{Input, InputId, Judged, Report, ScanConfig, Scanner, Session, Time};
 use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
@@ -22,36 +26,34 @@ use vixens_ops::evidence::Failure;
 /// The kernel ring buffer, as sources are named.
 pub(crate) const DMESG: &str = "dmesg";
 
-/// Lines shown before a flagged line in the excerpt.
+/// Lines shown before an error line in the excerpt.
 const CONTEXT_LINES: usize = 3;
 
-/// Flagged lines quoted in a failure message; the artifact has them all.
+/// Excerpts kept per node, source and cause (a crash loop repeats thousands of times).
+const EXCERPTS_PER_CAUSE: usize = 3;
+
+/// Findings quoted in a failure message; the artifact has them all.
 const QUOTED_FINDINGS: usize = 10;
 
 /// What one scan of every node's logs found.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Scanned {
-    /// Every line with an error marker, allowed or flagged, by source then node.
-    pub findings: Vec<OwnedFinding>,
-    /// Each finding with the lines before it, for the artifact.
+    /// The findings, explained lines and the bootstrap window.
+    pub report: Report,
+    /// The findings, then the first error lines of each cause with the lines before them, for
+    /// the artifact.
     pub excerpts: String,
     /// (node address, source) pairs skipped because the node does not run the service.
     pub skipped: Vec<(String, String)>,
-    /// Lines read.
-    pub lines: u64,
 }
 
-impl Scanned {
-    /// The lines no rule explains.
-    pub fn flagged(&self) -> impl Iterator<Item = &OwnedFinding> {
-        self.findings.iter().filter(|f| f.is_flagged())
-    }
-}
-
-/// Fetches and scans every node's logs within `budget`.
-pub(crate) fn scan(env: &Environment, talosctl: &Talosctl, budget: Duration) -> Result<Scanned, Failure> {
+/// Fetches and scans every node's logs within `budget`; `healthy_at` is when the cluster was
+/// seen healthy (the end of the bootstrap window).
+pub(crate) fn scan(env: &Environment, talosctl: &Talosctl, budget: Duration, healthy_at: Option<Time>) -> Result<Scanned, Failure> {
     let started = Instant::now();
-    let scanner = Scanner::new(&env.talos_logs.allow).map_err(|e| Phase::Logs.failure("talos-logs.allow", vixens_diagnostic::error_chain(&e)))?;
+    let config = ScanConfig { bootstrap_retries: env.talos_logs.bootstrap_retries, ..ScanConfig::default() };
+    let scanner = Scanner::with_config(&env.talos_logs.allow, config)
+        .map_err(|e| Phase::Logs.failure("talos-logs.allow", vixens_diagnostic::error_chain(&e)))?;
     let all: Vec<&str> = env.nodes.iter().map(|n| n.address.as_str()).collect();
     if all.is_empty() {
         return Err(Phase::Logs.failure("env.yaml nodes", format!("{} lists no node whose logs could be read", env.file.display())));
@@ -59,26 +61,36 @@ pub(crate) fn scan(env: &Environment, talosctl: &Talosctl, budget: Duration) -> 
     let rows = talosctl.services(&all, budget).map_err(|e| Phase::Logs.failure(all.join(","), vixens_diagnostic::error_chain(&e)))?;
     let running: Vec<(&str, &str)> = rows.iter().map(|r| (r.node.as_str(), r.id.as_str())).collect();
     let plan = plan(&env.talos_logs.services, &all, &running);
-    let mut scanned = Scanned::default();
+    let mut skipped = Vec::new();
     for (source, nodes) in &plan {
-        scanned.skipped.extend(all.iter().filter(|n| !nodes.contains(n)).map(|n| ((*n).to_owned(), (*source).to_owned())));
+        skipped.extend(all.iter().filter(|n| !nodes.contains(n)).map(|n| ((*n).to_owned(), (*source).to_owned())));
     }
     let left = budget.saturating_sub(started.elapsed());
-    let results: Vec<Result<SourceScan, Failure>> = std::thread::scope(|scope| {
+    let results: Vec<Result<SourceScan<'_>, Failure>> = std::thread::scope(|scope| {
         let handles: Vec<_> = plan
             .iter()
             .filter(|(_, nodes)| !nodes.is_empty())
-            .map(|(source, nodes)| scope.spawn(|| scan_source(env, talosctl, &scanner, source, nodes, left)))
+            .map(|(source, nodes)| scope.spawn(|| scan_source(env, talosctl, &scanner, healthy_at, source, nodes, left)))
             .collect();
         handles.into_iter().map(|h| h.join().expect("a log scan thread does not panic")).collect()
     });
+    let mut session = scanner.session(healthy_at);
+    let mut lines = String::new();
     for result in results {
         let source = result?;
-        scanned.findings.extend(source.findings);
-        scanned.excerpts.push_str(&source.excerpts);
-        scanned.lines += source.lines;
+        session.absorb(source.session);
+        lines.push_str(&source.excerpts);
     }
-    Ok(scanned)
+    let report = session.finish();
+    let mut excerpts = String::new();
+    for finding in &report.findings {
+        let _ = writeln!(excerpts, "FINDING {}: {finding}", env.node_label(&finding.label));
+    }
+    if !report.findings.is_empty() {
+        excerpts.push('\n');
+    }
+    excerpts.push_str(&lines);
+    Ok(Scanned { report, excerpts, skipped })
 }
 
 /// Which nodes each source is read from: a service from the nodes whose `talosctl service`
@@ -103,77 +115,114 @@ fn plan<'a>(services: &'a [String], all: &[&'a str], running: &[(&'a str, &'a st
         .collect()
 }
 
-/// The phase's verdict on a scan: a failure naming the first flagged line's node, source and
-/// line, quoting the first few.
+/// The phase's verdict on a scan: a failure naming the first finding's node, source and line,
+/// quoting the first few findings.
 pub(crate) fn judge(env: &Environment, scanned: &Scanned) -> Result<(), Failure> {
-    if scanned.lines == 0 && scanned.findings.is_empty() {
+    if scanned.report.summary.lines == 0 && scanned.report.findings.is_empty() {
         // Nothing read proves nothing: a node that printed no log at all is not a clean one.
         let nodes: Vec<&str> = env.nodes.iter().map(|n| n.address.as_str()).collect();
         return Err(
             Phase::Logs.failure(nodes.join(","), "no line was read from the Talos logs of any node: an empty capture cannot show the logs are clean")
         );
     }
-    let flagged: Vec<&OwnedFinding> = scanned.flagged().collect();
-    let Some(first) = flagged.first() else { return Ok(()) };
-    let culprit = format!("{}: {}:{}", env.node_label(first.node.as_deref().unwrap_or("-")), first.source, first.line);
+    let findings = &scanned.report.findings;
+    let Some(first) = findings.first() else { return Ok(()) };
+    let culprit = format!("{}: {}:{}", env.node_label(&first.label), first.source, first.line);
+    let count = findings.len();
     let mut message = format!(
-        "{} line{} in the Talos logs since boot {} an error the allow-list (talos-logs.allow) does not explain:",
-        flagged.len(),
-        if flagged.len() == 1 { "" } else { "s" },
-        if flagged.len() == 1 { "is" } else { "are" },
+        "{count} error{} in the Talos logs since boot that no allow rule explains (the shared list, then talos-logs.allow):",
+        if count == 1 { "" } else { "s" },
     );
-    for finding in flagged.iter().take(QUOTED_FINDINGS) {
+    for finding in findings.iter().take(QUOTED_FINDINGS) {
         let _ = write!(message, "\n  {finding}");
     }
-    if flagged.len() > QUOTED_FINDINGS {
-        let _ = write!(message, "\n  and {} more (artifact {})", flagged.len() - QUOTED_FINDINGS, crate::cycle::artifacts::files::TALOS_LOGS);
+    if count > QUOTED_FINDINGS {
+        let _ = write!(message, "\n  and {} more (artifact {})", count - QUOTED_FINDINGS, crate::cycle::artifacts::files::TALOS_LOGS);
     }
     Err(Phase::Logs.failure(culprit, message))
 }
 
-/// One source's findings across its nodes.
-struct SourceScan {
-    findings: Vec<OwnedFinding>,
-    excerpts: String,
-    lines: u64,
+/// A one-line account of a scan for the progress report.
+pub(crate) fn status(scanned: &Scanned) -> String {
+    let report = &scanned.report;
+    let window = match (report.window.end, report.window.assumed) {
+        (Some(end), false) => format!("bootstrap window until {end} (healthy)"),
+        (Some(end), true) => format!("bootstrap window assumed until {end} (boot + 20m)"),
+        (None, _) => "no time in the logs: no bootstrap window".to_owned(),
+    };
+    format!(
+        "{} lines read, {} error lines explained by allow rules, {} retries tolerated, {} finding(s), {} node/service pairs skipped (service not run there); {window}",
+        report.summary.lines,
+        report.summary.explained,
+        report.tolerated,
+        report.findings.len(),
+        scanned.skipped.len()
+    )
 }
 
-/// One node's scan of one source, with the last lines kept for excerpts.
-struct NodeScan<'s> {
-    scan: vixens_logscan::LineScan<'s>,
+/// One source's session across its nodes.
+struct SourceScan<'s> {
+    session: Session<'s>,
+    excerpts: String,
+}
+
+/// One node's input, with its last lines kept for excerpts.
+struct NodeScan {
+    input: InputId,
     recent: VecDeque<String>,
 }
 
-fn scan_source(
+/// An error line as the observer saw it, kept until its excerpt is written.
+struct Seen {
+    line: u64,
+    cause: String,
+    verdict: String,
+}
+
+fn scan_source<'s>(
     env: &Environment,
     talosctl: &Talosctl,
-    scanner: &Scanner,
+    scanner: &'s Scanner,
+    healthy_at: Option<Time>,
     source: &str,
     nodes: &[&str],
     timeout: Duration,
-) -> Result<SourceScan, Failure> {
-    let names: Vec<String> =
-        nodes.iter().map(|n| format!("talosctl -n {n} {}", if source == DMESG { "dmesg".to_owned() } else { format!("logs {source}") })).collect();
-    let mut scans: BTreeMap<&str, NodeScan<'_>> = nodes
+) -> Result<SourceScan<'s>, Failure> {
+    let mut session = scanner.session(healthy_at);
+    let mut scans: BTreeMap<&str, NodeScan> = nodes
         .iter()
-        .zip(&names)
-        .map(|(node, name)| (*node, NodeScan { scan: scanner.lines(Input::new(name, source)), recent: VecDeque::new() }))
+        .map(|node| {
+            let name = format!("talosctl -n {node} {}", if source == DMESG { "dmesg".to_owned() } else { format!("logs {source}") });
+            (*node, NodeScan { input: session.open(&Input::new(&name, source)), recent: VecDeque::new() })
+        })
         .collect();
-    let mut findings: Vec<OwnedFinding> = Vec::new();
     let mut excerpts = String::new();
+    let mut per_cause: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut scan_error: Option<vixens_logscan::Error> = None;
     let mut on_line = |line: &str| {
         if scan_error.is_some() {
             return;
         }
-        let Some(node) = split_node(line).0.and_then(|label| scans.get_mut(label)) else { return };
-        let before = findings.len();
-        if let Err(e) = node.scan.push(line, &mut findings) {
+        let Some((label, node)) = split_node(line).0.and_then(|label| scans.get_mut(label).map(|n| (label, n))) else { return };
+        let mut seen: Vec<Seen> = Vec::new();
+        let mut observer = |j: &Judged<'_>| {
+            let verdict = match j.explained_by {
+                None => format!("ERROR {} ({})", j.cause, j.why),
+                Some(rule) => format!("explained by {}: {}", rule.origin, rule.reason),
+            };
+            seen.push(Seen { line: j.line, cause: j.cause.to_owned(), verdict });
+            Ok(true)
+        };
+        if let Err(e) = session.push(node.input, line, &mut observer) {
             scan_error = Some(e);
             return;
         }
-        if let Some(found) = findings.get(before) {
-            excerpt(env, &mut excerpts, found, &node.recent, line);
+        for found in seen {
+            let shown = per_cause.entry((label.to_owned(), found.cause.clone())).or_default();
+            *shown += 1;
+            if *shown <= EXCERPTS_PER_CAUSE {
+                excerpt(env, &mut excerpts, label, source, &found, &node.recent, line);
+            }
         }
         node.recent.push_back(line.to_owned());
         if node.recent.len() > CONTEXT_LINES {
@@ -188,18 +237,12 @@ fn scan_source(
     if let Some(e) = scan_error {
         return Err(Phase::Logs.failure(culprit(), vixens_diagnostic::error_chain(&e)));
     }
-    let lines = scans.values().map(|s| s.scan.summary().lines).sum();
-    Ok(SourceScan { findings, excerpts, lines })
+    Ok(SourceScan { session, excerpts })
 }
 
-/// Appends one finding with the lines before it to `excerpts`.
-fn excerpt(env: &Environment, excerpts: &mut String, found: &OwnedFinding, recent: &VecDeque<String>, line: &str) {
-    let verdict = match &found.allowed_by {
-        None => format!("FLAGGED: {}", found.marker),
-        Some(rule) => format!("allowed by {}:{}: {}", rule.origin.file.display(), rule.origin.line, rule.reason),
-    };
-    let node = env.node_label(found.node.as_deref().unwrap_or("-"));
-    let _ = writeln!(excerpts, "== {node}: {}:{} ({verdict})", found.source, found.line);
+/// Appends one error line with the lines before it to `excerpts`.
+fn excerpt(env: &Environment, excerpts: &mut String, node: &str, source: &str, found: &Seen, recent: &VecDeque<String>, line: &str) {
+    let _ = writeln!(excerpts, "== {}: {source}:{} ({})", env.node_label(node), found.line, found.verdict);
     let first = found.line.saturating_sub(recent.len() as u64);
     for (i, before) in recent.iter().enumerate() {
         let _ = writeln!(excerpts, "   {:>6}  {before}", first + i as u64);
@@ -210,7 +253,6 @@ fn excerpt(env: &Environment, excerpts: &mut String, found: &OwnedFinding, recen
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vixens_logscan::Marker;
 
     fn env() -> Environment {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -222,15 +264,15 @@ mod tests {
         Environment::load_with(path, &vars).unwrap()
     }
 
-    fn finding(node: &str, source: &str, line: u64, text: &str) -> OwnedFinding {
+    /// `lines` of `source` from one node, scanned as the phase scans them.
+    fn scanned(source: &str, lines: &[&str], healthy_at: Option<&str>) -> Scanned {
         let scanner = Scanner::new(&[]).unwrap();
-        let mut found: Vec<OwnedFinding> = Vec::new();
-        let mut scan = scanner.lines(Input::new("test", source));
-        for _ in 1..line {
-            scan.push(&format!("{node}: a quiet line"), &mut found).unwrap();
+        let mut session = scanner.session(healthy_at.map(|t| Time::parse_rfc3339(t).unwrap()));
+        let id = session.open(&Input::new("talosctl -n 10.5.0.3 logs", source));
+        for line in lines {
+            session.push(id, line, &mut ()).unwrap();
         }
-        scan.push(&format!("{node}: {text}"), &mut found).unwrap();
-        found.pop().expect("an error line")
+        Scanned { report: session.finish(), excerpts: String::new(), skipped: Vec::new() }
     }
 
     #[test]
@@ -251,58 +293,58 @@ mod tests {
 
     #[test]
     fn clean_logs_pass() {
-        // A boot's worth of lines: quiet ones, and the lab's reviewed noise its allow-list explains.
-        let env = env();
-        let scanner = Scanner::new(&env.talos_logs.allow).unwrap();
-        let mut findings: Vec<OwnedFinding> = Vec::new();
-        let mut scan = scanner.lines(Input::new("test", "containerd"));
-        for line in [
-            "10.5.0.2: time=\"2026-08-21T10:00:04.080Z\" level=info msg=\"starting containerd\" revision=v2.0.5 version=v2.0.5",
-            "10.5.0.2: time=\"2026-08-21T10:00:04.102Z\" level=error msg=\"failed to load cni during init, please check CRI plugin status before \
-             setting up network for pods\" error=\"cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: \
-             failed to load cni config\"",
-            "10.5.0.2: time=\"2026-08-21T10:00:04.130Z\" level=info msg=\"containerd successfully booted in 0.051s\"",
-        ] {
-            scan.push(line, &mut findings).unwrap();
-        }
-        let scanned = Scanned { lines: scan.summary().lines, findings, ..Scanned::default() };
-        assert_eq!(scanned.lines, 3);
-        assert_eq!(scanned.findings.len(), 1, "the CNI line is an error line: {:?}", scanned.findings);
-        assert!(scanned.flagged().next().is_none(), "and the allow-list explains it");
-        assert_eq!(judge(&env, &scanned), Ok(()));
+        let boot = "10.5.0.3: 2026/08/21 10:00:01.123456 [talos] service[kubelet](Running): Health check failed: connection refused";
+        let clean = scanned("machined", &[boot], Some("2026-08-21T10:03:00Z"));
+        assert_eq!(clean.report.summary.explained, 1, "boot noise, explained");
+        assert!(judge(&env(), &clean).is_ok());
     }
 
     #[test]
     fn an_empty_capture_does_not_pass_for_clean_logs() {
-        let failure = judge(&env(), &Scanned::default()).unwrap_err();
+        let failure = judge(&env(), &scanned("machined", &[], None)).unwrap_err();
         assert_eq!((failure.phase.as_str(), failure.culprit.as_str()), ("logs", "10.5.0.2,10.5.0.3,10.5.0.4"));
         assert_eq!(failure.message, "no line was read from the Talos logs of any node: an empty capture cannot show the logs are clean");
     }
 
     #[test]
-    fn a_flagged_line_fails_naming_node_source_and_line() {
-        let flagged = finding("10.5.0.3", "dmesg", 12, "kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0");
-        assert_eq!(flagged.marker, Marker::DmesgPriority(vixens_logscan::lines::Priority::Err));
-        let scanned = Scanned { findings: vec![flagged], ..Scanned::default() };
-        let failure = judge(&env(), &scanned).unwrap_err();
+    fn an_error_fails_naming_node_source_and_line() {
+        let lines = [
+            "10.5.0.3: kern:    info: [2026-08-21T10:00:00Z]: Linux version 6.12.40-talos",
+            "10.5.0.3: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0",
+        ];
+        let failure = judge(&env(), &scanned("dmesg", &lines, None)).unwrap_err();
         assert_eq!(failure.phase, "logs");
-        assert_eq!(failure.culprit, "lab-controlplane-2 (10.5.0.3): dmesg:12");
+        assert_eq!(failure.culprit, "lab-controlplane-2 (10.5.0.3): dmesg:2");
         assert_eq!(
             failure.message,
-            "1 line in the Talos logs since boot is an error the allow-list (talos-logs.allow) does not explain:\n  \
-             10.5.0.3: dmesg:12: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0 (kernel priority err)"
+            "1 error in the Talos logs since boot that no allow rule explains (the shared list, then talos-logs.allow):\n  \
+             10.5.0.3: dmesg:2: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0 (disk-io-error, known failure F09)"
         );
     }
 
     #[test]
-    fn an_excerpt_shows_the_lines_before_the_finding() {
-        let found = finding("10.5.0.2", "machined", 3, "2026/08/21 10:00:09.500000 [talos] task mountVolumes (1/1): failed: no such device");
+    fn a_crash_loop_is_one_error_with_its_count() {
+        let restart = |s: u32| {
+            format!(
+                "10.5.0.3: 2026/08/21 10:10:{s:02}.000001 [talos] service[ext-iscsid](Waiting): Error running Containerd(ext-iscsid), going to restart forever: task \"ext-iscsid\" failed: exit code 127"
+            )
+        };
+        let lines: Vec<String> = [0, 5, 10, 15].into_iter().map(restart).collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let failure = judge(&env(), &scanned("machined", &lines, Some("2026-08-21T10:03:00Z"))).unwrap_err();
+        assert_eq!(failure.culprit, "lab-controlplane-2 (10.5.0.3): machined:1");
+        assert!(failure.message.ends_with("(crash-loop/ext-iscsid/exit-127, known failure F01; 4 lines, 1 to 4)"), "{}", failure.message);
+    }
+
+    #[test]
+    fn an_excerpt_shows_the_lines_before_the_error() {
+        let found = Seen { line: 3, cause: "boot-sequence-failed".into(), verdict: "ERROR boot-sequence-failed (known failure F04)".into() };
         let recent = VecDeque::from(["10.5.0.2: one".to_owned(), "10.5.0.2: two".to_owned()]);
         let mut text = String::new();
-        excerpt(&env(), &mut text, &found, &recent, "10.5.0.2: three");
+        excerpt(&env(), &mut text, "10.5.0.2", "machined", &found, &recent, "10.5.0.2: three");
         assert_eq!(
             text,
-            "== lab-controlplane-1 (10.5.0.2): machined:3 (FLAGGED: failed Talos task)\n        1  10.5.0.2: one\n        2  10.5.0.2: two\n >      3  10.5.0.2: three\n\n"
+            "== lab-controlplane-1 (10.5.0.2): machined:3 (ERROR boot-sequence-failed (known failure F04))\n        1  10.5.0.2: one\n        2  10.5.0.2: two\n >      3  10.5.0.2: three\n\n"
         );
     }
 }
