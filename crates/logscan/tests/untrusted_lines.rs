@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use vixens_logscan::lines::{DmesgRecord, split_node};
-use vixens_logscan::markers::{classify, strip_ansi};
-use vixens_logscan::{Error, Input, OwnedFinding, Scanner};
+use vixens_logscan::markers::strip_ansi;
+use vixens_logscan::{Error, Finding, Input, Scanner, Summary};
 
 /// Pieces of real Talos, kernel, zap, logrus, etcd and klog lines, and the bytes that break
 /// naive parsers: control characters, ANSI colour, invalid UTF-8, unterminated brackets.
@@ -42,11 +42,17 @@ const FRAGMENTS: &[&str] = &[
     "   ",
 ];
 
-fn scan(bytes: &[u8]) -> (Result<vixens_logscan::Summary, Error>, Vec<OwnedFinding>) {
+/// Scans `reader` as one saved file: what was read, or why the scan stopped, and the findings.
+fn scan_reader(reader: impl Read) -> (Result<Summary, Error>, Vec<Finding>) {
     let scanner = Scanner::new(&[]).expect("no rules always compile");
-    let mut findings = Vec::new();
-    let result = scanner.scan_reader(bytes, &Input::new("saved.log", "machined"), &mut findings);
-    (result, findings)
+    let mut session = scanner.session(None);
+    let result = session.scan_reader(reader, &Input::new("saved.log", "machined"), &mut ()).map(|id| session.read(id));
+    let report = session.finish();
+    (result.map(|(lines, bytes)| Summary { lines, bytes, ..report.summary }), report.findings)
+}
+
+fn scan(bytes: &[u8]) -> (Result<Summary, Error>, Vec<Finding>) {
+    scan_reader(bytes)
 }
 
 proptest! {
@@ -72,7 +78,7 @@ proptest! {
             prop_assert!(node.is_none_or(|n| line.starts_with(n)));
             prop_assert!(line.ends_with(rest));
             let _ = DmesgRecord::parse(rest);
-            let _ = classify(&strip_ansi(rest));
+            let _ = strip_ansi(rest);
         }
         let (result, _) = scan(text.as_bytes());
         prop_assert_eq!(result.expect("short lines scan").lines, text.lines().count() as u64);
@@ -84,10 +90,7 @@ fn a_line_that_never_ends_is_refused_at_the_limit_instead_of_filling_memory() {
     // An endless stream with no newline (`/dev/zero` piped in, a binary dumped by mistake): the
     // scanner keeps at most its line limit (1 MiB) and stops, naming the line.
     let started = Instant::now();
-    let scanner = Scanner::new(&[]).unwrap();
-    let mut findings: Vec<OwnedFinding> = Vec::new();
-    let endless = std::io::repeat(b'x');
-    let err = scanner.scan_reader(endless, &Input::new("-", "stdin"), &mut findings).unwrap_err();
+    let err = scan_reader(std::io::repeat(b'x')).0.unwrap_err();
     assert!(matches!(err, Error::LineTooLong { line: 1, limit: 1_048_576, .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
@@ -122,9 +125,8 @@ fn many_short_lines_stream_through_a_fixed_buffer() {
     // findings (none here), so memory does not grow with the input.
     let line: &'static [u8] = b"10.5.0.2: 2026/08/21 10:00:09.500000 [talos] task setupLogger (1/1): done, 118.34\xc2\xb5s\n";
     let times = 16 * 1024 * 1024 / line.len();
-    let scanner = Scanner::new(&[]).unwrap();
-    let mut findings: Vec<OwnedFinding> = Vec::new();
-    let summary = scanner.scan_reader(Repeated { line, times, at: 0 }, &Input::new("big.log", "machined"), &mut findings).unwrap();
+    let (summary, findings) = scan_reader(Repeated { line, times, at: 0 });
+    let summary = summary.unwrap();
     assert_eq!(summary.lines as usize, times);
     assert!(findings.is_empty());
 }

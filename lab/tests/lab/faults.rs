@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde_json::Value;
 
 use crate::talosctl::{booted_lab, run, talosctl};

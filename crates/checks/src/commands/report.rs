@@ -358,6 +358,7 @@ mod tests {
             verdict: Verdict::Passed { attempts: 1 },
             elapsed: Duration::from_millis(10),
             tools: vec!["talosctl v1.13.9".into()],
+            scrubbed: Vec::new(),
         };
         let report = Report { env: "lab".into(), simulated: true, doc: "docs/commands.md".into(), outcomes: vec![passed], elapsed: Duration::ZERO };
         let recording = report.recording("2026-11-26");

@@ -107,7 +107,19 @@ impl<'a> Runner<'a> {
                 None
             }
         };
-        Self { env, lease, check, options, redactor, started_at, cycle_id, artifacts, cluster: None, tool_versions: BTreeMap::new(), healthy_at: None }
+        Self {
+            env,
+            lease,
+            check,
+            options,
+            redactor,
+            started_at,
+            cycle_id,
+            artifacts,
+            cluster: None,
+            tool_versions: BTreeMap::new(),
+            healthy_at: None,
+        }
     }
 
     fn run(mut self, reporter: &mut dyn Reporter) -> Outcome {

@@ -69,8 +69,7 @@ pub fn gather(env: &Environment, root: &Path, request: &Request) -> Result<Gathe
     };
     let cycles_required = request.cycles.unwrap_or(env.cycles_required);
     let ledger = Ledger { path: env.evidence.ledger.clone(), records };
-    let lints: Vec<LintOutcome> =
-        vec![
+    let lints: Vec<LintOutcome> = vec![
         lints::documented_commands(&env.infra_repo),
         lints::command_discovery(&env.infra_repo),
         lints::adrs(&env.infra_repo),

@@ -307,7 +307,8 @@ mod tests {
             "### Login\n\nContext: x.\n\n```console\n$ argocd login lab --password gs8w85Tiij3Mp3KM\n? 0\n```\n\n### Clean\n\nContext: y.\n\n```console\n$ true\n? 0\n```\n",
         );
         let passed = |id: &str| Passed { id: id.into(), digest: Digest::of("x"), tools: vec![] };
-        let mut recording = Recording { env: "lab".into(), date: "2026-11-26".into(), passed: vec![passed("login"), passed("clean")] };
+        let mut recording =
+            Recording { env: "lab".into(), simulated: true, date: "2026-11-26".into(), passed: vec![passed("login"), passed("clean")] };
         let withheld = withhold_secrets(&mut recording, &doc);
         assert_eq!(recording.passed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["clean"]);
         assert_eq!(withheld.len(), 1);
