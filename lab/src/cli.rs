@@ -230,9 +230,6 @@ fn daemon(dir: &Path) -> anyhow::Result<ExitCode> {
 
 fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     let faults = Faults::from_env()?;
-    if faults.apply_fail {
-        bail!("fault `apply-fail` injected through {}: the lab refuses to start", crate::faults::FAULTS_VAR);
-    }
     let (apps, root_app) = apps(args)?;
     let spec = LabSpec {
         name: args.name.clone(),
@@ -256,6 +253,13 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = std::fs::remove_file(state.lab_json());
     std::fs::write(state.spec_json(), serde_json::to_vec_pretty(&spec)?)?;
+    // The host's tools talk to the NAS whether or not the cluster comes up, as on the homelab,
+    // where iscsiadm is installed on the operator's machine: an inventory after a failed apply
+    // still reaches the NAS.
+    state.write_host_tools(&std::env::current_exe()?)?;
+    if spec.faults.apply_fail {
+        bail!("fault `apply-fail` injected through {}: the lab refuses to start", crate::faults::FAULTS_VAR);
+    }
     let log = std::fs::File::create(state.daemon_log()).with_context(|| format!("creating {}", state.daemon_log().display()))?;
     let mut child = std::process::Command::new(std::env::current_exe()?)
         .arg("daemon")

@@ -162,10 +162,20 @@ impl StateDir {
         let talosconfig = talosconfig(&info.name, &info.talos_endpoint, first_control_plane.map(|n| n.address.as_str()), credentials);
         write_atomic(&self.talosconfig(), talosconfig.as_bytes(), 0o600)?;
         write_atomic(&self.ca_crt(), credentials.ca_pem.as_bytes(), 0o644)?;
-        fs::create_dir_all(self.root.join("bin"))?;
+        self.write_host_tools(lab_binary)?;
         let binary = shell_quote(&lab_binary.to_string_lossy());
         let shim = format!("#!/bin/sh\nexec {binary} talosctl \"$@\"\n");
-        write_atomic(&self.talosctl(), shim.as_bytes(), 0o755)?;
+        write_atomic(&self.talosctl(), shim.as_bytes(), 0o755)
+    }
+
+    /// Writes `DIR/bin/iscsiadm`, the operator machine's tool that talks to the NAS: it exists
+    /// before the cluster does, and after a lab that refused to start.
+    ///
+    /// # Errors
+    /// A file cannot be written.
+    pub fn write_host_tools(&self, lab_binary: &Path) -> io::Result<()> {
+        fs::create_dir_all(self.root.join("bin"))?;
+        let binary = shell_quote(&lab_binary.to_string_lossy());
         let root = shell_quote(&self.root.to_string_lossy());
         let shim = format!("#!/bin/sh\n{}={root} exec {binary} iscsiadm \"$@\"\n", crate::iscsiadm::STATE_DIR_VAR);
         write_atomic(&self.iscsiadm(), shim.as_bytes(), 0o755)

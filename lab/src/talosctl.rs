@@ -1,6 +1,6 @@
 //! The talosctl stand-in: `DIR/bin/talosctl ...` (through `vixens-lab talosctl ...`) answers
 //! the commands operators and the harness use, with the formats, streams and exit codes of
-//! talosctl v1.13.9 (`reference/tool-formats.md` section 1):
+//! talosctl v1.13.9:
 //!
 //! - `logs <service> [-f] [--tail N] [-k]`, `dmesg [-f] [--tail]`: `<node>: <line>` on stdout;
 //! - `health [--server=false] [--wait-timeout D]`: everything on stderr, nothing on stdout;

@@ -1,7 +1,7 @@
 //! A realistic synthetic Talos log corpus, for the benchmark and the scanner's tests.
 //!
-//! Lines are composed from the formats of tool-formats.md §1, in proportions close to what a
-//! control-plane node logs after boot: machined (`[talos]` with its timestamp), controller-runtime
+//! Lines are composed from the formats Talos nodes write (those `crate::lines` parses), in
+//! proportions close to what a control-plane node logs after boot: machined (`[talos]` with its timestamp), controller-runtime
 //! (zap console lines with ANSI-coloured levels), etcd (JSON), containerd (logrus), kubelet (klog)
 //! and dmesg, every line behind its `<node>: ` label. Many normal lines contain words the
 //! prefilter looks for (a transient `Health check failed`, `level=warn ... error`), as real logs

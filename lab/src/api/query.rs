@@ -1,6 +1,7 @@
 //! The query parameters of list, watch and get requests.
 //!
-//! kube-rs sends queries starting with `?&` (tool-formats.md §5): empty pairs are skipped.
+//! kube-rs sends queries starting with `?&` (its request builder appends each parameter with
+//! `&`): empty pairs are skipped.
 
 use std::time::Duration;
 

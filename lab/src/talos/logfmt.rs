@@ -1,5 +1,5 @@
-//! The log formats a Talos node writes, one function per format, exactly as
-//! `reference/tool-formats.md` describes them: machined's microsecond timestamp, zap's
+//! The log formats a Talos node writes, one function per format, as Talos v1.13 prints them:
+//! machined's microsecond timestamp, zap's
 //! development console with ANSI-coloured levels, etcd's JSON, containerd's logrus text,
 //! kubelet's klog header and the kernel ring buffer's `"%s: %7s: [%s]: %s"`.
 

@@ -43,7 +43,8 @@ async fn up_returns_only_once_the_api_serves_and_writes_the_client_files() {
 #[test]
 fn up_returns_at_once_with_the_daemon_detached_from_its_pipes() {
     // terraform's local-exec waits for every holder of the provisioner's stdout/stderr
-    // (tool-formats.md §3(g)): `up` must not leave the daemon on them.
+    // (Terraform's local-exec provisioner reads them to their end): `up` must not leave the
+    // daemon on them.
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let out = std::process::Command::new(crate::lab_binary())

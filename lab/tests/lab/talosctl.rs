@@ -1,6 +1,6 @@
 //! The talosctl stand-in against a running lab: every command's format (times and durations
 //! redacted), which stream it writes to, and its exit code, including partial failures and a lab
-//! that is down. Formats follow talosctl v1.13.9 (reference/tool-formats.md section 1).
+//! that is down. Formats follow talosctl v1.13.9.
 
 use std::process::{Command, Output};
 use std::sync::LazyLock;

@@ -2,9 +2,9 @@
 //! env.yaml) compiled once, then applied to each Application.
 //!
 //! An app is a system app when **any** rule matches: its name is listed, its labels match the
-//! selector, or its sync wave is at most the maximum. The root app-of-apps never is: its health
-//! does not include its children's (reference/tool-formats.md §2, "App-of-apps"), so it is
-//! never taken as evidence.
+//! selector, or its sync wave is at most the maximum. The root app-of-apps never is: since Argo
+//! CD 1.8 an Application's health no longer includes the health of the Applications it creates
+//! (Argo CD's "App of Apps" health documentation), so it is never taken as evidence.
 
 use std::collections::BTreeSet;
 use std::fmt;

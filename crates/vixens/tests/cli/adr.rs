@@ -28,8 +28,11 @@ fn rules_in(stdout: &str) -> BTreeSet<String> {
     stdout.lines().filter_map(|l| l.split(": ").nth(1)).map(str::to_owned).collect()
 }
 
+/// The rules these corpora break. Not `secrets`: its corpus is `tests/fixtures/secrets/corpus`,
+/// whose planted credentials the ADR lint reports in `vixens-docs`'s `secrets_corpus` tests;
+/// every other fixture stays free of anything shaped like a secret.
 fn lint_rules() -> BTreeSet<String> {
-    Rule::ALL.iter().filter(|r| r.scope() != Scope::Change).map(|r| r.id().to_owned()).collect()
+    Rule::ALL.iter().filter(|r| r.scope() != Scope::Change && **r != Rule::Secrets).map(|r| r.id().to_owned()).collect()
 }
 
 #[test]

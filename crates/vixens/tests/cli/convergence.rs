@@ -172,7 +172,9 @@ async fn a_manual_sync_is_found_naming_the_app_and_the_user() {
 
 #[tokio::test]
 async fn an_api_restart_does_not_fail_a_healthy_wait() {
-    let lab = Lab::up("api-restart=1");
+    // The bootstrap is slowed so that the restart lands while the wait watches, however long
+    // the lab took to hand over on a loaded machine.
+    let lab = Lab::up("api-restart=3,slow-bootstrap=6");
     let (result, events) = converge(&lab.cluster("kubeconfig").await, &config()).await;
     assert_eq!(result.expect("the wait survives the restart").system_apps.len(), 15);
     assert!(events.iter().any(|e| matches!(e, WaitEvent::WatchInterrupted { .. })), "the restart was seen: {events:?}");

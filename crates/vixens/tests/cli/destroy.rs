@@ -16,8 +16,17 @@ use vixens_ops::instance::Instance;
 use vixens_testkit::lab_env;
 
 fn lab() -> Instance {
-    Instance::builder(lab_env()).up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
+    lab_with(&[])
 }
+
+fn lab_with(faults: &[&str]) -> Instance {
+    let builder = faults.iter().fold(Instance::builder(lab_env()), |builder, fault| builder.fault(fault));
+    builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
+}
+
+/// What the lab prints while its destroy is under way (its `slow-destroy` fault): a signal sent
+/// then lands during the apply of the checked plan, never before or after it.
+const APPLY_UNDER_WAY: &str = "fault slow-destroy: stopping the lab in";
 
 fn vixens(instance: &Instance) -> std::process::Command {
     let mut command = vixens_testkit::vixens_command();
@@ -47,9 +56,9 @@ impl Running {
         Self { child, lines, seen: Vec::new() }
     }
 
-    /// Waits for the progress line `line`.
+    /// Waits for a progress line holding `line`.
     fn wait_for(&mut self, line: &str) {
-        while !self.seen.iter().any(|l| l == line) {
+        while !self.seen.iter().any(|l| l.contains(line)) {
             match self.lines.recv_timeout(Duration::from_secs(60)) {
                 Ok(l) => self.seen.push(l),
                 Err(_) => panic!("vixens destroy never printed {line:?}; it printed:\n{}", self.seen.join("\n")),
@@ -171,11 +180,11 @@ fn a_destroy_interrupted_by_sigterm_before_the_apply_destroys_nothing_and_runnin
 
 #[test]
 fn a_sigterm_during_the_apply_lets_the_checked_plan_finish() {
-    let lab = lab();
+    let lab = lab_with(&["slow-destroy=2"]);
     let lineage = State::parse(&state(&lab)).unwrap().lineage;
 
     let mut running = Running::start(&lab);
-    running.wait_for("==> terraform apply of the checked plan");
+    running.wait_for(APPLY_UNDER_WAY);
     running.sigterm();
     let (code, stdout, stderr) = running.finish();
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
@@ -363,11 +372,11 @@ fn plan_dirs(instance: &Instance) -> Vec<String> {
 
 #[test]
 fn two_sigints_during_the_apply_let_the_checked_plan_finish_and_leave_no_plan_folder() {
-    let lab = lab();
+    let lab = lab_with(&["slow-destroy=2"]);
     // What a destroy killed with SIGKILL leaves: the next destroy, holding the lease, removes it.
     std::fs::create_dir_all(lab.env().work_dir.join(".destroy-plan-killed")).unwrap();
     let mut running = Running::start(&lab);
-    running.wait_for("==> terraform apply of the checked plan");
+    running.wait_for(APPLY_UNDER_WAY);
     running.signal(rustix::process::Signal::INT);
     running.signal(rustix::process::Signal::INT);
     let (code, stdout, stderr) = running.finish();

@@ -173,6 +173,16 @@ fn leave_stale_record(env: &vixens_ops::env::Environment) {
     lease.add(Started::Lab { bin: lab, state_dir: env.work_dir.join("state") }).unwrap();
 }
 
+/// The lab NAS's record of the LUN that holds `claim`: one JSON file per LUN in its DSM folder,
+/// whose description names the claim (`services/vaultwarden-data`), as Synology's CSI driver
+/// describes the LUNs it creates.
+fn lun_of(env: &vixens_ops::env::Environment, claim: &str) -> Option<std::path::PathBuf> {
+    let luns = std::fs::read_dir(env.work_dir.join("nas/dsm/luns")).ok()?;
+    luns.filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| std::fs::read_to_string(path).is_ok_and(|text| text.contains(&format!("/{claim}\""))))
+}
+
 /// `vixens lease reap ENV ARGS` with `vars`: exit code and stdout + stderr.
 fn reap(vars: &std::collections::BTreeMap<String, String>, args: &[&str]) -> (i32, String) {
     let vixens = binaries::binaries().unwrap().vixens;
@@ -187,8 +197,8 @@ fn after_protected_delete_the_reap_names_the_way_out_and_force_takes_it_keeping_
     // and nothing said what to do.
     let lab = vixens_ops::instance::Instance::builder(lab_env()).fault("protected-delete").up().unwrap();
     let env = lab.env();
-    let lun = env.work_dir.join("nas/luns/vaultwarden-data.img");
-    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || lun.exists()).unwrap();
+    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || lun_of(env, "vaultwarden-data").is_some()).unwrap();
+    let lun = lun_of(env, "vaultwarden-data").unwrap();
     leave_stale_record(env);
 
     let (code, output) = reap(lab.vars(), &[]);
