@@ -39,14 +39,8 @@ pub fn is_up(env: &Environment) -> bool {
 /// The [`Failure`] of the phase that failed, naming its culprit (the resource terraform names).
 pub fn up(env: &Environment, lease: Held<'_>, on_progress: OnProgress<'_>) -> Result<(), Failure> {
     let redactor = env.redactor();
-    let first = apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress));
-    if first.is_err() || !is_up(env) {
-        match first {
-            // The outputs of a stale state can name files its destroy removed: a new apply fixes both.
-            Err(failure) if failure.culprit.starts_with("terraform output") => tracing::info!(environment = %env.name, "{}", failure.message),
-            Err(failure) => return Err(failure),
-            Ok(_) => {}
-        }
+    apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
+    if !is_up(env) {
         tracing::info!(environment = %env.name, "the API does not answer after apply: destroying the stale state and applying again");
         destroy::unattended::run(env, lease, &mut PhaseCtx::new(Phase::Destroy, &env.budgets, &redactor, on_progress))?;
         apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;

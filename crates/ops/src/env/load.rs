@@ -1007,6 +1007,21 @@ argocd:
     }
 
     #[test]
+    fn credentials_name_the_outputs_and_the_read_only_identity_with_defaults() {
+        let yaml = MINIMAL.to_owned()
+            + "kubeconfig-readonly: state/ro\ncredentials:\n  from-terraform-outputs: {kubeconfig: kubeconfig_path}\n  readonly: {namespace: vixens}\n";
+        let (_dir, loaded) = load_str(&yaml, &[]);
+        let credentials = loaded.unwrap().credentials.unwrap();
+        assert_eq!(credentials.kubeconfig_output.as_deref(), Some("kubeconfig_path"));
+        assert_eq!(credentials.talosconfig_output, None);
+        let readonly = credentials.readonly.unwrap();
+        assert_eq!((readonly.namespace.as_str(), readonly.service_account.as_str()), ("vixens", "vixens-readonly"));
+        assert_eq!(readonly.token_ttl, Duration::from_secs(3600));
+        let (_dir, without) = load_str(MINIMAL, &[]);
+        assert_eq!(without.unwrap().credentials, None, "no section: the files are kept by hand");
+    }
+
+    #[test]
     fn terraform_data_dir_becomes_tf_data_dir() {
         let yaml = MINIMAL.replace("  root: terraform\n", "  root: terraform\n  data-dir: ${WORK_DIR}/tf\n  env:\n    TF_LOG: info\n");
         let (dir, loaded) = load_str(&yaml, &[]);
@@ -1058,6 +1073,34 @@ argocd:
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\nbudgets:\n  recreate: half an hour\n",
         &["8:13: `budgets.recreate`: \"half an hour\" is not a duration (expected number at 0); expected for example 30m, 90s or 1h 30m"]
+    )]
+    #[case::bad_terraform_output_name(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  from-terraform-outputs:\n    kubeconfig: kubeconfig path\n",
+        &["9:17: `credentials.from-terraform-outputs.kubeconfig`: \"kubeconfig path\" is not a terraform output name; expected an identifier such as kubeconfig_path"]
+    )]
+    #[case::terraform_outputs_naming_nothing(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  from-terraform-outputs: {}\n",
+        &["8:27: `credentials.from-terraform-outputs`: names no output; expected `kubeconfig:` and/or `talosconfig:` with the name of a root output holding that file's path"]
+    )]
+    #[case::unknown_credentials_key(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  from-terraform-output:\n    kubeconfig: kubeconfig_path\n",
+        &["8:3: unknown key `credentials.from-terraform-output`; expected one of: from-terraform-outputs, readonly"]
+    )]
+    #[case::read_only_identity_without_a_file_to_write(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  readonly: {}\n",
+        &["8:13: `credentials.readonly`: the read-only identity is written to `kubeconfig-readonly`, which this env.yaml does not set; add `kubeconfig-readonly: PATH`"]
+    )]
+    #[case::read_only_token_shorter_than_the_api_allows(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\nkubeconfig-readonly: ro\ncredentials:\n  readonly:\n    token-ttl: 5m\n    service-account: Vixens_RO\n",
+        &[
+            "10:16: `credentials.readonly.token-ttl`: 5m is shorter than the TokenRequest API allows; expected at least 10m",
+            "11:22: `credentials.readonly.service-account`: \"Vixens_RO\" is not a Kubernetes name; expected lowercase letters, digits and `-`, at most 63",
+        ]
     )]
     #[case::zero_duration(
         "kubeconfig: state/kubeconfig\n",
