@@ -37,9 +37,9 @@ pub enum Error {
     Outputs {
         /// The root module.
         root: PathBuf,
-        /// Why.
+        /// Why (boxed: a terraform error carries its stderr).
         #[source]
-        source: terraform::Error,
+        source: Box<terraform::Error>,
     },
     /// The output env.yaml names is not among the root's outputs, or is null.
     #[error(
@@ -106,9 +106,9 @@ pub enum Error {
     Mint {
         /// `namespace/name` of the ServiceAccount.
         account: String,
-        /// Why.
+        /// Why (boxed: a kube error is large).
         #[source]
-        source: vixens_kube::Error,
+        source: Box<vixens_kube::Error>,
     },
 }
 
@@ -222,7 +222,7 @@ pub fn install_from_outputs(env: &Environment, tf: &Terraform, run: Run<'_>) -> 
         return Ok(Vec::new());
     }
     let root = tf.root().to_owned();
-    let outputs = tf.output(run).map_err(|source| Error::Outputs { root: root.clone(), source })?;
+    let outputs = tf.output(run).map_err(|source| Error::Outputs { root: root.clone(), source: Box::new(source) })?;
     let mut files = Vec::new();
     for (key, output, path) in wanted {
         let source = output_path(&outputs, output, key, &root)?;
@@ -301,7 +301,7 @@ pub async fn mint_read_only(env: &Environment) -> Result<Option<MintedReadOnly>,
     };
     let identity = ReadOnlyIdentity { namespace: &config.namespace, name: &config.service_account, token_ttl: config.token_ttl };
     let account = format!("{}/{}", config.namespace, config.service_account);
-    let mint_error = |source| Error::Mint { account: account.clone(), source };
+    let mint_error = |source| Error::Mint { account: account.clone(), source: Box::new(source) };
     let cluster = Cluster::open(&env.kubeconfig, "kubeconfig").await.map_err(mint_error)?;
     let token = cluster.mint_read_only(&identity).await.map_err(mint_error)?;
     let admin = ClusterAccess::read(&env.kubeconfig)?;
