@@ -82,12 +82,13 @@ fn after_a_recreate_the_old_kubeconfig_is_refused_the_installed_one_works_and_th
     assert_eq!(mode(&readonly), 0o600);
     let (code, said) = kubectl(&readonly, &["-n", "argocd", "get", "applications", "-o", "name"]);
     assert_eq!(code, 0, "{said}");
-    assert!(said.contains("application.argoproj.io/traefik"), "{said}");
-    let (code, said) = kubectl(&readonly, &["-n", "argocd", "delete", "application", "traefik"]);
+    // The root app exists as soon as the lab is up; Argo CD creates the others as it syncs.
+    assert!(said.contains("application.argoproj.io/vixens-app-of-apps"), "{said}");
+    let (code, said) = kubectl(&readonly, &["-n", "argocd", "delete", "application", "vixens-app-of-apps"]);
     assert_eq!(code, 1, "{said}");
     assert!(
         said.contains(
-            "Error from server (Forbidden): applications.argoproj.io \"traefik\" is forbidden: \
+            "Error from server (Forbidden): applications.argoproj.io \"vixens-app-of-apps\" is forbidden: \
              User \"system:serviceaccount:kube-system:vixens-readonly\" cannot delete resource \"applications\""
         ),
         "{said}"
