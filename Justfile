@@ -43,3 +43,8 @@ doctor ENV:
 # (vixens finds vixens-lab beside itself, or builds it).
 up ENV:
     {{vixens}} up {{ENV}}
+
+# Take a running environment's credentials from its terraform outputs again and mint a new
+# read-only token (what the harness does after every apply)
+credentials ENV:
+    {{vixens}} credentials {{ENV}}

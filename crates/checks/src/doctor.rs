@@ -95,7 +95,12 @@ pub fn run(env: &Environment) -> Report {
     let kube_ok = kubeconfig.status == Status::Ok;
     checks.push(kubeconfig);
     if let Some(readonly) = &env.kubeconfig_readonly {
-        checks.push(doctor.kubeconfig("kubeconfig-readonly", readonly));
+        let check = doctor.kubeconfig("kubeconfig-readonly", readonly);
+        let usable = check.status == Status::Ok;
+        checks.push(check);
+        if usable && kube_ok {
+            checks.push(read_only_freshness(env, readonly, jiff::Timestamp::now()));
+        }
     } else if let Some(message) = vixens_ops::env::missing_read_only_identity(env) {
         let remedy =
             "set `kubeconfig-readonly` in env.yaml: a kubeconfig whose user may only get, list and watch (a ServiceAccount token, for instance)";
@@ -113,6 +118,35 @@ pub fn run(env: &Environment) -> Report {
         check.remedy = check.remedy.as_deref().map(|r| redactor.redact(r));
     }
     Report { env: env.name.clone(), file: env.file.clone(), checks }
+}
+
+/// How long before its token expires a read-only kubeconfig is worth refreshing: a recreate
+/// cycle's budget, so that none starts with a token that dies during it.
+const READ_ONLY_EXPIRY_WARNING: Duration = Duration::from_secs(30 * 60);
+
+/// Whether the read-only kubeconfig still works with this incarnation of the cluster: same
+/// server and CA as the admin kubeconfig, and a token not expired or about to (its `exp`).
+fn read_only_freshness(env: &Environment, readonly: &Path, now: jiff::Timestamp) -> Check {
+    use vixens_kube::identity::{ClusterAccess, Freshness, inspect};
+    const NAME: &str = "read-only-identity";
+    let remedy = if env.credentials.as_ref().is_some_and(|c| c.readonly.is_some()) {
+        format!("run `vixens credentials {}`: it mints a new token and rewrites {}", env.name, readonly.display())
+    } else {
+        format!("make a new token for it; or set `credentials.readonly` in env.yaml so that `vixens credentials {}` mints one", env.name)
+    };
+    let (readonly_access, admin) = match (ClusterAccess::read(readonly), ClusterAccess::read(&env.kubeconfig)) {
+        (Ok(readonly), Ok(admin)) => (readonly, admin),
+        (Err(e), _) | (_, Err(e)) => return Check { name: NAME, status: Status::Fail, detail: e.to_string(), remedy: Some(remedy) },
+    };
+    let (status, detail) = match inspect(&readonly_access, &admin, now, READ_ONLY_EXPIRY_WARNING) {
+        Freshness::Fresh { expires: Some(expires) } => (Status::Ok, format!("matches the admin kubeconfig; its token is valid until {expires}")),
+        Freshness::Fresh { expires: None } => (Status::Ok, "matches the admin kubeconfig; its token carries no expiry".to_owned()),
+        Freshness::Expiring { expires } => (Status::Warn, format!("its token expires soon, at {expires}")),
+        Freshness::Expired { expired } => (Status::Fail, format!("its token expired at {expired}: the API refuses it (401)")),
+        Freshness::Stale { differs } => (Status::Fail, format!("stale: {differs}: it was made for an earlier cluster")),
+    };
+    let remedy = (status != Status::Ok).then_some(remedy);
+    Check { name: NAME, status, detail, remedy }
 }
 
 fn kind_name(env: &Environment) -> &'static str {

@@ -37,6 +37,7 @@ pub struct EnvFile {
     pub kubeconfig: Option<Node>,
     pub kubeconfig_readonly: Option<Node>,
     pub talosconfig: Option<Node>,
+    pub credentials: Option<Section<CredentialsFile>>,
     pub tools_path: Option<Node>,
     pub nodes: Option<List<NodeFile>>,
     pub argocd: Option<Section<ArgoCdFile>>,
@@ -61,6 +62,34 @@ pub struct TerraformFile {
     pub vars: Option<Node>,
     pub backend_config: Option<Node>,
     pub env: Option<Node>,
+}
+
+/// `credentials:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs, reason = "env.yaml keys")]
+pub struct CredentialsFile {
+    pub from_terraform_outputs: Option<Section<TerraformOutputsFile>>,
+    pub readonly: Option<Section<ReadOnlyIdentityFile>>,
+}
+
+/// `credentials.from-terraform-outputs:`: the name of the root output holding each file's path.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs, reason = "env.yaml keys")]
+pub struct TerraformOutputsFile {
+    pub kubeconfig: Option<Node>,
+    pub talosconfig: Option<Node>,
+}
+
+/// `credentials.readonly:`: the read-only identity the harness mints.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs, reason = "env.yaml keys")]
+pub struct ReadOnlyIdentityFile {
+    pub namespace: Option<Node>,
+    pub service_account: Option<Node>,
+    pub token_ttl: Option<Node>,
 }
 
 /// One entry of `nodes:`.

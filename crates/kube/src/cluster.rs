@@ -287,7 +287,7 @@ fn current_user(kubeconfig: &Kubeconfig) -> String {
 
 /// A kubeconfig error in words, without quoting the file: a YAML error's source excerpt could
 /// hold a token.
-fn describe(error: &KubeconfigError) -> String {
+pub(crate) fn describe(error: &KubeconfigError) -> String {
     match error {
         KubeconfigError::ReadConfig(io, _) => format!("cannot read it: {io}"),
         KubeconfigError::Parse(_) => "it is not valid kubeconfig YAML".to_owned(),

@@ -80,6 +80,9 @@ pub struct Environment {
     pub kubeconfig_readonly: Option<PathBuf>,
     /// The talosconfig for `talosctl`.
     pub talosconfig: PathBuf,
+    /// Where fresh credentials come from after an apply, and the read-only identity the harness
+    /// mints; `None`: the files at `kubeconfig`/`talosconfig` are kept up to date by hand.
+    pub credentials: Option<CredentialsConfig>,
     /// Folders put first on PATH for every tool the harness runs (the lab's talosctl stand-in).
     pub tools_path: Vec<PathBuf>,
     /// The cluster's nodes, as `talosctl -n` addresses them.
@@ -248,6 +251,31 @@ impl std::fmt::Debug for S3Credentials {
             .field("region", &self.region)
             .finish()
     }
+}
+
+/// env.yaml `credentials`: a recreated cluster has new secrets (CA, admin, Talos), which its
+/// apply writes to files named by terraform outputs; the harness installs them at `kubeconfig`
+/// and `talosconfig`, and mints the read-only identity of `kubeconfig-readonly`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsConfig {
+    /// The root output holding the path of the admin kubeconfig the apply wrote.
+    pub kubeconfig_output: Option<String>,
+    /// The root output holding the path of the talosconfig the apply wrote.
+    pub talosconfig_output: Option<String>,
+    /// The read-only identity to mint, when `kubeconfig-readonly` should be written by the harness.
+    pub readonly: Option<ReadOnlyIdentityConfig>,
+}
+
+/// env.yaml `credentials.readonly`: a ServiceAccount bound to a get/list/watch ClusterRole, and
+/// how long each of its tokens lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOnlyIdentityConfig {
+    /// The ServiceAccount's namespace (default `kube-system`, present in every cluster).
+    pub namespace: String,
+    /// The ServiceAccount's name, also the ClusterRole's and the binding's (default `vixens-readonly`).
+    pub service_account: String,
+    /// The `expirationSeconds` asked of the TokenRequest API (default 1h; the API's minimum is 10m).
+    pub token_ttl: Duration,
 }
 
 /// Where state backups go.

@@ -55,6 +55,9 @@ pub enum Error {
         #[source]
         source: terraform::Error,
     },
+    /// The credentials of the apply could not be installed, or the read-only identity minted.
+    #[error("the credentials of the instance could not be taken from its apply")]
+    Credentials(#[source] Box<crate::credentials::Error>),
     /// A condition the test waited for did not come true in time.
     #[error("{what} did not happen within {}", humantime::format_duration(*.timeout))]
     TimedOut {
@@ -99,7 +102,8 @@ impl Builder {
     }
 
     /// Loads the environment into a fresh temporary work folder and brings it up: `terraform
-    /// init`, then `terraform apply` within the environment's apply budget.
+    /// init`, then `terraform apply` within the environment's apply budget, then its credentials
+    /// installed and its read-only identity minted.
     ///
     /// # Errors
     /// [`Error::NotOnDemand`] for an environment without `provisioning`; otherwise the step that
@@ -123,6 +127,11 @@ impl Builder {
         // From here on, a failed apply may have created something: tear it down on drop.
         instance.up = true;
         terraform.apply(Run::within(instance.env.budgets.phases.apply)).map_err(|source| Error::Terraform { step: "apply", source })?;
+        // As the harness does after every apply: the new credentials where env.yaml says, and
+        // the read-only identity minted with them.
+        let credentials = |e| Error::Credentials(Box::new(e));
+        crate::credentials::install_from_outputs(&instance.env, &terraform, Run::within(INIT_TIMEOUT)).map_err(credentials)?;
+        crate::runtime::block_on(crate::credentials::mint_read_only(&instance.env)).map_err(credentials)?;
         Ok(instance)
     }
 }

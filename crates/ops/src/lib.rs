@@ -6,6 +6,8 @@
 //! - [`runtime`]: the one tokio runtime of the process;
 //! - [`destroy`]: the one safe destroy path (confirmation, verified state backup, the guard on the
 //!   destroy plan, the protected inventory before and after);
+//! - [`credentials`]: the credentials of each apply installed where env.yaml says, and the
+//!   read-only identity minted from them;
 //! - [`provision`]: terraform apply, and an on-demand lab brought up whole; [`probe`]: does the
 //!   Kubernetes API answer;
 //! - [`lease`] and [`session`]: an environment leased to one test run, and nothing the harness
@@ -16,6 +18,7 @@
 
 pub mod binaries;
 pub mod budget;
+pub mod credentials;
 pub mod destroy;
 pub mod env;
 pub mod evidence;

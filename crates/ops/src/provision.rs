@@ -10,6 +10,7 @@ use vixens_drivers::process::Stream;
 use vixens_drivers::terraform::{self, Run, Summary};
 
 use crate::budget::Phase;
+use crate::credentials;
 use crate::destroy;
 use crate::env::Environment;
 use crate::evidence::Failure;
@@ -29,28 +30,46 @@ pub fn is_up(env: &Environment) -> bool {
 }
 
 /// `terraform init` and `apply` of `env`'s root within its apply budget, each terraform line
-/// handed to `on_progress`, holding its `lease`. When the API still does not answer (a state left
-/// by a lab that has since stopped: apply saw nothing to do), the stale state is destroyed
-/// through the safe destroy path and applied again.
+/// handed to `on_progress`, holding its `lease`, the credentials of the apply installed ([`apply`]).
+/// When the API still does not answer (a state left by a lab that has since stopped: apply saw
+/// nothing to do), the stale state is destroyed through the safe destroy path and applied again.
+/// Then the read-only identity is minted ([`mint_read_only`]).
 ///
 /// # Errors
 /// The [`Failure`] of the phase that failed, naming its culprit (the resource terraform names).
 pub fn up(env: &Environment, lease: Held<'_>, on_progress: OnProgress<'_>) -> Result<(), Failure> {
     let redactor = env.redactor();
     apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
-    if is_up(env) {
-        return Ok(());
+    if !is_up(env) {
+        tracing::info!(environment = %env.name, "the API does not answer after apply: destroying the stale state and applying again");
+        destroy::unattended::run(env, lease, &mut PhaseCtx::new(Phase::Destroy, &env.budgets, &redactor, on_progress))?;
+        apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
     }
-    tracing::info!(environment = %env.name, "the API does not answer after apply: destroying the stale state and applying again");
-    destroy::unattended::run(env, lease, &mut PhaseCtx::new(Phase::Destroy, &env.budgets, &redactor, on_progress))?;
-    apply(env, &mut PhaseCtx::new(Phase::Apply, &env.budgets, &redactor, on_progress))?;
-    Ok(())
+    let mut ctx = PhaseCtx::new(Phase::KubernetesApi, &env.budgets, &redactor, on_progress);
+    mint_read_only(env, &mut ctx)
+}
+
+/// Mints the read-only identity of `env` (when env.yaml asks for one) once its API answers, as
+/// part of `ctx`'s phase, and says so.
+///
+/// # Errors
+/// The phase's [`Failure`] naming the ServiceAccount or the file.
+pub fn mint_read_only(env: &Environment, ctx: &mut PhaseCtx<'_>) -> Result<(), Failure> {
+    match crate::runtime::block_on(credentials::mint_read_only(env)) {
+        Ok(Some(minted)) => {
+            ctx.status(&format!("minted the read-only identity {} into {} (valid until {})", minted.user, minted.path.display(), minted.expires));
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(ctx.phase().failure(e.culprit(), error_chain(&e))),
+    }
 }
 
 /// Runs `terraform init` then `terraform apply` within the phase's budget, streaming terraform's
-/// lines:
-/// the recreate itself. A failure names the resource terraform names (`with terraform_data.lab,`)
-/// and keeps terraform's own explanation.
+/// lines: the recreate itself. A failure names the resource terraform names (`with
+/// terraform_data.lab,`) and keeps terraform's own explanation. Then the credentials the apply
+/// wrote are installed at env.yaml's paths ([`credentials::install_from_outputs`]): every later
+/// phase uses them.
 ///
 /// # Errors
 /// The apply phase's [`Failure`].
@@ -60,8 +79,19 @@ pub fn apply(env: &Environment, ctx: &mut PhaseCtx<'_>) -> Result<Summary, Failu
     let init = tf.init(Run::within(ctx.left()).progress(&mut |_: Stream, line: &str| ctx.report(Progress::Output { tool: "terraform", line })));
     init.map_err(|e| terraform_failure(phase, &e))?;
     let left = ctx.left();
-    tf.apply(Run::within(left).progress(&mut |_: Stream, line: &str| ctx.report(Progress::Output { tool: "terraform", line })))
-        .map_err(|e| terraform_failure(phase, &e))
+    let summary = tf
+        .apply(Run::within(left).progress(&mut |_: Stream, line: &str| ctx.report(Progress::Output { tool: "terraform", line })))
+        .map_err(|e| terraform_failure(phase, &e))?;
+    let installed = credentials::install_from_outputs(env, &tf, Run::within(ctx.left())).map_err(|e| phase.failure(e.culprit(), error_chain(&e)))?;
+    for file in installed {
+        let what = match &file.installed {
+            credentials::Installed::Unchanged => "unchanged",
+            credentials::Installed::Replaced { previous: Some(_) } => "new credentials, the previous copy kept beside it",
+            credentials::Installed::Replaced { previous: None } => "new credentials",
+        };
+        ctx.status(&format!("{} from the apply installed at {} ({what})", file.key, file.path.display()));
+    }
+    Ok(summary)
 }
 
 /// The failure of a terraform command in `phase`: the culprit is every resource address

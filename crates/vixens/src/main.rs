@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod adr;
 mod check_plan;
 mod commands;
+mod credentials;
 mod destroy;
 mod docs;
 mod doctor;
@@ -33,6 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Doctor(doctor::Args),
+    Credentials(credentials::Args),
     Destroy(destroy::Args),
     CheckPlan(check_plan::Args),
     #[command(subcommand)]
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
     vixens_checks::report::init_tracing();
     match Cli::parse().command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Credentials(args) => credentials::run(args),
         Command::Destroy(args) => destroy::run(args),
         Command::CheckPlan(args) => check_plan::run(args),
         Command::Adr(cmd) => adr::run(cmd),

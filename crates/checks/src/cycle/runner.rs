@@ -206,6 +206,15 @@ impl<'a> Runner<'a> {
             }
             Phase::KubernetesApi => {
                 let (cluster, version) = runtime::block_on(phases::kubernetes::reachable(env, self.check.access(), &ctx))?;
+                if self.check.phases().contains(&Phase::Apply) {
+                    // A recreated cluster signs tokens with a new key: the read-only identity is
+                    // minted again, and its token kept out of everything.
+                    provision::mint_read_only(env, &mut ctx)?;
+                    env.register_secrets(&mut self.redactor);
+                    if let Some(dir) = &mut self.artifacts {
+                        dir.set_redactor(&self.redactor);
+                    }
+                }
                 self.tool_versions.insert("kubernetes".into(), version.git_version);
                 self.cluster = Some(cluster);
                 Ok(())

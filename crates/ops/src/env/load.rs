@@ -13,8 +13,8 @@ use std::time::Duration;
 use vixens_config::de::{List, Section};
 use vixens_config::error::{EnvConfigError, ProblemKind, Problems};
 use vixens_config::file::{
-    AllowFile, ArgoCdFile, BudgetsFile, CommandsFile, EnvFile, EvidenceFile, InventoryFile, NodeFile, ProtectedFile, Read, StateBackupFile,
-    TalosLogsFile, TerraformFile,
+    AllowFile, ArgoCdFile, BudgetsFile, CommandsFile, CredentialsFile, EnvFile, EvidenceFile, InventoryFile, NodeFile, ProtectedFile, Read,
+    ReadOnlyIdentityFile, StateBackupFile, TalosLogsFile, TerraformFile, TerraformOutputsFile,
 };
 use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
 use vixens_config::yaml::{At, Node, Value};
@@ -22,8 +22,9 @@ use vixens_kube::argocd::{SystemAppRules, SystemApps};
 
 use super::identity::Identity;
 use super::{
-    AllowRule, ArgoCdConfig, Budgets, CommandsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode, NodeRole, Origin,
-    PhaseBudgets, ProtectedConfig, Protection, Provisioning, RuleWindow, S3Credentials, StateBackupConfig, TalosLogsConfig,
+    AllowRule, ArgoCdConfig, Budgets, CommandsConfig, CredentialsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode,
+    NodeRole, Origin, PhaseBudgets, ProtectedConfig, Protection, Provisioning, ReadOnlyIdentityConfig, RuleWindow, S3Credentials, StateBackupConfig,
+    TalosLogsConfig,
 };
 
 /// Resource types that hold data which must outlive any cluster: always protected.
@@ -44,6 +45,9 @@ const A_STRING: &str = "a string";
 const A_PATH: &str = "a path (absolute, or relative to the env.yaml's folder)";
 const A_DURATION: &str = "a duration such as 30m, 90s or 1h 30m";
 const A_NAME: &str = "the environment's name (lab, dev, prod)";
+
+/// The shortest token the TokenRequest API issues (`may not specify a duration less than 10 minutes`).
+const MIN_TOKEN_TTL: Duration = Duration::from_secs(600);
 
 /// The longest environment name: a DNS label's, since the name becomes a cluster name, a folder
 /// and a bucket suffix (`terraform-state-<name>`).
@@ -393,6 +397,7 @@ impl<'a> Reader<'a> {
         let kubeconfig = self.required(top, "kubeconfig", file.kubeconfig.as_ref(), A_PATH).and_then(|n| self.path("kubeconfig", n));
         let kubeconfig_readonly = file.kubeconfig_readonly.as_ref().and_then(|n| self.path("kubeconfig-readonly", n));
         let talosconfig = self.required(top, "talosconfig", file.talosconfig.as_ref(), A_PATH).and_then(|n| self.path("talosconfig", n));
+        let credentials = self.credentials(top, &file.credentials, file.kubeconfig_readonly.is_some());
         let tools_path =
             file.tools_path.as_ref().and_then(|n| self.list("tools-path", n, "a list of folders", |r, k, n| r.path(k, n))).unwrap_or_default();
         let nodes = self.nodes(top, &file.nodes);
@@ -431,6 +436,7 @@ impl<'a> Reader<'a> {
             kubeconfig: kubeconfig?,
             kubeconfig_readonly,
             talosconfig: talosconfig?,
+            credentials: credentials?,
             tools_path,
             nodes: nodes?,
             argocd: argocd?,
@@ -762,6 +768,102 @@ impl<'a> Reader<'a> {
         Some(EvidenceConfig { ledger: ledger?, artifacts: artifacts? })
     }
 
+    /// `credentials`: which terraform outputs name the fresh files, and the read-only identity,
+    /// which needs `kubeconfig-readonly` to write to.
+    fn credentials(
+        &mut self,
+        top: Parent<'_>,
+        section_file: &Option<Section<CredentialsFile>>,
+        has_readonly_path: bool,
+    ) -> Option<Option<CredentialsConfig>> {
+        if section_file.is_none() {
+            return Some(None);
+        }
+        let empty = CredentialsFile::default();
+        let (c, parent) = section(top, "credentials", section_file, &empty);
+        let empty_outputs = TerraformOutputsFile::default();
+        let (outputs, outputs_at) = section(parent, "credentials.from-terraform-outputs", &c.from_terraform_outputs, &empty_outputs);
+        let kubeconfig_output = outputs.kubeconfig.as_ref().and_then(|n| self.output_name("credentials.from-terraform-outputs.kubeconfig", n));
+        let talosconfig_output = outputs.talosconfig.as_ref().and_then(|n| self.output_name("credentials.from-terraform-outputs.talosconfig", n));
+        if c.from_terraform_outputs.is_some() && outputs_at.valid && outputs.kubeconfig.is_none() && outputs.talosconfig.is_none() {
+            self.bad_value(
+                "credentials.from-terraform-outputs",
+                outputs_at.at,
+                "names no output; expected `kubeconfig:` and/or `talosconfig:` with the name of a root output holding that file's path".into(),
+            );
+        }
+        let readonly = match &c.readonly {
+            None => Some(None),
+            Some(_) => {
+                let empty_readonly = ReadOnlyIdentityFile::default();
+                let (r, at) = section(parent, "credentials.readonly", &c.readonly, &empty_readonly);
+                if !has_readonly_path && at.valid {
+                    self.bad_value(
+                        "credentials.readonly",
+                        at.at,
+                        "the read-only identity is written to `kubeconfig-readonly`, which this env.yaml does not set; add `kubeconfig-readonly: PATH`"
+                            .into(),
+                    );
+                }
+                self.readonly_identity(r).map(Some)
+            }
+        };
+        let named = |node: &Option<Node>, name: Option<String>| if node.is_some() { name.map(Some) } else { Some(None) };
+        Some(Some(CredentialsConfig {
+            kubeconfig_output: named(&outputs.kubeconfig, kubeconfig_output)?,
+            talosconfig_output: named(&outputs.talosconfig, talosconfig_output)?,
+            readonly: readonly?,
+        }))
+    }
+
+    /// A terraform output name: a letter or `_`, then letters, digits, `_` and `-`, as
+    /// terraform's identifiers.
+    fn output_name(&mut self, key: &str, node: &Node) -> Option<String> {
+        let name = self.string(key, node)?;
+        let mut chars = name.chars();
+        let valid =
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            self.bad_value(key, node.at, format!("{name:?} is not a terraform output name; expected an identifier such as kubeconfig_path"));
+            return None;
+        }
+        Some(name)
+    }
+
+    fn readonly_identity(&mut self, r: &ReadOnlyIdentityFile) -> Option<ReadOnlyIdentityConfig> {
+        let namespace = r.namespace.as_ref().map_or(Some("kube-system".to_owned()), |n| self.dns_name("credentials.readonly.namespace", n));
+        let service_account =
+            r.service_account.as_ref().map_or(Some("vixens-readonly".to_owned()), |n| self.dns_name("credentials.readonly.service-account", n));
+        let token_ttl = r.token_ttl.as_ref().map_or(Some(Duration::from_secs(3600)), |n| {
+            let ttl = self.duration("credentials.readonly.token-ttl", n)?;
+            if ttl < MIN_TOKEN_TTL {
+                self.bad_value(
+                    "credentials.readonly.token-ttl",
+                    n.at,
+                    format!("{} is shorter than the TokenRequest API allows; expected at least 10m", humantime::format_duration(ttl)),
+                );
+                return None;
+            }
+            Some(ttl)
+        });
+        Some(ReadOnlyIdentityConfig { namespace: namespace?, service_account: service_account?, token_ttl: token_ttl? })
+    }
+
+    /// A Kubernetes object name (a DNS label: what namespaces and ServiceAccounts accept).
+    fn dns_name(&mut self, key: &str, node: &Node) -> Option<String> {
+        let name = self.string(key, node)?;
+        let valid = !name.is_empty()
+            && name.len() <= MAX_NAME_LEN
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if !valid {
+            self.bad_value(key, node.at, format!("{name:?} is not a Kubernetes name; expected lowercase letters, digits and `-`, at most 63"));
+            return None;
+        }
+        Some(name)
+    }
+
     fn commands(&mut self, top: Parent<'_>, section_file: &Option<Section<CommandsFile>>, infra_repo: &Path) -> Option<CommandsConfig> {
         let empty = CommandsFile::default();
         let (c, _) = section(top, "commands", section_file, &empty);
@@ -905,6 +1007,21 @@ argocd:
     }
 
     #[test]
+    fn credentials_name_the_outputs_and_the_read_only_identity_with_defaults() {
+        let yaml = MINIMAL.to_owned()
+            + "kubeconfig-readonly: state/ro\ncredentials:\n  from-terraform-outputs: {kubeconfig: kubeconfig_path}\n  readonly: {namespace: vixens}\n";
+        let (_dir, loaded) = load_str(&yaml, &[]);
+        let credentials = loaded.unwrap().credentials.unwrap();
+        assert_eq!(credentials.kubeconfig_output.as_deref(), Some("kubeconfig_path"));
+        assert_eq!(credentials.talosconfig_output, None);
+        let readonly = credentials.readonly.unwrap();
+        assert_eq!((readonly.namespace.as_str(), readonly.service_account.as_str()), ("vixens", "vixens-readonly"));
+        assert_eq!(readonly.token_ttl, Duration::from_secs(3600));
+        let (_dir, without) = load_str(MINIMAL, &[]);
+        assert_eq!(without.unwrap().credentials, None, "no section: the files are kept by hand");
+    }
+
+    #[test]
     fn terraform_data_dir_becomes_tf_data_dir() {
         let yaml = MINIMAL.replace("  root: terraform\n", "  root: terraform\n  data-dir: ${WORK_DIR}/tf\n  env:\n    TF_LOG: info\n");
         let (dir, loaded) = load_str(&yaml, &[]);
@@ -920,7 +1037,7 @@ argocd:
     #[case::unknown_top_level_key(
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\nkubconfig: y\n",
-        &["7:1: unknown key `kubconfig`; expected one of: name, kind, description, infra-repo, work-dir, terraform, kubeconfig, kubeconfig-readonly, talosconfig, tools-path, nodes, argocd, budgets, cycles-required, talos-logs, protected, state-backup, evidence, commands, provisioning"]
+        &["7:1: unknown key `kubconfig`; expected one of: name, kind, description, infra-repo, work-dir, terraform, kubeconfig, kubeconfig-readonly, talosconfig, credentials, tools-path, nodes, argocd, budgets, cycles-required, talos-logs, protected, state-backup, evidence, commands, provisioning"]
     )]
     #[case::unknown_nested_key(
         "    max-sync-wave: 2\n",
@@ -956,6 +1073,34 @@ argocd:
         "kubeconfig: state/kubeconfig\n",
         "kubeconfig: state/kubeconfig\nbudgets:\n  recreate: half an hour\n",
         &["8:13: `budgets.recreate`: \"half an hour\" is not a duration (expected number at 0); expected for example 30m, 90s or 1h 30m"]
+    )]
+    #[case::bad_terraform_output_name(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  from-terraform-outputs:\n    kubeconfig: kubeconfig path\n",
+        &["9:17: `credentials.from-terraform-outputs.kubeconfig`: \"kubeconfig path\" is not a terraform output name; expected an identifier such as kubeconfig_path"]
+    )]
+    #[case::terraform_outputs_naming_nothing(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  from-terraform-outputs: {}\n",
+        &["8:27: `credentials.from-terraform-outputs`: names no output; expected `kubeconfig:` and/or `talosconfig:` with the name of a root output holding that file's path"]
+    )]
+    #[case::unknown_credentials_key(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  from-terraform-output:\n    kubeconfig: kubeconfig_path\n",
+        &["8:3: unknown key `credentials.from-terraform-output`; expected one of: from-terraform-outputs, readonly"]
+    )]
+    #[case::read_only_identity_without_a_file_to_write(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\ncredentials:\n  readonly: {}\n",
+        &["8:13: `credentials.readonly`: the read-only identity is written to `kubeconfig-readonly`, which this env.yaml does not set; add `kubeconfig-readonly: PATH`"]
+    )]
+    #[case::read_only_token_shorter_than_the_api_allows(
+        "kubeconfig: state/kubeconfig\n",
+        "kubeconfig: state/kubeconfig\nkubeconfig-readonly: ro\ncredentials:\n  readonly:\n    token-ttl: 5m\n    service-account: Vixens_RO\n",
+        &[
+            "10:16: `credentials.readonly.token-ttl`: 5m is shorter than the TokenRequest API allows; expected at least 10m",
+            "11:22: `credentials.readonly.service-account`: \"Vixens_RO\" is not a Kubernetes name; expected lowercase letters, digits and `-`, at most 63",
+        ]
     )]
     #[case::zero_duration(
         "kubeconfig: state/kubeconfig\n",
@@ -1105,7 +1250,7 @@ budgets:
             found,
             [
                 "3:13: `infra-repo`: environment variable VIXENS_REPO is not set",
-                "4:1: unknown key `colour`; expected one of: name, kind, description, infra-repo, work-dir, terraform, kubeconfig, kubeconfig-readonly, talosconfig, tools-path, nodes, argocd, budgets, cycles-required, talos-logs, protected, state-backup, evidence, commands, provisioning",
+                "4:1: unknown key `colour`; expected one of: name, kind, description, infra-repo, work-dir, terraform, kubeconfig, kubeconfig-readonly, talosconfig, credentials, tools-path, nodes, argocd, budgets, cycles-required, talos-logs, protected, state-backup, evidence, commands, provisioning",
                 "6:9: `terraform.root`: environment variable VIXENS_TERRAFORM_REPO is not set",
                 "7:3: unknown key `terraform.binry`; expected one of: binary, root, data-dir, vars, backend-config, env",
                 "8:13: `kubeconfig`: environment variable VIXENS_SECRETS is not set",

@@ -4,6 +4,7 @@ mod adr;
 mod check_plan;
 mod commands;
 mod convergence;
+mod credentials;
 mod cycle;
 mod destroy;
 mod docs;

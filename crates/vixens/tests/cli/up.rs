@@ -23,9 +23,10 @@ fn up_brings_a_lab_up_once_says_what_to_export_and_destroy_takes_it_down() {
     // The folder of `vixens` (where cargo builds `vixens-lab` too) is on the lab's tools-path.
     let own = assert_cmd::cargo::cargo_bin("vixens").parent().unwrap().to_owned();
     vixens(work.path(), &["up", "lab"]).assert().success().stdout(predicate::str::contains(format!(
-        "lab is up\n  export KUBECONFIG={0}/kubeconfig\n  export TALOSCONFIG={0}/talosconfig\n  export PATH={0}/bin:{1}:$PATH\ntear it down with: vixens destroy lab --confirm lab\n",
+        "lab is up\n  export KUBECONFIG={2}/kubeconfig-lab\n  export TALOSCONFIG={2}/talosconfig-lab\n  export PATH={0}/bin:{1}:$PATH\ntear it down with: vixens destroy lab --confirm lab\n",
         state.display(),
-        own.display()
+        own.display(),
+        work.path().join("lab/secrets").display()
     )));
     vixens(work.path(), &["up", "lab"]).assert().success().stdout(predicate::str::contains("lab is already up: its Kubernetes API answers\n"));
     vixens(work.path(), &["destroy", "lab", "--confirm", "lab"]).assert().success();
