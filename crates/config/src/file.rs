@@ -57,6 +57,7 @@ pub struct EnvFile {
 pub struct TerraformFile {
     pub binary: Option<Node>,
     pub root: Option<Node>,
+    pub repo: Option<Node>,
     pub data_dir: Option<Node>,
     pub vars: Option<Node>,
     pub backend_config: Option<Node>,

@@ -74,6 +74,10 @@ pub struct Environment {
     pub work_dir: PathBuf,
     /// How to drive terraform (or OpenTofu).
     pub terraform: vixens_drivers::terraform::Config,
+    /// The Terraform repository (`terraform.repo`), whose git revision is recorded as evidence
+    /// beside the infrastructure (GitOps) repository's. Unset, it is `infra-repo` when the root
+    /// module lies inside it, else the root module's folder (git finds the repository holding it).
+    pub terraform_repo: PathBuf,
     /// The kubeconfig with the identity used by the destructive suites.
     pub kubeconfig: PathBuf,
     /// A kubeconfig whose identity may only get/list/watch; read-only suites use it when set.

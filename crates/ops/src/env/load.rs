@@ -390,6 +390,7 @@ impl<'a> Reader<'a> {
 
         let description = file.description.as_ref().and_then(|n| self.string("description", n)).unwrap_or_default();
         let terraform = self.terraform(top, &file.terraform);
+        let terraform_repo = self.terraform_repo(&file.terraform, terraform.as_ref(), &infra_repo);
         let kubeconfig = self.required(top, "kubeconfig", file.kubeconfig.as_ref(), A_PATH).and_then(|n| self.path("kubeconfig", n));
         let kubeconfig_readonly = file.kubeconfig_readonly.as_ref().and_then(|n| self.path("kubeconfig-readonly", n));
         let talosconfig = self.required(top, "talosconfig", file.talosconfig.as_ref(), A_PATH).and_then(|n| self.path("talosconfig", n));
@@ -428,6 +429,7 @@ impl<'a> Reader<'a> {
             infra_repo,
             work_dir,
             terraform: terraform?,
+            terraform_repo: terraform_repo?,
             kubeconfig: kubeconfig?,
             kubeconfig_readonly,
             talosconfig: talosconfig?,
@@ -477,6 +479,26 @@ impl<'a> Reader<'a> {
             backend_config: backend_config?,
             env: env?,
         })
+    }
+
+    /// `terraform.repo`, else the infrastructure repository when the root module lies in it (one
+    /// repository holds both), else the root module's folder: git finds the repository it is in.
+    fn terraform_repo(
+        &mut self,
+        section_file: &Option<Section<TerraformFile>>,
+        terraform: Option<&vixens_drivers::terraform::Config>,
+        infra_repo: &Path,
+    ) -> Option<PathBuf> {
+        let written = match section_file {
+            Some(Section::Mapping(t)) => t.value.repo.as_ref(),
+            _ => None,
+        };
+        match (written, terraform) {
+            (Some(node), _) => self.path("terraform.repo", node),
+            (None, Some(t)) if t.root.starts_with(infra_repo) => Some(infra_repo.to_owned()),
+            (None, Some(t)) => Some(t.root.clone()),
+            (None, None) => None,
+        }
     }
 
     fn nodes(&mut self, top: Parent<'_>, list: &Option<List<NodeFile>>) -> Option<Vec<ClusterNode>> {
@@ -904,6 +926,16 @@ argocd:
         assert_eq!(env.vars, BTreeMap::from([("VIXENS_WORK_DIR".to_owned(), "/srv/vixens".to_owned())]));
     }
 
+    #[rstest]
+    #[case::a_root_inside_the_infra_repo_is_one_repository("  root: ../../infra/terraform\n", "infra")]
+    #[case::a_root_elsewhere_is_in_its_own_repository("  root: ../../tf-repo/terraform/environments/lab\n", "tf-repo/terraform/environments/lab")]
+    #[case::a_named_repository("  root: ../../tf-repo/terraform/environments/lab\n  repo: ../../tf-repo\n", "tf-repo")]
+    fn the_terraform_repository_is_named_or_the_one_holding_the_root(#[case] terraform: &str, #[case] expected: &str) {
+        let yaml = MINIMAL.replace("infra-repo: ../..\n", "infra-repo: ../../infra\n").replace("  root: terraform\n", terraform);
+        let (dir, loaded) = load_str(&yaml, &[]);
+        assert_eq!(loaded.unwrap().terraform_repo, dir.path().join(expected));
+    }
+
     #[test]
     fn terraform_data_dir_becomes_tf_data_dir() {
         let yaml = MINIMAL.replace("  root: terraform\n", "  root: terraform\n  data-dir: ${WORK_DIR}/tf\n  env:\n    TF_LOG: info\n");
@@ -1107,7 +1139,7 @@ budgets:
                 "3:13: `infra-repo`: environment variable VIXENS_REPO is not set",
                 "4:1: unknown key `colour`; expected one of: name, kind, description, infra-repo, work-dir, terraform, kubeconfig, kubeconfig-readonly, talosconfig, tools-path, nodes, argocd, budgets, cycles-required, talos-logs, protected, state-backup, evidence, commands, provisioning",
                 "6:9: `terraform.root`: environment variable VIXENS_TERRAFORM_REPO is not set",
-                "7:3: unknown key `terraform.binry`; expected one of: binary, root, data-dir, vars, backend-config, env",
+                "7:3: unknown key `terraform.binry`; expected one of: binary, root, repo, data-dir, vars, backend-config, env",
                 "8:13: `kubeconfig`: environment variable VIXENS_SECRETS is not set",
                 "9:14: `talosconfig`: environment variable VIXENS_SECRETS is not set",
                 "10:8: `nodes`: expected a list of nodes, found a mapping",
