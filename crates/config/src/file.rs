@@ -106,6 +106,7 @@ pub struct SystemAppsFile {
 pub struct BudgetsFile {
     pub recreate: Option<Node>,
     pub phases: Option<Section<PhasesFile>>,
+    pub destroy_ceiling: Option<Node>,
 }
 
 /// `budgets.phases:`.

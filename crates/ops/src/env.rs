@@ -165,6 +165,11 @@ pub struct Budgets {
     pub recreate: Duration,
     /// Each phase of the cycle.
     pub phases: PhaseBudgets,
+    /// The hard ceiling of a destroy (`budgets.destroy-ceiling`, at least `phases.destroy`;
+    /// default four times it). Over its budget, the apply of a checked destroy plan runs to its
+    /// end, since a half-applied destroy leaves a half-destroyed environment; only this ceiling
+    /// stops it.
+    pub destroy_ceiling: Duration,
 }
 
 /// The budget of each phase of a recreate cycle.

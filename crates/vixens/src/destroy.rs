@@ -248,6 +248,17 @@ fn progress(event: &Event<'_>) -> String {
 
 fn summary(name: &str, outcome: &Outcome) -> String {
     let seconds = outcome.elapsed.as_secs_f64();
+    let done = done(name, outcome, seconds);
+    match outcome.overrun() {
+        Some(_) => format!(
+            "{done}\nthe destroy took {seconds:.1}s, over its {} budget (budgets.phases.destroy): the apply of the checked plan ran to its end",
+            humantime::format_duration(outcome.budget)
+        ),
+        None => done,
+    }
+}
+
+fn done(name: &str, outcome: &Outcome, seconds: f64) -> String {
     match &outcome.destroyed {
         None => format!("nothing to destroy in `{name}` ({seconds:.1}s); state backed up to {}", outcome.backup.path.display()),
         Some(summary) => format!(

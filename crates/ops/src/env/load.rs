@@ -49,6 +49,10 @@ const A_NAME: &str = "the environment's name (lab, dev, prod)";
 /// and a bucket suffix (`terraform-state-<name>`).
 const MAX_NAME_LEN: usize = 63;
 
+/// A destroy's hard ceiling, unless env.yaml sets `budgets.destroy-ceiling`: this many times its
+/// budget (`budgets.phases.destroy`).
+const DESTROY_CEILING_FACTOR: u32 = 4;
+
 /// What the destroy guard reads of an env.yaml, and nothing more: see [`Protection`].
 pub(super) fn load_protection(path: &Path, vars: &dyn VarSource) -> Result<Protection, EnvConfigError> {
     let read = EnvFile::read(path);
@@ -611,6 +615,7 @@ impl<'a> Reader<'a> {
         let talos_health = phase(self, "talos-health", &p.talos_health, Duration::from_secs(20 * 60));
         let argocd = phase(self, "argocd", &p.argocd, Duration::from_secs(20 * 60));
         let logs = phase(self, "logs", &p.logs, Duration::from_secs(2 * 60));
+        let destroy_ceiling = self.destroy_ceiling(b.destroy_ceiling.as_ref(), destroy);
         let phases = PhaseBudgets {
             destroy: destroy?,
             apply: apply?,
@@ -619,7 +624,25 @@ impl<'a> Reader<'a> {
             argocd: argocd?,
             logs: logs?,
         };
-        Some(Budgets { recreate: recreate?, phases })
+        Some(Budgets { recreate: recreate?, phases, destroy_ceiling: destroy_ceiling? })
+    }
+
+    /// `budgets.destroy-ceiling`: at least the destroy budget, which the apply may overrun up to
+    /// it; default [`DESTROY_CEILING_FACTOR`] times that budget. It may exceed the recreate
+    /// budget: a cycle whose destroy overran fails anyway, with its environment whole.
+    fn destroy_ceiling(&mut self, node: Option<&Node>, destroy: Option<Duration>) -> Option<Duration> {
+        let Some(node) = node else { return Some(destroy.unwrap_or_default().saturating_mul(DESTROY_CEILING_FACTOR)) };
+        let ceiling = self.duration("budgets.destroy-ceiling", node)?;
+        if let Some(budget) = destroy.filter(|budget| ceiling < *budget) {
+            let (ceiling, budget) = (humantime::format_duration(ceiling), humantime::format_duration(budget));
+            self.bad_value(
+                "budgets.destroy-ceiling",
+                node.at,
+                format!("{ceiling} is under budgets.phases.destroy ({budget}); expected at least that: the ceiling is where a destroy is stopped mid-apply"),
+            );
+            return None;
+        }
+        Some(ceiling)
     }
 
     fn talos_logs(&mut self, top: Parent<'_>, section_file: &Option<Section<TalosLogsFile>>) -> Option<TalosLogsConfig> {
@@ -934,6 +957,21 @@ argocd:
         let yaml = MINIMAL.replace("infra-repo: ../..\n", "infra-repo: ../../infra\n").replace("  root: terraform\n", terraform);
         let (dir, loaded) = load_str(&yaml, &[]);
         assert_eq!(loaded.unwrap().terraform_repo, dir.path().join(expected));
+    }
+
+    #[test]
+    fn the_destroy_ceiling_defaults_to_four_destroy_budgets_and_is_never_under_one() {
+        let with = |budgets: &str| MINIMAL.to_owned() + budgets;
+        let (_dir, loaded) = load_str(&with("budgets:\n  phases: {destroy: 5m}\n"), &[]);
+        assert_eq!(loaded.unwrap().budgets.destroy_ceiling, Duration::from_secs(20 * 60));
+        let (_dir, loaded) = load_str(&with("budgets:\n  phases: {destroy: 5m}\n  destroy-ceiling: 5m\n"), &[]);
+        assert_eq!(loaded.unwrap().budgets.destroy_ceiling, Duration::from_secs(5 * 60), "the budget itself is a ceiling");
+        assert_eq!(
+            problems(&with("budgets:\n  phases: {destroy: 5m}\n  destroy-ceiling: 4m\n")),
+            [
+                "15:20: `budgets.destroy-ceiling`: 4m is under budgets.phases.destroy (5m); expected at least that: the ceiling is where a destroy is stopped mid-apply"
+            ]
+        );
     }
 
     #[test]
