@@ -460,3 +460,39 @@ fn the_hard_ceiling_stops_the_apply_and_names_what_the_state_still_holds() {
     let after = State::parse(&state(&lab)).unwrap();
     assert_eq!((after.addresses(), after.lineage), (vec!["module.lab.terraform_data.lab".to_owned()], lineage));
 }
+
+#[test]
+fn the_user_s_terraformrc_is_read_by_every_terraform_the_destroy_runs() {
+    // ~/.terraformrc holds provider mirrors and credentials; this one a development override
+    // that terraform announces on every init and plan.
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join(".terraformrc"),
+        "provider_installation {\n  dev_overrides {\n    \"example.invalid/vixens/never\" = \"/nonexistent\"\n  }\n  direct {}\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("terraform")).unwrap();
+    std::fs::write(dir.path().join("terraform/main.tf"), "resource \"terraform_data\" \"x\" {}\n").unwrap();
+    for args in [&["init", "-input=false"][..], &["apply", "-auto-approve", "-input=false"]] {
+        let out = std::process::Command::new("terraform").arg("-chdir=terraform").args(args).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let env_yaml = "name: rc\nkind: disposable\ninfra-repo: .\nterraform:\n  root: terraform\nkubeconfig: kubeconfig\ntalosconfig: talosconfig\n\
+                    nodes: []\nargocd:\n  system-apps: {max-sync-wave: 2}\n";
+    std::fs::write(dir.path().join("env.yaml"), env_yaml).unwrap();
+    // TF_CLI_CONFIG_FILE is unset (the test kit removes it): terraform reads ~/.terraformrc.
+    let out = vixens_testkit::vixens_command()
+        .arg("destroy")
+        .arg(dir.path().join("env.yaml"))
+        .args(["--confirm", "rc"])
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let warned = stdout.lines().filter(|l| l.contains("Provider development overrides are in effect")).count();
+    assert!(warned >= 2, "init and plan read ~/.terraformrc:\n{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("destroyed `rc` in "), "{stdout}");
+}
