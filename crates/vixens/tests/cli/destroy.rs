@@ -340,18 +340,25 @@ fn credentials_in_an_endpoint_never_reach_the_output() {
                     nodes: []\nargocd:\n  system-apps: {max-sync-wave: 2}\nprotected:\n  inventory:\n    - kind: s3-bucket\n      name: state bucket\n\
                     \x20     endpoint: ${VIXENS_MINIO_ENDPOINT}\n      bucket: terraform-state-creds\n";
     std::fs::write(dir.path().join("env.yaml"), env_yaml).unwrap();
-    let out = vixens_testkit::vixens_command()
-        .arg("destroy")
-        .arg(dir.path().join("env.yaml"))
-        .args(["--confirm", "creds"])
-        .env("VIXENS_MINIO_ENDPOINT", "http://minio-admin:hunter2-s3cr3t@127.0.0.1:9")
-        .output()
-        .unwrap();
-    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(2), "{output}");
-    assert!(output.contains("cannot take the protected inventory before destroy: nothing was destroyed"), "{output}");
-    assert!(output.contains("http://[REDACTED:url-credentials]@127.0.0.1:9/terraform-state-creds"), "{output}");
-    assert!(!output.contains("hunter2") && !output.contains("minio-admin"), "{output}");
+    let destroy = |endpoint: &str| {
+        let out = vixens_testkit::vixens_command()
+            .arg("destroy")
+            .arg(dir.path().join("env.yaml"))
+            .args(["--confirm", "creds"])
+            .env("VIXENS_MINIO_ENDPOINT", endpoint)
+            .output()
+            .unwrap();
+        let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{output}");
+        assert!(output.contains("cannot take the protected inventory before destroy: nothing was destroyed"), "{output}");
+        assert!(!output.contains("hunter2") && !output.contains("minio-admin"), "{output}");
+        output
+    };
+    let output = destroy("http://minio-admin:hunter2-s3cr3t@127.0.0.1:9");
+    assert!(output.contains("http://[REDACTED:endpoint-credentials]@127.0.0.1:9/terraform-state-creds"), "{output}");
+    // Without its scheme, no URL rule sees the credentials: they are the environment's secrets.
+    let output = destroy("minio-admin:hunter2-s3cr3t@127.0.0.1:9");
+    assert!(output.contains(r#"endpoint "[REDACTED:endpoint-credentials]@127.0.0.1:9" is not an http://"#), "{output}");
 }
 
 /// The `.destroy-plan-*` folders in `instance`'s work dir.
