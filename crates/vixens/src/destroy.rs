@@ -27,8 +27,9 @@ Exit status:
   2    cannot destroy safely, nothing destroyed: unusable env.yaml, no state (never applied),
        state backup failed or unverifiable, terraform failed before the apply, protected
        inventory unreadable
-  3    the destroy ran and failed: terraform apply failed, or protected storage is missing
-       (or cannot be checked) afterwards; needs a person
+  3    the destroy ran and failed: terraform apply failed or was stopped at its hard ceiling
+       (budgets.destroy-ceiling), or protected storage is missing (or cannot be checked)
+       afterwards; needs a person
   130  interrupted (SIGINT/SIGTERM) before the destroy started: nothing destroyed, state and
        backups consistent; run it again";
 
