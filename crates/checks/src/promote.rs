@@ -9,7 +9,8 @@
 //!
 //! PASS only if, together:
 //! - the last N cycles (`cycles-required`, 5) are consecutive successes on the revision being
-//!   promoted, from a clean checkout, each within its budget;
+//!   promoted and on the Terraform repository's current revision (a Terraform-only commit
+//!   invalidates them as a GitOps one does), from clean checkouts, each within its budget;
 //! - the JUnit report shows N passing `recreate_cycle` runs for the environment and none failed;
 //! - every lint passes: documented commands (each entry validated on at least 2 environments),
 //!   command discovery (no operation the repository runs undocumented past 24 h), ADRs, and no
@@ -52,6 +53,9 @@ pub struct Evidence<'a> {
     pub environment: &'a str,
     /// The revision being promoted.
     pub revision: &'a Revision,
+    /// The Terraform repository's revision the cycles must have run on; `None` when the
+    /// Terraform repository is the infrastructure repository (its revision is `revision`).
+    pub terraform: Option<&'a Revision>,
     /// Consecutive successful cycles required (`cycles-required`, or `--cycles`).
     pub cycles_required: u32,
     /// The environment's recreate budget; a cycle recorded with a larger budget is held to this one.
@@ -101,6 +105,8 @@ pub struct Decision {
     pub environment: String,
     /// The revision judged.
     pub revision: Revision,
+    /// The Terraform revision judged, when the Terraform repository is a repository of its own.
+    pub terraform: Option<Revision>,
     /// One result per check, in a fixed order: cycles, JUnit, then the lints.
     pub checks: Vec<Check>,
 }
@@ -151,6 +157,16 @@ impl Decision {
         self.checks.iter().all(Check::passed)
     }
 
+    /// The revisions judged, as a headline says them: `abc1234abc12 (infra repo HEAD)`, then
+    /// ` and Terraform revision …` when the Terraform repository is a repository of its own.
+    #[must_use]
+    pub fn headline(&self) -> String {
+        match &self.terraform {
+            Some(terraform) => format!("{} and Terraform revision {terraform}", self.revision),
+            None => self.revision.to_string(),
+        }
+    }
+
     /// Every reason for refusing, in check order.
     pub fn reasons(&self) -> impl Iterator<Item = &Reason> {
         self.checks.iter().flat_map(|c| match &c.result {
@@ -179,7 +195,7 @@ impl Check {
 pub fn decide(evidence: &Evidence<'_>) -> Decision {
     let mut checks = vec![Check { name: "cycles".into(), result: cycles(evidence) }, Check { name: "junit".into(), result: junit_runs(evidence) }];
     checks.extend(evidence.lints.iter().map(lint));
-    Decision { environment: evidence.environment.to_owned(), revision: evidence.revision.clone(), checks }
+    Decision { environment: evidence.environment.to_owned(), revision: evidence.revision.clone(), terraform: evidence.terraform.cloned(), checks }
 }
 
 /// A cycle of the judged window with its 1-based position in the environment's ledger.
@@ -207,13 +223,18 @@ fn cycles(evidence: &Evidence<'_>) -> CheckResult {
         ))]);
     }
     let window = &records[records.len().saturating_sub(required)..];
+    let terraform = evidence.terraform.unwrap_or(revision);
     let (on_revision, elsewhere): (Vec<&Numbered<'_>>, Vec<&Numbered<'_>>) = window.iter().partition(|c| revision.matches(&c.record.revision));
+    // A cycle on the promoted GitOps revision counts only if it also ran on the Terraform one.
+    let (on_revision, terraform_elsewhere): (Vec<&Numbered<'_>>, Vec<&Numbered<'_>>) =
+        on_revision.into_iter().partition(|c| c.record.terraform_revision.as_deref().is_some_and(|t| terraform.matches(t)));
     let problems: Vec<Reason> = on_revision.iter().filter_map(|c| cycle_problem(c, evidence.budget)).collect();
 
-    if problems.is_empty() && elsewhere.is_empty() && window.len() == required {
+    if problems.is_empty() && elsewhere.is_empty() && terraform_elsewhere.is_empty() && window.len() == required {
         let slowest = window.iter().map(|c| c.record.total_ms).max().unwrap_or(0);
+        let terraform = evidence.terraform.map_or_else(String::new, |t| format!(" and Terraform revision {}", t.short()));
         return CheckResult::Passed(format!(
-            "{required}/{required} consecutive cycles on revision {}, each within the {} budget (slowest {})",
+            "{required}/{required} consecutive cycles on revision {}{terraform}, each within the {} budget (slowest {})",
             revision.short(),
             duration(evidence.budget),
             millis(slowest)
@@ -228,6 +249,7 @@ fn cycles(evidence: &Evidence<'_>) -> CheckResult {
         reasons.push(Reason::new(format!("fewer than {required} cycles on revision {} ({})", revision.short(), on_revision.len())));
     }
     reasons.extend(other_revisions(&elsewhere, window.len(), revision));
+    reasons.extend(other_terraform_revisions(&terraform_elsewhere, terraform));
     CheckResult::Refused(reasons)
 }
 
@@ -241,6 +263,10 @@ fn cycle_problem(cycle: &Numbered<'_>, env_budget: Duration) -> Option<Reason> {
     }
     if record.revision_dirty {
         return with_artifacts(format!("cycle {n} ran on uncommitted changes to revision {}", revision::short(&record.revision)));
+    }
+    if record.terraform_revision_dirty {
+        let at = record.terraform_revision.as_deref().map_or("", revision::short);
+        return with_artifacts(format!("cycle {n} ran on uncommitted changes to the Terraform repository at {at}"));
     }
     let budget_ms = record.budget_ms.min(millis_of(env_budget));
     if record.total_ms > budget_ms {
@@ -286,6 +312,37 @@ fn other_revisions(elsewhere: &[&Numbered<'_>], window_len: usize, promoted: &Re
         .map(|(rev, numbers)| {
             let which = if numbers.len() == window_len { "cycles".to_owned() } else { cycle_numbers(&numbers) };
             Reason::new(format!("{which} ran on revision {}, promoting {}", revision::short(rev), promoted.short()))
+        })
+        .collect()
+}
+
+/// One reason per Terraform revision the window's cycles ran on other than `promoted`:
+/// `the Terraform repository moved from abc123 to def456 since cycle 3`. A record written before
+/// the ledger named the Terraform revision vouches for none, and says so.
+fn other_terraform_revisions(elsewhere: &[&Numbered<'_>], promoted: &Revision) -> Vec<Reason> {
+    let mut by_revision: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+    for cycle in elsewhere {
+        let rev = cycle.record.terraform_revision.as_deref();
+        match by_revision.iter_mut().find(|(r, _)| *r == rev) {
+            Some((_, numbers)) => numbers.push(cycle.number),
+            None => by_revision.push((rev, vec![cycle.number])),
+        }
+    }
+    by_revision
+        .into_iter()
+        .map(|(rev, numbers)| match rev {
+            Some(rev) => Reason::new(format!(
+                "the Terraform repository moved from {} to {} since cycle {}",
+                revision::short(rev),
+                promoted.short(),
+                numbers.last().copied().unwrap_or_default()
+            )),
+            None => Reason::new(format!(
+                "{} recorded no Terraform revision (written before the ledger named it), so {} not vouch for Terraform revision {}",
+                cycle_numbers(&numbers),
+                if numbers.len() == 1 { "it does" } else { "they do" },
+                promoted.short()
+            )),
         })
         .collect()
 }
@@ -447,6 +504,8 @@ mod tests {
             environment: "lab".into(),
             revision: revision.into(),
             revision_dirty: false,
+            terraform_revision: Some(revision.into()),
+            terraform_revision_dirty: false,
             harness_version: "0.1.0".into(),
             tool_versions: BTreeMap::new(),
             started_at: "2026-11-26T10:00:00Z".into(),
@@ -505,10 +564,15 @@ mod tests {
     }
 
     fn judge(records: Vec<CycleRecord>, junit: JunitEvidence, lints: &[LintOutcome]) -> Decision {
+        judge_with_terraform(records, None, junit, lints)
+    }
+
+    fn judge_with_terraform(records: Vec<CycleRecord>, terraform: Option<&Revision>, junit: JunitEvidence, lints: &[LintOutcome]) -> Decision {
         let ledger = Ledger { path: "/evidence/lab.jsonl".into(), records };
         decide(&Evidence {
             environment: "lab",
             revision: &promoting(A),
+            terraform,
             cycles_required: 5,
             budget: Duration::from_secs(30 * 60),
             ledger: &ledger,
@@ -518,7 +582,12 @@ mod tests {
     }
 
     fn cycles_verdict(records: Vec<CycleRecord>) -> String {
-        let decision = judge(records, passing_junit(5), &clean_lints());
+        cycles_verdict_with_terraform(records, None)
+    }
+
+    fn cycles_verdict_with_terraform(records: Vec<CycleRecord>, terraform: Option<&str>) -> String {
+        let terraform = terraform.map(promoting);
+        let decision = judge_with_terraform(records, terraform.as_ref(), passing_junit(5), &clean_lints());
         match &decision.checks[0].result {
             CheckResult::Passed(summary) => format!("PASS: {summary}"),
             CheckResult::Refused(reasons) => reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
@@ -573,6 +642,65 @@ mod tests {
     #[case::no_cycles_at_all(vec![], "no cycles recorded for lab in /evidence/lab.jsonl")]
     fn the_last_cycles_must_be_consecutive_successes_on_the_promoted_revision(#[case] records: Vec<CycleRecord>, #[case] expected: &str) {
         assert_eq!(cycles_verdict(records), expected);
+    }
+
+    /// The Terraform repository's revisions (a repository of its own, as on the homelab).
+    const T1: &str = "7e57ab1e7e57ab1e7e57ab1e7e57ab1e7e57ab1e";
+    const T2: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+
+    fn on_terraform(terraform: Option<&str>) -> CycleRecord {
+        let mut c = cycle(A);
+        c.terraform_revision = terraform.map(Into::into);
+        c
+    }
+
+    #[rstest]
+    #[case::five_clean_cycles_on_both_revisions(
+        vec![on_terraform(Some(T2)); 5],
+        "PASS: 5/5 consecutive cycles on revision abc1234abc12 and Terraform revision c0ffee00c0ff, each within the 30m budget (slowest 20m)"
+    )]
+    #[case::a_terraform_only_commit_after_the_cycles(
+        vec![on_terraform(Some(T1)); 5],
+        "the Terraform repository moved from 7e57ab1e7e57 to c0ffee00c0ff since cycle 5"
+    )]
+    #[case::a_terraform_commit_mid_series(
+        vec![on_terraform(Some(T1)), on_terraform(Some(T1)), on_terraform(Some(T1)), on_terraform(Some(T2)), on_terraform(Some(T2))],
+        "fewer than 5 cycles on revision abc1234abc12 (2); the Terraform repository moved from 7e57ab1e7e57 to c0ffee00c0ff since cycle 3"
+    )]
+    #[case::records_written_before_the_terraform_revision_was_recorded(
+        vec![on_terraform(None), on_terraform(None), on_terraform(Some(T2)), on_terraform(Some(T2)), on_terraform(Some(T2))],
+        "fewer than 5 cycles on revision abc1234abc12 (3); cycles 1–2 recorded no Terraform revision (written before the ledger named it), so they do not vouch for Terraform revision c0ffee00c0ff"
+    )]
+    fn the_cycles_must_also_have_run_on_the_current_terraform_revision(#[case] records: Vec<CycleRecord>, #[case] expected: &str) {
+        assert_eq!(cycles_verdict_with_terraform(records, Some(T2)), expected);
+    }
+
+    #[test]
+    fn with_one_repository_an_old_record_without_a_terraform_revision_does_not_count() {
+        let mut old = cycle(A);
+        old.terraform_revision = None;
+        assert_eq!(
+            cycles_verdict(vec![ok(A), ok(A), ok(A), ok(A), old]),
+            "fewer than 5 cycles on revision abc1234abc12 (4); cycle 5 recorded no Terraform revision (written before the ledger named it), so it does not vouch for Terraform revision abc1234abc12"
+        );
+    }
+
+    #[test]
+    fn with_one_repository_a_moved_revision_is_said_once() {
+        assert_eq!(cycles_verdict(vec![ok(B); 5]), "cycles ran on revision def4567def45, promoting abc1234abc12");
+    }
+
+    #[test]
+    fn a_cycle_on_uncommitted_terraform_changes_does_not_count() {
+        let mut dirty = on_terraform(Some(T2));
+        dirty.terraform_revision_dirty = true;
+        assert_eq!(
+            cycles_verdict_with_terraform(
+                vec![on_terraform(Some(T2)), dirty, on_terraform(Some(T2)), on_terraform(Some(T2)), on_terraform(Some(T2))],
+                Some(T2)
+            ),
+            "4/5 consecutive cycles; cycle 2 ran on uncommitted changes to the Terraform repository at c0ffee00c0ff"
+        );
     }
 
     #[test]

@@ -181,7 +181,7 @@ impl Report {
 
     /// The revision's headline: what was judged.
     fn revision(&self) -> String {
-        self.decision.revision.to_string()
+        self.decision.headline()
     }
 
     /// The numbers of the cycles that decide promotion, as `#3–#7`.
@@ -212,6 +212,7 @@ fn redact_record(record: &CycleRecord, redactor: &Redactor) -> CycleRecord {
     out.cycle_id = r(&record.cycle_id);
     out.environment = r(&record.environment);
     out.revision = r(&record.revision);
+    out.terraform_revision = record.terraform_revision.as_deref().map(r);
     out.harness_version = r(&record.harness_version);
     out.started_at = r(&record.started_at);
     out.tool_versions = record.tool_versions.iter().map(|(k, v)| (r(k), r(v))).collect();

@@ -58,6 +58,7 @@ pub struct EnvFile {
 pub struct TerraformFile {
     pub binary: Option<Node>,
     pub root: Option<Node>,
+    pub repo: Option<Node>,
     pub data_dir: Option<Node>,
     pub vars: Option<Node>,
     pub backend_config: Option<Node>,
@@ -134,6 +135,7 @@ pub struct SystemAppsFile {
 pub struct BudgetsFile {
     pub recreate: Option<Node>,
     pub phases: Option<Section<PhasesFile>>,
+    pub destroy_ceiling: Option<Node>,
 }
 
 /// `budgets.phases:`.

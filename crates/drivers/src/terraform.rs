@@ -25,9 +25,9 @@
 //!
 //! Every command gets `-no-color` (where terraform takes it) and `-input=false` (where it applies),
 //! `TF_IN_AUTOMATION=1`, `CHECKPOINT_DISABLE=1` (no version check against a remote host), and the
-//! environment of [`Config::process_env`]: `TF_DATA_DIR` from `terraform.data-dir`, and
-//! `TF_CLI_CONFIG_FILE=/dev/null` when the user's is unset or missing (a missing file would add a
-//! warning to every command).
+//! environment of [`Config::process_env`]: `TF_DATA_DIR` from `terraform.data-dir`. The user's CLI
+//! configuration (`~/.terraformrc`, or `TF_CLI_CONFIG_FILE`: provider mirrors, plugin cache,
+//! credentials) is never overridden: terraform reads it as it would at the user's prompt.
 //! Commands whose stdout is a JSON document (`show -json`, `state pull`, `output -json`,
 //! `version -json`) never stream or record stdout: state and outputs hold secrets, and plans can be
 //! large.
@@ -71,19 +71,15 @@ pub struct Config {
 }
 
 impl Config {
-    /// The environment variables every terraform run gets: [`Config::env`], plus
-    /// `TF_DATA_DIR` when [`Config::data_dir`] is set, plus `TF_CLI_CONFIG_FILE=/dev/null`
-    /// when the user's `TF_CLI_CONFIG_FILE` is unset or names a missing file (terraform would
-    /// otherwise print a warning box on every command). Values may be secrets: never print them.
+    /// The environment variables every terraform run gets on top of the harness's own:
+    /// [`Config::env`], plus `TF_DATA_DIR` when [`Config::data_dir`] is set. Nothing else: the
+    /// user's CLI configuration (`~/.terraformrc`, `TF_CLI_CONFIG_FILE`) holds their provider
+    /// mirrors and credentials, and terraform reads it. Values may be secrets: never print them.
     #[must_use]
     pub fn process_env(&self) -> BTreeMap<String, String> {
         let mut env = self.env.clone();
         if let Some(dir) = &self.data_dir {
             env.insert("TF_DATA_DIR".into(), dir.display().to_string());
-        }
-        let user_config = std::env::var_os("TF_CLI_CONFIG_FILE").map(PathBuf::from);
-        if !env.contains_key("TF_CLI_CONFIG_FILE") && !user_config.is_some_and(|p| p.is_file()) {
-            env.insert("TF_CLI_CONFIG_FILE".into(), "/dev/null".into());
         }
         env
     }
@@ -337,7 +333,7 @@ impl Terraform {
     /// A driver for `config`: its binary, root, variables, backend configuration and environment.
     #[must_use]
     pub fn new(config: &Config) -> Self {
-        // TF_DATA_DIR and TF_CLI_CONFIG_FILE come from the config's one rule for them.
+        // TF_DATA_DIR comes from the config's one rule for it; the user's CLI configuration is theirs.
         let mut env: BTreeMap<OsString, OsString> = config.process_env().into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         env.insert("TF_IN_AUTOMATION".into(), "1".into());
         env.insert("CHECKPOINT_DISABLE".into(), "1".into());

@@ -9,7 +9,8 @@
 //! use crate::budget::{Phase, Timings};
 //! # let budgets = crate::env::Budgets { recreate: Duration::from_secs(1800), phases: crate::env::PhaseBudgets {
 //! #     destroy: Duration::from_secs(600), apply: Duration::from_secs(900), kubernetes_api: Duration::from_secs(300),
-//! #     talos_health: Duration::from_secs(1200), argocd: Duration::from_secs(1200), logs: Duration::from_secs(120) } };
+//! #     talos_health: Duration::from_secs(1200), argocd: Duration::from_secs(1200), logs: Duration::from_secs(120) },
+//! #     destroy_ceiling: Duration::from_secs(2400) };
 //! let mut timings = Timings::default();
 //! timings.record(Phase::Apply, Duration::from_secs(300), true);
 //! timings.record(Phase::Argocd, Duration::from_secs(1325), true);
@@ -287,6 +288,7 @@ mod tests {
         Budgets {
             recreate: min(30),
             phases: PhaseBudgets { destroy: min(10), apply: min(15), kubernetes_api: min(5), talos_health: min(20), argocd: min(20), logs: min(2) },
+            destroy_ceiling: min(40),
         }
     }
 
@@ -373,6 +375,7 @@ mod tests {
                 argocd: Duration::from_secs(8),
                 logs: Duration::from_secs(2),
             },
+            destroy_ceiling: Duration::from_secs(20),
         };
         let t = timings(&[(Phase::Apply, Duration::from_millis(4_200)), (Phase::Argocd, Duration::from_millis(17_350))]);
         let overruns = t.judge(&lab).unwrap_err();

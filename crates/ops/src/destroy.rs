@@ -34,6 +34,13 @@
 //! process group, so a Ctrl-C at the terminal never reaches it. The saved plan's private folder
 //! (`<work dir>/.destroy-plan-*`) is removed on every path; one left by a process that was
 //! killed (SIGKILL) is removed by the next destroy, which holds the lease.
+//!
+//! The destroy budget (`budgets.phases.destroy`) bounds every step before the apply. The apply,
+//! once started, runs to its end even past the budget, for the same reason; the destroy then
+//! reports how far over it went ([`Outcome::overrun`]) and the recreate cycle fails naming the
+//! overrun. Only the hard ceiling (`budgets.destroy-ceiling`) stops it: terraform is then asked
+//! to stop (SIGTERM, SIGKILL after a grace period), the state is pulled, and the error lists
+//! the resources it still holds ([`Error::CeilingReached`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,6 +110,23 @@ pub enum Error {
         /// Protected items present before and missing after, if any.
         lost: Vec<inventory::Lost>,
     },
+    /// The apply of the checked plan outlived the hard ceiling (`budgets.destroy-ceiling`) and
+    /// terraform was stopped mid-apply: the state, pulled afterwards, says what is left.
+    #[error(
+        "terraform apply of the checked destroy plan was stopped at the hard ceiling of {} (budgets.destroy-ceiling): {}{}",
+        humantime::format_duration(*.ceiling), left_in_state(.left), lost_suffix(.lost)
+    )]
+    CeilingReached {
+        /// The ceiling.
+        ceiling: std::time::Duration,
+        /// The resource addresses the state still holds, or why it could not be pulled.
+        left: Result<Vec<String>, String>,
+        /// Protected items present before and missing after, if any.
+        lost: Vec<inventory::Lost>,
+        /// What terraform did.
+        #[source]
+        source: Box<vixens_drivers::terraform::Error>,
+    },
     /// Protected storage present before the destroy is missing, or cannot be checked, after it.
     #[error("protected storage is missing after destroy: {}", lost_list(.lost))]
     ProtectedStorageLost {
@@ -148,7 +172,7 @@ impl Error {
         match self {
             Self::Refused(_) => exit::REFUSED,
             Self::BackupFailed(_) | Self::Terraform { .. } | Self::InventoryBefore(_) | Self::WorkDir { .. } | Self::NotLeased { .. } => exit::ERROR,
-            Self::ApplyFailed { .. } | Self::ProtectedStorageLost { .. } => exit::FAILED,
+            Self::ApplyFailed { .. } | Self::CeilingReached { .. } | Self::ProtectedStorageLost { .. } => exit::FAILED,
             Self::Interrupted { .. } | Self::Stopped { .. } => exit::INTERRUPTED,
         }
     }
@@ -162,6 +186,20 @@ impl Error {
 
 fn lost_list(lost: &[inventory::Lost]) -> String {
     lost.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// What the state holds after a destroy stopped at its ceiling, and how to finish it.
+fn left_in_state(left: &Result<Vec<String>, String>) -> String {
+    match left {
+        Ok(addresses) if addresses.is_empty() => "the state, pulled afterwards, holds no resource: the destroy had finished".to_owned(),
+        Ok(addresses) => format!(
+            "the state, pulled afterwards, still holds {} resource{}: {}; run the destroy again to finish it (its backup is the state from before)",
+            addresses.len(),
+            if addresses.len() == 1 { "" } else { "s" },
+            addresses.join(", ")
+        ),
+        Err(why) => format!("the state could not be pulled afterwards ({why}): check it with `terraform state list` before anything else"),
+    }
 }
 
 fn lost_suffix(lost: &[inventory::Lost]) -> String {

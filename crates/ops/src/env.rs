@@ -74,6 +74,10 @@ pub struct Environment {
     pub work_dir: PathBuf,
     /// How to drive terraform (or OpenTofu).
     pub terraform: vixens_drivers::terraform::Config,
+    /// The Terraform repository (`terraform.repo`), whose git revision is recorded as evidence
+    /// beside the infrastructure (GitOps) repository's. Unset, it is `infra-repo` when the root
+    /// module lies inside it, else the root module's folder (git finds the repository holding it).
+    pub terraform_repo: PathBuf,
     /// The kubeconfig with the identity used by the destructive suites.
     pub kubeconfig: PathBuf,
     /// A kubeconfig whose identity may only get/list/watch; read-only suites use it when set.
@@ -164,6 +168,11 @@ pub struct Budgets {
     pub recreate: Duration,
     /// Each phase of the cycle.
     pub phases: PhaseBudgets,
+    /// The hard ceiling of a destroy (`budgets.destroy-ceiling`, at least `phases.destroy`;
+    /// default four times it). Over its budget, the apply of a checked destroy plan runs to its
+    /// end, since a half-applied destroy leaves a half-destroyed environment; only this ceiling
+    /// stops it.
+    pub destroy_ceiling: Duration,
 }
 
 /// The budget of each phase of a recreate cycle.

@@ -3,7 +3,8 @@
 //!
 //! This module holds the serde-only schema and the append/read functions, so the cycle runner
 //! (the writer, through its ledger reporter) and the promotion gate and report (the readers)
-//! share one definition, plus [`infra_revision`], the revision a record names.
+//! share one definition, plus [`infra_revision`], the revision of a repository a record names
+//! (the GitOps repository's and the Terraform repository's, which may be one).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -38,6 +39,14 @@ pub struct CycleRecord {
     /// True when the infrastructure repository had uncommitted changes.
     #[serde(default)]
     pub revision_dirty: bool,
+    /// The Terraform repository's git revision the cycle ran on (`unknown` when it is not a git
+    /// checkout). `None` in records written before the ledger named it: such a cycle vouches
+    /// for no Terraform revision.
+    #[serde(default)]
+    pub terraform_revision: Option<String>,
+    /// True when the Terraform repository had uncommitted changes.
+    #[serde(default)]
+    pub terraform_revision_dirty: bool,
     /// The harness version (`CARGO_PKG_VERSION`).
     pub harness_version: String,
     /// Tool name → version line (`terraform` → `Terraform v1.11.4`).
@@ -135,7 +144,8 @@ pub fn append(ledger: &Path, record: &CycleRecord) -> Result<(), Error> {
     file.sync_all().map_err(io)
 }
 
-/// The revision a record names for the infrastructure repository `repo`: the full hash of its
+/// The revision a record names for the repository holding `repo` (the infrastructure repository,
+/// or the Terraform repository, or any folder inside one): the full hash of its
 /// `HEAD`, and whether tracked files have uncommitted changes; [`UNKNOWN_REVISION`] (and clean)
 /// when it is not a git checkout or git cannot run.
 #[must_use]
@@ -209,6 +219,8 @@ mod tests {
             environment: "lab".into(),
             revision: UNKNOWN_REVISION.into(),
             revision_dirty: false,
+            terraform_revision: Some(UNKNOWN_REVISION.into()),
+            terraform_revision_dirty: false,
             harness_version: "0.1.0".into(),
             tool_versions: BTreeMap::new(),
             started_at: "2026-11-26T07:01:02Z".into(),
@@ -223,5 +235,28 @@ mod tests {
         append(&ledger, &record("b")).unwrap();
         let read = read(&ledger).unwrap();
         assert_eq!(read.iter().map(|r| r.cycle_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_record_written_before_the_terraform_revision_was_recorded_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("lab.jsonl");
+        let old = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ledgers/before-terraform-revision.jsonl"))
+            .unwrap();
+        std::fs::write(&ledger, old).unwrap();
+        let records = read(&ledger).unwrap();
+        assert_eq!(records.len(), 5);
+        assert!(records.iter().all(|r| r.terraform_revision.is_none() && !r.terraform_revision_dirty), "{records:?}");
+    }
+
+    #[test]
+    fn a_folder_inside_a_repository_has_the_repository_s_revision() {
+        let repo = tempfile::tempdir().unwrap();
+        git(repo.path(), &["init", "-q"]);
+        std::fs::create_dir_all(repo.path().join("terraform/environments/dev")).unwrap();
+        std::fs::write(repo.path().join("terraform/environments/dev/main.tf"), "# v1\n").unwrap();
+        git(repo.path(), &["add", "."]);
+        git(repo.path(), &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1"]);
+        assert_eq!(infra_revision(&repo.path().join("terraform/environments/dev")), infra_revision(repo.path()));
     }
 }

@@ -83,6 +83,8 @@ pub enum Error {
 pub struct Session {
     env: Environment,
     lease: Option<Lease>,
+    /// The janitor this session started, if it started one (the run's first session does).
+    janitor: Option<lease::ProcessRef>,
 }
 
 impl Session {
@@ -102,14 +104,14 @@ impl Session {
                 }
                 Use::Read => None,
             };
-            return Ok(Self { env, lease });
+            return Ok(Self { env, lease, janitor: None });
         };
         // The lab's terraform root and documented commands run the harness's own binaries.
         let binaries = crate::binaries::binaries().map_err(Error::Binaries)?;
         env.tools_path.extend(binaries.vixens_lab.parent().map(Path::to_owned));
         let run = RunRef::current();
         let lease = Lease::acquire(&env.work_dir, purpose, run.clone(), lease::DEFAULT_WAIT, |item, held| cleanup::undo(&env, held, item))?;
-        let mut session = Self { env, lease: Some(lease) };
+        let mut session = Self { env, lease: Some(lease), janitor: None };
         if let Some(run) = &run {
             session.ensure_janitor(&binaries.vixens, run)?;
         }
@@ -144,6 +146,22 @@ impl Session {
             Some(Found::Reaped(record)) if !record.started.is_empty() => Some(record),
             _ => None,
         }
+    }
+
+    /// When this session started the run's janitor: what the run's output must say, since the
+    /// janitor acts after the run has ended (however it ends) and writes only to its log:
+    /// `lab is kept up for nextest run R; once the run is over, janitor pid N tears it down and
+    /// writes what it undid to <work dir>/janitor.log`.
+    #[must_use]
+    pub fn janitor_notice(&self) -> Option<String> {
+        let janitor = self.janitor.as_ref()?;
+        let run = self.lease.as_ref().and_then(|l| l.record().run.as_ref()).map_or_else(String::new, |r| format!(" for nextest run {}", r.id));
+        Some(format!(
+            "vixens: {} is kept up{run}; once the run is over, however it ends, janitor pid {} tears it down and writes what it undid to {}",
+            self.env.name,
+            janitor.pid,
+            self.env.work_dir.join(cleanup::JANITOR_LOG).display()
+        ))
     }
 
     /// Gives the environment back: under nextest, an on-demand environment stays up for the
@@ -181,7 +199,9 @@ impl Session {
         let path = crate::binaries::search_path(&self.env.tools_path);
         let janitor =
             cleanup::spawn_janitor(vixens, &self.env, run, &path).map_err(|source| Error::Janitor { environment: self.env.name.clone(), source })?;
-        Ok(lease.set_janitor(janitor)?)
+        lease.set_janitor(janitor)?;
+        self.janitor = Some(janitor);
+        Ok(())
     }
 
     /// Lists terraform (and the lab its apply starts) in the lease, before it runs.

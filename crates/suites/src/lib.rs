@@ -60,6 +60,10 @@ pub fn report_reaped(session: &vixens_ops::session::Session) {
     if let Some(record) = session.reaped() {
         eprintln!("{}", reaped_message(&session.env().name, record));
     }
+    // The janitor acts after the run: its output says where the janitor will say what it undid.
+    if let Some(notice) = session.janitor_notice() {
+        eprintln!("{notice}");
+    }
 }
 
 /// `vixens: undid what an earlier run left on lab: ... (left by pid 42 for recreate_cycle, nextest run R, since T)`.

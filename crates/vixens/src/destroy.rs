@@ -27,8 +27,9 @@ Exit status:
   2    cannot destroy safely, nothing destroyed: unusable env.yaml, no state (never applied),
        state backup failed or unverifiable, terraform failed before the apply, protected
        inventory unreadable
-  3    the destroy ran and failed: terraform apply failed, or protected storage is missing
-       (or cannot be checked) afterwards; needs a person
+  3    the destroy ran and failed: terraform apply failed or was stopped at its hard ceiling
+       (budgets.destroy-ceiling), or protected storage is missing (or cannot be checked)
+       afterwards; needs a person
   130  interrupted (SIGINT/SIGTERM) before the destroy started: nothing destroyed, state and
        backups consistent; run it again";
 
@@ -248,6 +249,17 @@ fn progress(event: &Event<'_>) -> String {
 
 fn summary(name: &str, outcome: &Outcome) -> String {
     let seconds = outcome.elapsed.as_secs_f64();
+    let done = done(name, outcome, seconds);
+    match outcome.overrun() {
+        Some(_) => format!(
+            "{done}\nthe destroy took {seconds:.1}s, over its {} budget (budgets.phases.destroy): the apply of the checked plan ran to its end",
+            humantime::format_duration(outcome.budget)
+        ),
+        None => done,
+    }
+}
+
+fn done(name: &str, outcome: &Outcome, seconds: f64) -> String {
     match &outcome.destroyed {
         None => format!("nothing to destroy in `{name}` ({seconds:.1}s); state backed up to {}", outcome.backup.path.display()),
         Some(summary) => format!(

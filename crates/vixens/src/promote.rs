@@ -19,7 +19,8 @@ Exit status:
 /// Decide whether an environment's infrastructure revision may be promoted.
 ///
 /// PASS only if the last N cycles of the evidence ledger are consecutive successes on the
-/// revision being promoted, each within budget; the nextest JUnit shows the recreate-cycle runs
+/// revision being promoted (and on the Terraform repository's current revision), each within
+/// budget; the nextest JUnit shows the recreate-cycle runs
 /// passing; documented commands are each validated on at least 2 environments; ADRs are clean.
 #[derive(clap::Args)]
 #[command(after_help = EXIT_CODES)]
@@ -38,6 +39,10 @@ pub struct EvidenceArgs {
     /// [default: the infrastructure repository's HEAD].
     #[arg(long, value_name = "REV")]
     pub revision: Option<String>,
+    /// The Terraform revision the cycles must have run on, when the Terraform repository
+    /// (`terraform.repo`) is not the infrastructure repository [default: its HEAD].
+    #[arg(long, value_name = "REV")]
+    pub terraform_revision: Option<String>,
     /// Consecutive successful cycles required [default: env.yaml's cycles-required].
     #[arg(long, value_name = "N")]
     pub cycles: Option<NonZeroU32>,
@@ -59,7 +64,12 @@ pub fn run(args: Args) -> ExitCode {
 
 impl EvidenceArgs {
     fn request(&self) -> Request {
-        Request { revision: self.revision.clone(), cycles: self.cycles, junit: self.junit.clone() }
+        Request {
+            revision: self.revision.clone(),
+            terraform_revision: self.terraform_revision.clone(),
+            cycles: self.cycles,
+            junit: self.junit.clone(),
+        }
     }
 }
 
@@ -88,7 +98,7 @@ pub struct Loaded {
 /// artifact folder of each failed cycle.
 pub fn render(decision: &Decision, redactor: &Redactor) -> String {
     let verdict = if decision.passed() { "PASS" } else { "REFUSED" };
-    let mut out = format!("promotion of {} at revision {}: {verdict}\n", decision.environment, decision.revision);
+    let mut out = format!("promotion of {} at revision {}: {verdict}\n", decision.environment, decision.headline());
     for check in &decision.checks {
         match &check.result {
             CheckResult::Passed(summary) => out.push_str(&format!("  ✓ {}: {summary}\n", check.name)),

@@ -329,8 +329,8 @@ impl<'a> Runner<'a> {
             ("KUBECONFIG".into(), kubeconfig.into()),
             ("TALOSCONFIG".into(), self.env.talosconfig.clone().into()),
         ]);
-        // What terraform needs to work on this environment's root (TF_DATA_DIR, its env, a
-        // TF_CLI_CONFIG_FILE that does not warn), for entries that run terraform.
+        // What terraform needs to work on this environment's root (TF_DATA_DIR, its env), for
+        // entries that run terraform.
         vars.extend(self.env.terraform.process_env().into_iter().map(|(k, v)| (k.into(), v.into())));
         vars.extend(self.values.iter().map(|(k, v)| (k.into(), v.into())));
         vars

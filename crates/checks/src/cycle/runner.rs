@@ -330,6 +330,7 @@ mod tests {
         Budgets {
             recreate: s(recreate),
             phases: PhaseBudgets { destroy: s(30), apply: s(30), kubernetes_api: s(15), talos_health: s(30), argocd: s(30), logs: s(30) },
+            destroy_ceiling: s(120),
         }
     }
 

@@ -60,7 +60,7 @@ impl Outcome {
     /// The ledger record of this outcome, on infrastructure revision `revision` (`dirty` when
     /// it had uncommitted changes).
     #[must_use]
-    pub fn to_record(&self, revision: &str, dirty: bool) -> CycleRecord {
+    pub fn to_record(&self, gitops: (&str, bool), terraform: (&str, bool)) -> CycleRecord {
         let phases = self.timings.ledger(&self.budgets);
         // The total is the sum of the recorded (millisecond) phases, so that readers can add up.
         let total_ms = phases.iter().map(|p| p.ms).sum();
@@ -68,8 +68,10 @@ impl Outcome {
             schema: SCHEMA_VERSION,
             cycle_id: self.cycle_id.clone(),
             environment: self.environment.clone(),
-            revision: revision.to_owned(),
-            revision_dirty: dirty,
+            revision: gitops.0.to_owned(),
+            revision_dirty: gitops.1,
+            terraform_revision: Some(terraform.0.to_owned()),
+            terraform_revision_dirty: terraform.1,
             harness_version: env!("CARGO_PKG_VERSION").to_owned(),
             tool_versions: self.tool_versions.clone(),
             started_at: self.started_at.to_string(),
@@ -141,6 +143,7 @@ mod tests {
         Budgets {
             recreate: s(120),
             phases: PhaseBudgets { destroy: s(30), apply: s(30), kubernetes_api: s(15), talos_health: s(30), argocd: s(30), logs: s(30) },
+            destroy_ceiling: s(120),
         }
     }
 
@@ -184,7 +187,8 @@ mod tests {
     #[test]
     fn the_record_keeps_what_promotion_reads() {
         let failure = Failure { phase: "argocd".into(), culprit: "traefik".into(), message: "traefik has been Degraded".into() };
-        let record = outcome(vec![failure.clone()]).to_record("0123456789abcdef0123456789abcdef01234567", true);
+        let record = outcome(vec![failure.clone()])
+            .to_record(("0123456789abcdef0123456789abcdef01234567", true), ("89abcdef0123456789abcdef0123456789abcdef", false));
         assert_eq!(record.verdict, Verdict::Failed);
         assert_eq!(record.failures, [failure]);
         assert_eq!((record.total_ms, record.budget_ms), (7800, 120_000));
@@ -193,6 +197,10 @@ mod tests {
             [("destroy", 1900, 30_000, true), ("apply", 700, 30_000, true), ("argocd", 5200, 30_000, false)]
         );
         assert!(record.revision_dirty);
+        assert_eq!(
+            (record.terraform_revision.as_deref(), record.terraform_revision_dirty),
+            (Some("89abcdef0123456789abcdef0123456789abcdef"), false)
+        );
         assert_eq!(record.started_at, "2026-11-26T07:01:02.123Z");
         assert!(record.artifacts.is_some());
     }

@@ -16,6 +16,9 @@ use super::{Decision, Evidence, JunitEvidence, Ledger, LintOutcome, junit, lints
 pub struct Request {
     /// The revision being promoted; `None`: the infrastructure repository's HEAD.
     pub revision: Option<String>,
+    /// The Terraform revision the cycles must have run on, when the Terraform repository is a
+    /// repository of its own; `None`: its HEAD.
+    pub terraform_revision: Option<String>,
     /// Consecutive successful cycles required; `None`: env.yaml's `cycles-required`.
     pub cycles: Option<NonZeroU32>,
     /// The nextest JUnit report; `None`: the promotion profile's under `root`, else the ci one's.
@@ -60,6 +63,12 @@ pub enum Error {
 pub fn gather(env: &Environment, root: &Path, request: &Request) -> Result<Gathered, Error> {
     let redactor = env.redactor();
     let revision = revision::resolve(&env.infra_repo, request.revision.as_deref())?;
+    // One repository holding both has one revision: `--revision` names it.
+    let terraform = if env.terraform_repo == env.infra_repo {
+        None
+    } else {
+        Some(revision::resolve_terraform(&env.terraform_repo, request.terraform_revision.as_deref())?)
+    };
     let records = evidence::read(&env.evidence.ledger)?;
     let junit_path = request.junit.clone().unwrap_or_else(|| default_junit(root));
     let junit = match junit::read(&junit_path) {
@@ -78,6 +87,7 @@ pub fn gather(env: &Environment, root: &Path, request: &Request) -> Result<Gathe
     let decision = super::decide(&Evidence {
         environment: &env.name,
         revision: &revision,
+        terraform: terraform.as_ref(),
         cycles_required: cycles_required.get(),
         budget: env.budgets.recreate,
         ledger: &ledger,

@@ -1,5 +1,6 @@
-//! The infrastructure revision being promoted: `--revision REV` resolved to a commit, or the
-//! infrastructure repository's `HEAD`, read with git.
+//! The revisions being promoted: `--revision REV` resolved to a commit, or the infrastructure
+//! repository's `HEAD`; likewise `--terraform-revision REV` or the Terraform repository's `HEAD`
+//! when that is a repository of its own. Read with git.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -31,16 +32,20 @@ pub enum RevisionSource {
     FlagUnverified(String),
     /// The infrastructure repository's `HEAD`.
     Head,
+    /// The Terraform repository's `HEAD`.
+    TerraformHead,
 }
 
 /// Why the revision could not be determined.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// No `--revision`, and the infrastructure repository is not a git checkout.
-    #[error("{repo} is not a git checkout, so its HEAD cannot be promoted: pass --revision REV")]
+    /// No `--revision` (or `--terraform-revision`), and the repository is not a git checkout.
+    #[error("{repo} is not a git checkout, so its HEAD cannot be promoted: pass {flag} REV")]
     NotARepository {
-        /// The infrastructure repository.
+        /// The infrastructure (or Terraform) repository.
         repo: PathBuf,
+        /// The flag that names the revision instead.
+        flag: &'static str,
     },
     /// git does not know the revision.
     #[error("{repo} has no commit `{rev}`: {message}")]
@@ -87,6 +92,7 @@ impl fmt::Display for Revision {
             RevisionSource::Flag(_) => write!(f, "{}", self.short()),
             RevisionSource::FlagUnverified(_) => write!(f, "{} (not checked: no git checkout)", self.short()),
             RevisionSource::Head => write!(f, "{} (infra repo HEAD)", self.short()),
+            RevisionSource::TerraformHead => write!(f, "{} (Terraform repo HEAD)", self.short()),
         }
     }
 }
@@ -104,10 +110,27 @@ pub fn short(commit: &str) -> &str {
 /// [`Error::NotARepository`] without `rev` outside a checkout, [`Error::Unknown`] for a
 /// revision git does not have, [`Error::Git`] when git cannot run.
 pub fn resolve(repo: &Path, rev: Option<&str>) -> Result<Revision, Error> {
+    resolve_as(repo, rev, "--revision")
+}
+
+/// Resolves the Terraform revision to promote, as [`resolve`] does: `rev`
+/// (`--terraform-revision`) if given, else the `HEAD` of the repository holding `repo`.
+///
+/// # Errors
+/// As [`resolve`].
+pub fn resolve_terraform(repo: &Path, rev: Option<&str>) -> Result<Revision, Error> {
+    let mut revision = resolve_as(repo, rev, "--terraform-revision")?;
+    if revision.source == RevisionSource::Head {
+        revision.source = RevisionSource::TerraformHead;
+    }
+    Ok(revision)
+}
+
+fn resolve_as(repo: &Path, rev: Option<&str>, flag: &'static str) -> Result<Revision, Error> {
     let is_checkout = git(repo, &["rev-parse", "--is-inside-work-tree"])?.is_ok_and(|out| out == "true");
     match (rev, is_checkout) {
         (Some(rev), false) => Ok(Revision { commit: rev.to_owned(), source: RevisionSource::FlagUnverified(rev.to_owned()) }),
-        (None, false) => Err(Error::NotARepository { repo: repo.to_owned() }),
+        (None, false) => Err(Error::NotARepository { repo: repo.to_owned(), flag }),
         (rev, true) => {
             let spec = format!("{}^{{commit}}", rev.unwrap_or("HEAD"));
             match git(repo, &["rev-parse", "--verify", "--quiet", &spec])? {
@@ -191,6 +214,16 @@ mod tests {
         assert_eq!(err.to_string(), format!("{} is not a git checkout, so its HEAD cannot be promoted: pass --revision REV", dir.path().display()));
         let rev = resolve(dir.path(), Some("abc1234")).unwrap();
         assert_eq!(rev.source, RevisionSource::FlagUnverified("abc1234".into()));
+    }
+
+    #[test]
+    fn the_terraform_repository_s_head_says_where_it_comes_from() {
+        let repo = git_repo();
+        let rev = resolve_terraform(repo.path(), None).unwrap();
+        assert_eq!(rev.to_string(), format!("{} (Terraform repo HEAD)", &rev.commit[..12]));
+        let dir = tempfile::tempdir().unwrap();
+        let err = resolve_terraform(dir.path(), None).unwrap_err();
+        assert!(err.to_string().ends_with("is not a git checkout, so its HEAD cannot be promoted: pass --terraform-revision REV"), "{err}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn report_of(ledger: &str, junit: &str) -> Report {
     let decision = promote::decide(&Evidence {
         environment: "lab",
         revision: &revision,
+        terraform: None,
         cycles_required: 5,
         budget: Duration::from_secs(30 * 60),
         ledger: &ledger,

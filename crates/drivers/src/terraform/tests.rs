@@ -300,22 +300,25 @@ fn an_unwritable_transcript_stops_before_terraform_runs() {
     assert!(!root.path("tf-data").exists(), "init never ran");
 }
 
+/// A CLI configuration terraform announces on every init and plan: a development override of a
+/// provider nobody uses.
+const DEV_OVERRIDES_TERRAFORMRC: &str =
+    "provider_installation {\n  dev_overrides {\n    \"example.invalid/vixens/never\" = \"/nonexistent\"\n  }\n  direct {}\n}\n";
+
 #[test]
-fn terraform_runs_with_the_data_dir_and_without_the_user_s_missing_cli_config() {
+fn terraform_runs_with_the_data_dir_and_the_user_s_cli_configuration() {
     // A module makes init write `modules/modules.json` into the data dir.
     let root = Root::new(ROOT_WITH_MODULE).with_module("m", MODULE_WITH_FOR_EACH);
-    let tf = root.terraform();
-    let mut stderr = String::new();
-    let mut progress = |stream, line: &str| {
-        if stream == Stream::Stderr {
-            stderr.push_str(line);
-        }
-    };
-    tf.init(minutes(1).progress(&mut progress)).unwrap();
+    assert!(!root.config().process_env().contains_key("TF_CLI_CONFIG_FILE"), "the harness never sets the CLI configuration");
+    std::fs::write(root.path("terraformrc"), DEV_OVERRIDES_TERRAFORMRC).unwrap();
+    let mut config = root.config();
+    config.env.insert("TF_CLI_CONFIG_FILE".into(), root.path("terraformrc").display().to_string());
+    let mut output = String::new();
+    let mut progress = |_, line: &str| output.push_str(line);
+    Terraform::new(&config).init(minutes(1).progress(&mut progress)).unwrap();
     assert!(root.path("tf-data").is_dir(), "TF_DATA_DIR is used");
     assert!(!root.path("root/.terraform").exists());
-    // The build machines point TF_CLI_CONFIG_FILE at a missing file: no warning box may follow.
-    assert!(!stderr.contains("CLI configuration"), "{stderr}");
+    assert!(output.contains("Provider development overrides are in effect"), "the user's CLI configuration is read:\n{output}");
 }
 
 #[test]

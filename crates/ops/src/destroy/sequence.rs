@@ -1,5 +1,6 @@
 //! The safe-destroy sequence: the steps of [`super`] in order, under the environment's destroy
-//! budget (`budgets.phases.destroy`), reporting [`Event`]s as it goes.
+//! budget (`budgets.phases.destroy`; the apply of the checked plan under its hard ceiling,
+//! `budgets.destroy-ceiling`), reporting [`Event`]s as it goes.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,6 +22,9 @@ use vixens_drivers::terraform::{self, PlanOutcome, Run, Summary, Terraform};
 /// spent: each check then gets this long.
 const LAST_INVENTORY_FLOOR: Duration = Duration::from_secs(30);
 
+/// After the ceiling stopped the apply, `terraform state pull` gets this long to say what is left.
+const STATE_AFTER_CEILING: Duration = Duration::from_secs(60);
+
 /// How to run one safe destroy.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -32,7 +36,9 @@ pub struct Options {
     pub redactor: Redactor,
     /// Where to append every terraform command and its output (an artifact), if anywhere.
     pub transcript: Option<PathBuf>,
-    /// The time the destroy may take; `None`: the environment's `budgets.phases.destroy`.
+    /// The time the destroy may take; `None`: the environment's `budgets.phases.destroy`. The
+    /// apply of the checked plan may go past it, up to as far again as `budgets.destroy-ceiling`
+    /// goes past `budgets.phases.destroy`.
     pub budget: Option<Duration>,
 }
 
@@ -117,6 +123,17 @@ pub struct Outcome {
     pub inventory: Inventory,
     /// How long it took.
     pub elapsed: Duration,
+    /// The budget it had.
+    pub budget: Duration,
+}
+
+impl Outcome {
+    /// How far past its budget the destroy went (the apply of the checked plan runs to its end),
+    /// if it did.
+    #[must_use]
+    pub fn overrun(&self) -> Option<Duration> {
+        self.elapsed.checked_sub(self.budget).filter(|over| !over.is_zero())
+    }
 }
 
 /// The prefix of the saved plan's private folder in the work dir.
@@ -201,18 +218,24 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Inventory { after: false, inventory: &before });
 
         self.begin(Step::Apply)?;
-        // From here on nothing stops the destroy: a half-applied destroy plan helps nobody.
+        // From here on nothing stops the destroy, not even its budget: a half-applied destroy plan
+        // helps nobody. Only the hard ceiling does.
         if !self.options.interrupt.enter_apply() {
             return Err(Error::Interrupted { step: Step::Apply });
         }
-        let applied =
-            self.terraform.apply_plan(&plan_file, Run::within(self.remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
+        let applied = self
+            .terraform
+            .apply_plan(&plan_file, Run::within(self.ceiling_remaining()).progress(&mut |s, l| (self.on_event)(Event::Terraform(s, l))));
         drop(plan_dir);
+        let left = matches!(applied, Err(terraform::Error::TimedOut { .. })).then(|| self.left_in_state());
 
         (self.on_event)(Event::Started(Step::InventoryAfter));
         let (after, lost) = before.lost_since(&checks, self.remaining().max(LAST_INVENTORY_FLOOR));
         (self.on_event)(Event::Inventory { after: true, inventory: &after });
-        let summary = applied.map_err(|source| Error::ApplyFailed { source: Box::new(source), lost: lost.clone() })?;
+        let summary = applied.map_err(|source| match left {
+            Some(left) => Error::CeilingReached { ceiling: self.ceiling(), left, lost: lost.clone(), source: Box::new(source) },
+            None => Error::ApplyFailed { source: Box::new(source), lost: lost.clone() },
+        })?;
         if !lost.is_empty() {
             return Err(Error::ProtectedStorageLost { lost });
         }
@@ -281,8 +304,25 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         self.budget().saturating_sub(self.started.elapsed())
     }
 
+    /// The hard ceiling: the budget, plus as much again as `budgets.destroy-ceiling` allows past
+    /// `budgets.phases.destroy` (a caller's shorter budget keeps the same margin).
+    fn ceiling(&self) -> Duration {
+        let budgets = &self.env.budgets;
+        self.budget() + budgets.destroy_ceiling.saturating_sub(Phase::Destroy.budget(budgets))
+    }
+
+    fn ceiling_remaining(&self) -> Duration {
+        self.ceiling().saturating_sub(self.started.elapsed())
+    }
+
+    /// The resources the state still holds after the ceiling stopped the apply.
+    fn left_in_state(&self) -> Result<Vec<String>, String> {
+        let pulled = self.terraform.state_pull(Run::within(STATE_AFTER_CEILING)).map_err(|e| vixens_diagnostic::error_chain(&e))?;
+        Ok(pulled.state.map(|state| state.addresses()).unwrap_or_default())
+    }
+
     fn outcome(&self, backup: Backup, pruned: Vec<PathBuf>, destroyed: Option<Summary>, inventory: Inventory) -> Outcome {
-        Outcome { backup, pruned, destroyed, inventory, elapsed: self.started.elapsed() }
+        Outcome { backup, pruned, destroyed, inventory, elapsed: self.started.elapsed(), budget: self.budget() }
     }
 }
 

@@ -36,7 +36,15 @@ pub fn options(env: &Environment, redactor: &Redactor, transcript: Option<&Path>
 /// The destroy phase's [`Failure`], naming its culprit ([`destroy_failure`]).
 pub fn run(env: &Environment, lease: Held<'_>, ctx: &mut PhaseCtx<'_>) -> Result<destroy::Outcome, Failure> {
     let options = options(env, ctx.redactor(), ctx.transcript_path(), ctx.left());
-    destroy::run(env, lease, &options, |event| report(&event, ctx.progress())).map_err(|e| destroy_failure(&e))
+    let outcome = destroy::run(env, lease, &options, |event| report(&event, ctx.progress())).map_err(|e| destroy_failure(&e))?;
+    if let Some(over) = outcome.overrun() {
+        // The phase's timing fails the cycle; this says why the destroy was not stopped.
+        ctx.status(&format!(
+            "the destroy went {} over its budget: the apply of the checked plan ran to its end",
+            humantime::format_duration(Duration::from_secs(over.as_secs().max(1)))
+        ));
+    }
+    Ok(outcome)
 }
 
 /// A destroy event as progress.
@@ -72,7 +80,8 @@ pub fn destroy_failure(error: &destroy::Error) -> Failure {
         destroy::Error::ApplyFailed { source, lost } if lost.is_empty() => {
             Phase::Destroy.failure(terraform_failure(Phase::Destroy, source).culprit, message)
         }
-        destroy::Error::ApplyFailed { lost, .. } | destroy::Error::ProtectedStorageLost { lost } => {
+        destroy::Error::CeilingReached { lost, .. } if lost.is_empty() => Phase::Destroy.failure("budgets.destroy-ceiling", message),
+        destroy::Error::ApplyFailed { lost, .. } | destroy::Error::CeilingReached { lost, .. } | destroy::Error::ProtectedStorageLost { lost } => {
             let items: Vec<String> = lost.iter().map(|l| format!("{} `{}`", l.check, l.item)).collect();
             Phase::Destroy.failure(items.join(", "), message)
         }

@@ -56,8 +56,9 @@ impl Environment {
     /// talosconfig's credentials (read afresh: a recreate writes new ones), the values of its
     /// terraform environment (`terraform.env` and `provisioning.env`: environment variables are
     /// where credentials go; values that are not secrets go in `terraform.vars`), the secret
-    /// keys of its inventory checks. Credentials written in a URL are redacted by every
-    /// [`Redactor`] anyway.
+    /// keys of its inventory checks, and the user information of their endpoints, even one
+    /// written without a scheme (`user:password@nas:9000`), which no URL rule would recognise.
+    /// Credentials written in a URL are redacted by every [`Redactor`] anyway.
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         redactor.add_config_file(&self.kubeconfig);
         if let Some(readonly) = &self.kubeconfig_readonly {
@@ -69,8 +70,13 @@ impl Environment {
             redactor.add(name, value);
         }
         for check in &self.protected.inventory {
-            if let InventoryCheck::S3Bucket { credentials: Some(credentials), .. } = check {
-                redactor.add("secret-key", &credentials.secret_key);
+            if let InventoryCheck::S3Bucket { endpoint, credentials, .. } = check {
+                if let Some(credentials) = credentials {
+                    redactor.add("secret-key", &credentials.secret_key);
+                }
+                if let Some(userinfo) = endpoint_userinfo(endpoint) {
+                    redactor.add("endpoint-credentials", userinfo);
+                }
             }
         }
     }
@@ -92,6 +98,13 @@ impl Environment {
             .find(|n| n.address == address || n.name == address)
             .map_or_else(|| address.to_owned(), |n| format!("{} ({})", n.name, n.address))
     }
+}
+
+/// The `user:password` of an endpoint (`scheme://user:password@host/...`, the scheme optional).
+fn endpoint_userinfo(endpoint: &str) -> Option<&str> {
+    let after_scheme = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.rsplit_once('@').map(|(userinfo, _)| userinfo).filter(|u| !u.is_empty())
 }
 
 #[cfg(test)]
@@ -171,5 +184,26 @@ mod tests {
         let env = Environment::load_with(dir.path().join("env.yaml"), &std::collections::BTreeMap::<String, String>::new()).unwrap();
         let r = env.redactor();
         assert_eq!(r.redact("minio-secret-value terraform-token-value"), "[REDACTED:secret-key] [REDACTED:TF_VAR_token]");
+    }
+
+    #[test]
+    fn credentials_in_an_endpoint_are_secrets_even_without_a_scheme() {
+        for (endpoint, userinfo) in [
+            ("http://minio-admin:hunter2-s3cr3t@nas:9000", Some("minio-admin:hunter2-s3cr3t")),
+            ("minio-admin:hunter2-s3cr3t@nas:9000/x@y", Some("minio-admin:hunter2-s3cr3t")),
+            ("http://nas:9000/a@b", None),
+            ("nas:9000", None),
+        ] {
+            assert_eq!(endpoint_userinfo(endpoint), userinfo, "{endpoint}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "name: t\nkind: disposable\ninfra-repo: .\nterraform:\n  root: .\nkubeconfig: kubeconfig\ntalosconfig: talosconfig\nnodes: []\n\
+                    argocd: {system-apps: {max-sync-wave: 2}}\nprotected:\n  inventory:\n    - {kind: s3-bucket, name: b, endpoint: \"minio-admin:hunter2-s3cr3t@nas:9000\", bucket: b}\n";
+        std::fs::write(dir.path().join("env.yaml"), yaml).unwrap();
+        let env = Environment::load_with(dir.path().join("env.yaml"), &std::collections::BTreeMap::<String, String>::new()).unwrap();
+        assert_eq!(
+            env.redactor().redact(r#"endpoint "minio-admin:hunter2-s3cr3t@nas:9000" is not an http:// URL"#),
+            r#"endpoint "[REDACTED:endpoint-credentials]@nas:9000" is not an http:// URL"#
+        );
     }
 }

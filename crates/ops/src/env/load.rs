@@ -53,6 +53,10 @@ const MIN_TOKEN_TTL: Duration = Duration::from_secs(600);
 /// and a bucket suffix (`terraform-state-<name>`).
 const MAX_NAME_LEN: usize = 63;
 
+/// A destroy's hard ceiling, unless env.yaml sets `budgets.destroy-ceiling`: this many times its
+/// budget (`budgets.phases.destroy`).
+const DESTROY_CEILING_FACTOR: u32 = 4;
+
 /// What the destroy guard reads of an env.yaml, and nothing more: see [`Protection`].
 pub(super) fn load_protection(path: &Path, vars: &dyn VarSource) -> Result<Protection, EnvConfigError> {
     let read = EnvFile::read(path);
@@ -394,6 +398,7 @@ impl<'a> Reader<'a> {
 
         let description = file.description.as_ref().and_then(|n| self.string("description", n)).unwrap_or_default();
         let terraform = self.terraform(top, &file.terraform);
+        let terraform_repo = self.terraform_repo(&file.terraform, terraform.as_ref(), &infra_repo);
         let kubeconfig = self.required(top, "kubeconfig", file.kubeconfig.as_ref(), A_PATH).and_then(|n| self.path("kubeconfig", n));
         let kubeconfig_readonly = file.kubeconfig_readonly.as_ref().and_then(|n| self.path("kubeconfig-readonly", n));
         let talosconfig = self.required(top, "talosconfig", file.talosconfig.as_ref(), A_PATH).and_then(|n| self.path("talosconfig", n));
@@ -433,6 +438,7 @@ impl<'a> Reader<'a> {
             infra_repo,
             work_dir,
             terraform: terraform?,
+            terraform_repo: terraform_repo?,
             kubeconfig: kubeconfig?,
             kubeconfig_readonly,
             talosconfig: talosconfig?,
@@ -483,6 +489,26 @@ impl<'a> Reader<'a> {
             backend_config: backend_config?,
             env: env?,
         })
+    }
+
+    /// `terraform.repo`, else the infrastructure repository when the root module lies in it (one
+    /// repository holds both), else the root module's folder: git finds the repository it is in.
+    fn terraform_repo(
+        &mut self,
+        section_file: &Option<Section<TerraformFile>>,
+        terraform: Option<&vixens_drivers::terraform::Config>,
+        infra_repo: &Path,
+    ) -> Option<PathBuf> {
+        let written = match section_file {
+            Some(Section::Mapping(t)) => t.value.repo.as_ref(),
+            _ => None,
+        };
+        match (written, terraform) {
+            (Some(node), _) => self.path("terraform.repo", node),
+            (None, Some(t)) if t.root.starts_with(infra_repo) => Some(infra_repo.to_owned()),
+            (None, Some(t)) => Some(t.root.clone()),
+            (None, None) => None,
+        }
     }
 
     fn nodes(&mut self, top: Parent<'_>, list: &Option<List<NodeFile>>) -> Option<Vec<ClusterNode>> {
@@ -595,6 +621,7 @@ impl<'a> Reader<'a> {
         let talos_health = phase(self, "talos-health", &p.talos_health, Duration::from_secs(20 * 60));
         let argocd = phase(self, "argocd", &p.argocd, Duration::from_secs(20 * 60));
         let logs = phase(self, "logs", &p.logs, Duration::from_secs(2 * 60));
+        let destroy_ceiling = self.destroy_ceiling(b.destroy_ceiling.as_ref(), destroy);
         let phases = PhaseBudgets {
             destroy: destroy?,
             apply: apply?,
@@ -603,7 +630,25 @@ impl<'a> Reader<'a> {
             argocd: argocd?,
             logs: logs?,
         };
-        Some(Budgets { recreate: recreate?, phases })
+        Some(Budgets { recreate: recreate?, phases, destroy_ceiling: destroy_ceiling? })
+    }
+
+    /// `budgets.destroy-ceiling`: at least the destroy budget, which the apply may overrun up to
+    /// it; default [`DESTROY_CEILING_FACTOR`] times that budget. It may exceed the recreate
+    /// budget: a cycle whose destroy overran fails anyway, with its environment whole.
+    fn destroy_ceiling(&mut self, node: Option<&Node>, destroy: Option<Duration>) -> Option<Duration> {
+        let Some(node) = node else { return Some(destroy.unwrap_or_default().saturating_mul(DESTROY_CEILING_FACTOR)) };
+        let ceiling = self.duration("budgets.destroy-ceiling", node)?;
+        if let Some(budget) = destroy.filter(|budget| ceiling < *budget) {
+            let (ceiling, budget) = (humantime::format_duration(ceiling), humantime::format_duration(budget));
+            self.bad_value(
+                "budgets.destroy-ceiling",
+                node.at,
+                format!("{ceiling} is under budgets.phases.destroy ({budget}); expected at least that: the ceiling is where a destroy is stopped mid-apply"),
+            );
+            return None;
+        }
+        Some(ceiling)
     }
 
     fn talos_logs(&mut self, top: Parent<'_>, section_file: &Option<Section<TalosLogsFile>>) -> Option<TalosLogsConfig> {
@@ -1006,6 +1051,31 @@ argocd:
         assert_eq!(env.vars, BTreeMap::from([("VIXENS_WORK_DIR".to_owned(), "/srv/vixens".to_owned())]));
     }
 
+    #[rstest]
+    #[case::a_root_inside_the_infra_repo_is_one_repository("  root: ../../infra/terraform\n", "infra")]
+    #[case::a_root_elsewhere_is_in_its_own_repository("  root: ../../tf-repo/terraform/environments/lab\n", "tf-repo/terraform/environments/lab")]
+    #[case::a_named_repository("  root: ../../tf-repo/terraform/environments/lab\n  repo: ../../tf-repo\n", "tf-repo")]
+    fn the_terraform_repository_is_named_or_the_one_holding_the_root(#[case] terraform: &str, #[case] expected: &str) {
+        let yaml = MINIMAL.replace("infra-repo: ../..\n", "infra-repo: ../../infra\n").replace("  root: terraform\n", terraform);
+        let (dir, loaded) = load_str(&yaml, &[]);
+        assert_eq!(loaded.unwrap().terraform_repo, dir.path().join(expected));
+    }
+
+    #[test]
+    fn the_destroy_ceiling_defaults_to_four_destroy_budgets_and_is_never_under_one() {
+        let with = |budgets: &str| MINIMAL.to_owned() + budgets;
+        let (_dir, loaded) = load_str(&with("budgets:\n  phases: {destroy: 5m}\n"), &[]);
+        assert_eq!(loaded.unwrap().budgets.destroy_ceiling, Duration::from_secs(20 * 60));
+        let (_dir, loaded) = load_str(&with("budgets:\n  phases: {destroy: 5m}\n  destroy-ceiling: 5m\n"), &[]);
+        assert_eq!(loaded.unwrap().budgets.destroy_ceiling, Duration::from_secs(5 * 60), "the budget itself is a ceiling");
+        assert_eq!(
+            problems(&with("budgets:\n  phases: {destroy: 5m}\n  destroy-ceiling: 4m\n")),
+            [
+                "15:20: `budgets.destroy-ceiling`: 4m is under budgets.phases.destroy (5m); expected at least that: the ceiling is where a destroy is stopped mid-apply"
+            ]
+        );
+    }
+
     #[test]
     fn credentials_name_the_outputs_and_the_read_only_identity_with_defaults() {
         let yaml = MINIMAL.to_owned()
@@ -1252,7 +1322,7 @@ budgets:
                 "3:13: `infra-repo`: environment variable VIXENS_REPO is not set",
                 "4:1: unknown key `colour`; expected one of: name, kind, description, infra-repo, work-dir, terraform, kubeconfig, kubeconfig-readonly, talosconfig, credentials, tools-path, nodes, argocd, budgets, cycles-required, talos-logs, protected, state-backup, evidence, commands, provisioning",
                 "6:9: `terraform.root`: environment variable VIXENS_TERRAFORM_REPO is not set",
-                "7:3: unknown key `terraform.binry`; expected one of: binary, root, data-dir, vars, backend-config, env",
+                "7:3: unknown key `terraform.binry`; expected one of: binary, root, repo, data-dir, vars, backend-config, env",
                 "8:13: `kubeconfig`: environment variable VIXENS_SECRETS is not set",
                 "9:14: `talosconfig`: environment variable VIXENS_SECRETS is not set",
                 "10:8: `nodes`: expected a list of nodes, found a mapping",

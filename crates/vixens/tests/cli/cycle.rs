@@ -241,6 +241,27 @@ fn a_slow_bootstrap_overruns_a_small_recreate_budget_naming_the_slowest_phase() 
 }
 
 #[test]
+fn a_destroy_over_its_budget_runs_to_its_end_and_fails_the_cycle_naming_the_overrun() {
+    // `vixens-lab down`, run by the destroy-time provisioner, takes 14 s: past the 10 s budget
+    // (which leaves a loaded machine room for the steps before the apply).
+    let lab = lab(&["slow-destroy=14"]);
+    let mut env = lab.env().clone();
+    env.budgets.phases.destroy = Duration::from_secs(10);
+    // One quick documented command: the documented ones that stop a lab would wait out the fault.
+    let doc = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(doc.path(), "# Operations\n\n### Say hi\n\nContext: a test.\n\n```console\n$ echo hi\nhi\n```\n").unwrap();
+    env.commands.doc = doc.path().to_owned();
+    let outcome = run(&env, Check::RecreateCycle);
+    let message = failed_in(&outcome, "destroy", "phase destroy");
+    assert!(message.starts_with("phase destroy took 1") && message.ends_with("s, over its 10s budget"), "{message}");
+    // The apply of the checked plan ran to its end, and the cycle went on to recreate the lab.
+    let transcript = std::fs::read_to_string(outcome.artifacts.clone().unwrap().join(cycle::artifacts::files::TERRAFORM)).unwrap();
+    assert!(transcript.contains("Apply complete! Resources: 0 added, 0 changed, 1 destroyed."), "{transcript}");
+    assert!(!transcript.contains("Interrupt received"), "{transcript}");
+    assert!(outcome.timings.phases().iter().all(|m| m.ok), "every phase succeeded; only the destroy's time fails: {outcome}");
+}
+
+#[test]
 fn a_recreate_cycle_without_the_lease_destroys_nothing_and_names_the_lease() {
     let lab = lab(&[]);
     let mut terminal = Terminal::new(std::io::stderr());

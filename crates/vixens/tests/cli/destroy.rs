@@ -9,8 +9,10 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use vixens_diagnostic::error_chain;
 use vixens_drivers::terraform::{Run, State};
 use vixens_ops::binaries;
+use vixens_ops::destroy;
 use vixens_ops::destroy::backup::{self, Store};
 use vixens_ops::instance::Instance;
 use vixens_testkit::lab_env;
@@ -347,18 +349,25 @@ fn credentials_in_an_endpoint_never_reach_the_output() {
                     nodes: []\nargocd:\n  system-apps: {max-sync-wave: 2}\nprotected:\n  inventory:\n    - kind: s3-bucket\n      name: state bucket\n\
                     \x20     endpoint: ${VIXENS_MINIO_ENDPOINT}\n      bucket: terraform-state-creds\n";
     std::fs::write(dir.path().join("env.yaml"), env_yaml).unwrap();
-    let out = vixens_testkit::vixens_command()
-        .arg("destroy")
-        .arg(dir.path().join("env.yaml"))
-        .args(["--confirm", "creds"])
-        .env("VIXENS_MINIO_ENDPOINT", "http://minio-admin:hunter2-s3cr3t@127.0.0.1:9")
-        .output()
-        .unwrap();
-    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(2), "{output}");
-    assert!(output.contains("cannot take the protected inventory before destroy: nothing was destroyed"), "{output}");
-    assert!(output.contains("http://[REDACTED:url-credentials]@127.0.0.1:9/terraform-state-creds"), "{output}");
-    assert!(!output.contains("hunter2") && !output.contains("minio-admin"), "{output}");
+    let destroy = |endpoint: &str| {
+        let out = vixens_testkit::vixens_command()
+            .arg("destroy")
+            .arg(dir.path().join("env.yaml"))
+            .args(["--confirm", "creds"])
+            .env("VIXENS_MINIO_ENDPOINT", endpoint)
+            .output()
+            .unwrap();
+        let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{output}");
+        assert!(output.contains("cannot take the protected inventory before destroy: nothing was destroyed"), "{output}");
+        assert!(!output.contains("hunter2") && !output.contains("minio-admin"), "{output}");
+        output
+    };
+    let output = destroy("http://minio-admin:hunter2-s3cr3t@127.0.0.1:9");
+    assert!(output.contains("http://[REDACTED:endpoint-credentials]@127.0.0.1:9/terraform-state-creds"), "{output}");
+    // Without its scheme, no URL rule sees the credentials: they are the environment's secrets.
+    let output = destroy("minio-admin:hunter2-s3cr3t@127.0.0.1:9");
+    assert!(output.contains(r#"endpoint "[REDACTED:endpoint-credentials]@127.0.0.1:9" is not an http://"#), "{output}");
 }
 
 /// The `.destroy-plan-*` folders in `instance`'s work dir.
@@ -410,4 +419,96 @@ fn a_second_signal_before_the_apply_stops_terraform_and_leaves_nothing_behind() 
     assert!(!lock_file(&lab).exists(), "terraform released its state lock");
     assert_eq!(plan_dirs(&lab), Vec::<String>::new());
     assert_eq!(lab_status(&lab), 0, "the lab still runs");
+}
+
+/// A private lab with `faults`, up.
+fn lab_with(faults: &[&str]) -> Instance {
+    let builder = faults.iter().fold(Instance::builder(lab_env()), |b, f| b.fault(f));
+    builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
+}
+
+/// The safe destroy of `instance`, run as the recreate cycle runs it, with a destroy budget of
+/// `budget` and a hard ceiling of `ceiling`.
+fn destroy_within(instance: &Instance, budget: Duration, ceiling: Duration) -> Result<destroy::Outcome, destroy::Error> {
+    let mut env = instance.env().clone();
+    env.budgets.phases.destroy = budget;
+    env.budgets.destroy_ceiling = ceiling;
+    let lease = instance.lease("cli::destroy").unwrap();
+    let options = destroy::unattended::options(&env, &env.redactor(), None, budget);
+    destroy::run(&env, lease.held(), &options, |_| {})
+}
+
+#[test]
+fn a_destroy_over_its_budget_applies_the_checked_plan_to_its_end() {
+    // `vixens-lab down`, run by the destroy-time provisioner, takes 14 s: past the 10 s budget
+    // (which leaves a loaded machine room for the steps before the apply).
+    let lab = lab_with(&["slow-destroy=14"]);
+    let lineage = State::parse(&state(&lab)).unwrap().lineage;
+    let outcome = destroy_within(&lab, Duration::from_secs(10), Duration::from_secs(120)).unwrap_or_else(|e| panic!("{}", error_chain(&e)));
+    assert_eq!(outcome.destroyed.map(|s| s.destroyed), Some(1));
+    let over = outcome.overrun().expect("the destroy went over its budget");
+    assert!(outcome.elapsed >= Duration::from_secs(14) && over == outcome.elapsed - Duration::from_secs(10), "{outcome:?}");
+    // No half-destroyed state: the state is empty, the lab is down, the backup consistent.
+    let after = State::parse(&state(&lab)).unwrap();
+    assert!(after.resources.is_empty() && after.lineage == lineage, "{after:?}");
+    assert_eq!(lab_status(&lab), 3, "the lab is down");
+    assert_eq!(assert_backups_consistent(&lab, &lineage).len(), 1);
+}
+
+#[test]
+fn the_hard_ceiling_stops_the_apply_and_names_what_the_state_still_holds() {
+    // The ceiling may be the budget itself: the apply is then stopped at the budget.
+    let lab = lab_with(&["slow-destroy=14"]);
+    let lineage = State::parse(&state(&lab)).unwrap().lineage;
+    let error = destroy_within(&lab, Duration::from_secs(10), Duration::from_secs(10)).expect_err("the ceiling stops the apply");
+    let message = error_chain(&error);
+    assert_eq!(error.exit_code(), destroy::exit::FAILED, "{message}");
+    assert!(
+        message.starts_with(
+            "terraform apply of the checked destroy plan was stopped at the hard ceiling of 10s (budgets.destroy-ceiling): \
+             the state, pulled afterwards, still holds 1 resource: module.lab.terraform_data.lab; run the destroy again to finish it"
+        ),
+        "{message}"
+    );
+    let failure = destroy::unattended::destroy_failure(&error);
+    assert_eq!((failure.phase.as_str(), failure.culprit.as_str()), ("destroy", "budgets.destroy-ceiling"));
+    // terraform was stopped, not killed halfway through writing: the state reads, whole.
+    let after = State::parse(&state(&lab)).unwrap();
+    assert_eq!((after.addresses(), after.lineage), (vec!["module.lab.terraform_data.lab".to_owned()], lineage));
+}
+
+#[test]
+fn the_user_s_terraformrc_is_read_by_every_terraform_the_destroy_runs() {
+    // ~/.terraformrc holds provider mirrors and credentials; this one a development override
+    // that terraform announces on every init and plan.
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join(".terraformrc"),
+        "provider_installation {\n  dev_overrides {\n    \"example.invalid/vixens/never\" = \"/nonexistent\"\n  }\n  direct {}\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("terraform")).unwrap();
+    std::fs::write(dir.path().join("terraform/main.tf"), "resource \"terraform_data\" \"x\" {}\n").unwrap();
+    for args in [&["init", "-input=false"][..], &["apply", "-auto-approve", "-input=false"]] {
+        let out = std::process::Command::new("terraform").arg("-chdir=terraform").args(args).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let env_yaml = "name: rc\nkind: disposable\ninfra-repo: .\nterraform:\n  root: terraform\nkubeconfig: kubeconfig\ntalosconfig: talosconfig\n\
+                    nodes: []\nargocd:\n  system-apps: {max-sync-wave: 2}\n";
+    std::fs::write(dir.path().join("env.yaml"), env_yaml).unwrap();
+    // TF_CLI_CONFIG_FILE is unset (the test kit removes it): terraform reads ~/.terraformrc.
+    let out = vixens_testkit::vixens_command()
+        .arg("destroy")
+        .arg(dir.path().join("env.yaml"))
+        .args(["--confirm", "rc"])
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let warned = stdout.lines().filter(|l| l.contains("Provider development overrides are in effect")).count();
+    assert!(warned >= 2, "init and plan read ~/.terraformrc:\n{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("destroyed `rc` in "), "{stdout}");
 }

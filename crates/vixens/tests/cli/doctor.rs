@@ -142,16 +142,22 @@ fn a_missing_terraform_binary_fails_with_its_remedy() {
 }
 
 #[test]
-fn terraform_runs_with_a_null_cli_config_when_the_users_is_missing() {
+fn terraform_runs_with_the_user_s_cli_configuration_untouched() {
     let dir = env_dir("terraform:\n  root: terraform\n  binary: ./fake-terraform\n");
-    script(dir.path(), "fake-terraform", r#"echo "{\"terraform_version\": \"1.11.4 with TF_CLI_CONFIG_FILE=$TF_CLI_CONFIG_FILE\"}""#);
-    vixens()
-        .current_dir(dir.path())
-        .env("TF_CLI_CONFIG_FILE", "/no/such/terraformrc")
-        .arg("doctor")
-        .arg("env.yaml")
+    script(dir.path(), "fake-terraform", r#"echo "{\"terraform_version\": \"1.11.4 with TF_CLI_CONFIG_FILE=${TF_CLI_CONFIG_FILE-unset}\"}""#);
+    let doctor = || {
+        let mut doctor = vixens();
+        doctor.current_dir(dir.path()).arg("doctor").arg("env.yaml");
+        doctor
+    };
+    // Unset: terraform reads ~/.terraformrc, as at the user's prompt.
+    doctor().assert().stdout(predicate::str::contains("ok    terraform       ./fake-terraform v1.11.4 with TF_CLI_CONFIG_FILE=unset"));
+    let rc = dir.path().join("terraformrc");
+    std::fs::write(&rc, "plugin_cache_dir = \"/var/cache/terraform\"\n").unwrap();
+    doctor()
+        .env("TF_CLI_CONFIG_FILE", &rc)
         .assert()
-        .stdout(predicate::str::contains("ok    terraform       ./fake-terraform v1.11.4 with TF_CLI_CONFIG_FILE=/dev/null"));
+        .stdout(predicate::str::contains(format!("ok    terraform       ./fake-terraform v1.11.4 with TF_CLI_CONFIG_FILE={}", rc.display())));
 }
 
 #[test]

@@ -32,6 +32,8 @@ fn a_session_that_is_killed() {
     }
     let env = vixens_ops::env::Environment::load(lab_env()).expect("the lab loads with the parent's variables");
     let session = Session::open(&env, "a session that is killed", Use::Recreate).expect("the lab comes up");
+    // What the suites print in the test's output (vixens_suites::report_reaped).
+    println!("{}", session.janitor_notice().unwrap_or_default());
     println!("up");
     std::thread::sleep(Duration::from_secs(600));
     drop(session);
@@ -47,6 +49,7 @@ impl Run {
     fn start() -> Self {
         let work = tempfile::tempdir().unwrap();
         let test = std::env::current_exe().unwrap();
+        let output = std::fs::File::create(work.path().join("run-output.txt")).unwrap();
         let runner = Command::new("sh")
             .args(["-c", r#""$0" --exact lease::a_session_that_is_killed --ignored --nocapture --test-threads 1 & wait"#])
             .arg(&test)
@@ -54,8 +57,8 @@ impl Run {
             .env(CHILD_VAR, "1")
             .env("NEXTEST_RUN_ID", "a-run-that-is-killed")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
             .spawn()
             .unwrap();
         let run = Self { runner, work };
@@ -63,6 +66,11 @@ impl Run {
             run.lab_running() && run.record().is_some_and(|r| r.started.iter().any(|s| matches!(s, Started::Lab { .. })))
         });
         run
+    }
+
+    /// What the killed run printed.
+    fn output(&self) -> String {
+        std::fs::read_to_string(self.work.path().join("run-output.txt")).unwrap_or_default()
     }
 
     fn state_dir(&self) -> PathBuf {
@@ -136,6 +144,17 @@ fn when_a_run_is_killed_its_janitor_tears_the_lab_down() {
     run.wait_until("the janitor stops the lab and removes the lease", |run| !run.lab_running() && run.record().is_none());
     let log = run.janitor_log();
     assert!(log.contains("run a-run-that-is-killed is over: undid terraform apply of "), "{log}");
+    // The run's own output said, before it was killed, who would undo what and where it says so.
+    let output = run.output();
+    let janitor_log = run.work.path().join("lab").join(lease::cleanup::JANITOR_LOG);
+    assert!(
+        output.contains(&format!(
+            "vixens: lab is kept up for nextest run a-run-that-is-killed; once the run is over, however it ends, janitor pid {} tears it down and writes what it undid to {}",
+            janitor.pid,
+            janitor_log.display()
+        )),
+        "{output}"
+    );
 }
 
 #[test]

@@ -157,6 +157,72 @@ fn a_commit_made_after_the_cycles_is_refused() {
         .stdout(predicate::str::is_match(format!("  ✗ cycles: cycles ran on revision {}, promoting [0-9a-f]{{12}}\n", &cycled[..12])).unwrap());
 }
 
+/// Runs git in `repo` and returns its stdout.
+fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(repo).args(args).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn commit(repo: &std::path::Path, message: &str) -> String {
+    git(repo, &["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", message]);
+    git(repo, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn a_terraform_only_commit_after_the_cycles_refuses_promotion_naming_it() {
+    let lab = Lab::with_ledger("five-clean.jsonl");
+    // As on the homelab, the Terraform root lives in a repository of its own; env.yaml names
+    // only the root, and the Terraform repository is the one holding it.
+    let env_yaml = std::fs::read_to_string(lab.path("env.yaml")).unwrap();
+    std::fs::write(lab.path("env.yaml"), env_yaml.replace("  root: infra/terraform\n", "  root: terraform-repo/terraform/environments/lab\n"))
+        .unwrap();
+    let tf_repo = lab.path("terraform-repo");
+    std::fs::create_dir_all(tf_repo.join("terraform/environments/lab")).unwrap();
+    git(&tf_repo, &["init", "-q", "-b", "main"]);
+    let cycled = commit(&tf_repo, "terraform as the cycles ran it");
+    let infra = lab.commit_infra_repo();
+    let ledger = lab.path("evidence/lab.jsonl");
+    let text = std::fs::read_to_string(&ledger)
+        .unwrap()
+        .replace(&format!("\"terraform_revision\":\"{infra}\""), &format!("\"terraform_revision\":\"{cycled}\""));
+    std::fs::write(&ledger, text).unwrap();
+    lab.promote("stress-five-passed.xml", &[]).assert().stdout(predicate::str::contains(format!(
+        "  ✓ cycles: 5/5 consecutive cycles on revision {} and Terraform revision {}, each within the 30m budget",
+        &infra[..12],
+        &cycled[..12]
+    )));
+
+    let moved = commit(&tf_repo, "a Terraform-only change");
+    lab.promote("stress-five-passed.xml", &[])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(format!(
+            "promotion of lab at revision {} (infra repo HEAD) and Terraform revision {} (Terraform repo HEAD): REFUSED\n",
+            &infra[..12],
+            &moved[..12]
+        )))
+        .stdout(predicate::str::contains(format!(
+            "  ✗ cycles: the Terraform repository moved from {} to {} since cycle 5\n",
+            &cycled[..12],
+            &moved[..12]
+        )));
+    // Naming the revision the cycles ran on promotes that one.
+    lab.promote("stress-five-passed.xml", &["--terraform-revision", &cycled[..8]]).assert().stdout(predicate::str::contains(format!(
+        "  ✓ cycles: 5/5 consecutive cycles on revision {} and Terraform revision {}",
+        &infra[..12],
+        &cycled[..12]
+    )));
+}
+
+#[test]
+fn cycles_recorded_before_the_ledger_named_the_terraform_revision_do_not_count() {
+    let lab = Lab::with_ledger("before-terraform-revision.jsonl");
+    lab.promote("stress-five-passed.xml", &["--revision", A]).assert().code(1).stdout(predicate::str::contains(format!(
+        "  ✗ cycles: cycles 1–5 recorded no Terraform revision (written before the ledger named it), so they do not vouch for Terraform revision {A_SHORT}\n"
+    )));
+}
+
 #[test]
 fn a_failed_stress_run_in_the_junit_is_refused() {
     let lab = Lab::with_ledger("five-clean.jsonl");

@@ -1,6 +1,6 @@
 # The lab module: a simulated Vixens cluster on this machine, provisioned with nothing but
-# terraform's built-in `terraform_data` resource and local-exec, so it works offline
-# (TF_CLI_CONFIG_FILE=/dev/null, no provider download). It stands in for the homelab's
+# terraform's built-in `terraform_data` resource and local-exec, so it works offline (no
+# provider to download, whatever the CLI configuration). It stands in for the homelab's
 # modules/environment (talos, cilium, argocd).
 #
 #   create  -> `vixens-lab up`   (returns once the lab's Kubernetes API serves), then the new

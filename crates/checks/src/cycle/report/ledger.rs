@@ -1,5 +1,5 @@
 //! The evidence ledger's writer: one record per recreate cycle, appended when the cycle ends,
-//! on the infrastructure revision it ran on. Read-only checks leave no record: the ledger counts
+//! naming the GitOps and the Terraform revisions it ran on. Read-only checks leave no record: the ledger counts
 //! cycles.
 
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use vixens_ops::evidence::{self, CycleRecord};
 pub struct Ledger {
     path: PathBuf,
     infra_repo: PathBuf,
+    terraform_repo: PathBuf,
     appended: Result<Vec<CycleRecord>, evidence::Error>,
 }
 
@@ -20,7 +21,12 @@ impl Ledger {
     /// The ledger of `env` (`evidence.ledger`).
     #[must_use]
     pub fn for_env(env: &Environment) -> Self {
-        Self { path: env.evidence.ledger.clone(), infra_repo: env.infra_repo.clone(), appended: Ok(Vec::new()) }
+        Self {
+            path: env.evidence.ledger.clone(),
+            infra_repo: env.infra_repo.clone(),
+            terraform_repo: env.terraform_repo.clone(),
+            appended: Ok(Vec::new()),
+        }
     }
 
     /// The records appended.
@@ -38,7 +44,8 @@ impl Reporter for Ledger {
             CycleEvent::Finished { outcome } if outcome.check.is_destructive() => {
                 let Ok(appended) = &mut self.appended else { return };
                 let (revision, dirty) = evidence::infra_revision(&self.infra_repo);
-                let record = outcome.to_record(&revision, dirty);
+                let (terraform, terraform_dirty) = evidence::infra_revision(&self.terraform_repo);
+                let record = outcome.to_record((&revision, dirty), (&terraform, terraform_dirty));
                 match evidence::append(&self.path, &record) {
                     Ok(()) => appended.push(record),
                     Err(e) => self.appended = Err(e),
