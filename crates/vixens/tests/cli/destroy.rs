@@ -21,6 +21,7 @@ fn lab() -> Instance {
     lab_with(&[])
 }
 
+/// A private lab with `faults`, up.
 fn lab_with(faults: &[&str]) -> Instance {
     let builder = faults.iter().fold(Instance::builder(lab_env()), |builder, fault| builder.fault(fault));
     builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
@@ -419,12 +420,6 @@ fn a_second_signal_before_the_apply_stops_terraform_and_leaves_nothing_behind() 
     assert!(!lock_file(&lab).exists(), "terraform released its state lock");
     assert_eq!(plan_dirs(&lab), Vec::<String>::new());
     assert_eq!(lab_status(&lab), 0, "the lab still runs");
-}
-
-/// A private lab with `faults`, up.
-fn lab_with(faults: &[&str]) -> Instance {
-    let builder = faults.iter().fold(Instance::builder(lab_env()), |b, f| b.fault(f));
-    builder.up().unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
 }
 
 /// The safe destroy of `instance`, run as the recreate cycle runs it, with a destroy budget of
