@@ -6,12 +6,14 @@
 //!   restart during a reboot does not end a wait.
 //! - [`argocd`]: the `argoproj.io/v1alpha1` Application, Argo CD's own readiness conditions,
 //!   which apps are system apps, and the proof that no person intervened.
+//! - [`storage`]: the cluster's iSCSI PersistentVolumes and what names each one's LUN.
 //!
 //! Conditions decide, drivers wait: the conditions are pure functions over `Option<&Application>`;
 //! timeouts, backoff and watch recovery live in [`wait`].
 
 pub mod argocd;
 mod cluster;
+pub mod storage;
 pub mod wait;
 
 pub use cluster::{Access, Cluster, Endpoint, Error, ServerVersion};

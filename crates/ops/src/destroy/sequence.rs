@@ -9,6 +9,7 @@ use super::backup::{self, Backup, Store};
 use super::confirmation::Confirmation;
 use super::guard;
 use super::inventory::{Checks, Inventory};
+use super::volumes::{self, Mapped};
 use super::{Error, Interrupt};
 use crate::budget::Phase;
 use crate::env::{Environment, Identity, ProcessVars, protected_environments};
@@ -20,6 +21,9 @@ use vixens_drivers::terraform::{self, PlanOutcome, Run, Summary, Terraform};
 /// The protected inventory is always checked after an apply, even when the destroy budget is
 /// spent: each check then gets this long.
 const LAST_INVENTORY_FLOOR: Duration = Duration::from_secs(30);
+
+/// How long the cluster's API gets to list its PersistentVolumes before the destroy.
+const VOLUMES_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to run one safe destroy.
 #[derive(Debug, Clone)]
@@ -95,6 +99,12 @@ pub enum Event<'a> {
         /// Deletes and replaces in the plan.
         destroys: usize,
     },
+    /// The cluster's iSCSI PersistentVolumes, each mapped to its LUN in the inventory taken
+    /// before the destroy (empty when it has none).
+    Volumes(&'a [Mapped]),
+    /// The cluster's PersistentVolumes could not be listed (its API does not answer): the LUNs
+    /// are judged by the inventory alone.
+    VolumesNotListed(&'a str),
     /// The protected inventory was taken (`after` = after the apply).
     Inventory {
         /// False before the destroy, true after it.
@@ -199,6 +209,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         let checks = Checks::of(self.env);
         let before = checks.take(self.remaining()).map_err(Error::InventoryBefore)?;
         (self.on_event)(Event::Inventory { after: false, inventory: &before });
+        let mapped = self.map_volumes(&before)?;
 
         self.begin(Step::Apply)?;
         // From here on nothing stops the destroy: a half-applied destroy plan helps nobody.
@@ -211,12 +222,28 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
 
         (self.on_event)(Event::Started(Step::InventoryAfter));
         let (after, lost) = before.lost_since(&checks, self.remaining().max(LAST_INVENTORY_FLOOR));
+        let lost = volumes::name_volumes(lost, &mapped);
         (self.on_event)(Event::Inventory { after: true, inventory: &after });
         let summary = applied.map_err(|source| Error::ApplyFailed { source: Box::new(source), lost: lost.clone() })?;
         if !lost.is_empty() {
             return Err(Error::ProtectedStorageLost { lost });
         }
         Ok(self.outcome(backup, pruned, Some(summary), after))
+    }
+
+    /// Maps every iSCSI PersistentVolume of the cluster to its LUN in `before` ([`volumes`]).
+    fn map_volumes(&mut self, before: &Inventory) -> Result<Vec<Mapped>, Error> {
+        let listed = volumes::list(self.env, self.remaining().min(VOLUMES_TIMEOUT));
+        let volumes = match listed {
+            Ok(volumes) => volumes.unwrap_or_default(),
+            Err(why) => {
+                (self.on_event)(Event::VolumesNotListed(&why));
+                return Ok(Vec::new());
+            }
+        };
+        let mapped = volumes::map(&self.env.protected.inventory, before, &volumes).map_err(Error::InventoryBefore)?;
+        (self.on_event)(Event::Volumes(&mapped));
+        Ok(mapped)
     }
 
     /// Announces `step`, unless an interruption was requested or the budget is spent.
