@@ -10,14 +10,23 @@
 //!   `iqn.2000-01.com.synology:<nas>.<pv>`) or by `volumeHandle` (the LUN's UUID).
 //!
 //! An inventory line names a volume's LUN when it contains one of those keys ([`IscsiVolume::is_named_by`]).
+//!
+//! [`unsettled`] says why the storage may still grow: right after a cluster is brought up, Argo
+//! CD has not synced every app yet, so claims (and their LUNs) are still to come; a destroy
+//! taken then would inventory LUNs that do not exist yet.
 
 use std::fmt;
 
-use k8s_openapi::api::core::v1::PersistentVolume;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::Api;
 use kube::api::ListParams;
 
+use crate::argocd::{Application, OperationPhase, SyncCode};
 use crate::{Cluster, Error};
+
+/// The annotation the PersistentVolume controller sets on a claim it asked a provisioner to
+/// provision (for a `WaitForFirstConsumer` class, only once a pod is scheduled).
+const STORAGE_PROVISIONER_ANNOTATION: &str = "volume.kubernetes.io/storage-provisioner";
 
 /// The Synology CSI driver's name.
 pub const SYNOLOGY_CSI_DRIVER: &str = "csi.san.synology.com";
@@ -89,9 +98,61 @@ pub async fn iscsi_volumes(cluster: &Cluster) -> Result<Vec<IscsiVolume>, Error>
     Ok(volumes)
 }
 
+/// Why the storage of the cluster may still grow, or `None` when it has settled: the root app
+/// `root_app` in `namespace` has synced, every other Application has finished a sync (so every
+/// claim its manifests hold exists), and no claim is being provisioned. A cluster without the
+/// root app (no Argo CD) is judged by its claims alone.
+///
+/// # Errors
+/// The API does not answer, or refuses the credentials.
+pub async fn unsettled(cluster: &Cluster, namespace: &str, root_app: &str) -> Result<Option<String>, Error> {
+    let classify = |e| cluster.endpoint().classify(e);
+    let apps = match cluster.namespaced::<Application>(namespace).list(&ListParams::default()).await {
+        Ok(list) => list.items,
+        // No Argo CD (its CRD absent): nothing syncs claims in.
+        Err(kube::Error::Api(status)) if status.code == 404 => Vec::new(),
+        Err(e) => return Err(classify(e)),
+    };
+    let claims = Api::<PersistentVolumeClaim>::all(cluster.client().clone()).list(&ListParams::default()).await.map_err(classify)?;
+    Ok(unsettled_in(&apps, root_app, &claims.items))
+}
+
+/// [`unsettled`] over listed objects.
+#[must_use]
+pub fn unsettled_in(apps: &[Application], root_app: &str, claims: &[PersistentVolumeClaim]) -> Option<String> {
+    if let Some(root) = apps.iter().find(|a| a.name() == root_app) {
+        if root.sync() != Some(&SyncCode::Synced) {
+            return Some(format!("the root app `{root_app}` has not synced the app tree yet"));
+        }
+        let listed = root.child_apps().map(|(name, _)| name).find(|name| !apps.iter().any(|a| a.name() == *name));
+        if let Some(missing) = listed {
+            return Some(format!("Application `{missing}` is not created yet"));
+        }
+    }
+    for app in apps.iter().filter(|a| a.name() != root_app) {
+        let finished = app.operation_state().and_then(|s| s.phase.as_ref()).is_some_and(|p| *p != OperationPhase::Running);
+        let synced_before = app.status.as_ref().is_some_and(|s| !s.history.is_empty());
+        if app.operation.is_some() || !(finished || synced_before) {
+            return Some(format!("Application `{}` has not finished its first sync", app.name()));
+        }
+    }
+    let provisioning = claims.iter().find(|c| {
+        let pending = c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending");
+        pending && c.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(STORAGE_PROVISIONER_ANNOTATION))
+    });
+    provisioning.map(|c| {
+        format!(
+            "claim {}/{} is being provisioned",
+            c.metadata.namespace.as_deref().unwrap_or_default(),
+            c.metadata.name.as_deref().unwrap_or_default()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::argocd::fixtures::fixture;
 
     fn pv(yaml: &str) -> PersistentVolume {
         serde_saphyr::from_str(yaml).unwrap()
@@ -129,6 +190,35 @@ spec:
         .unwrap();
         assert_eq!(volume.to_string(), "legacy-data (no claim)");
         assert!(volume.is_named_by("10.5.255.10:3260,1 iqn.2000-01.com.synology:synelia.legacy"));
+    }
+
+    #[test]
+    fn storage_settles_once_every_app_has_synced_and_no_claim_is_being_provisioned() {
+        let root = fixture("root.yaml");
+        let synced = fixture("converged.yaml");
+        let cert_manager = crate::argocd::fixtures::named(fixture("converged.yaml"), "cert-manager", -1);
+        assert_eq!(unsettled_in(&[root.clone(), synced.clone(), cert_manager.clone()], "vixens-app-of-apps", &[]), None);
+        assert_eq!(
+            unsettled_in(&[root.clone(), synced.clone()], "vixens-app-of-apps", &[]),
+            Some("Application `cert-manager` is not created yet".into())
+        );
+        let mut never_synced = cert_manager.clone();
+        never_synced.status.as_mut().unwrap().operation_state = None;
+        never_synced.status.as_mut().unwrap().history.clear();
+        assert_eq!(
+            unsettled_in(&[root.clone(), synced.clone(), never_synced], "vixens-app-of-apps", &[]),
+            Some("Application `cert-manager` has not finished its first sync".into())
+        );
+        let claim: PersistentVolumeClaim = serde_saphyr::from_str(
+            "metadata: {name: vaultwarden-data, namespace: services, annotations: {volume.kubernetes.io/storage-provisioner: csi.san.synology.com}}\nstatus: {phase: Pending}",
+        )
+        .unwrap();
+        assert_eq!(
+            unsettled_in(&[root, synced, cert_manager], "vixens-app-of-apps", &[claim]),
+            Some("claim services/vaultwarden-data is being provisioned".into())
+        );
+        let waiting_for_a_pod: PersistentVolumeClaim = serde_saphyr::from_str("metadata: {name: a, namespace: b}\nstatus: {phase: Pending}").unwrap();
+        assert_eq!(unsettled_in(&[], "vixens-app-of-apps", &[waiting_for_a_pod]), None, "WaitForFirstConsumer with no pod: settled");
     }
 
     #[test]

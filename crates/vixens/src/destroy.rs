@@ -240,6 +240,7 @@ fn progress(event: &Event<'_>) -> String {
             let lines: Vec<String> = mapped.iter().map(|m| format!("    {} -> {} `{}`", m.volume, m.check, m.lun)).collect();
             format!("    {} iSCSI PersistentVolume{}, each mapped to its LUN:\n{}", mapped.len(), plural(mapped.len()), lines.join("\n"))
         }
+        Event::StorageNotSettled(why) => format!("    warning: the cluster's storage may still grow: {why}"),
         Event::VolumesNotListed(why) => format!("    warning: PersistentVolumes not listed, the LUNs are judged by the inventory alone: {why}"),
         Event::Inventory { after, inventory } => {
             let mut lines: Vec<String> = Vec::new();

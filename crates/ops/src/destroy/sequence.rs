@@ -22,6 +22,11 @@ use vixens_drivers::terraform::{self, PlanOutcome, Run, Summary, Terraform};
 /// spent: each check then gets this long.
 const LAST_INVENTORY_FLOOR: Duration = Duration::from_secs(30);
 
+/// How long the storage of a cluster brought up a moment ago gets to settle before the
+/// inventory (every app synced once, no claim being provisioned): the lab's tree settles in
+/// about 5 seconds; a cluster that runs for a while has settled long ago.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// How long the cluster's API gets to list its PersistentVolumes before the destroy.
 const VOLUMES_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -102,6 +107,9 @@ pub enum Event<'a> {
     /// The cluster's iSCSI PersistentVolumes, each mapped to its LUN in the inventory taken
     /// before the destroy (empty when it has none).
     Volumes(&'a [Mapped]),
+    /// The cluster's storage had not settled (an app not synced yet, a claim being provisioned)
+    /// when the inventory was taken, or the API could not tell: the reason.
+    StorageNotSettled(&'a str),
     /// The cluster's PersistentVolumes could not be listed (its API does not answer): the LUNs
     /// are judged by the inventory alone.
     VolumesNotListed(&'a str),
@@ -206,6 +214,9 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
 
         self.begin(Step::InventoryBefore)?;
+        if let Err(why) = volumes::settle(self.env, self.remaining().min(SETTLE_TIMEOUT)) {
+            (self.on_event)(Event::StorageNotSettled(&why));
+        }
         let checks = Checks::of(self.env);
         let before = checks.take(self.remaining()).map_err(Error::InventoryBefore)?;
         (self.on_event)(Event::Inventory { after: false, inventory: &before });

@@ -51,6 +51,7 @@ fn report(event: &Event<'_>, on_progress: &mut dyn FnMut(Progress<'_>)) {
         Event::Volumes(mapped) => {
             on_progress(Progress::Status(&format!("{} iSCSI PersistentVolume(s), each mapped to its LUN", mapped.len())));
         }
+        Event::StorageNotSettled(why) => on_progress(Progress::Status(&format!("the cluster's storage may still grow: {why}"))),
         Event::VolumesNotListed(why) => {
             on_progress(Progress::Status(&format!("PersistentVolumes not listed, LUNs judged by the inventory alone: {why}")));
         }

@@ -9,6 +9,10 @@
 //!   the error names the PV, its claim and the lists;
 //! - each mapped LUN that is gone after the destroy is reported with its PV and claim.
 //!
+//! First the storage is let settle ([`settle`]): a cluster brought up a moment ago has not
+//! synced every app yet, and the LUNs of claims still to come would be missing from the inventory
+//! taken before the destroy, and so unprotected by it.
+//!
 //! The PVs are listed with the environment's admin kubeconfig. A cluster whose kubeconfig does
 //! not exist (never applied) has no volume; one whose API does not answer (a cluster already
 //! half gone) cannot be mapped, which the destroy reports as it goes and then relies on the
@@ -53,6 +57,40 @@ pub fn list(env: &Environment, timeout: Duration) -> Result<Option<Vec<IscsiVolu
         })
     })
 }
+
+/// Waits, within `timeout`, until the storage of `env`'s cluster has settled
+/// ([`vixens_kube::storage::unsettled`]): at once on a cluster that runs for a while.
+///
+/// # Errors
+/// Why it has not settled at the deadline, or why the API could not tell.
+pub fn settle(env: &Environment, timeout: Duration) -> Result<(), String> {
+    if !env.kubeconfig.is_file() {
+        return Ok(());
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+        crate::runtime::block_on(async {
+            let cluster = Cluster::open(&env.kubeconfig, "kubeconfig").await.map_err(|e| vixens_diagnostic::error_chain(&e))?;
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let why =
+                    match tokio::time::timeout(left, vixens_kube::storage::unsettled(&cluster, &env.argocd.namespace, &env.argocd.root_app)).await {
+                        Ok(Ok(None)) => return Ok(()),
+                        Ok(Ok(Some(why))) => why,
+                        Ok(Err(e)) => return Err(vixens_diagnostic::error_chain(&e)),
+                        Err(_) => "the API did not answer".to_owned(),
+                    };
+                if std::time::Instant::now() + SETTLE_POLL >= deadline {
+                    return Err(format!("not settled after {}: {why}", humantime::format_duration(timeout)));
+                }
+                tokio::time::sleep(SETTLE_POLL).await;
+            }
+        })
+    })
+}
+
+/// How often [`settle`] looks again.
+const SETTLE_POLL: Duration = Duration::from_millis(500);
 
 /// Maps each volume to the item of `before` that names its LUN.
 ///
