@@ -562,7 +562,9 @@ impl<'a> Reader<'a> {
         let overlay = GitopsTree::overlay_dir(&tree.repo, &tree.overlay);
         for unknown in rules.unknown_names(tree.names()) {
             let at = items.iter().find(|n| matches!(&n.value, Value::Str(s) if *s == unknown.name)).map_or(*list_at, |n| n.at);
-            self.bad_value("argocd.system-apps.names", at, format!("{unknown} in {}", overlay.display()));
+            let closest =
+                if unknown.closest.is_empty() { " (no similar name)".to_owned() } else { format!("; closest: {}", unknown.closest.join(", ")) };
+            self.bad_value("argocd.system-apps.names", at, format!("no Application `{}` in {}{closest}", unknown.name, overlay.display()));
         }
     }
 
@@ -949,9 +951,8 @@ argocd:
         let found = problems(&yaml);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with(
-                "13:22: `argocd.system-apps.names`: no Application `cert-manager-webhook`; closest: cert-manager-webhook-gandi, cert-manager in "
-            ) && found[0].ends_with("argocd/overlays/lab"),
+            found[0].starts_with("13:22: `argocd.system-apps.names`: no Application `cert-manager-webhook` in ")
+                && found[0].ends_with("argocd/overlays/lab; closest: cert-manager-webhook-gandi, cert-manager"),
             "{found:?}"
         );
         let yaml = yaml.replace("cert-manager-webhook]", "cert-manager-webhook-gandi]");
