@@ -151,6 +151,10 @@ fn lab_down_keeping_storage(env: &Environment, bin: &Path, state_dir: &Path) -> 
         bin.display(),
         state_dir.display()
     );
+    if !state_dir.is_dir() {
+        // A lab that never started (it refused to): `down` has nothing to stop.
+        return Ok(());
+    }
     let checks = Checks::of(env);
     let before = checks.take(INVENTORY_TIMEOUT).map_err(|e| {
         UndoFailure::new(

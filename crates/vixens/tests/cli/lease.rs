@@ -187,8 +187,18 @@ fn after_protected_delete_the_reap_names_the_way_out_and_force_takes_it_keeping_
     // and nothing said what to do.
     let lab = vixens_ops::instance::Instance::builder(lab_env()).fault("protected-delete").up().unwrap();
     let env = lab.env();
-    let lun = env.work_dir.join("nas/luns/vaultwarden-data.img");
-    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || lun.exists()).unwrap();
+    // The NAS keeps one DSM record per LUN, `<namespace>/<claim>` as its description.
+    let luns = env.work_dir.join("nas/dsm/luns");
+    let vaultwarden = || {
+        std::fs::read_dir(&luns)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains("services/vaultwarden-data")))
+    };
+    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || vaultwarden().is_some()).unwrap();
+    let lun = vaultwarden().unwrap();
     leave_stale_record(env);
 
     let (code, output) = reap(lab.vars(), &[]);
@@ -201,7 +211,7 @@ fn after_protected_delete_the_reap_names_the_way_out_and_force_takes_it_keeping_
         "{output}"
     );
     let record = lease::read(&env.work_dir).unwrap().expect("the record keeps what is left");
-    assert_eq!(record.started.len(), 1, "the lab was stopped, terraform is left: {record:?}");
+    assert_eq!(record.started.len(), 2, "terraform goes first and was refused: nothing was stopped outside it: {record:?}");
 
     let (code, output) = reap(lab.vars(), &["--force"]);
     assert_eq!(code, 0, "{output}");
