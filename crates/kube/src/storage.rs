@@ -108,33 +108,22 @@ pub async fn iscsi_volumes(cluster: &Cluster) -> Result<Vec<IscsiVolume>, Error>
 pub async fn unsettled(cluster: &Cluster, namespace: &str, root_app: &str) -> Result<Option<String>, Error> {
     let classify = |e| cluster.endpoint().classify(e);
     let apps = match cluster.namespaced::<Application>(namespace).list(&ListParams::default()).await {
-        Ok(list) => list.items,
+        Ok(list) => Some(list.items),
         // No Argo CD (its CRD absent): nothing syncs claims in.
-        Err(kube::Error::Api(status)) if status.code == 404 => Vec::new(),
+        Err(kube::Error::Api(status)) if status.code == 404 => None,
         Err(e) => return Err(classify(e)),
     };
     let claims = Api::<PersistentVolumeClaim>::all(cluster.client().clone()).list(&ListParams::default()).await.map_err(classify)?;
-    Ok(unsettled_in(&apps, root_app, &claims.items))
+    Ok(unsettled_in(apps.as_deref(), root_app, &claims.items))
 }
 
-/// [`unsettled`] over listed objects.
+/// [`unsettled`] over listed objects; `apps` is `None` on a cluster without Argo CD.
 #[must_use]
-pub fn unsettled_in(apps: &[Application], root_app: &str, claims: &[PersistentVolumeClaim]) -> Option<String> {
-    if let Some(root) = apps.iter().find(|a| a.name() == root_app) {
-        if root.sync() != Some(&SyncCode::Synced) {
-            return Some(format!("the root app `{root_app}` has not synced the app tree yet"));
-        }
-        let listed = root.child_apps().map(|(name, _)| name).find(|name| !apps.iter().any(|a| a.name() == *name));
-        if let Some(missing) = listed {
-            return Some(format!("Application `{missing}` is not created yet"));
-        }
-    }
-    for app in apps.iter().filter(|a| a.name() != root_app) {
-        let finished = app.operation_state().and_then(|s| s.phase.as_ref()).is_some_and(|p| *p != OperationPhase::Running);
-        let synced_before = app.status.as_ref().is_some_and(|s| !s.history.is_empty());
-        if app.operation.is_some() || !(finished || synced_before) {
-            return Some(format!("Application `{}` has not finished its first sync", app.name()));
-        }
+pub fn unsettled_in(apps: Option<&[Application]>, root_app: &str, claims: &[PersistentVolumeClaim]) -> Option<String> {
+    if let Some(apps) = apps
+        && let Some(why) = tree_unsettled(apps, root_app)
+    {
+        return Some(why);
     }
     let provisioning = claims.iter().find(|c| {
         let pending = c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending");
@@ -146,6 +135,25 @@ pub fn unsettled_in(apps: &[Application], root_app: &str, claims: &[PersistentVo
             c.metadata.namespace.as_deref().unwrap_or_default(),
             c.metadata.name.as_deref().unwrap_or_default()
         )
+    })
+}
+
+/// Why Argo CD may still create claims: the root app missing or not synced, a child it lists not
+/// created, or an app that has not finished its first sync.
+fn tree_unsettled(apps: &[Application], root_app: &str) -> Option<String> {
+    let Some(root) = apps.iter().find(|a| a.name() == root_app) else {
+        return Some(format!("the root app `{root_app}` does not exist yet"));
+    };
+    if root.sync() != Some(&SyncCode::Synced) {
+        return Some(format!("the root app `{root_app}` has not synced the app tree yet"));
+    }
+    if let Some(missing) = root.child_apps().map(|(name, _)| name).find(|name| !apps.iter().any(|a| a.name() == *name)) {
+        return Some(format!("Application `{missing}` is not created yet"));
+    }
+    apps.iter().filter(|a| a.name() != root_app).find_map(|app| {
+        let finished = app.operation_state().and_then(|s| s.phase.as_ref()).is_some_and(|p| *p != OperationPhase::Running);
+        let synced_before = app.status.as_ref().is_some_and(|s| !s.history.is_empty());
+        (app.operation.is_some() || !(finished || synced_before)).then(|| format!("Application `{}` has not finished its first sync", app.name()))
     })
 }
 
@@ -197,16 +205,21 @@ spec:
         let root = fixture("root.yaml");
         let synced = fixture("converged.yaml");
         let cert_manager = crate::argocd::fixtures::named(fixture("converged.yaml"), "cert-manager", -1);
-        assert_eq!(unsettled_in(&[root.clone(), synced.clone(), cert_manager.clone()], "vixens-app-of-apps", &[]), None);
+        assert_eq!(unsettled_in(Some(&[root.clone(), synced.clone(), cert_manager.clone()]), "vixens-app-of-apps", &[]), None);
         assert_eq!(
-            unsettled_in(&[root.clone(), synced.clone()], "vixens-app-of-apps", &[]),
+            unsettled_in(Some(&[synced.clone()]), "vixens-app-of-apps", &[]),
+            Some("the root app `vixens-app-of-apps` does not exist yet".into()),
+            "Argo CD runs, not bootstrapped yet"
+        );
+        assert_eq!(
+            unsettled_in(Some(&[root.clone(), synced.clone()]), "vixens-app-of-apps", &[]),
             Some("Application `cert-manager` is not created yet".into())
         );
         let mut never_synced = cert_manager.clone();
         never_synced.status.as_mut().unwrap().operation_state = None;
         never_synced.status.as_mut().unwrap().history.clear();
         assert_eq!(
-            unsettled_in(&[root.clone(), synced.clone(), never_synced], "vixens-app-of-apps", &[]),
+            unsettled_in(Some(&[root.clone(), synced.clone(), never_synced]), "vixens-app-of-apps", &[]),
             Some("Application `cert-manager` has not finished its first sync".into())
         );
         let claim: PersistentVolumeClaim = serde_saphyr::from_str(
@@ -214,11 +227,11 @@ spec:
         )
         .unwrap();
         assert_eq!(
-            unsettled_in(&[root, synced, cert_manager], "vixens-app-of-apps", &[claim]),
+            unsettled_in(Some(&[root, synced, cert_manager]), "vixens-app-of-apps", &[claim]),
             Some("claim services/vaultwarden-data is being provisioned".into())
         );
         let waiting_for_a_pod: PersistentVolumeClaim = serde_saphyr::from_str("metadata: {name: a, namespace: b}\nstatus: {phase: Pending}").unwrap();
-        assert_eq!(unsettled_in(&[], "vixens-app-of-apps", &[waiting_for_a_pod]), None, "WaitForFirstConsumer with no pod: settled");
+        assert_eq!(unsettled_in(None, "vixens-app-of-apps", &[waiting_for_a_pod]), None, "no Argo CD; WaitForFirstConsumer with no pod: settled");
     }
 
     #[test]
