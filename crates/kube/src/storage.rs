@@ -207,7 +207,7 @@ spec:
         let cert_manager = crate::argocd::fixtures::named(fixture("converged.yaml"), "cert-manager", -1);
         assert_eq!(unsettled_in(Some(&[root.clone(), synced.clone(), cert_manager.clone()]), "vixens-app-of-apps", &[]), None);
         assert_eq!(
-            unsettled_in(Some(&[synced.clone()]), "vixens-app-of-apps", &[]),
+            unsettled_in(Some(std::slice::from_ref(&synced)), "vixens-app-of-apps", &[]),
             Some("the root app `vixens-app-of-apps` does not exist yet".into()),
             "Argo CD runs, not bootstrapped yet"
         );
