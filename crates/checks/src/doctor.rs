@@ -6,6 +6,10 @@
 //! talosconfig are registered with a [`Redactor`] before any detail is written, so that a token
 //! never reaches the output.
 //!
+//! The last check resolves `argocd.system-apps` into the list of system apps, each with the rule
+//! that selected it: from the GitOps repository's overlay (`argocd.gitops`) when env.yaml names
+//! one, else from the cluster's Applications when its API answers.
+//!
 //! An environment the harness provisions itself (the lab, `provisioning` in env.yaml) has no
 //! kubeconfig, talosconfig or talosctl stand-in until it is brought up: for it, their absence is
 //! a warning, not a failure.
@@ -18,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use vixens_drivers::process::Command;
 use vixens_ops::env::Environment;
+
+mod system_apps;
 
 /// How long a tool's `version` may take.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -113,6 +119,8 @@ pub fn run(env: &Environment) -> Report {
         Some(endpoints) => talos_api(&endpoints, &env.talosconfig),
         None => doctor.skipped("talos-api", "no usable talosconfig"),
     });
+    let api_ok = checks.iter().any(|c| c.name == "kubernetes-api" && c.status == Status::Ok);
+    checks.push(system_apps::check(env, api_ok));
     for check in &mut checks {
         check.detail = redactor.redact(&check.detail);
         check.remedy = check.remedy.as_deref().map(|r| redactor.redact(r));

@@ -116,6 +116,17 @@ pub struct ArgoCdFile {
     pub root_app: Option<Node>,
     pub system_apps: Option<Section<SystemAppsFile>>,
     pub degraded_grace: Option<Node>,
+    pub intervention_lookback: Option<Node>,
+    pub gitops: Option<Section<GitopsFile>>,
+}
+
+/// `argocd.gitops:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs, reason = "env.yaml keys")]
+pub struct GitopsFile {
+    pub repo: Option<Node>,
+    pub overlay: Option<Node>,
 }
 
 /// `argocd.system-apps:`.
@@ -125,7 +136,9 @@ pub struct ArgoCdFile {
 pub struct SystemAppsFile {
     pub names: Option<Node>,
     pub selector: Option<Node>,
+    pub folders: Option<Node>,
     pub max_sync_wave: Option<Node>,
+    pub missing_wave: Option<Node>,
 }
 
 /// `budgets:`.

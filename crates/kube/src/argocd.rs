@@ -22,14 +22,14 @@ mod intervention;
 mod system_apps;
 
 pub use application::{
-    Application, ApplicationCondition, ApplicationSpec, ApplicationStatus, AutomatedSync, HealthCode, HealthEvidence, HealthReason, HealthStatus,
-    InitiatedBy, Operation, OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory, SYNC_WAVE_ANNOTATION, SyncCode,
-    SyncPolicy, SyncResult, SyncStatus,
+    Application, ApplicationCondition, ApplicationSource, ApplicationSpec, ApplicationStatus, AutomatedSync, HealthCode, HealthEvidence,
+    HealthReason, HealthStatus, HelmSource, InitiatedBy, Operation, OperationPhase, OperationState, ResourceResult, ResourceStatus, RevisionHistory,
+    SYNC_WAVE_ANNOTATION, SyncCode, SyncPolicy, SyncResult, SyncStatus,
 };
 pub use conditions::{Condition, Unmet, ready, unmet_readiness};
 pub use convergence::{Converged, Convergence};
 pub use intervention::{Evidence, InterventionReport, Lookback, ManualIntervention, Record, Unattributed, Verdict, judge, manual_interventions};
-pub use system_apps::{MatchedRule, SystemAppRules, SystemApps, parse_selector};
+pub use system_apps::{MatchedRule, MissingWave, SystemAppRules, SystemApps, UnknownName, folder_matches, parse_selector};
 
 use crate::Cluster;
 use crate::wait::{self, WaitConfig, WaitEvent};
@@ -38,7 +38,7 @@ use crate::wait::{self, WaitConfig, WaitEvent};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// No names, no selector and no maximum sync wave: nothing would be checked.
-    #[error("argocd.system-apps defines no rule (names, selector or max-sync-wave): no app would be checked")]
+    #[error("argocd.system-apps defines no rule (names, selector, folders or max-sync-wave): no app would be checked")]
     NoSystemAppRule,
     /// The label selector does not parse.
     #[error("argocd.system-apps.selector `{selector}` is invalid: {reason}")]

@@ -8,6 +8,7 @@
 //!   which apps are system apps, and the proof that no person intervened.
 //! - [`identity`]: the read-only identity minted after every recreate (ServiceAccount, read-only
 //!   ClusterRole and binding, a TokenRequest token), and whether a read-only kubeconfig is stale.
+//! - [`storage`]: the cluster's iSCSI PersistentVolumes and what names each one's LUN.
 //!
 //! Conditions decide, drivers wait: the conditions are pure functions over `Option<&Application>`;
 //! timeouts, backoff and watch recovery live in [`wait`].
@@ -15,6 +16,7 @@
 pub mod argocd;
 mod cluster;
 pub mod identity;
+pub mod storage;
 pub mod wait;
 
 pub use cluster::{Access, Cluster, Endpoint, Error, ServerVersion};

@@ -16,7 +16,10 @@
 //!    and any delete or replace of a protected resource refuses the destroy, naming every address;
 //! 5. [`inventory`]: the protected inventory (state bucket, LUNs) is taken, the saved plan that was
 //!    checked is applied (`terraform apply FILE`, exactly that plan), and the inventory is taken
-//!    again: anything present before and missing after fails, naming it.
+//!    again: anything present before and missing after fails, naming it. Before the apply, every
+//!    iSCSI PersistentVolume of the cluster is mapped to its LUN in the inventory ([`volumes`]):
+//!    a LUN list that found nothing while the cluster has iSCSI volumes, or a volume whose LUN is
+//!    not listed, refuses the destroy; a lost LUN is named with its PV and claim.
 //!
 //! A refusal is a [`Verdict`], never an exception to a rule: the guard and the confirmation only
 //! judge, they never print or prompt. [`run`] reports progress as [`Event`]s; the `vixens` binary
@@ -52,6 +55,7 @@ pub mod guard;
 pub mod inventory;
 mod sequence;
 pub mod unattended;
+pub mod volumes;
 
 pub use confirmation::Confirmation;
 pub use guard::{Offender, Reason, Refusal, Verdict};

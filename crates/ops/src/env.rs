@@ -44,9 +44,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod drivers;
+mod gitops;
 mod identity;
 mod load;
 
+pub use gitops::GitopsTree;
 pub use identity::{Identity, ProtectedEnvironment, Shared, StateLocation, protected_environments};
 
 pub use vixens_config::error::{ConfigDiagnostic, EnvConfigError, Problem, ProblemKind};
@@ -158,6 +160,11 @@ pub struct ArgoCdConfig {
     pub system_apps: vixens_kube::argocd::SystemAppRules,
     /// How long an app may stay Degraded before the wait fails fast.
     pub degraded_grace: Duration,
+    /// How far back "no manual intervention" looks on a protected environment (never recreated):
+    /// `argocd.intervention-lookback`. A disposable one looks back to its last recreate.
+    pub intervention_lookback: Option<Duration>,
+    /// The app tree as the GitOps repository declares it (`argocd.gitops`), read at load.
+    pub gitops: Option<GitopsTree>,
 }
 
 /// Time budgets. Each phase budget must fit inside the recreate budget (checked at load time, so

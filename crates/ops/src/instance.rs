@@ -4,9 +4,12 @@
 //! [`Instance::builder`] loads the env.yaml with `VIXENS_WORK_DIR` pointed at a fresh temporary
 //! folder, `VIXENS_LAB_BIN` at the `vixens-lab` of [`crate::binaries::binaries`] and `VIXENS_LAB_FAULTS`
 //! at the faults asked for, then brings it up with the real terraform (`init`, `apply`). The
-//! instance is always torn down (`terraform destroy`), on [`Instance::down`] or when dropped,
-//! even when the test fails; its folder then goes, which also stops any lab daemon left behind
-//! (the lab stops within a second of its state folder being deleted).
+//! instance is always torn down, on [`Instance::down`] or when dropped, even when the test fails,
+//! through the safe destroy ([`crate::destroy`]) with its protected inventory: a LUN the teardown
+//! loses fails [`Instance::down`] naming it. Only a destroy the guard refuses because a fault put
+//! protected storage under terraform (`protected-delete`) falls back to `terraform destroy`: the
+//! instance's NAS is in its own folder. Its folder then goes, which also stops any lab daemon
+//! left behind (the lab stops within a second of its state folder being deleted).
 //!
 //! ```no_run
 //! # use vixens_ops::instance::Instance;
@@ -58,6 +61,12 @@ pub enum Error {
     /// The credentials of the apply could not be installed, or the read-only identity minted.
     #[error("the credentials of the instance could not be taken from its apply")]
     Credentials(#[source] Box<crate::credentials::Error>),
+    /// The safe destroy of the instance failed (a lost LUN, an inventory that cannot be taken).
+    #[error("the safe destroy of the instance failed")]
+    Destroy(#[source] Box<crate::destroy::Error>),
+    /// The instance's lease could not be taken to destroy it.
+    #[error("cannot take the instance's lease to destroy it")]
+    Lease(#[source] crate::lease::Error),
     /// A condition the test waited for did not come true in time.
     #[error("{what} did not happen within {}", humantime::format_duration(*.timeout))]
     TimedOut {
@@ -195,10 +204,12 @@ impl Instance {
         Ok(())
     }
 
-    /// Tears the instance down (`terraform destroy`) and removes its folder.
+    /// Tears the instance down through the safe destroy and removes its folder.
     ///
     /// # Errors
-    /// [`Error::Terraform`] when terraform fails; the folder is removed all the same.
+    /// [`Error::Destroy`] when the safe destroy fails (a LUN lost names it), [`Error::Lease`],
+    /// [`Error::Terraform`] when the fallback `terraform destroy` fails; the folder is removed
+    /// all the same.
     pub fn down(mut self) -> Result<(), Error> {
         self.teardown()
     }
@@ -207,8 +218,18 @@ impl Instance {
         if !std::mem::take(&mut self.up) {
             return Ok(());
         }
-        let timeout = self.env.budgets.phases.destroy;
-        self.terraform().destroy(Run::within(timeout)).map(drop).map_err(|source| Error::Terraform { step: "destroy", source })
+        let env = &self.env;
+        let lease = self.lease("instance teardown").map_err(Error::Lease)?;
+        let budget = env.budgets.phases.destroy;
+        let options = crate::destroy::unattended::options(env, &env.redactor(), None, budget);
+        match crate::destroy::run(env, lease.held(), &options, |_| {}) {
+            Ok(_) | Err(crate::destroy::Error::BackupFailed(crate::destroy::backup::Error::NoState)) => Ok(()),
+            Err(crate::destroy::Error::Refused(refusal)) if refusal.reason == crate::destroy::Reason::ProtectedResources => {
+                drop(lease);
+                self.terraform().destroy(Run::within(budget)).map(drop).map_err(|source| Error::Terraform { step: "destroy", source })
+            }
+            Err(e) => Err(Error::Destroy(Box::new(e))),
+        }
     }
 }
 

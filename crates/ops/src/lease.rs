@@ -342,15 +342,24 @@ fn reap_items(
     mut undo: impl FnMut(&Started, Held<'_>) -> Result<(), UndoFailure>,
 ) -> Result<(), Error> {
     let mut left = record.started.clone();
-    while let Some(item) = left.last() {
-        if let Err(UndoFailure { message, remedy }) = undo(item, Held { dir: work_dir, _lock: lock }) {
-            let item = item.to_string();
+    while let Some(next) = next_to_undo(&left) {
+        if let Err(UndoFailure { message, remedy }) = undo(&left[next], Held { dir: work_dir, _lock: lock }) {
+            let item = left[next].to_string();
             write(work_dir, &Record { started: left, ..record.clone() })?;
             return Err(Error::Undo { dir: work_dir.to_owned(), item, message, remedy });
         }
-        left.pop();
+        left.remove(next);
     }
     remove(work_dir)
+}
+
+/// Which of `left` to undo next: the newest terraform apply, else the newest item. Terraform goes
+/// first because its safe destroy also stops the lab its apply started, with the protected
+/// inventory (LUNs mapped to the cluster's volumes) taken before and after; a lab is stopped by
+/// itself only when no terraform state covers it.
+#[must_use]
+pub fn next_to_undo(left: &[Started]) -> Option<usize> {
+    left.iter().rposition(|item| matches!(item, Started::Terraform { .. })).or_else(|| left.len().checked_sub(1))
 }
 
 fn write(dir: &Path, record: &Record) -> Result<(), Error> {

@@ -181,8 +181,10 @@ impl Session {
             // Kept for the run: the record stays, the lock goes with `lease`.
             return Ok(());
         }
-        for item in lease.record().started.iter().rev() {
-            cleanup::undo(&self.env, lease.held(), item).map_err(|failure| Error::Teardown {
+        let mut left = lease.record().started.clone();
+        while let Some(next) = lease::next_to_undo(&left) {
+            let item = left.remove(next);
+            cleanup::undo(&self.env, lease.held(), &item).map_err(|failure| Error::Teardown {
                 environment: self.env.name.clone(),
                 message: format!("{item}: {}\nto unwedge it: {}", failure.message, failure.remedy),
             })?;

@@ -317,7 +317,9 @@ fn wiped_lun_is_named(env: &Environment) -> Result<(), Failed> {
     match &result {
         Err(e @ destroy::Error::ProtectedStorageLost { lost }) if lost.iter().any(|l| l.item == lun && l.uncheckable.is_none()) => {
             let text = e.to_string();
-            if !text.contains(&format!("NAS iSCSI LUNs `{lun}` was there before the destroy and is gone")) {
+            if !text.contains(&format!("NAS iSCSI LUNs `{lun}` (PV "))
+                || !text.contains(&format!("/{LAB_LUN}) was there before the destroy and is gone"))
+            {
                 return Err(format!("the error does not name the LUN: {text}").into());
             }
         }

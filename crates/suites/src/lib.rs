@@ -190,7 +190,7 @@ mod tests {
         assert!(dev.nodes.iter().all(|n| n.role == vixens_ops::env::NodeRole::Controlplane));
         assert_eq!(dev.argocd.root_app, "vixens-app-of-apps");
         let rules = dev.argocd.system_apps.to_string();
-        assert!(rules.ends_with(" or sync wave <= 2") && rules.contains("synology-csi"), "{rules}");
+        assert_eq!(rules, "names [metrics-server] or folders [apps/00-infra/*, apps/01-storage/*, apps/_shared/*]");
         assert!(
             dev.protected
                 .inventory

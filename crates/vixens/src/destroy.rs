@@ -236,6 +236,13 @@ fn progress(event: &Event<'_>) -> String {
         Event::Pruned(paths) => format!("    removed {} old backup{} (state-backup.keep)", paths.len(), plural(paths.len())),
         Event::PruneFailed(error) => format!("    warning: old backups were not removed: {}", vixens_diagnostic::error_causes(error)),
         Event::Allowed { destroys } => format!("    allowed: {destroys} resource{} to destroy, none protected", plural(*destroys)),
+        Event::Volumes([]) => String::new(),
+        Event::Volumes(mapped) => {
+            let lines: Vec<String> = mapped.iter().map(|m| format!("    {} -> {} `{}`", m.volume, m.check, m.lun)).collect();
+            format!("    {} iSCSI PersistentVolume{}, each mapped to its LUN:\n{}", mapped.len(), plural(mapped.len()), lines.join("\n"))
+        }
+        Event::StorageNotSettled(why) => format!("    warning: the cluster's storage may still grow: {why}"),
+        Event::VolumesNotListed(why) => format!("    warning: PersistentVolumes not listed, the LUNs are judged by the inventory alone: {why}"),
         Event::Inventory { after, inventory } => {
             let mut lines: Vec<String> = Vec::new();
             if inventory.checks.is_empty() && !after {

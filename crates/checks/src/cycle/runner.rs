@@ -241,7 +241,7 @@ impl<'a> Runner<'a> {
                 let cluster = self.cluster.clone().expect("the kubernetes-api phase runs before the argocd phase");
                 let intervention = match self.check {
                     Check::RecreateCycle => Intervention::Since(self.started_at),
-                    Check::ArgocdBootstrappedWithoutManualIntervention => Intervention::SinceBootstrap,
+                    Check::ArgocdBootstrappedWithoutManualIntervention => Intervention::OfEnvironment,
                     Check::SystemAppsHealthy | Check::TalosLogsClean => Intervention::Ignored,
                 };
                 let interval = self.options.progress_interval;

@@ -44,16 +44,46 @@ pub struct Application {
     pub status: Option<ApplicationStatus>,
 }
 
-/// `spec`: only the sync policy matters to the harness.
+/// `spec`: the sync policy, and the sources (whose paths place an app in a tier folder).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationSpec {
     /// The Argo CD project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The single source (git path, or Helm chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ApplicationSource>,
+    /// The sources of a multi-source app (a Helm chart, and this repository as `ref: values`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    pub sources: Vec<ApplicationSource>,
     /// How the app syncs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_policy: Option<SyncPolicy>,
+}
+
+/// One entry of `spec.source` / `spec.sources`: what places the app in the repository.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSource {
+    /// The folder of a git source (`apps/00-infra/traefik/overlays/dev`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The name other sources use for this one (`$values/...` in Helm value files).
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Helm options: the value files, which may live in another source (`$values/apps/...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helm: Option<HelmSource>,
+}
+
+/// `source.helm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmSource {
+    /// Value files, relative to the chart, or `$<ref>/<path>` in the source named `<ref>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    pub value_files: Vec<String>,
 }
 
 /// `spec.syncPolicy`.
@@ -401,6 +431,28 @@ impl Application {
     #[must_use]
     pub fn sync_wave(&self) -> i32 {
         self.metadata.annotations.as_ref().and_then(|a| a.get(SYNC_WAVE_ANNOTATION)).and_then(|wave| wave.trim().parse().ok()).unwrap_or(0)
+    }
+
+    /// The sync wave as written: `None` when the annotation is missing (Argo CD then syncs the app
+    /// in wave 0, but a missing wave says nothing about the app being a system app).
+    #[must_use]
+    pub fn written_sync_wave(&self) -> Option<i32> {
+        self.metadata.annotations.as_ref()?.get(SYNC_WAVE_ANNOTATION).map(|wave| wave.trim().parse().unwrap_or(0))
+    }
+
+    /// The repository folders the app comes from: each source's `path`, and the value files a
+    /// Helm source reads from another source of this app (`$values/apps/00-infra/traefik/...`,
+    /// without the `$values/`). A pure Helm chart has none.
+    #[must_use]
+    pub fn source_paths(&self) -> Vec<&str> {
+        let sources = self.spec.source.iter().chain(&self.spec.sources);
+        let refs: Vec<&str> = sources.clone().filter_map(|s| s.reference.as_deref()).collect();
+        let mut paths: Vec<&str> = sources.clone().filter_map(|s| s.path.as_deref()).collect();
+        for file in sources.flat_map(|s| s.helm.iter().flat_map(|h| &h.value_files)) {
+            let in_ref = file.strip_prefix('$').and_then(|rest| rest.split_once('/')).filter(|(r, _)| refs.contains(r)).map(|(_, path)| path);
+            paths.extend(in_ref);
+        }
+        paths
     }
 
     /// The labels (empty when there are none).

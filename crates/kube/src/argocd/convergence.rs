@@ -106,15 +106,19 @@ impl Judge<Application> for Convergence<'_> {
                 unmet => waiting.push(waiting_on(app.name(), unmet)),
             }
         }
-        for name in self.rules.listed().filter(|name| !apps.iter().any(|a| a.name() == *name)) {
+        let unknown = self.rules.unknown_names(apps.iter().map(|a| a.name()));
+        for name in unknown {
             if tree.is_ok() {
+                let closest = if name.closest.is_empty() { String::new() } else { format!("; closest: {}", name.closest.join(", ")) };
                 return Judgement::Unsatisfiable(format!(
-                    "system app `{name}` does not exist in namespace {}: the root app `{}` has synced the whole \
-                     tree without creating it",
+                    "system app `{}` does not exist in namespace {}: the root app `{}` has synced the whole \
+                     tree without creating it{closest}",
+                    name.name,
                     self.namespace,
                     self.rules.root_app()
                 ));
             }
+            let name = name.name.as_str();
             total += 1;
             waiting.push(waiting_on(name, &[Unmet::Missing]));
         }
@@ -238,7 +242,7 @@ mod tests {
 
     #[test]
     fn a_listed_system_app_waits_while_the_tree_grows_and_fails_once_it_is_complete() {
-        let rules = rules(SystemApps { names: vec!["keda".into()], max_sync_wave: Some(2), ..Default::default() });
+        let rules = rules(SystemApps { names: vec!["keda".into(), "cert-manager-webhook".into()], max_sync_wave: Some(2), ..Default::default() });
         let mut root = fixture("root.yaml");
         root.status.as_mut().unwrap().sync.as_mut().unwrap().status = Some(crate::argocd::SyncCode::OutOfSync);
         let progress = waiting(judge(&rules, vec![root, fixture("converged.yaml")]));
@@ -248,8 +252,8 @@ mod tests {
         let Judgement::Unsatisfiable(reason) = judge(&rules, complete) else { panic!("should fail") };
         assert_eq!(
             reason,
-            "system app `keda` does not exist in namespace argocd: the root app `vixens-app-of-apps` has synced \
-             the whole tree without creating it"
+            "system app `cert-manager-webhook` does not exist in namespace argocd: the root app `vixens-app-of-apps` has synced \
+             the whole tree without creating it; closest: cert-manager"
         );
     }
 

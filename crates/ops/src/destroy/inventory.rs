@@ -11,8 +11,11 @@
 //!   credentials, and a signed one names the credentials as refused. Anything else (`5xx`, no
 //!   answer) is an error too. For a `file://` endpoint (the lab's NAS folder), the bucket is
 //!   present when `<endpoint path>/<bucket>` is a folder.
-//! - **`command`**: run with `bash -c`; each non-empty line of its output is one item (a LUN). A
-//!   non-zero exit is an error, not an empty list.
+//! - **`command`**: run with `bash -o pipefail -c`; each non-empty line of its output is one item
+//!   (a LUN). A non-zero exit is an error, not an empty list, and with `pipefail` so is a failure
+//!   anywhere in a pipeline (`iscsiadm ... | awk | sort -u` exits with `iscsiadm`'s status, not
+//!   `sort`'s 0). A list with no item while the cluster has iSCSI PersistentVolumes is an error
+//!   too ([`super::volumes`]).
 //!
 //! Checks never print; they return what they found.
 
@@ -53,6 +56,9 @@ pub struct Lost {
     pub item: String,
     /// `None` when the check ran and the item is gone; the check's error when it could not run.
     pub uncheckable: Option<String>,
+    /// The PersistentVolume (and claim) whose LUN the item is, when known:
+    /// `PV pvc-..., claim services/vaultwarden-data`.
+    pub volume: Option<String>,
 }
 
 /// Why a check could not tell what is there. Each variant names the check.
@@ -76,6 +82,38 @@ pub enum Error {
         code: i32,
         /// The end of its stderr.
         stderr: String,
+    },
+    /// A LUN list found nothing while the cluster has iSCSI PersistentVolumes.
+    #[error(
+        "{name} listed nothing while the cluster has {volumes} iSCSI PersistentVolumes: {described}; a LUN listing that fails quietly \
+         (iscsiadm missing or not root, the NAS unreachable behind a pipe) would let the destroy lose them unnoticed"
+    )]
+    ListedNothing {
+        /// The check.
+        name: String,
+        /// How many volumes.
+        volumes: usize,
+        /// Each volume with its claim.
+        described: String,
+    },
+    /// The cluster has iSCSI PersistentVolumes and the inventory has no LUN list.
+    #[error(
+        "protected.inventory has no `command` check listing the NAS's LUNs, and the cluster has {volumes} iSCSI PersistentVolumes: \
+         {described}"
+    )]
+    NoLunList {
+        /// How many volumes.
+        volumes: usize,
+        /// Each volume with its claim.
+        described: String,
+    },
+    /// iSCSI PersistentVolumes whose LUN no list names.
+    #[error("no LUN in the protected inventory for the iSCSI PersistentVolume{} {}; the LUN lists: {lists}", if .volumes.len() == 1 { "" } else { "s" }, .volumes.join(", "))]
+    VolumeWithoutLun {
+        /// Each volume with its claim.
+        volumes: Vec<String>,
+        /// The LUN lists, with what they found.
+        lists: String,
     },
     /// The endpoint is not an `http://`, `https://` or absolute `file://` URL.
     #[error("inventory check `{name}`: endpoint {endpoint:?} is not an http://, https:// or absolute file:// URL")]
@@ -203,12 +241,18 @@ impl Inventory {
                         check: name.to_owned(),
                         item: item.clone(),
                         uncheckable: None,
+                        volume: None,
                     }));
                     after.checks.push(Found { name: name.to_owned(), items });
                 }
                 Err(e) => {
                     let why = vixens_diagnostic::error_chain(&e);
-                    lost.extend(before.iter().map(|item| Lost { check: name.to_owned(), item: item.clone(), uncheckable: Some(why.clone()) }));
+                    lost.extend(before.iter().map(|item| Lost {
+                        check: name.to_owned(),
+                        item: item.clone(),
+                        uncheckable: Some(why.clone()),
+                        volume: None,
+                    }));
                 }
             }
         }
@@ -241,9 +285,13 @@ impl fmt::Display for Found {
 
 impl fmt::Display for Lost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.check, self.item)?;
+        if let Some(volume) = &self.volume {
+            write!(f, " ({volume})")?;
+        }
         match &self.uncheckable {
-            None => write!(f, "{} `{}` was there before the destroy and is gone", self.check, self.item),
-            Some(why) => write!(f, "{} `{}` was there before the destroy and cannot be checked now: {why}", self.check, self.item),
+            None => f.write_str(" was there before the destroy and is gone"),
+            Some(why) => write!(f, " was there before the destroy and cannot be checked now: {why}"),
         }
     }
 }
@@ -255,7 +303,8 @@ fn check_name(check: &InventoryCheck) -> &str {
 }
 
 fn command(name: &str, run: &str, tools_path: &[PathBuf], timeout: Duration) -> Result<Vec<String>, Error> {
-    let mut command = Command::new("bash").args(["-c", run]).timeout(timeout);
+    // pipefail: a pipeline fails when any command in it does, not only its last.
+    let mut command = Command::new("bash").args(["-o", "pipefail", "-c", run]).timeout(timeout);
     if !tools_path.is_empty() {
         let inherited = std::env::var_os("PATH").unwrap_or_default();
         if let Ok(path) = std::env::join_paths(tools_path.iter().cloned().chain(std::env::split_paths(&inherited))) {
@@ -452,6 +501,19 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "inventory check `NAS iSCSI LUNs`: the command failed with exit code 4: iscsiadm: cannot make connection to 192.0.2.9"
+        );
+    }
+
+    #[test]
+    fn a_pipeline_fails_when_its_first_command_does_not_only_its_last() {
+        let err = Checks::new(&[luns(
+            "(echo 'iscsiadm: cannot make connection to 10.5.255.10: Connection refused' >&2; exit 4) | awk '{print $2}' | sort -u",
+        )])
+        .take(T)
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inventory check `NAS iSCSI LUNs`: the command failed with exit code 4: iscsiadm: cannot make connection to 10.5.255.10: Connection refused"
         );
     }
 

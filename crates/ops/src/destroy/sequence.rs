@@ -10,6 +10,7 @@ use super::backup::{self, Backup, Store};
 use super::confirmation::Confirmation;
 use super::guard;
 use super::inventory::{Checks, Inventory};
+use super::volumes::{self, Mapped};
 use super::{Error, Interrupt};
 use crate::budget::Phase;
 use crate::env::{Environment, Identity, ProcessVars, protected_environments};
@@ -24,6 +25,14 @@ const LAST_INVENTORY_FLOOR: Duration = Duration::from_secs(30);
 
 /// After the ceiling stopped the apply, `terraform state pull` gets this long to say what is left.
 const STATE_AFTER_CEILING: Duration = Duration::from_secs(60);
+
+/// How long the storage of a cluster brought up a moment ago gets to settle before the
+/// inventory (every app synced once, no claim being provisioned): the lab's tree settles in
+/// about 5 seconds; a cluster that runs for a while has settled long ago.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long the cluster's API gets to list its PersistentVolumes before the destroy.
+const VOLUMES_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to run one safe destroy.
 #[derive(Debug, Clone)]
@@ -101,6 +110,15 @@ pub enum Event<'a> {
         /// Deletes and replaces in the plan.
         destroys: usize,
     },
+    /// The cluster's iSCSI PersistentVolumes, each mapped to its LUN in the inventory taken
+    /// before the destroy (empty when it has none).
+    Volumes(&'a [Mapped]),
+    /// The cluster's storage had not settled (an app not synced yet, a claim being provisioned)
+    /// when the inventory was taken, or the API could not tell: the reason.
+    StorageNotSettled(&'a str),
+    /// The cluster's PersistentVolumes could not be listed (its API does not answer): the LUNs
+    /// are judged by the inventory alone.
+    VolumesNotListed(&'a str),
     /// The protected inventory was taken (`after` = after the apply).
     Inventory {
         /// False before the destroy, true after it.
@@ -213,9 +231,13 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
         (self.on_event)(Event::Allowed { destroys: plan.destructive_changes().count() });
 
         self.begin(Step::InventoryBefore)?;
+        if let Err(why) = volumes::settle(self.env, self.remaining().min(SETTLE_TIMEOUT)) {
+            (self.on_event)(Event::StorageNotSettled(&why));
+        }
         let checks = Checks::of(self.env);
         let before = checks.take(self.remaining()).map_err(Error::InventoryBefore)?;
         (self.on_event)(Event::Inventory { after: false, inventory: &before });
+        let mapped = self.map_volumes(&before)?;
 
         self.begin(Step::Apply)?;
         // From here on nothing stops the destroy, not even its budget: a half-applied destroy plan
@@ -231,6 +253,7 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
 
         (self.on_event)(Event::Started(Step::InventoryAfter));
         let (after, lost) = before.lost_since(&checks, self.remaining().max(LAST_INVENTORY_FLOOR));
+        let lost = volumes::name_volumes(lost, &mapped);
         (self.on_event)(Event::Inventory { after: true, inventory: &after });
         let summary = applied.map_err(|source| match left {
             Some(left) => Error::CeilingReached { ceiling: self.ceiling(), left, lost: lost.clone(), source: Box::new(source) },
@@ -240,6 +263,21 @@ impl<'a, F: FnMut(Event<'_>)> Sequence<'a, F> {
             return Err(Error::ProtectedStorageLost { lost });
         }
         Ok(self.outcome(backup, pruned, Some(summary), after))
+    }
+
+    /// Maps every iSCSI PersistentVolume of the cluster to its LUN in `before` ([`volumes`]).
+    fn map_volumes(&mut self, before: &Inventory) -> Result<Vec<Mapped>, Error> {
+        let listed = volumes::list(self.env, self.remaining().min(VOLUMES_TIMEOUT));
+        let volumes = match listed {
+            Ok(volumes) => volumes.unwrap_or_default(),
+            Err(why) => {
+                (self.on_event)(Event::VolumesNotListed(&why));
+                return Ok(Vec::new());
+            }
+        };
+        let mapped = volumes::map(&self.env.protected.inventory, before, &volumes).map_err(Error::InventoryBefore)?;
+        (self.on_event)(Event::Volumes(&mapped));
+        Ok(mapped)
     }
 
     /// Announces `step`, unless an interruption was requested or the budget is spent.

@@ -56,6 +56,13 @@ fn report(event: &Event<'_>, on_progress: &mut dyn FnMut(Progress<'_>)) {
         Event::Pruned(paths) => on_progress(Progress::Status(&format!("removed {} old state backup(s)", paths.len()))),
         Event::PruneFailed(error) => on_progress(Progress::Status(&format!("old state backups not removed: {}", error_chain(*error)))),
         Event::Allowed { destroys } => on_progress(Progress::Status(&format!("the destroy plan is allowed: {destroys} object(s) to destroy"))),
+        Event::Volumes(mapped) => {
+            on_progress(Progress::Status(&format!("{} iSCSI PersistentVolume(s), each mapped to its LUN", mapped.len())));
+        }
+        Event::StorageNotSettled(why) => on_progress(Progress::Status(&format!("the cluster's storage may still grow: {why}"))),
+        Event::VolumesNotListed(why) => {
+            on_progress(Progress::Status(&format!("PersistentVolumes not listed, LUNs judged by the inventory alone: {why}")));
+        }
         Event::Inventory { after, inventory } => {
             let when = if *after { "after" } else { "before" };
             let found: Vec<String> = inventory.checks.iter().map(|c| format!("{} ({} items)", c.name, c.items.len())).collect();

@@ -18,13 +18,13 @@ use vixens_config::file::{
 };
 use vixens_config::vars::{ExpandError, Scope, VarSource, expand};
 use vixens_config::yaml::{At, Node, Value};
-use vixens_kube::argocd::{SystemAppRules, SystemApps};
+use vixens_kube::argocd::{MissingWave, SystemAppRules, SystemApps};
 
 use super::identity::Identity;
 use super::{
-    AllowRule, ArgoCdConfig, Budgets, CommandsConfig, CredentialsConfig, EnvKind, Environment, EvidenceConfig, InventoryCheck, Node as ClusterNode,
-    NodeRole, Origin, PhaseBudgets, ProtectedConfig, Protection, Provisioning, ReadOnlyIdentityConfig, RuleWindow, S3Credentials, StateBackupConfig,
-    TalosLogsConfig,
+    AllowRule, ArgoCdConfig, Budgets, CommandsConfig, CredentialsConfig, EnvKind, Environment, EvidenceConfig, GitopsTree, InventoryCheck,
+    Node as ClusterNode, NodeRole, Origin, PhaseBudgets, ProtectedConfig, Protection, Provisioning, ReadOnlyIdentityConfig, RuleWindow,
+    S3Credentials, StateBackupConfig, TalosLogsConfig,
 };
 
 /// Resource types that hold data which must outlive any cluster: always protected.
@@ -551,8 +551,53 @@ impl<'a> Reader<'a> {
         // Argo CD's own retry backs off 5 s doubling up to 3 min: a Degraded app that stays so
         // for longer than one full backoff is not coming back by itself.
         let degraded_grace = a.degraded_grace.as_ref().map_or(Some(Duration::from_secs(180)), |n| self.duration("argocd.degraded-grace", n));
+        let intervention_lookback = optional(a.intervention_lookback.as_ref().map(|n| self.duration("argocd.intervention-lookback", n)));
+        let gitops = optional(a.gitops.as_ref().map(|_| self.gitops(at, a)));
         let system_apps = self.system_apps(at, a, root_app.as_deref().unwrap_or_default());
-        Some(ArgoCdConfig { namespace: namespace?, root_app: root_app?, system_apps: system_apps?, degraded_grace: degraded_grace? })
+        if let (Some(rules), Some(Some(tree))) = (&system_apps, &gitops) {
+            self.names_exist(a, rules, tree);
+        }
+        Some(ArgoCdConfig {
+            namespace: namespace?,
+            root_app: root_app?,
+            system_apps: system_apps?,
+            degraded_grace: degraded_grace?,
+            intervention_lookback: intervention_lookback?,
+            gitops: gitops?,
+        })
+    }
+
+    /// `argocd.gitops`: the overlay's Applications, read now.
+    fn gitops(&mut self, argocd: Parent<'_>, a: &ArgoCdFile) -> Option<GitopsTree> {
+        let empty = Default::default();
+        let (g, at) = section(argocd, "argocd.gitops", &a.gitops, &empty);
+        if !at.valid {
+            return None;
+        }
+        let repo = self.required(at, "repo", g.repo.as_ref(), "the GitOps repository's folder").and_then(|n| self.path("argocd.gitops.repo", n));
+        let overlay =
+            self.required(at, "overlay", g.overlay.as_ref(), "the overlay of argocd/overlays/").and_then(|n| self.string("argocd.gitops.overlay", n));
+        match GitopsTree::read(&repo?, &overlay?) {
+            Ok(tree) => Some(tree),
+            Err(message) => {
+                self.bad_value("argocd.gitops", at.at, message);
+                None
+            }
+        }
+    }
+
+    /// Every name of `argocd.system-apps.names` is an Application of the GitOps tree; an unknown
+    /// one is reported at its line with the closest names that exist.
+    fn names_exist(&mut self, a: &ArgoCdFile, rules: &SystemAppRules, tree: &GitopsTree) {
+        let Some(Section::Mapping(system_apps)) = &a.system_apps else { return };
+        let Some(Node { value: Value::Seq(items), at: list_at }) = &system_apps.value.names else { return };
+        let overlay = GitopsTree::overlay_dir(&tree.repo, &tree.overlay);
+        for unknown in rules.unknown_names(tree.names()) {
+            let at = items.iter().find(|n| matches!(&n.value, Value::Str(s) if *s == unknown.name)).map_or(*list_at, |n| n.at);
+            let closest =
+                if unknown.closest.is_empty() { " (no similar name)".to_owned() } else { format!("; closest: {}", unknown.closest.join(", ")) };
+            self.bad_value("argocd.system-apps.names", at, format!("no Application `{}` in {}{closest}", unknown.name, overlay.display()));
+        }
     }
 
     /// `argocd.system-apps`, compiled into the rules the Argo CD phase applies.
@@ -570,15 +615,31 @@ impl<'a> Reader<'a> {
         }
         let names = s.names.as_ref().map_or(Some(Vec::new()), |n| self.strings("argocd.system-apps.names", n));
         let selector = optional(s.selector.as_ref().map(|n| self.selector("argocd.system-apps.selector", n)));
+        let folders = s.folders.as_ref().map_or(Some(Vec::new()), |n| self.strings("argocd.system-apps.folders", n));
         let max_sync_wave =
             optional(s.max_sync_wave.as_ref().map(|n| self.integer::<i32>("argocd.system-apps.max-sync-wave", n, "a sync wave (an integer)")));
-        let apps = SystemApps { names: names?, selector: selector?, max_sync_wave: max_sync_wave? };
-        if apps.names.is_empty() && apps.selector.is_none() && apps.max_sync_wave.is_none() {
-            self.bad_value(PATH, at.at, "defines no system app; expected names, selector or max-sync-wave".into());
+        let missing_wave = s.missing_wave.as_ref().map_or(Some(MissingWave::Exclude), |n| self.missing_wave(n));
+        let apps = SystemApps { names: names?, selector: selector?, folders: folders?, max_sync_wave: max_sync_wave?, missing_wave: missing_wave? };
+        if apps.names.is_empty() && apps.selector.is_none() && apps.folders.is_empty() && apps.max_sync_wave.is_none() {
+            self.bad_value(PATH, at.at, "defines no system app; expected names, selector, folders or max-sync-wave".into());
             return None;
         }
         // The selector was parsed above with the same parser: compiling cannot fail.
         SystemAppRules::new(root_app, &apps).ok()
+    }
+
+    /// `argocd.system-apps.missing-wave`: `exclude`, or the wave (an integer) an app without the
+    /// annotation counts as.
+    fn missing_wave(&mut self, node: &Node) -> Option<MissingWave> {
+        const KEY: &str = "argocd.system-apps.missing-wave";
+        match &node.value {
+            Value::Int(_) => self.integer::<i32>(KEY, node, "a sync wave (an integer) or exclude").map(MissingWave::Wave),
+            Value::Str(s) if s == "exclude" => Some(MissingWave::Exclude),
+            _ => {
+                self.wrong_type(KEY, node, "a sync wave (an integer) or exclude");
+                None
+            }
+        }
     }
 
     /// A label selector in kubectl's syntax: `key=value`, `key!=value`, `key`, `!key`,
@@ -1011,6 +1072,42 @@ argocd:
     }
 
     #[test]
+    fn system_apps_take_folders_and_a_missing_wave_and_the_lookback_is_read() {
+        let yaml = MINIMAL.replace(
+            "    max-sync-wave: 2\n",
+            "    max-sync-wave: 2\n    missing-wave: 0\n    folders: [apps/00-infra/*]\n  intervention-lookback: 7d\n",
+        );
+        let env = load_str(&yaml, &[]).1.unwrap();
+        assert_eq!(env.argocd.system_apps.to_string(), "folders [apps/00-infra/*] or sync wave <= 2 (no wave counted as 0)");
+        assert_eq!(env.argocd.intervention_lookback, Some(Duration::from_secs(7 * 24 * 3600)));
+        let excluded = load_str(&MINIMAL.replace("    max-sync-wave: 2\n", "    max-sync-wave: 2\n    missing-wave: exclude\n"), &[]).1.unwrap();
+        assert_eq!(excluded.argocd.system_apps.to_string(), "sync wave <= 2");
+        assert_eq!(
+            problems(&MINIMAL.replace("    max-sync-wave: 2\n", "    max-sync-wave: 2\n    missing-wave: zero\n")),
+            ["13:19: `argocd.system-apps.missing-wave`: expected a sync wave (an integer) or exclude, found a string"]
+        );
+    }
+
+    #[test]
+    fn system_app_names_are_checked_against_the_gitops_overlay_at_load_naming_the_closest() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/gitops/vixens");
+        let yaml = MINIMAL.replace(
+            "argocd:\n  system-apps:\n    max-sync-wave: 2\n",
+            &format!("argocd:\n  gitops: {{repo: {}, overlay: lab}}\n  system-apps:\n    names: [traefik, cert-manager-webhook]\n", repo.display()),
+        );
+        let found = problems(&yaml);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("13:22: `argocd.system-apps.names`: no Application `cert-manager-webhook` in ")
+                && found[0].ends_with("argocd/overlays/lab; closest: cert-manager-webhook-gandi, cert-manager"),
+            "{found:?}"
+        );
+        let yaml = yaml.replace("cert-manager-webhook]", "cert-manager-webhook-gandi]");
+        let env = load_str(&yaml, &[]).1.unwrap();
+        assert_eq!(env.argocd.gitops.unwrap().apps.len(), 34);
+    }
+
+    #[test]
     fn talos_logs_extra_rules_carry_their_window_and_the_retry_tolerance_is_read() {
         let yaml = MINIMAL.to_owned()
             + "talos-logs:\n  bootstrap-retries: 5\n  allow:\n    - pattern: 'sdz'\n      reason: a scratch disk\n      window: bootstrap\n    - pattern: x\n      reason: y\n";
@@ -1112,7 +1209,7 @@ argocd:
     #[case::unknown_nested_key(
         "    max-sync-wave: 2\n",
         "    max-sync-wave: 2\n    label: system\n",
-        &["13:5: unknown key `argocd.system-apps.label`; expected one of: names, selector, max-sync-wave"]
+        &["13:5: unknown key `argocd.system-apps.label`; expected one of: names, selector, folders, max-sync-wave, missing-wave"]
     )]
     #[case::unknown_key_in_a_list_item(
         "role: controlplane}",
@@ -1250,7 +1347,7 @@ argocd:
     #[case::no_system_app_rule(
         "    max-sync-wave: 2\n",
         "    names: []\n",
-        &["12:5: `argocd.system-apps`: defines no system app; expected names, selector or max-sync-wave"]
+        &["12:5: `argocd.system-apps`: defines no system app; expected names, selector, folders or max-sync-wave"]
     )]
     #[case::zero_cycles(
         "kubeconfig: state/kubeconfig\n",

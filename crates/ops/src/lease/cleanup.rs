@@ -1,10 +1,13 @@
 //! Undoing what a lease lists: the reaper's action on a stale record, and the janitor that
 //! undoes a run's record once the run is over.
 //!
-//! - A lab is stopped with `vixens-lab down --state-dir DIR` (a stopped lab is fine).
 //! - Terraform is undone by the one safe destroy path ([`crate::destroy`]), confirmed by the
 //!   harness for an environment it provisioned itself; a state that was never written (an apply
-//!   killed before it wrote one) leaves nothing to undo.
+//!   killed before it wrote one) leaves nothing to undo. It goes first
+//!   ([`super::next_to_undo`]): its destroy stops the lab its apply started.
+//! - A lab is stopped with `vixens-lab down --state-dir DIR` (a stopped lab is fine), between
+//!   two takes of the protected inventory, as the safe destroy does: a LUN that stopping the lab
+//!   lost fails the teardown naming it.
 //!
 //! The janitor runs as `vixens lease janitor ENV --run ID --runner-pid PID --runner-start T`,
 //! detached from the test that starts it ([`spawn_janitor`]): its own process group (Ctrl-C in
@@ -19,12 +22,16 @@ use std::time::Duration;
 
 use super::{Error, Held, ProcessRef, Record, RunRef, Started, UndoFailure};
 use crate::destroy;
+use crate::destroy::inventory::Checks;
 use crate::env::Environment;
 use vixens_drivers::process::Command;
 use vixens_drivers::terraform::Run;
 
 /// How long `vixens-lab down` may take: it waits for the daemon to exit (SIGTERM, then SIGKILL).
 const LAB_DOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long each take of the protected inventory around `vixens-lab down` may take.
+const INVENTORY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the janitor looks at the runner.
 pub const JANITOR_POLL: Duration = Duration::from_millis(250);
@@ -42,18 +49,7 @@ pub const JANITOR_LOG: &str = "janitor.log";
 /// What failed, and what a person must do about it ([`UndoFailure::remedy`]).
 pub fn undo(env: &Environment, lease: Held<'_>, item: &Started) -> Result<(), UndoFailure> {
     match item {
-        Started::Lab { bin, state_dir } => lab_down(bin, state_dir).map_err(|message| {
-            UndoFailure::new(
-                message,
-                format!(
-                    "stop the lab by hand (`{} down --state-dir {}`), then `vixens lease reap {name}`; or `vixens lease reap {name} --force` \
-                     forgets it",
-                    bin.display(),
-                    state_dir.display(),
-                    name = env.name
-                ),
-            )
-        }),
+        Started::Lab { bin, state_dir } => lab_down_keeping_storage(env, bin, state_dir),
         Started::Terraform { .. } => match safe_destroy(env, lease) {
             Ok(()) => Ok(()),
             Err(error) => Err(UndoFailure::new(env.redactor().redact(&vixens_diagnostic::error_chain(&error)), remedy(env, &error))),
@@ -144,6 +140,38 @@ fn remedy(env: &Environment, error: &destroy::Error) -> String {
              forgets the rest, listing what is left for you"
         ),
     }
+}
+
+/// `vixens-lab down`, between two takes of `env`'s protected inventory: a lab is never stopped
+/// without an inventory to compare with, and an item lost meanwhile fails, naming it.
+fn lab_down_keeping_storage(env: &Environment, bin: &Path, state_dir: &Path) -> Result<(), UndoFailure> {
+    let name = &env.name;
+    let by_hand = format!(
+        "stop the lab by hand (`{} down --state-dir {}`), then `vixens lease reap {name}`; or `vixens lease reap {name} --force` forgets it",
+        bin.display(),
+        state_dir.display()
+    );
+    if !state_dir.is_dir() {
+        // A lab that never started (it refused to): `down` has nothing to stop.
+        return Ok(());
+    }
+    let checks = Checks::of(env);
+    let before = checks.take(INVENTORY_TIMEOUT).map_err(|e| {
+        UndoFailure::new(
+            format!("the protected inventory cannot be taken before stopping the lab: {}", vixens_diagnostic::error_chain(&e)),
+            by_hand.clone(),
+        )
+    })?;
+    lab_down(bin, state_dir).map_err(|message| UndoFailure::new(message, by_hand))?;
+    let (_, lost) = before.lost_since(&checks, INVENTORY_TIMEOUT);
+    if lost.is_empty() {
+        return Ok(());
+    }
+    let lost: Vec<String> = lost.iter().map(ToString::to_string).collect();
+    Err(UndoFailure::new(
+        format!("stopping the lab lost protected storage: {}", lost.join("; ")),
+        format!("restore it on the NAS, then `vixens lease reap {name}`; `vixens lease reap {name} --force` forgets the lab as it is"),
+    ))
 }
 
 /// `vixens-lab down --state-dir DIR`: stops the lab, and succeeds on a stopped one.

@@ -43,7 +43,7 @@ fn a_lease_is_on_disk_before_anything_starts_and_gone_once_released() {
 }
 
 #[test]
-fn a_record_left_by_a_killed_process_outside_any_run_is_reaped_newest_item_first() {
+fn a_record_left_by_a_killed_process_outside_any_run_is_reaped_terraform_first_through_the_safe_destroy() {
     let dir = tempfile::tempdir().unwrap();
     let mut lease = Lease::acquire(dir.path(), "killed", None, DEFAULT_WAIT, nothing_to_undo).unwrap();
     lease.add(terraform()).unwrap();
@@ -58,7 +58,7 @@ fn a_record_left_by_a_killed_process_outside_any_run_is_reaped_newest_item_first
     .unwrap();
     let Found::Reaped(old) = lease.found() else { panic!("stale: {:?}", lease.found()) };
     assert_eq!(old.holder.purpose, "killed");
-    assert_eq!(undone, [lab(), terraform()]);
+    assert_eq!(undone, [terraform(), lab()], "the safe destroy stops the lab it started, inventory before and after");
     assert!(lease.record().started.is_empty());
 }
 
@@ -131,7 +131,15 @@ fn an_item_that_cannot_be_undone_is_kept_for_the_next_try() {
         ),
         "{message}"
     );
-    assert_eq!(read(dir.path()).unwrap().unwrap().started, [terraform()]);
+    assert_eq!(read(dir.path()).unwrap().unwrap().started, [terraform(), lab()], "the lab is not stopped outside the safe destroy");
+}
+
+#[test]
+fn the_newest_terraform_is_undone_first_then_the_newest_item() {
+    assert_eq!(next_to_undo(&[terraform(), lab()]), Some(0));
+    assert_eq!(next_to_undo(&[lab(), terraform(), lab()]), Some(1));
+    assert_eq!(next_to_undo(&[lab(), lab()]), Some(1));
+    assert_eq!(next_to_undo(&[]), None);
 }
 
 #[test]

@@ -281,3 +281,34 @@ fn a_bad_env_yaml_is_rendered_with_its_places_and_exits_2() {
         .stderr(predicate::str::contains("unknown key `terraform.binry`"))
         .stderr(predicate::str::contains("did you mean `binary`?"));
 }
+
+#[test]
+fn the_system_apps_are_resolved_from_the_gitops_overlay_each_with_its_rule() {
+    let work = tempfile::tempdir().unwrap();
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../environments/lab/env.yaml");
+    let out = vixens().arg("doctor").arg(lab).env("VIXENS_WORK_DIR", work.path()).assert();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line = stdout.lines().find(|l| l.contains("system-apps")).unwrap_or_else(|| panic!("no system-apps line: {stdout}"));
+    assert!(
+        line.starts_with("  ok    system-apps")
+            && line.contains("17 of the Applications of ")
+            && line.ends_with("by names [metrics-server] or folders [apps/00-infra/*, apps/01-storage/*, apps/_shared/*]:"),
+        "{stdout}"
+    );
+    for selected in
+        ["cert-manager-webhook-gandi (folder apps/00-infra/*)", "nfs-storage (folder apps/01-storage/*)", "metrics-server (listed by name)"]
+    {
+        assert!(stdout.contains(&format!("\n        {selected}\n")), "{selected}: {stdout}");
+    }
+    for not_system in ["it-tools", "changedetection", "cloudnative-pg"] {
+        assert!(!stdout.contains(&format!("        {not_system} (")), "{not_system} has no wave or a database tier: {stdout}");
+    }
+}
+
+#[test]
+fn without_a_gitops_tree_or_a_cluster_the_system_app_rules_are_shown_unresolved() {
+    let dir = env_dir("terraform:\n  root: terraform\n");
+    let out = vixens().arg("doctor").arg(dir.path().join("env.yaml")).assert();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("warn  system-apps     sync wave <= 2, not resolved: no GitOps tree (argocd.gitops) and no cluster"), "{stdout}");
+}

@@ -16,5 +16,6 @@ mod logs;
 mod promote;
 mod promotion_on_the_lab;
 mod report;
+mod storage;
 mod up;
 mod workflows;

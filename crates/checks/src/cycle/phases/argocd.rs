@@ -1,19 +1,26 @@
 //! Phase `argocd`: every Application watched until each system app is Healthy, Synced, its last
 //! operation Succeeded and reconciled after (Argo CD's own rule, [`vixens_kube::argocd`]), then, when
-//! asked, the proof that no person intervened: every operation and history entry since a given
-//! time initiated automatically.
+//! asked, the proof that no person intervened within a lookback ([`Lookback`]): every operation
+//! and history entry in it initiated automatically. The phase says which evidence decided
+//! (`history[].initiatedBy` on Argo CD 3 and 2.11+, the last operation's initiator matched to
+//! the newest history entry on 2.10), and a pass that some syncs could not be attributed is
+//! said to be partial.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 
 use vixens_kube::Cluster;
-use vixens_kube::argocd::{self, Converged};
+use vixens_kube::argocd::{self, Converged, Lookback, Verdict};
 use vixens_kube::wait::{self, WaitConfig, WaitEvent};
 use vixens_ops::budget::Phase;
 use vixens_ops::env::Environment;
 use vixens_ops::evidence::Failure;
 use vixens_ops::phase::PhaseCtx;
+
+/// The lookback of a protected environment (never recreated) whose env.yaml sets no
+/// `argocd.intervention-lookback`.
+pub(crate) const DEFAULT_PROTECTED_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Which syncs must have been initiated automatically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +29,9 @@ pub(crate) enum Intervention {
     Ignored,
     /// Every sync since this time (the recreate's start).
     Since(Timestamp),
-    /// Every sync since the root app was created (the cluster's bootstrap).
-    SinceBootstrap,
+    /// The environment's own lookback: since its last recreate (the root app's creation) on a
+    /// disposable environment, `argocd.intervention-lookback` on a protected one.
+    OfEnvironment,
 }
 
 /// Waits for convergence within what is left of the phase's budget, then checks `intervention`.
@@ -40,27 +48,45 @@ pub(crate) async fn converge(
     let config = WaitConfig::default().timeout(ctx.budget()).failing_grace(env.argocd.degraded_grace).progress_interval(progress_interval);
     let on_event = |event: WaitEvent| ctx.status(&describe(&event));
     let converged = argocd::wait_converged(cluster, &env.argocd.namespace, rules, &config, on_event).await.map_err(|e| wait_failure(&e))?;
-    let since = match intervention {
+    let lookback = match intervention {
         Intervention::Ignored => return Ok(converged),
-        Intervention::Since(at) => at,
-        Intervention::SinceBootstrap => converged.bootstrapped_at().ok_or_else(|| {
-            Phase::Argocd.failure(
-                &env.argocd.root_app,
-                format!("the root app `{}` has no creationTimestamp: the bootstrap time is unknown", env.argocd.root_app),
-            )
-        })?,
+        Intervention::Since(at) => Lookback::SinceRecreate(at),
+        Intervention::OfEnvironment => lookback(env, &converged, Timestamp::now())?,
     };
-    let found = converged.manual_interventions(since);
-    let Some(first) = found.first() else { return Ok(converged) };
+    let report = converged.interventions(lookback);
+    let verdict = match report.verdict() {
+        Verdict::Proven => "no manual intervention",
+        Verdict::Partial => "no manual intervention found, proof partial",
+        Verdict::Manual => "manual intervention",
+    };
+    ctx.status(&format!("{verdict}: {}", report.summary()));
+    let Some(first) = report.findings.first() else { return Ok(converged) };
+    let found = &report.findings;
     let lines: Vec<String> = found.iter().map(|f| format!("\n  {f}")).collect();
     let message = format!(
-        "Argo CD did not bootstrap by itself: {} sync{} since {since} {} not initiated automatically:{}",
+        "Argo CD did not bootstrap by itself: {} sync{} {} {} not initiated automatically:{}\n{}",
         found.len(),
         if found.len() == 1 { "" } else { "s" },
+        report.lookback,
         if found.len() == 1 { "was" } else { "were" },
-        lines.concat()
+        lines.concat(),
+        report.summary()
     );
     Err(Phase::Argocd.failure(first.app.clone(), message))
+}
+
+/// The lookback of `env` at `now`: since its last recreate (the root app's creation) when it is
+/// disposable, its configured window when it is protected.
+fn lookback(env: &Environment, converged: &Converged, now: Timestamp) -> Result<Lookback, Failure> {
+    if env.is_protected() {
+        return Ok(Lookback::window(now, env.argocd.intervention_lookback.unwrap_or(DEFAULT_PROTECTED_LOOKBACK)));
+    }
+    converged.bootstrapped_at().map(Lookback::SinceRecreate).ok_or_else(|| {
+        Phase::Argocd.failure(
+            &env.argocd.root_app,
+            format!("the root app `{}` has no creationTimestamp: the time of the last recreate is unknown", env.argocd.root_app),
+        )
+    })
 }
 
 /// A wait event as one progress line.
