@@ -230,9 +230,6 @@ fn daemon(dir: &Path) -> anyhow::Result<ExitCode> {
 
 fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     let faults = Faults::from_env()?;
-    if faults.apply_fail {
-        bail!("fault `apply-fail` injected through {}: the lab refuses to start", crate::faults::FAULTS_VAR);
-    }
     let (apps, root_app) = apps(args)?;
     let spec = LabSpec {
         name: args.name.clone(),
@@ -256,6 +253,12 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = std::fs::remove_file(state.lab_json());
     std::fs::write(state.spec_json(), serde_json::to_vec_pretty(&spec)?)?;
+    if spec.faults.apply_fail {
+        // The cluster never comes up, but the NAS and the operator's tools are there, as on the
+        // homelab after a failed apply: what checks the NAS afterwards finds both.
+        state.write_tools(&std::env::current_exe()?).with_context(|| format!("writing the tools of {}", state.root().display()))?;
+        bail!("fault `apply-fail` injected through {}: the lab refuses to start", crate::faults::FAULTS_VAR);
+    }
     let log = std::fs::File::create(state.daemon_log()).with_context(|| format!("creating {}", state.daemon_log().display()))?;
     let mut child = std::process::Command::new(std::env::current_exe()?)
         .arg("daemon")

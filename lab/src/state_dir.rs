@@ -162,6 +162,16 @@ impl StateDir {
         let talosconfig = talosconfig(&info.name, &info.talos_endpoint, first_control_plane.map(|n| n.address.as_str()), credentials);
         write_atomic(&self.talosconfig(), talosconfig.as_bytes(), 0o600)?;
         write_atomic(&self.ca_crt(), credentials.ca_pem.as_bytes(), 0o644)?;
+        self.write_tools(lab_binary)
+    }
+
+    /// `DIR/bin/talosctl` and `DIR/bin/iscsiadm`, the stand-ins of the tools an operator's machine
+    /// has whatever the cluster's state: written even when the lab refuses to start, so that
+    /// what checks the NAS after a failed apply finds its `iscsiadm`, as on the homelab.
+    ///
+    /// # Errors
+    /// A file cannot be written.
+    pub fn write_tools(&self, lab_binary: &Path) -> io::Result<()> {
         fs::create_dir_all(self.root.join("bin"))?;
         let binary = shell_quote(&lab_binary.to_string_lossy());
         let shim = format!("#!/bin/sh\nexec {binary} talosctl \"$@\"\n");
