@@ -206,8 +206,17 @@ fn after_protected_delete_the_reap_names_the_way_out_and_force_takes_it_keeping_
     // and nothing said what to do.
     let lab = vixens_ops::instance::Instance::builder(lab_env()).fault("protected-delete").up().unwrap();
     let env = lab.env();
-    let lun = env.work_dir.join("nas/luns/vaultwarden-data.img");
-    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || lun.exists()).unwrap();
+    // The NAS keeps one record per LUN (`nas/dsm/luns/k8s-csi-<volume>.json`), naming its claim.
+    let vaultwarden_lun = || {
+        std::fs::read_dir(env.work_dir.join("nas/dsm/luns"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains("vaultwarden-data")))
+    };
+    lab.wait_until("the lab's vaultwarden LUN", env.budgets.phases.argocd, || vaultwarden_lun().is_some()).unwrap();
+    let lun = vaultwarden_lun().unwrap();
     leave_stale_record(env);
 
     let (code, output) = reap(lab.vars(), &[]);
