@@ -130,6 +130,12 @@ fn doctor_reports_an_expired_read_only_token_and_credentials_mints_a_new_one() {
             .and(predicate::str::contains("remedy: run `vixens credentials lab`: it mints a new token and rewrites ")),
     );
 
+    // Someone widened the read-only role and deleted its binding: the refresh puts both back.
+    let admin = secret(work, "kubeconfig-lab");
+    let widen = r#"[{"op": "add", "path": "/rules/0/verbs/-", "value": "delete"}]"#;
+    assert_eq!(kubectl(&admin, &["patch", "clusterrole", "vixens-readonly", "--type=json", "-p", widen]).0, 0);
+    assert_eq!(kubectl(&admin, &["delete", "clusterrolebinding", "vixens-readonly"]).0, 0);
+
     let out = vixens(work, faults, &["credentials", "lab"]).assert().success().get_output().clone();
     let (code, said) = kubectl(&readonly, &["-n", "argocd", "get", "applications", "-o", "name"]);
     assert_eq!(code, 0, "the refreshed token is refused: {said}");
@@ -139,6 +145,10 @@ fn doctor_reports_an_expired_read_only_token_and_credentials_mints_a_new_one() {
     let token = std::fs::read_to_string(&readonly).unwrap();
     let token = token.lines().skip_while(|l| !l.contains("token:")).nth(1).unwrap_or_default().trim().to_owned();
     assert!(token.len() > 20 && !stdout.contains(&token), "the token is never printed");
+    let (_, verbs) = kubectl(&admin, &["get", "clusterrole", "vixens-readonly", "-o", "jsonpath={.rules[0].verbs}"]);
+    assert_eq!(verbs, r#"["get","list","watch"]"#);
+    let (code, said) = kubectl(&admin, &["get", "clusterrolebinding", "vixens-readonly", "-o", "name"]);
+    assert_eq!((code, said.as_str()), (0, "clusterrolebinding.rbac.authorization.k8s.io/vixens-readonly\n"));
     vixens(work, "", &["destroy", "lab", "--confirm", "lab"]).assert().success();
 }
 
