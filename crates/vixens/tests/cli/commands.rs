@@ -309,7 +309,8 @@ fn read_only_entries_run_at_once_and_are_reported_in_document_order() {
     edit_doc(repo.path(), "## Changes\n", &format!("{MEETING_ENTRIES}\n## Changes\n"));
     let output = vixens_in(repo.path()).args(["commands", "run", "alpha"]).assert().success().get_output().clone();
     let stdout = stdout_of(&output);
-    let order: Vec<&str> = stdout.lines().filter_map(|l| l.split("commands::alpha::").nth(1)).map(|rest| rest.split([' ', ':']).next().unwrap()).collect();
+    let order: Vec<&str> =
+        stdout.lines().filter_map(|l| l.split("commands::alpha::").nth(1)).map(|rest| rest.split([' ', ':']).next().unwrap()).collect();
     assert_eq!(
         order,
         [
@@ -338,7 +339,18 @@ fn a_mutating_entry_runs_alone_between_the_read_only_ones() {
     let text = doc(repo.path());
     std::fs::write(repo.path().join("docs/commands.md"), format!("{text}\n{second}")).unwrap();
     let output = vixens_in(repo.path())
-        .args(["commands", "run", "alpha", "--mutating", "--entry", "meet-the-second-entry", "--entry", "create-a-marker-file", "--entry", "meet-the-first-entry"])
+        .args([
+            "commands",
+            "run",
+            "alpha",
+            "--mutating",
+            "--entry",
+            "meet-the-second-entry",
+            "--entry",
+            "create-a-marker-file",
+            "--entry",
+            "meet-the-first-entry",
+        ])
         .assert()
         .code(1)
         .get_output()

@@ -16,4 +16,5 @@ mod promote;
 mod promotion_on_the_lab;
 mod report;
 mod up;
+mod wait;
 mod workflows;
