@@ -16,7 +16,7 @@ pub mod report;
 pub mod runner;
 
 pub use report::{EntryOutcome, Failure, Report, Verdict};
-pub use runner::{Event, RunOptions, Runner};
+pub use runner::{CONCURRENT_ENTRIES, Event, RunOptions, Runner};
 
 /// Runs the read-only entries of `env`'s commands document on `env`: what the recreate cycle
 /// does after each recreate. Mutating entries are reported as skipped.
@@ -28,6 +28,6 @@ pub use runner::{Event, RunOptions, Runner};
 /// [`LoadError`] when the document cannot be read. Failing entries are in the [`Report`].
 pub fn run_read_only(env: &Environment, extra_path: Vec<PathBuf>) -> Result<Report, LoadError> {
     let doc = load(&env.commands.doc)?;
-    let options = RunOptions { mutating: false, entries: Vec::new(), extra_path };
+    let options = RunOptions { mutating: false, entries: Vec::new(), extra_path, jobs: 0 };
     Ok(Runner::new(env, &doc, options).run(&mut |_| {}))
 }

@@ -1,19 +1,24 @@
-//! Talos log scanning throughput and memory, on one core, printed as a table.
+//! Talos log scanning throughput and memory, printed as a table beside ripgrep's in the same run.
 //!
 //! ```text
 //! cargo bench -p vixens-logscan --bench logscan
 //! ```
 //!
-//! The scanner's crate has few dependencies, so the optimised build is quick. The corpus is
-//! [`vixens_logscan::corpus::Corpus`]: mixed machined, zap, etcd, containerd, klog and dmesg lines
-//! from three nodes, one error line in 2,000; then the composed Talos corpus of
-//! `tests/fixtures/talos-logs`, real-looking boots and failures.
+//! The scanner's crate has few dependencies, so the optimised build is quick. Two corpora of
+//! [`vixens_logscan::corpus::Corpus`] (mixed machined, zap, etcd, containerd, klog and dmesg lines
+//! from three nodes, one error line in 2,000): a quiet one, whose normal lines hold no keyword,
+//! and a mixed one, where one line in five holds `error` or `failed` at warn or info. Each is
+//! scanned on one core, in turns with `rg -c -j1 -F` and the same keywords; two files of the
+//! quiet corpus are scanned on one thread then two ([`vixens_logscan::Session::scan_parallel`]),
+//! beside `rg -j1` and `rg -j2`. Then the composed Talos corpus of `tests/fixtures/talos-logs`,
+//! and memory while streaming 1x and 8x the corpus.
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use vixens_logscan::corpus::Corpus;
-use vixens_logscan::{AllowRule, Input, Judged, Observer, Origin, RuleWindow, Scanner, Summary};
+use vixens_logscan::prefilter::KEYWORDS;
+use vixens_logscan::{AllowRule, Input, Job, Judged, Observer, Origin, RuleWindow, Scanner, Summary};
 
 const CORPUS_BYTES: usize = 256 << 20;
 const RUNS: usize = 5;
@@ -59,21 +64,21 @@ impl Read for Repeat<'_> {
 }
 
 fn main() {
-    let corpus = Corpus::generate(CORPUS_BYTES, 42);
     let allow = allow_list();
     let scanner = Scanner::new(&allow).expect("the benchmark's allow-list compiles");
-    let mb = corpus.text.len() as f64 / 1e6;
-    println!("corpus: {:.0} MB, {} lines, {} error lines, {} allow rules", mb, corpus.lines, corpus.errors, allow.len());
-    println!();
     println!("Throughput is bytes over CPU time of the scanning thread (the machine is shared, so");
-    println!("wall time is also shown); best of {RUNS} runs.");
-    println!();
-    println!("{:<44} {:>9} {:>9} {:>11} {:>11}", "scan", "cpu", "wall", "MB/s cpu", "MB/s wall");
+    println!("wall time is also shown); best of {RUNS} runs, the scanner and ripgrep in turns.");
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average at start: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
 
-    let (best, summary) = best_of(|| scan(&scanner, corpus.text.as_slice()));
-    assert_eq!(summary.errors, corpus.errors, "every injected error, nothing else");
-    row("scan_reader, in memory", best, mb);
+    let quiet = Corpus::quiet(CORPUS_BYTES, 42);
+    single_core(&scanner, "quiet", &quiet);
+    parallel(&scanner, &quiet);
+    drop(quiet);
 
+    let corpus = Corpus::generate(CORPUS_BYTES, 42);
+    let file = single_core(&scanner, "mixed", &corpus);
+    let mb = corpus.text.len() as f64 / 1e6;
     let (best, _) = best_of(|| {
         let mut session = scanner.session(None);
         let id = session.open(&Input::new("corpus", "mixed"));
@@ -84,11 +89,7 @@ fn main() {
         session.finish().summary
     });
     row("Session::push, line by line", best, mb);
-
-    let file = tempfile::NamedTempFile::new().unwrap();
-    file.as_file().write_all(&corpus.text).unwrap();
-    let (best, _) = best_of(|| scan(&scanner, std::fs::File::open(file.path()).unwrap()));
-    row("scan_reader, file (page cache)", best, mb);
+    drop(file);
 
     let talos = talos_corpus();
     let talos_mb = talos.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
@@ -102,11 +103,6 @@ fn main() {
         summary
     });
     row("composed Talos corpus (boots, failures) x20", best, talos_mb * 20.0);
-
-    match ripgrep(file.path()) {
-        Some(best) => row("ripgrep 1 thread, same keywords, count only", best, mb),
-        None => println!("{:<44} {:>9}", "ripgrep", "not installed"),
-    }
 
     println!();
     let hwm_before = peak_rss_kib();
@@ -126,6 +122,88 @@ fn main() {
     let growth = peak_rss_kib().saturating_sub(hwm_before);
     println!("peak RSS growth while streaming 1x then 8x the corpus: {growth} KiB");
     assert!(growth < 4 << 10, "memory grew by {growth} KiB while streaming");
+}
+
+/// One core: the scanner from memory and from a file, and ripgrep on the same file, in turns.
+/// Returns the file, for further runs.
+fn single_core(scanner: &Scanner, name: &str, corpus: &Corpus) -> tempfile::NamedTempFile {
+    let mb = corpus.text.len() as f64 / 1e6;
+    println!();
+    println!("{name} corpus: {mb:.0} MB, {} lines, {} error lines", corpus.lines, corpus.errors);
+    let candidates = corpus.text.split(|b| *b == b'\n').filter(|l| KEYWORDS.iter().any(|k| memchr::memmem::find(l, k.as_bytes()).is_some())).count();
+    println!("lines holding a keyword: {candidates}");
+    println!("{:<44} {:>9} {:>9} {:>11} {:>11}", "scan", "cpu", "wall", "MB/s cpu", "MB/s wall");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    file.as_file().write_all(&corpus.text).unwrap();
+    let (mut memory, mut from_file, mut rg) = (Timing::none(), Timing::none(), Some(Timing::none()));
+    for _ in 0..RUNS {
+        let (t, summary) = timed(|| scan(scanner, corpus.text.as_slice()));
+        assert_eq!(summary.errors, corpus.errors, "every injected error, nothing else");
+        memory = memory.min(t);
+        from_file = from_file.min(timed(|| scan(scanner, std::fs::File::open(file.path()).unwrap())).0);
+        rg = rg.and_then(|best| Some(best.min(ripgrep(&[file.path()], 1)?)));
+    }
+    row("scan_reader, in memory", memory, mb);
+    row("scan_reader, file (page cache)", from_file, mb);
+    match rg {
+        Some(best) => row("ripgrep -F 1 thread, same keywords, count", best, mb),
+        None => println!("{:<44} {:>9}", "ripgrep", "not installed"),
+    }
+    file
+}
+
+/// Two files scanned on one thread, then on two ([`Session::scan_parallel`]), and ripgrep with
+/// one and two threads on the same files, in turns: wall time, since the point is using both
+/// cores.
+fn parallel(scanner: &Scanner, corpus: &Corpus) {
+    let files: Vec<tempfile::NamedTempFile> = (0..2)
+        .map(|_| {
+            let file = tempfile::NamedTempFile::new().unwrap();
+            file.as_file().write_all(&corpus.text).unwrap();
+            file
+        })
+        .collect();
+    let paths: Vec<&std::path::Path> = files.iter().map(|f| f.path()).collect();
+    let mb = 2.0 * corpus.text.len() as f64 / 1e6;
+    let scan_all = |threads| {
+        let mut session = scanner.session(None);
+        let jobs =
+            paths.iter().map(|p| Job { reader: std::fs::File::open(p).unwrap(), input: Input::new("corpus", "mixed"), observer: Count(0) }).collect();
+        for (scanned, _) in session.scan_parallel(jobs, threads) {
+            scanned.unwrap();
+        }
+        session.finish().summary
+    };
+    let (mut one, mut two, mut rg_one, mut rg_two) = (Timing::none(), Timing::none(), Some(Timing::none()), Some(Timing::none()));
+    for _ in 0..RUNS {
+        let (t, summary) = timed(|| scan_all(1));
+        assert_eq!(summary.errors, 2 * corpus.errors);
+        one = one.min(t);
+        two = two.min(timed(|| scan_all(2)).0);
+        rg_one = rg_one.and_then(|best| Some(best.min(ripgrep(&paths, 1)?)));
+        rg_two = rg_two.and_then(|best| Some(best.min(ripgrep(&paths, 2)?)));
+    }
+    println!();
+    println!("two files of {:.0} MB, wall time (MB/s wall), best of {RUNS} in turns:", mb / 2.0);
+    let speedup = |a: Timing, b: Timing| a.wall.as_secs_f64() / b.wall.as_secs_f64();
+    println!(
+        "  vixens 1 thread {:>6.0} ms ({:>5.0})  2 threads {:>6.0} ms ({:>5.0})  speed-up {:.2}x",
+        one.wall.as_secs_f64() * 1e3,
+        mb / one.wall.as_secs_f64(),
+        two.wall.as_secs_f64() * 1e3,
+        mb / two.wall.as_secs_f64(),
+        speedup(one, two)
+    );
+    if let (Some(a), Some(b)) = (rg_one, rg_two) {
+        println!(
+            "  rg -j1          {:>6.0} ms ({:>5.0})  rg -j2    {:>6.0} ms ({:>5.0})  speed-up {:.2}x",
+            a.wall.as_secs_f64() * 1e3,
+            mb / a.wall.as_secs_f64(),
+            b.wall.as_secs_f64() * 1e3,
+            mb / b.wall.as_secs_f64(),
+            speedup(a, b)
+        );
+    }
 }
 
 /// Rules shaped like a homelab's allow-list; the benchmark's errors match some of them.
@@ -162,21 +240,38 @@ fn talos_corpus() -> Vec<Vec<u8>> {
     files
 }
 
-/// The best CPU and wall times of [`RUNS`] runs.
+/// CPU and wall time of a run (or the best of several).
 #[derive(Clone, Copy)]
 struct Timing {
     cpu: Duration,
     wall: Duration,
 }
 
+impl Timing {
+    fn none() -> Self {
+        Self { cpu: Duration::MAX, wall: Duration::MAX }
+    }
+
+    /// The best of both figures.
+    fn min(self, other: Self) -> Self {
+        Self { cpu: self.cpu.min(other.cpu), wall: self.wall.min(other.wall) }
+    }
+}
+
+/// One run: CPU time of this thread, wall time.
+fn timed(run: impl FnOnce() -> Summary) -> (Timing, Summary) {
+    let (cpu, started) = (thread_cpu(), Instant::now());
+    let summary = run();
+    (Timing { cpu: thread_cpu() - cpu, wall: started.elapsed() }, summary)
+}
+
 fn best_of(mut run: impl FnMut() -> Summary) -> (Timing, Summary) {
-    let mut best = Timing { cpu: Duration::MAX, wall: Duration::MAX };
+    let mut best = Timing::none();
     let mut summary = Summary::default();
     for _ in 0..RUNS {
-        let (cpu, started) = (thread_cpu(), Instant::now());
-        summary = run();
-        best.wall = best.wall.min(started.elapsed());
-        best.cpu = best.cpu.min(thread_cpu() - cpu);
+        let (t, s) = timed(&mut run);
+        best = best.min(t);
+        summary = s;
     }
     (best, summary)
 }
@@ -192,22 +287,19 @@ fn thread_cpu() -> Duration {
     Duration::from_nanos(stat.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0))
 }
 
-/// ripgrep counting the lines that hold one of the scanner's keywords, one thread; its CPU time
-/// comes from bash's `time` (user + system).
-fn ripgrep(path: &std::path::Path) -> Option<Timing> {
-    let keywords: Vec<String> = vixens_logscan::prefilter::KEYWORDS.iter().filter(|k| !k.contains('\n')).map(|k| format!("-e '{k}'")).collect();
-    let script = format!("TIMEFORMAT='%U %S'; time rg -c -j1 --no-config -F {} '{}' >/dev/null", keywords.join(" "), path.display());
-    let mut best = Timing { cpu: Duration::MAX, wall: Duration::MAX };
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let out = std::process::Command::new("bash").args(["-c", &script]).output().ok()?;
-        let wall = started.elapsed();
-        let times: Vec<f64> = String::from_utf8_lossy(&out.stderr).split_whitespace().filter_map(|t| t.parse().ok()).collect();
-        let [user, system] = times[..] else { return None };
-        best.wall = best.wall.min(wall);
-        best.cpu = best.cpu.min(Duration::from_secs_f64(user + system));
-    }
-    Some(best)
+/// One run of ripgrep counting the lines of `paths` that hold one of the scanner's keywords, on
+/// `threads` threads; its CPU time comes from bash's `time` (user + system). `None` when ripgrep
+/// is not installed (`apt-get install ripgrep`).
+fn ripgrep(paths: &[&std::path::Path], threads: usize) -> Option<Timing> {
+    let keywords: Vec<String> = KEYWORDS.iter().map(|k| format!("-e '{k}'")).collect();
+    let files: Vec<String> = paths.iter().map(|p| format!("'{}'", p.display())).collect();
+    let script = format!("TIMEFORMAT='%U %S'; time rg -c -j{threads} --no-config -F {} {} >/dev/null", keywords.join(" "), files.join(" "));
+    let started = Instant::now();
+    let out = std::process::Command::new("bash").args(["-c", &script]).output().ok()?;
+    let wall = started.elapsed();
+    let times: Vec<f64> = String::from_utf8_lossy(&out.stderr).split_whitespace().filter_map(|t| t.parse().ok()).collect();
+    let [user, system] = times[..] else { return None };
+    Some(Timing { cpu: Duration::from_secs_f64(user + system), wall })
 }
 
 /// Peak resident memory (VmHWM), in KiB.

@@ -73,6 +73,19 @@ impl Corpus {
     /// About `bytes` of logs from three nodes, the same for the same `seed`.
     #[must_use]
     pub fn generate(bytes: usize, seed: u64) -> Self {
+        Self::compose(bytes, seed, NORMAL)
+    }
+
+    /// As [`Corpus::generate`], but the normal lines hold none of the prefilter's keywords: a
+    /// quiet log, where a scan's cost is the keyword search alone (most of a healthy node's
+    /// logs after boot).
+    #[must_use]
+    pub fn quiet(bytes: usize, seed: u64) -> Self {
+        let quiet: Vec<&str> = NORMAL.iter().copied().filter(|t| !crate::prefilter::KEYWORDS.iter().any(|k| t.contains(k))).collect();
+        Self::compose(bytes, seed, &quiet)
+    }
+
+    fn compose(bytes: usize, seed: u64, normal: &[&str]) -> Self {
         let mut rng = SplitMix(seed);
         let mut corpus = Self { text: Vec::with_capacity(bytes + 512), lines: 0, errors: 0 };
         while corpus.text.len() < bytes {
@@ -83,7 +96,7 @@ impl Corpus {
                 corpus.errors += 1;
                 ERRORS[(corpus.errors as usize - 1) % ERRORS.len()]
             } else {
-                NORMAL[(n >> 8) as usize % NORMAL.len()]
+                normal[(n >> 8) as usize % normal.len()]
             };
             corpus.text.extend_from_slice(format!("10.5.0.{node}: ").as_bytes());
             corpus.text.extend_from_slice(fill(template, corpus.lines, n).as_bytes());

@@ -55,7 +55,7 @@ pub mod time;
 pub use allow::{AllowList, AllowRule, Origin, RuleWindow};
 pub use failures::{FAILURES, KnownFailure, Policy};
 pub use markers::Marker;
-pub use session::{InputId, Session};
+pub use session::{InputId, Job, Session};
 pub use time::Time;
 
 /// Limits and tolerances of a scan.

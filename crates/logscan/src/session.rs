@@ -41,6 +41,25 @@ pub struct Session<'s> {
     summary: Summary,
 }
 
+/// One input of [`Session::scan_parallel`]: where its lines come from, what it is, and who sees
+/// its error lines as they are read.
+#[derive(Debug)]
+pub struct Job<'a, R, O> {
+    /// The lines.
+    pub reader: R,
+    /// How findings name the input.
+    pub input: Input<'a>,
+    /// Sees the input's judged lines (on the thread that scans it).
+    pub observer: O,
+}
+
+/// A job's progress.
+enum Slot<'a, 's, R, O> {
+    Waiting(Job<'a, R, O>, Session<'s>),
+    Taken,
+    Done(Session<'s>, Result<(), Error>, O),
+}
+
 /// An input of a [`Session`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputId(usize);
@@ -316,6 +335,55 @@ impl<'s> Session<'s> {
         if span.first.is_none() {
             span.first = Some(seen);
         }
+    }
+
+    /// Scans each job's reader as a new input, up to `threads` of them at once, each in a
+    /// session of its own that starts from this one (its boot, bootstrap window and aliases),
+    /// then adds them to this session in the order given: findings come out in file and line
+    /// order, as they would from scanning the inputs in turn. Set [`Session::boot_at`] first for
+    /// a window that does not depend on which input shows the boot. Memory is one read buffer
+    /// per thread. Returns each job's input (or why its scan stopped) and its observer, in order.
+    pub fn scan_parallel<R, O>(&mut self, jobs: Vec<Job<'_, R, O>>, threads: usize) -> Vec<(Result<InputId, Error>, O)>
+    where
+        R: std::io::Read + Send,
+        O: Observer + Send,
+    {
+        let slots: Vec<_> = jobs.into_iter().map(|job| std::sync::Mutex::new(Slot::Waiting(job, self.fork()))).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            while let Some(slot) = slots.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Slot::Waiting(mut job, mut session) = std::mem::replace(&mut *slot, Slot::Taken) {
+                    let scanned = session.scan_reader(job.reader, &job.input, &mut job.observer).map(drop);
+                    *slot = Slot::Done(session, scanned, job.observer);
+                }
+            }
+        };
+        match threads.min(slots.len()) {
+            0 | 1 => work(),
+            n => std::thread::scope(|scope| {
+                for _ in 1..n {
+                    scope.spawn(work);
+                }
+                work();
+            }),
+        }
+        slots
+            .into_iter()
+            .filter_map(|slot| match slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+                Slot::Done(session, scanned, observer) => {
+                    let id = InputId(self.inputs.len());
+                    self.absorb(session);
+                    Some((scanned.map(|()| id), observer))
+                }
+                Slot::Waiting(..) | Slot::Taken => None,
+            })
+            .collect()
+    }
+
+    /// An empty session judging as this one does: same window, boot, year and aliases.
+    fn fork(&self) -> Session<'s> {
+        Session { aliases: self.aliases.clone(), year: self.year, boot: self.boot, ..Session::new(self.scanner, self.healthy_at) }
     }
 
     /// Adds everything `other` scanned (another thread's inputs) to this session.

@@ -526,3 +526,73 @@ proptest! {
         prop_assert_eq!(outcome(&scan_text_with(fast, &text)), outcome(&scan_text_with(slow, &text)));
     }
 }
+
+/// The line numbers an observer was shown.
+struct Lines(Vec<u64>);
+
+impl Observer for Lines {
+    fn judged(&mut self, line: &Judged<'_>) -> std::io::Result<bool> {
+        self.0.push(line.line);
+        Ok(true)
+    }
+}
+
+#[test]
+fn files_scanned_on_several_threads_report_as_scanned_in_turn_in_file_and_line_order() {
+    let scanner = Scanner::new(&[env_rule(1, "vdb", "scratch")]).unwrap();
+    let files: Vec<(String, String)> = (0..5u64)
+        .map(|i| {
+            let mut text = String::from_utf8(Corpus::generate(64 << 10, i).text).unwrap() + if i % 2 == 0 { DMESG } else { LOGS_MACHINED };
+            // One finding of each file's own node.
+            text.push_str(&format!("10.5.1.{i}: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev sda, sector 0\n"));
+            (format!("node-{i}.log"), text)
+        })
+        .collect();
+    let in_turn = |session: &mut Session<'_>| {
+        for (name, text) in &files {
+            session.scan_reader(text.as_bytes(), &Input::new(name, "mixed"), &mut ()).unwrap();
+        }
+    };
+    let mut reference = scanner.session(None);
+    reference.boot_at(at("2026-08-21T09:00:00Z"));
+    in_turn(&mut reference);
+    let reference = reference.finish();
+    assert!(reference.findings.len() >= 5 && reference.summary.explained > 0, "{:#?}", reference.summary);
+    let ordered = reference.findings.windows(2).all(|w| (&w[0].input, w[0].line) <= (&w[1].input, w[1].line));
+    assert!(ordered, "findings in file and line order");
+    for threads in [1, 2, 3, 8] {
+        let mut session = scanner.session(None);
+        session.boot_at(at("2026-08-21T09:00:00Z"));
+        let jobs =
+            files.iter().map(|(name, text)| Job { reader: text.as_bytes(), input: Input::new(name, "mixed"), observer: Lines(Vec::new()) }).collect();
+        let scanned = session.scan_parallel(jobs, threads);
+        for (i, (id, Lines(lines))) in scanned.iter().enumerate() {
+            assert_eq!(session.read(*id.as_ref().unwrap()).1, files[i].1.len() as u64, "input {i} keeps its place");
+            assert!(lines.windows(2).all(|w| w[0] < w[1]), "each file's lines are seen in order");
+        }
+        let judged: usize = scanned.iter().map(|(_, Lines(lines))| lines.len()).sum();
+        assert_eq!(judged as u64, reference.summary.errors, "every error line shown to its file's observer");
+        assert_eq!(outcome(&session.finish()), outcome(&reference), "{threads} threads");
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_read_stops_only_its_own_scan() {
+    struct Broken;
+    impl Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk gone"))
+        }
+    }
+    let scanner = Scanner::new(&[]).unwrap();
+    let mut session = scanner.session(None);
+    let good = "10.5.0.3: kern:     err: [2026-08-21T10:00:06.7Z]: blk_update_request: I/O error, dev vdb, sector 0\n";
+    let jobs: Vec<Job<'_, Box<dyn Read + Send>, ()>> = vec![
+        Job { reader: Box::new(Broken), input: Input::new("broken.log", "dmesg"), observer: () },
+        Job { reader: Box::new(good.as_bytes()), input: Input::new("dmesg.log", "dmesg"), observer: () },
+    ];
+    let scanned = session.scan_parallel(jobs, 2);
+    assert_eq!(scanned[0].0.as_ref().unwrap_err().to_string(), "cannot read broken.log");
+    assert!(scanned[1].0.is_ok());
+    assert_eq!(session.finish().findings.len(), 1);
+}

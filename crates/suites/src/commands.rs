@@ -57,7 +57,7 @@ fn run(env: &Environment, doc: &Document, entry: &Entry, mutating: bool) -> Resu
     let binaries = vixens_ops::binaries::binaries().map_err(|e| Failed::from(vixens_diagnostic::error_chain(&e)))?.folders();
     let session = Session::open(env, &format!("commands::{}", entry.id), Use::Read).map_err(|e| Failed::from(vixens_diagnostic::error_chain(&e)))?;
     crate::report_reaped(&session);
-    let result = run_entry(session.env(), doc, entry, RunOptions { mutating, entries: vec![entry.id.clone()], extra_path: binaries });
+    let result = run_entry(session.env(), doc, entry, RunOptions { mutating, entries: vec![entry.id.clone()], extra_path: binaries, jobs: 1 });
     let closed = session.close().map_err(|e| Failed::from(vixens_diagnostic::error_chain(&e)));
     result.and(closed)
 }

@@ -103,6 +103,11 @@ pub struct RunArgs {
     /// Run only this entry (its id: the heading's anchor). Repeat for several.
     #[arg(long = "entry", value_name = "ID")]
     entries: Vec<String>,
+    /// Read-only entries run at once at most (they read, so they do not disturb each other;
+    /// a mutating entry always runs alone). 1 runs them one at a time. Output stays in document
+    /// order either way.
+    #[arg(long, value_name = "N", default_value_t = vixens_checks::commands::CONCURRENT_ENTRIES)]
+    jobs: usize,
     /// The repository holding environments/.
     #[arg(long, value_name = "DIR", default_value = ".")]
     repo: PathBuf,
@@ -207,7 +212,7 @@ fn run_entries(args: &RunArgs) -> ExitCode {
     // Documented commands call `vixens` and `vixens-lab` by name: the ones beside this binary
     // are the ones under test.
     let extra_path = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_owned)).into_iter().collect();
-    let options = RunOptions { mutating: args.mutating, entries: args.entries.clone(), extra_path };
+    let options = RunOptions { mutating: args.mutating, entries: args.entries.clone(), extra_path, jobs: args.jobs };
     let runner = Runner::new(&env, &doc, options);
     println!("running {} of {} on {}", count(&doc, &args.entries), doc.path.display(), env.name);
     let report = runner.run(&mut |event| progress(&env.name, &doc.path, &event));

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use vixens_logscan::{Finding, Input, Judged, Report, ScanConfig, Scanner, Session, Time, first_time, looks_labelled};
+use vixens_logscan::{Finding, Input, Job, Judged, Observer, Report, ScanConfig, Scanner, Session, Time, first_time, looks_labelled};
 use vixens_ops::env::{Environment, VarSource};
 
 /// Talos logs.
@@ -68,7 +68,7 @@ fn parse_time(text: &str) -> Result<Time, String> {
 struct Opened {
     name: String,
     source: String,
-    reader: BufReader<Box<dyn Read>>,
+    reader: BufReader<Box<dyn Read + Send>>,
     labelled: bool,
 }
 
@@ -110,8 +110,9 @@ fn scan(args: &ScanArgs) -> ExitCode {
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for file in opened {
-        if let Err(message) = scan_file(&mut session, file, args, &mut out) {
+    for (scanned, shown) in scan_files(&mut session, opened, args) {
+        let _ = out.write_all(&shown);
+        if let Err(message) = scanned {
             failed += 1;
             eprintln!("error: {message}");
         }
@@ -136,7 +137,7 @@ fn scan(args: &ScanArgs) -> ExitCode {
 /// binary file, or an empty one, would otherwise pass with nothing found.
 fn open(path: &Path) -> Result<Opened, String> {
     let name = path.display().to_string();
-    let (reader, source): (Box<dyn Read>, String) = if name == "-" {
+    let (reader, source): (Box<dyn Read + Send>, String) = if name == "-" {
         (Box::new(std::io::stdin()), "stdin".to_owned())
     } else {
         // A regular file only: a FIFO or a device would hang the scan or never end it.
@@ -152,20 +153,44 @@ fn open(path: &Path) -> Result<Opened, String> {
     Ok(Opened { name, source, reader, labelled })
 }
 
-fn scan_file(session: &mut Session<'_>, file: Opened, args: &ScanArgs, out: &mut impl Write) -> Result<(), String> {
-    let node = match (&args.node, file.labelled) {
-        (Some(node), _) => Some(node.as_str()),
-        (None, true) => None,
-        (None, false) => Some("-"),
-    };
-    let input = Input { name: &file.name, source: &file.source, node };
-    let mut show = |j: &Judged<'_>| {
-        if let (Some(rule), true) = (j.explained_by, args.show_allowed) {
-            writeln!(out, "{}:{}: {}: {}: {}  [explained by {}: {}]", j.input, j.line, j.node, j.source, j.text, rule.origin, rule.reason)?;
+/// Scans the files on every core, one file per thread (each with its 64 KiB buffer), and adds
+/// them to `session` in the order given; returns, per file, its outcome and the explained lines
+/// `--show-allowed` prints (held until the file's turn, so the output is in file order).
+fn scan_files(session: &mut Session<'_>, files: Vec<Opened>, args: &ScanArgs) -> Vec<(Result<(), String>, Vec<u8>)> {
+    let (files, readers): (Vec<_>, Vec<_>) = files.into_iter().map(|f| ((f.name, f.source, f.labelled), f.reader)).unzip();
+    let jobs = files
+        .iter()
+        .zip(readers)
+        .map(|((name, source, labelled), reader)| {
+            let node = match (&args.node, labelled) {
+                (Some(node), _) => Some(node.as_str()),
+                (None, true) => None,
+                (None, false) => Some("-"),
+            };
+            Job { reader, input: Input { name, source, node }, observer: Shown { all: args.show_allowed, lines: Vec::new() } }
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    session
+        .scan_parallel(jobs, threads)
+        .into_iter()
+        .map(|(scanned, shown)| (scanned.map(drop).map_err(|e| vixens_diagnostic::error_chain(&e)), shown.lines))
+        .collect()
+}
+
+/// Keeps the explained lines of one file for `--show-allowed`.
+struct Shown {
+    all: bool,
+    lines: Vec<u8>,
+}
+
+impl Observer for Shown {
+    fn judged(&mut self, j: &Judged<'_>) -> std::io::Result<bool> {
+        if let (Some(rule), true) = (j.explained_by, self.all) {
+            writeln!(self.lines, "{}:{}: {}: {}: {}  [explained by {}: {}]", j.input, j.line, j.node, j.source, j.text, rule.origin, rule.reason)?;
         }
         Ok(true)
-    };
-    session.scan_reader(file.reader, &input, &mut show).map(drop).map_err(|e| vixens_diagnostic::error_chain(&e))
+    }
 }
 
 /// `file:line: node: source: text (cause, why; N lines, first to last; also in file (N))`.

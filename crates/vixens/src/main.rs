@@ -21,6 +21,7 @@ mod logs;
 mod promote;
 mod report;
 mod up;
+mod wait;
 
 /// Executable checks for a Talos + Terraform + Argo CD homelab: ADRs, safe destroy/recreate
 /// cycles, documented commands, and the promotion verdict over them.
@@ -50,6 +51,7 @@ enum Command {
     Promote(promote::Args),
     Report(report::Args),
     Up(up::Args),
+    Wait(wait::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,5 +69,6 @@ fn main() -> ExitCode {
         Command::Promote(args) => promote::run(args),
         Command::Report(args) => report::run(args),
         Command::Up(args) => up::run(args),
+        Command::Wait(args) => wait::run(args),
     }
 }

@@ -31,6 +31,8 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use vixens_drivers::process::{self, Command};
@@ -45,6 +47,16 @@ use vixens_docs::commands::matcher::Expected;
 use vixens_docs::commands::versions::Versions;
 use vixens_docs::secrets;
 
+/// Read-only entries run at once at most: each is a few short processes (kubectl, talosctl,
+/// vixens) that mostly wait on an API, so a few at once fill two cores without crowding them.
+pub const CONCURRENT_ENTRIES: usize = 4;
+
+/// What an entry running on another thread did, passed on in document order.
+enum Progress {
+    Retrying { attempt: u32, failure: Box<Failure> },
+    Finished(Box<EntryOutcome>),
+}
+
 /// What to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -55,6 +67,8 @@ pub struct RunOptions {
     /// Folders put on PATH after the environment's `tools-path` (where `vixens` and
     /// `vixens-lab` are, so that documented commands call the binaries under test).
     pub extra_path: Vec<PathBuf>,
+    /// Read-only entries run at once at most; 0 means [`CONCURRENT_ENTRIES`], 1 one at a time.
+    pub jobs: usize,
 }
 
 /// Progress, as it happens.
@@ -100,28 +114,95 @@ impl<'a> Runner<'a> {
         Self { env, doc, values: values(env), versions: Versions::new(path.clone()), path, options }
     }
 
-    /// Runs every selected entry in document order.
+    /// Runs every selected entry; events and outcomes come in document order. Read-only
+    /// entries do not change what the others read, so those between two mutating entries that
+    /// run are run at once (at most [`RunOptions::jobs`]); a mutating entry runs alone, after
+    /// everything before it and before everything after it.
     pub fn run(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Report {
         let started = Instant::now();
+        let selected: Vec<&Entry> =
+            self.doc.entries.iter().filter(|e| self.options.entries.is_empty() || self.options.entries.contains(&e.id)).collect();
         let mut outcomes = Vec::new();
         let mut failed_mutating: Option<String> = None;
-        for entry in self.doc.entries.iter().filter(|e| self.options.entries.is_empty() || self.options.entries.contains(&e.id)) {
+        let mut at = 0;
+        while at < selected.len() {
+            let runs_alone = |e: &&Entry| e.is_mutating() && self.skip_reason(e).is_none();
+            let entry = selected[at];
+            if !runs_alone(&entry) {
+                let end = selected[at..].iter().position(runs_alone).map_or(selected.len(), |n| at + n);
+                outcomes.extend(self.run_at_once(&selected[at..end], on_event));
+                at = end;
+                continue;
+            }
             on_event(Event::EntryStarted { entry });
-            let skip = self.skip_reason(entry).or_else(|| {
-                let failed = failed_mutating.as_ref().filter(|_| entry.is_mutating())?;
-                Some(Skip::AfterMutatingFailure { entry: failed.clone() })
-            });
-            let outcome = match skip {
-                Some(skip) => self.skipped(entry, skip),
+            let outcome = match &failed_mutating {
+                Some(failed) => self.skipped(entry, Skip::AfterMutatingFailure { entry: failed.clone() }),
                 None => self.run_entry(entry, on_event),
             };
-            if entry.is_mutating() && matches!(outcome.verdict, Verdict::Failed(_)) && failed_mutating.is_none() {
+            if matches!(outcome.verdict, Verdict::Failed(_)) && failed_mutating.is_none() {
                 failed_mutating = Some(entry.id.clone());
             }
             on_event(Event::EntryFinished { outcome: &outcome });
             outcomes.push(outcome);
+            at += 1;
         }
         Report { env: self.env.name.clone(), simulated: self.env.is_simulated(), doc: self.doc.path.clone(), outcomes, elapsed: started.elapsed() }
+    }
+
+    /// Runs `entries` (read-only ones, and mutating ones that are skipped) on up to
+    /// [`RunOptions::jobs`] threads. Events are passed on in document order: those of the
+    /// first unfinished entry as they happen, the others' once the entries before them finished.
+    fn run_at_once(&self, entries: &[&'a Entry], on_event: &mut dyn FnMut(Event<'_>)) -> Vec<EntryOutcome> {
+        let next = AtomicUsize::new(0);
+        let (sender, received) = mpsc::channel::<(usize, Progress)>();
+        std::thread::scope(|scope| {
+            let jobs = if self.options.jobs == 0 { CONCURRENT_ENTRIES } else { self.options.jobs };
+            for _ in 0..jobs.min(entries.len()) {
+                let (sender, next) = (sender.clone(), &next);
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&entry) = entries.get(i) else { break };
+                        let outcome = match self.skip_reason(entry) {
+                            Some(skip) => self.skipped(entry, skip),
+                            None => self.run_entry(entry, &mut |event| {
+                                if let Event::Retrying { attempt, failure, .. } = event {
+                                    let _ = sender.send((i, Progress::Retrying { attempt, failure: Box::new(failure.clone()) }));
+                                }
+                            }),
+                        };
+                        let _ = sender.send((i, Progress::Finished(Box::new(outcome))));
+                    }
+                });
+            }
+            drop(sender);
+            let mut pending: Vec<Vec<Progress>> = entries.iter().map(|_| Vec::new()).collect();
+            let mut outcomes = Vec::with_capacity(entries.len());
+            if let Some(first) = entries.first() {
+                on_event(Event::EntryStarted { entry: first });
+            }
+            for (i, progress) in received {
+                pending[i].push(progress);
+                // Pass on what the first unfinished entry did; when it finished, the next one's.
+                while let Some(&entry) = entries.get(outcomes.len()) {
+                    let head = outcomes.len();
+                    let mut finished = None;
+                    for progress in pending[head].drain(..) {
+                        match progress {
+                            Progress::Retrying { attempt, failure } => on_event(Event::Retrying { entry, attempt, failure: &failure }),
+                            Progress::Finished(outcome) => finished = Some(*outcome),
+                        }
+                    }
+                    let Some(outcome) = finished else { break };
+                    on_event(Event::EntryFinished { outcome: &outcome });
+                    outcomes.push(outcome);
+                    if let Some(next) = entries.get(outcomes.len()) {
+                        on_event(Event::EntryStarted { entry: next });
+                    }
+                }
+            }
+            outcomes
+        })
     }
 
     /// Why `entry` may not run here with these options, if it may not.

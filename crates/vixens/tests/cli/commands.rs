@@ -280,6 +280,87 @@ fn an_expected_failure_passes_and_an_unexpected_success_fails() {
         .stdout(predicate::str::contains("Expected exit 1, was exit 0 (talosctl service nope || true)"));
 }
 
+/// Two entries that each wait for the other's file: they pass only when they run at the same time.
+const MEETING_ENTRIES: &str = "
+### Meet the second entry
+
+Context: waits up to 3 s for the second entry's file.
+
+```console
+$ touch meet-first; for i in $(seq 30); do [ -e meet-second ] && break; sleep 0.1; done; ls meet-*
+meet-first
+meet-second
+```
+
+### Meet the first entry
+
+Context: waits up to 3 s for the first entry's file.
+
+```console
+$ touch meet-second; for i in $(seq 30); do [ -e meet-first ] && break; sleep 0.1; done; ls meet-*
+meet-first
+meet-second
+```
+";
+
+#[test]
+fn read_only_entries_run_at_once_and_are_reported_in_document_order() {
+    let repo = ops_repo();
+    edit_doc(repo.path(), "## Changes\n", &format!("{MEETING_ENTRIES}\n## Changes\n"));
+    let output = vixens_in(repo.path()).args(["commands", "run", "alpha"]).assert().success().get_output().clone();
+    let stdout = stdout_of(&output);
+    let order: Vec<&str> =
+        stdout.lines().filter_map(|l| l.split("commands::alpha::").nth(1)).map(|rest| rest.split([' ', ':']).next().unwrap()).collect();
+    assert_eq!(
+        order,
+        [
+            "say-hello",
+            "count-with-a-pipeline",
+            "match-an-age-and-skip-lines",
+            "refuse-an-unknown-service",
+            "wait-for-health",
+            "wait-for-health",
+            "wait-for-health",
+            "meet-the-second-entry",
+            "meet-the-first-entry",
+            "create-a-marker-file"
+        ],
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n7 of 7 entries passed on alpha (1 skipped) in "), "{stdout}");
+}
+
+#[test]
+fn a_mutating_entry_runs_alone_between_the_read_only_ones() {
+    let repo = ops_repo();
+    // The mutating entry between the two meeting entries: the first waits for the second in vain.
+    let (first, second) = MEETING_ENTRIES.split_at(MEETING_ENTRIES.find("### Meet the first entry").unwrap());
+    edit_doc(repo.path(), "## Changes\n", &format!("{first}\n## Changes\n"));
+    let text = doc(repo.path());
+    std::fs::write(repo.path().join("docs/commands.md"), format!("{text}\n{second}")).unwrap();
+    let output = vixens_in(repo.path())
+        .args([
+            "commands",
+            "run",
+            "alpha",
+            "--mutating",
+            "--entry",
+            "meet-the-second-entry",
+            "--entry",
+            "create-a-marker-file",
+            "--entry",
+            "meet-the-first-entry",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("s] commands::alpha::meet-the-second-entry: output differs from docs/commands.md:"), "{stdout}");
+    assert!(stdout.contains("commands::alpha::create-a-marker-file"), "{stdout}");
+    assert!(stdout.contains("\n1 of 3 entries failed on alpha in "), "{stdout}");
+}
+
 #[test]
 fn a_converging_entry_is_retried_until_it_passes() {
     let repo = ops_repo();

@@ -28,12 +28,12 @@ fn logs_scan_refuses_a_fifo_at_once_and_still_scans_the_other_files() {
     std::fs::write(dir.path().join("apid.log"), "10.5.0.2: 2026/08/21 10:00:09.500000 apid started\n").unwrap();
     let (code, stderr) = within_30s(dir.path(), &["logs", "scan", "machined.log", "apid.log"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.starts_with(
-            "error: machined.log is a named pipe (FIFO), not a regular file: nothing is read from it\n\
-             0 finding(s) in 1 lines of 1 file(s)\n"
-        ),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "error: machined.log is a named pipe (FIFO), not a regular file: nothing is read from it\n\
+         0 finding(s) in 1 lines of 1 file(s)\n\
+         bootstrap window: boot at 2026-08-21T10:00:09.500000Z, assumed to end at 2026-08-21T10:20:09.500000Z, 20m later \
+         (no --healthy-at: judged conservatively, boot retries after it are errors)\n"
     );
 }
 

@@ -172,6 +172,33 @@ fn show_allowed_lists_each_explained_line_with_its_rule() {
 }
 
 #[test]
+fn several_files_scanned_at_once_report_in_file_and_line_order() {
+    let logs = Logs::new();
+    // Each node's kernel log with an error of its own, the explained lines shown per file.
+    for node in 1..=4 {
+        let text = DMESG.replace("10.5.0.3", &format!("10.5.0.{node}"))
+            + &format!("10.5.0.{node}: kern:     err: [2026-08-21T10:00:07Z]: sd 0:0:0:0: rejecting I/O to offline device\n");
+        std::fs::write(logs.path(&format!("dmesg-{node}.log")), text).unwrap();
+    }
+    let env_yaml = logs.path("environments/scan-test/env.yaml");
+    let output = logs
+        .vixens()
+        .args(["logs", "scan", "--show-allowed", "--env"])
+        .arg(&env_yaml)
+        .args(["dmesg-3.log", "dmesg-1.log", "dmesg-4.log", "dmesg-2.log"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (explained, findings): (Vec<&str>, Vec<&str>) = stdout.lines().partition(|l| l.contains("[explained by "));
+    let files = |lines: &[&str]| lines.iter().map(|l| l.split(':').next().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(files(&explained), ["dmesg-3.log", "dmesg-1.log", "dmesg-4.log", "dmesg-2.log"], "as given: {stdout}");
+    assert_eq!(files(&findings), ["dmesg-1.log", "dmesg-2.log", "dmesg-3.log", "dmesg-4.log"], "by file and line: {stdout}");
+    assert!(findings.iter().all(|l| l.contains(":4: 10.5.0.") && l.contains("rejecting I/O to offline device")), "{stdout}");
+}
+
+#[test]
 fn one_unreadable_file_is_reported_and_the_others_are_still_scanned() {
     let logs = Logs::new();
     logs.vixens()

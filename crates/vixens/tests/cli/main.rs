@@ -18,4 +18,5 @@ mod promotion_on_the_lab;
 mod report;
 mod storage;
 mod up;
+mod wait;
 mod workflows;
