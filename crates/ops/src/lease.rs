@@ -17,8 +17,10 @@
 //!   run's runner to exit, then undoes what the record lists.
 //! - Whoever takes the lock first in a later run finds a record whose run is over (runner gone)
 //!   or that belongs to no run: stale. It is reaped before anything else happens: each item
-//!   undone, newest first ([`cleanup::undo`]: the lab stopped with `vixens-lab down`, the
-//!   half-applied terraform state destroyed through the safe destroy path).
+//!   undone, the newest terraform apply first ([`next_to_undo`], [`cleanup::undo`]: its state
+//!   destroyed through the safe destroy path, which stops the lab it started), then the rest
+//!   newest first (a lab stopped with `vixens-lab down` between two takes of the protected
+//!   inventory).
 //!
 //! Processes are identified by pid **and** start time (`/proc/<pid>/stat`), so a recycled pid
 //! never passes for a runner or janitor that is gone.
