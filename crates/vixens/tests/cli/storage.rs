@@ -108,3 +108,54 @@ fn a_pipeline_that_hides_iscsiadm_failing_fails_under_pipefail() {
     let message = vixens_diagnostic::error_chain(&error);
     assert!(message.contains("the command failed with exit code 6: ") && message.contains("Maybe you are not root?"), "{message}");
 }
+
+/// The NAS of `dir`, serving `bucket` with MinIO's default keys: `vixens-lab nas up`, then its
+/// S3 endpoint (`http://127.0.0.1:PORT`).
+fn nas_serving(dir: &std::path::Path, bucket: &str) -> String {
+    let lab = binaries::binaries().expect("the harness binaries build").vixens_lab;
+    let nas = |args: &[&str]| {
+        let out = std::process::Command::new(&lab)
+            .arg("nas")
+            .args(args)
+            .arg("--nas-dir")
+            .arg(dir)
+            .env_remove("MINIO_ROOT_USER")
+            .env_remove("MINIO_ROOT_PASSWORD")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "vixens-lab nas {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    nas(&["up", "--bucket", bucket]);
+    nas(&["endpoint"]).trim().to_owned()
+}
+
+#[test]
+fn the_state_bucket_check_signs_its_request_and_a_wrong_minio_key_is_refused() {
+    // The destroy's bucket check against the lab NAS's live S3 endpoint, where the lab's terraform
+    // keeps its state: a HEAD signed with SigV4, as MinIO on the homelab's NAS requires.
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = nas_serving(dir.path(), "terraform-state-lab");
+    let check = |bucket: &str, secret: &str| InventoryCheck::S3Bucket {
+        name: "terraform state bucket".into(),
+        endpoint: endpoint.clone(),
+        bucket: bucket.into(),
+        credentials: Some(vixens_ops::env::S3Credentials { access_key: "minioadmin".into(), secret_key: secret.into(), region: "us-east-1".into() }),
+    };
+    let good = [check("terraform-state-lab", "minioadmin")];
+    let inventory = destroy::inventory::Checks::new(&good).take(Duration::from_secs(10)).unwrap();
+    assert_eq!(inventory.checks[0].items, ["terraform-state-lab"]);
+
+    let wrong = [check("terraform-state-lab", "not-the-nas-secret")];
+    let error = destroy::inventory::Checks::new(&wrong).take(Duration::from_secs(10)).unwrap_err();
+    let message = vixens_diagnostic::error_chain(&error);
+    assert!(message.starts_with("inventory check `terraform state bucket`: "), "{message}");
+    assert!(message.contains("403"), "MinIO's refusal is named: {message}");
+    assert!(!message.contains("not-the-nas-secret"), "{message}");
+
+    let missing = [check("terraform-state-nowhere", "minioadmin")];
+    let inventory = destroy::inventory::Checks::new(&missing).take(Duration::from_secs(10)).unwrap();
+    assert!(inventory.checks[0].items.is_empty(), "a bucket that is not there is no item");
+    let lab = binaries::binaries().unwrap().vixens_lab;
+    std::process::Command::new(lab).args(["nas", "down", "--nas-dir"]).arg(dir.path()).status().unwrap();
+}
