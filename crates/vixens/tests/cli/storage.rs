@@ -150,7 +150,7 @@ fn the_state_bucket_check_signs_its_request_and_a_wrong_minio_key_is_refused() {
     let error = destroy::inventory::Checks::new(&wrong).take(Duration::from_secs(10)).unwrap_err();
     let message = vixens_diagnostic::error_chain(&error);
     assert!(message.starts_with("inventory check `terraform state bucket`: "), "{message}");
-    assert!(message.contains("403"), "MinIO's refusal is named: {message}");
+    assert!(message.contains("refused the check's credentials (403"), "MinIO's refusal is named: {message}");
     assert!(!message.contains("not-the-nas-secret"), "{message}");
 
     let missing = [check("terraform-state-nowhere", "minioadmin")];
