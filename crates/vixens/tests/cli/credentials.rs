@@ -80,10 +80,18 @@ fn after_a_recreate_the_old_kubeconfig_is_refused_the_installed_one_works_and_th
     // The read-only identity, minted again for the new lab: it lists, it may not delete.
     let readonly = secret(work, "kubeconfig-lab-readonly");
     assert_eq!(mode(&readonly), 0o600);
-    let (code, said) = kubectl(&readonly, &["-n", "argocd", "get", "applications", "-o", "name"]);
-    assert_eq!(code, 0, "{said}");
-    // The root app exists as soon as the lab is up; Argo CD creates the others as it syncs.
-    assert!(said.contains("application.argoproj.io/vixens-app-of-apps"), "{said}");
+    // The lab's bootstrap creates the root app a moment after its API answers: list until it is
+    // there (every listing must be allowed).
+    let started = std::time::Instant::now();
+    loop {
+        let (code, said) = kubectl(&readonly, &["-n", "argocd", "get", "applications", "-o", "name"]);
+        assert_eq!(code, 0, "{said}");
+        if said.contains("application.argoproj.io/vixens-app-of-apps") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no root app listed within 30 s: {said:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let (code, said) = kubectl(&readonly, &["-n", "argocd", "delete", "application", "vixens-app-of-apps"]);
     assert_eq!(code, 1, "{said}");
     assert!(
